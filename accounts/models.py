@@ -1,0 +1,109 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+# ITIL resolution targets in hours for P1..P5; a product may override them.
+DEFAULT_SLA_HOURS = {"P1": 4, "P2": 8, "P3": 24, "P4": 72, "P5": 168}
+
+
+def default_sla_hours() -> dict[str, int]:
+    return dict(DEFAULT_SLA_HOURS)
+
+
+class User(AbstractUser):
+    """A person using OneBacklog; product access comes from memberships."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class Product(models.Model):
+    """A product with its one ordered backlog."""
+
+    name = models.CharField(max_length=120)
+    key = models.CharField(
+        max_length=10,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z][A-Z0-9]{1,9}$",
+                "Use 2 to 10 capital letters or digits, starting with a letter (for example OB).",
+            )
+        ],
+        help_text="Short prefix of item keys, as in OB-42.",
+    )
+    description = models.TextField(blank=True)
+    last_item_number = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="The highest item number handed out so far.",
+    )
+    stale_after_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="Items not touched for this many days are flagged as stale.",
+    )
+    sla_hours = models.JSONField(
+        default=default_sla_hours,
+        help_text="Resolution targets in hours for operational items, by ITIL priority P1–P5.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    members = models.ManyToManyField(
+        User, through="Membership", related_name="products"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    def sla_hours_for(self, priority: int) -> int:
+        return int(
+            self.sla_hours.get(f"P{priority}", DEFAULT_SLA_HOURS[f"P{priority}"])
+        )
+
+
+class Membership(models.Model):
+    """A user's role in one product."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Product owner"
+        DEVELOPER = "developer", "Developer"
+        STAKEHOLDER = "stakeholder", "Stakeholder"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    ordering_delegated = models.BooleanField(
+        default=False,
+        help_text="A developer who may order the backlog and review proposals for the owner.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["product", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "product"], name="membership_one_per_user_product"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "developer", "stakeholder"]),
+                name="membership_role_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ordering_delegated=False) | Q(role="developer"),
+                name="membership_delegation_only_for_developers",
+                violation_error_message="Only a developer can be delegated the ordering.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        delegated = ", ordering delegated" if self.ordering_delegated else ""
+        return (
+            f"{self.user} – {self.get_role_display()} of {self.product.key}{delegated}"
+        )

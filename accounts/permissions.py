@@ -1,0 +1,102 @@
+"""Who may do what to a product and its items: the one place that answers it.
+
+Every row of the roles table in DESIGN.md is an ``Action``; ``can`` answers for a user and a
+product (or anything belonging to a product). HTML views, the API and services all ask here.
+Outsiders are told nothing: ``get_product_or_404`` raises 404 for them whatever they ask.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from accounts.models import Membership, Product, User
+
+
+class Action(StrEnum):
+    VIEW = "view"  # view backlog and items
+    COMMENT = "comment"
+    PROPOSE = (
+        "propose"  # create an item (as a proposal unless ADD_DIRECTLY is allowed too)
+    )
+    ADD_DIRECTLY = "add_directly"  # create an item straight into the order
+    EDIT_WORK = "edit_work"  # description, acceptance criteria, estimate, technical inputs, progress
+    EDIT_VALUE = "edit_value"  # business value, time criticality, MoSCoW, RICE, ...
+    REORDER = "reorder"  # move items, archive
+    REVIEW = "review"  # accept or reject proposals
+    MANAGE = "manage"  # product settings, scoring model, policies, members
+
+
+_MEMBER = frozenset({Action.VIEW, Action.COMMENT, Action.PROPOSE})
+_DEVELOPER = _MEMBER | {Action.EDIT_WORK}
+_DELEGATE = _DEVELOPER | {
+    Action.ADD_DIRECTLY,
+    Action.EDIT_VALUE,
+    Action.REORDER,
+    Action.REVIEW,
+}
+_OWNER = frozenset(Action)
+
+
+def actions_for(membership: Membership | None) -> frozenset[Action]:
+    """Return the actions a membership allows (none for a non-member)."""
+    if membership is None:
+        return frozenset()
+    if membership.role == Membership.Role.OWNER:
+        return _OWNER
+    if membership.role == Membership.Role.DEVELOPER:
+        return _DELEGATE if membership.ordering_delegated else _DEVELOPER
+    if membership.role == Membership.Role.STAKEHOLDER:
+        return _MEMBER
+    return frozenset()
+
+
+def membership_of(user: User | Any, product: Product | Any) -> Membership | None:
+    """Return the user's membership of ``product`` (a Product or anything with ``product_id``)."""
+    if (
+        user is None
+        or not getattr(user, "is_authenticated", False)
+        or not user.is_active
+    ):
+        return None
+    product_id = product.pk if isinstance(product, Product) else product.product_id
+    return Membership.objects.filter(user=user, product_id=product_id).first()
+
+
+def allowed(user: User | Any, target: Product | Any) -> frozenset[Action]:
+    """Return every action ``user`` may do to ``target`` (a product, or an object of a product)."""
+    return actions_for(membership_of(user, target))
+
+
+def can(user: User | Any, action: Action, target: Product | Any) -> bool:
+    """May ``user`` do ``action`` to ``target`` (a product, or an object of a product)?"""
+    return action in allowed(user, target)
+
+
+def require(
+    user: User | Any,
+    action: Action,
+    target: Product | Any,
+    *,
+    actions: frozenset[Action] | None = None,
+) -> None:
+    """Raise PermissionDenied unless ``user`` may do ``action`` to ``target``.
+
+    Pass ``actions`` (from ``allowed``) to check several actions with one membership lookup.
+    """
+    if action not in (allowed(user, target) if actions is None else actions):
+        raise PermissionDenied(
+            f"You may not {action.value.replace('_', ' ')} in this product."
+        )
+
+
+def get_product_or_404(
+    user: User | Any, key: str, action: Action = Action.VIEW
+) -> Product:
+    """Load a product by key for ``user``: 404 for outsiders, 403 for members lacking ``action``."""
+    product = Product.objects.filter(key=key).first()
+    if product is None or membership_of(user, product) is None:
+        raise Http404("No such product.")
+    require(user, action, product)
+    return product

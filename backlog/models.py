@@ -1,0 +1,349 @@
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Product
+from backlog.fields import RankKeyField
+
+# The scale of the WSJF value inputs (a modified Fibonacci sequence).
+VALUE_SCALE = (1, 2, 3, 5, 8, 13, 20)
+VALUE_CHOICES = [(v, str(v)) for v in VALUE_SCALE]
+
+
+class Label(models.Model):
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="labels"
+    )
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "name"], name="label_unique_per_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Item(models.Model):
+    """One entry of a product's backlog, of one of five kinds."""
+
+    class Kind(models.TextChoices):
+        STORY = "story", "Story"
+        DEFECT = "defect", "Defect"
+        TECH_DEBT = "tech_debt", "Technical debt"
+        SPIKE = "spike", "Spike"
+        OPERATIONAL = "operational", "Operational"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected"
+        ARCHIVED = "archived", "Archived"
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        MAJOR = "major", "Major"
+        MINOR = "minor", "Minor"
+        TRIVIAL = "trivial", "Trivial"
+
+    class Level(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    class MoSCoW(models.TextChoices):
+        MUST = "must", "Must have"
+        SHOULD = "should", "Should have"
+        COULD = "could", "Could have"
+        WONT = "wont", "Won't have (this time)"
+
+    class RiceImpact(models.TextChoices):
+        MASSIVE = "3", "Massive (3)"
+        HIGH = "2", "High (2)"
+        MEDIUM = "1", "Medium (1)"
+        LOW = "0.5", "Low (0.5)"
+        MINIMAL = "0.25", "Minimal (0.25)"
+
+    ORDERED_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="items")
+    number = models.PositiveIntegerField(editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STORY)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    acceptance_criteria = models.TextField(blank=True, help_text="Markdown.")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PROPOSED, editable=False
+    )
+    rank = RankKeyField(
+        max_length=255,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Position key; empty when not in the order.",
+    )
+    estimate = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Story points."
+    )
+
+    # Value inputs (WSJF on the 1, 2, 3, 5, 8, 13, 20 scale; RICE; MoSCoW).
+    business_value = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=VALUE_CHOICES
+    )
+    time_criticality = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=VALUE_CHOICES
+    )
+    risk_reduction = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=VALUE_CHOICES,
+        help_text="Risk reduction / opportunity enablement.",
+    )
+    rice_reach = models.PositiveIntegerField(
+        null=True, blank=True, help_text="People or events per quarter."
+    )
+    rice_impact = models.CharField(max_length=4, blank=True, choices=RiceImpact.choices)
+    rice_confidence = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)], help_text="Percent."
+    )
+    rice_effort = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Person-months.",
+    )
+    moscow = models.CharField(
+        "MoSCoW", max_length=10, blank=True, choices=MoSCoW.choices
+    )
+
+    # Kind-specific inputs.
+    severity = models.CharField(
+        max_length=10, blank=True, choices=Severity.choices, help_text="Defects."
+    )
+    interest_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Technical debt: hours lost per sprint while it stays.",
+    )
+    timebox_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Spikes: days.",
+    )
+    question = models.TextField(blank=True, help_text="Spikes: the question to answer.")
+    impact = models.CharField(
+        max_length=10, blank=True, choices=Level.choices, help_text="Operational items."
+    )
+    urgency = models.CharField(
+        max_length=10, blank=True, choices=Level.choices, help_text="Operational items."
+    )
+    itil_priority = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Derived from impact × urgency: 1 (P1) to 5 (P5).",
+    )
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    split_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="split_into",
+    )
+    labels = models.ManyToManyField(Label, blank=True, related_name="items")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_items",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "number"], name="item_number_unique_per_product"
+            ),
+            models.UniqueConstraint(
+                fields=["product", "rank"], name="item_rank_unique_per_product"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["open", "in_progress"]) & Q(rank__isnull=False)
+                )
+                | (~Q(status__in=["open", "in_progress"]) & Q(rank__isnull=True)),
+                name="item_ranked_iff_in_backlog",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="defect") & ~Q(severity=""))
+                | (~Q(kind="defect") & Q(severity="")),
+                name="item_severity_iff_defect",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="tech_debt") & Q(interest_hours__isnull=False))
+                | (~Q(kind="tech_debt") & Q(interest_hours__isnull=True)),
+                name="item_interest_iff_tech_debt",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="spike") & Q(timebox_days__isnull=False) & ~Q(question="")
+                )
+                | (~Q(kind="spike") & Q(timebox_days__isnull=True) & Q(question="")),
+                name="item_timebox_question_iff_spike",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="operational")
+                    & ~Q(impact="")
+                    & ~Q(urgency="")
+                    & Q(itil_priority__gte=1, itil_priority__lte=5)
+                )
+                | (
+                    ~Q(kind="operational")
+                    & Q(impact="")
+                    & Q(urgency="")
+                    & Q(itil_priority__isnull=True)
+                    & Q(sla_due_at__isnull=True)
+                ),
+                name="item_impact_urgency_iff_operational",
+            ),
+            models.CheckConstraint(
+                condition=Q(rice_confidence__isnull=True) | Q(rice_confidence__lte=100),
+                name="item_rice_confidence_percent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["product", "status"], name="item_product_status"),
+            models.Index(fields=["product", "kind"], name="item_product_kind"),
+            models.Index(fields=["product", "updated_at"], name="item_product_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.product.key}-{self.number}"
+
+    @property
+    def is_ordered(self) -> bool:
+        return self.status in self.ORDERED_STATUSES
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        kind_fields = {
+            self.Kind.DEFECT: {
+                "severity": "A defect needs a severity: critical, major, minor or trivial."
+            },
+            self.Kind.TECH_DEBT: {
+                "interest_hours": "Technical debt needs its interest: hours lost per sprint."
+            },
+            self.Kind.SPIKE: {
+                "timebox_days": "A spike needs a timebox in days.",
+                "question": "A spike needs the question it answers.",
+            },
+            self.Kind.OPERATIONAL: {
+                "impact": "An operational item needs an impact: high, medium or low.",
+                "urgency": "An operational item needs an urgency: high, medium or low.",
+            },
+        }
+        for kind, fields in kind_fields.items():
+            for field, message in fields.items():
+                value = getattr(self, field)
+                present = value not in (None, "")
+                if self.kind == kind and not present:
+                    errors[field] = message
+                elif self.kind != kind and present:
+                    errors[field] = (
+                        f"Only items of kind {kind.label.lower()} have this field; leave it empty."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+    def derive_fields(self, now: datetime | None = None) -> None:
+        """Set the fields derived from others: ITIL priority and SLA due time."""
+        if self.kind == self.Kind.OPERATIONAL and self.impact and self.urgency:
+            self.itil_priority = itil_priority(self.impact, self.urgency)
+            created = self.created_at or now or timezone.now()
+            self.sla_due_at = created + timedelta(
+                hours=self.product.sla_hours_for(self.itil_priority)
+            )
+        else:
+            self.itil_priority = None
+            self.sla_due_at = None
+
+
+_LEVEL_SCORE = {"high": 1, "medium": 2, "low": 3}
+
+
+def itil_priority(impact: str, urgency: str) -> int:
+    """Return the ITIL priority (1 = P1 … 5 = P5) of an impact × urgency pair.
+
+    The usual 3×3 matrix: high/high is P1, low/low is P5, each step down in either adds one.
+    """
+    return _LEVEL_SCORE[impact] + _LEVEL_SCORE[urgency] - 1
+
+
+class ItemEvent(models.Model):
+    """One entry of an item's history: created, edited, status changed, moved."""
+
+    class Type(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Edited"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        MOVED = "moved", "Moved"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="events")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="item_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    type = models.CharField(max_length=20, choices=Type.choices)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(blank=True)
+    operation = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text="Shared by the records of one operation (a block move).",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["item", "created_at"], name="event_item_time"),
+            models.Index(fields=["product", "created_at"], name="event_product_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.item_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,64 @@
+"""Rank keys: pure functions, no database.
+
+A rank key is a base-62 string (digits, then A–Z, then a–z, in byte order) in the
+fractional-indexing format of the ``fractional-indexing`` package: a variable-length integer
+part followed by an optional fraction. Keys sort byte-wise; between any two keys there is
+always room for another, so a move rewrites only the moved item's key.
+
+Keys grow when many items are put into the same gap (about one character per six inserts).
+A rebalance rewrites a product's keys as fixed-width consecutive integers (``rebalanced_key``)
+without changing the order; ``settings.ORDER_KEY_MAX_LENGTH`` caps every key.
+"""
+
+from fractional_indexing import BASE_62_DIGITS, generate_n_keys_between
+
+DIGITS = BASE_62_DIGITS
+BASE = len(DIGITS)
+# Leading byte of the temporary keys written during a rebalance: sorts before every digit.
+REBALANCE_PREFIX = "!"
+
+
+def keys_between(lo: str | None, hi: str | None, count: int) -> list[str]:
+    """Return ``count`` ascending keys strictly between ``lo`` and ``hi`` (None: open end)."""
+    return generate_n_keys_between(lo, hi, count)
+
+
+def rebalance_width(count: int) -> int:
+    """Return the number of integer digits needed to number ``count`` keys (at least 2)."""
+    width = 2
+    while BASE**width < count:
+        width += 1
+    return width
+
+
+def integer_head(width: int) -> str:
+    """Return the head character of a ``width``-digit integer key ('a' is one digit)."""
+    if not 1 <= width <= 26:
+        raise ValueError(f"unsupported integer width {width}")
+    return chr(ord("a") + width - 1)
+
+
+def rebalanced_key(index: int, width: int) -> str:
+    """Return the key of the ``index``-th item (0-based) after a rebalance with ``width`` digits."""
+    digits = []
+    for _ in range(width):
+        index, remainder = divmod(index, BASE)
+        digits.append(DIGITS[remainder])
+    if index:
+        raise ValueError("index does not fit the width")
+    return integer_head(width) + "".join(reversed(digits))
+
+
+def rebalanced_key_sql(index_sql: str, width: int) -> str:
+    """Return a portable SQL expression computing ``rebalanced_key(index, width)``.
+
+    ``index_sql`` is an integer expression (0-based). Uses only ``substr``, ``||``, integer
+    ``/`` and ``%`` and ``CAST``, which PostgreSQL and SQLite evaluate identically.
+    """
+    parts = [f"'{integer_head(width)}'"]
+    for power in reversed(range(width)):
+        divisor = BASE**power
+        parts.append(
+            f"substr('{DIGITS}', CAST((({index_sql}) / {divisor}) % {BASE} AS INTEGER) + 1, 1)"
+        )
+    return " || ".join(parts)

@@ -1,0 +1,1 @@
+"""Writes to the backlog: items (``items``) and their order (``ordering``)."""

@@ -1,0 +1,286 @@
+"""Item writes: create, edit, status transitions. Each records its history."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Product, User
+from accounts.permissions import Action, allowed, require
+from backlog.exceptions import VersionConflict
+from backlog.models import Item, ItemEvent, Label
+from backlog.services.ordering import (
+    Gap,
+    Placement,
+    lock_product,
+    order_place,
+    order_remove,
+)
+
+# Who may set which fields (see the roles table in DESIGN.md).
+KIND_INPUTS = (
+    "severity",
+    "interest_hours",
+    "timebox_days",
+    "question",
+    "impact",
+    "urgency",
+)
+WORK_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "acceptance_criteria",
+    "estimate",
+    *KIND_INPUTS,
+)
+VALUE_FIELDS = (
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "rice_reach",
+    "rice_impact",
+    "rice_confidence",
+    "rice_effort",
+    "moscow",
+)
+EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS)
+# Anyone who may propose may describe the item and give its kind's inputs.
+PROPOSAL_FIELDS = frozenset(
+    ("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS)
+)
+
+# (from, to) -> the action it takes.
+TRANSITIONS: dict[tuple[str, str], Action] = {
+    (Item.Status.PROPOSED, Item.Status.OPEN): Action.REVIEW,
+    (Item.Status.PROPOSED, Item.Status.REJECTED): Action.REVIEW,
+    (Item.Status.OPEN, Item.Status.IN_PROGRESS): Action.EDIT_WORK,
+    (Item.Status.IN_PROGRESS, Item.Status.DONE): Action.EDIT_WORK,
+    (Item.Status.OPEN, Item.Status.ARCHIVED): Action.REORDER,
+}
+
+
+def _check_field_rights(
+    actions: frozenset[Action], fields: Iterable[str], *, creating: bool
+) -> None:
+    fields = set(fields)
+    unknown = fields - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            {name: "This field cannot be set." for name in sorted(unknown)}
+        )
+    value = fields & set(VALUE_FIELDS)
+    if value and Action.EDIT_VALUE not in actions:
+        raise PermissionDenied(
+            "Only the product owner or an ordering delegate sets value inputs: "
+            + ", ".join(sorted(value))
+            + "."
+        )
+    work = fields & set(WORK_FIELDS)
+    if creating:
+        work -= PROPOSAL_FIELDS
+    if work and Action.EDIT_WORK not in actions:
+        raise PermissionDenied(
+            "Only the product owner and developers edit: "
+            + ", ".join(sorted(work))
+            + "."
+        )
+
+
+def _gap_record(gap: Gap) -> dict[str, Any]:
+    return {
+        "after_id": gap.after.pk if gap.after else None,
+        "before_id": gap.before.pk if gap.before else None,
+    }
+
+
+def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[str]:
+    cleaned = sorted({name.strip() for name in names if name and name.strip()})
+    if new and not cleaned:
+        return cleaned
+    too_long = [
+        name for name in cleaned if len(name) > Label._meta.get_field("name").max_length
+    ]
+    if too_long:
+        raise ValidationError(
+            {"labels": f"Labels are at most 50 characters: {too_long[0][:60]}…"}
+        )
+    labels = [
+        Label.objects.get_or_create(product_id=item.product_id, name=name)[0]
+        for name in cleaned
+    ]
+    item.labels.set(labels)
+    return cleaned
+
+
+def item_create(
+    *,
+    product: Product,
+    actor: User,
+    kind: str,
+    title: str,
+    placement: Placement | None = None,
+    labels: Iterable[str] = (),
+    **fields: Any,
+) -> Item:
+    """Create an item: straight into the order for those who may add directly, else a proposal."""
+    actions = allowed(actor, product)
+    require(actor, Action.PROPOSE, product, actions=actions)
+    direct = Action.ADD_DIRECTLY in actions
+    if placement is not None and not direct:
+        raise PermissionDenied(
+            "Only the product owner or an ordering delegate places items in the order; "
+            "leave out the position and the item is proposed for review."
+        )
+    _check_field_rights(actions, fields, creating=True)
+    with transaction.atomic():
+        product = lock_product(product)
+        now = timezone.now()
+        item = Item(
+            product=product,
+            kind=kind,
+            title=title,
+            created_by=actor,
+            status=Item.Status.OPEN if direct else Item.Status.PROPOSED,
+            created_at=now,
+            updated_at=now,
+            number=product.last_item_number + 1,
+            **fields,
+        )
+        item.derive_fields()
+        item.full_clean(validate_unique=False, validate_constraints=False)
+        gap = (
+            order_place(item=item, placement=placement or Placement.bottom())
+            if direct
+            else None
+        )
+        Product.objects.filter(pk=product.pk).update(
+            last_item_number=F("last_item_number") + 1
+        )
+        item.save(force_insert=True)
+        label_names = _set_labels(item, labels, new=True)
+        ItemEvent.objects.create(
+            item=item,
+            product=product,
+            actor=actor,
+            type=ItemEvent.Type.CREATED,
+            data={
+                "status": item.status,
+                "kind": item.kind,
+                "labels": label_names,
+                "placed": _gap_record(gap) if gap else None,
+            },
+            created_at=now,
+        )
+    return item
+
+
+def item_update(
+    *,
+    item: Item,
+    actor: User,
+    changes: dict[str, Any],
+    labels: Iterable[str] | None = None,
+    expected_version: int | None = None,
+) -> Item:
+    """Edit an item's fields; with ``expected_version``, refuse if someone changed it meanwhile."""
+    actions = allowed(actor, item)
+    require(actor, Action.VIEW, item, actions=actions)
+    _check_field_rights(actions, changes, creating=False)
+    if labels is not None:
+        require(actor, Action.EDIT_WORK, item, actions=actions)
+    with transaction.atomic():
+        current = (
+            Item.objects.select_for_update().select_related("product").get(pk=item.pk)
+        )
+        if expected_version is not None and current.version != expected_version:
+            raise VersionConflict(expected=expected_version, current=current.version)
+        diff = {
+            name: [getattr(current, name), value]
+            for name, value in changes.items()
+            if getattr(current, name) != value
+        }
+        old_labels = sorted(current.labels.values_list("name", flat=True))
+        for name, (_, value) in diff.items():
+            setattr(current, name, value)
+        current.derive_fields()
+        current.full_clean(validate_unique=False, validate_constraints=False)
+        new_labels = _set_labels(current, labels) if labels is not None else old_labels
+        if new_labels != old_labels:
+            diff["labels"] = [old_labels, new_labels]
+        if not diff:
+            return current
+        current.version += 1
+        current.updated_at = timezone.now()
+        current.save()
+        ItemEvent.objects.create(
+            item=current,
+            product_id=current.product_id,
+            actor=actor,
+            type=ItemEvent.Type.UPDATED,
+            data={"changes": diff, "version": current.version},
+            created_at=current.updated_at,
+        )
+    return current
+
+
+def item_transition(
+    *,
+    item: Item,
+    actor: User,
+    to: str,
+    placement: Placement | None = None,
+    reason: str = "",
+) -> Item:
+    """Change an item's status along the lifecycle, entering or leaving the order as it goes."""
+    require(actor, Action.VIEW, item)
+    with transaction.atomic():
+        product = lock_product(item.product_id)
+        current = Item.objects.select_for_update().get(pk=item.pk)
+        current.product = product
+        action = TRANSITIONS.get((current.status, to))
+        if action is None:
+            allowed = [new for (old, new) in TRANSITIONS if old == current.status]
+            hint = (
+                f" It can become: {', '.join(allowed)}." if allowed else " It is final."
+            )
+            raise ValidationError(
+                {"status": f"A {current.status} item cannot become {to}.{hint}"}
+            )
+        require(actor, action, product)
+        if to == Item.Status.REJECTED and not reason.strip():
+            raise ValidationError(
+                {
+                    "reason": "Say why the proposal is rejected; the proposer will read it."
+                }
+            )
+        entering = to in Item.ORDERED_STATUSES and not current.is_ordered
+        leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
+        if placement is not None and not entering:
+            raise ValidationError(
+                {"placement": "Only an item entering the order takes a position."}
+            )
+        data: dict[str, Any] = {"from": current.status, "to": to}
+        if entering:
+            data["placed"] = _gap_record(
+                order_place(item=current, placement=placement or Placement.bottom())
+            )
+        elif leaving:
+            data["removed"] = _gap_record(order_remove(item=current))
+        current.status = to
+        current.version += 1
+        current.updated_at = timezone.now()
+        current.save(update_fields=["status", "rank", "version", "updated_at"])
+        ItemEvent.objects.create(
+            item=current,
+            product=product,
+            actor=actor,
+            type=ItemEvent.Type.STATUS_CHANGED,
+            data=data,
+            reason=reason,
+            created_at=current.updated_at,
+        )
+    return current

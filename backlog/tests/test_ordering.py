@@ -1,0 +1,372 @@
+import random
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backlog import ranking
+from backlog.models import Item, ItemEvent
+from backlog.selectors import backlog_items, item_history, item_position
+from backlog.services.items import item_create
+from backlog.services.ordering import Placement, item_move, items_move, order_rebalance
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(product) -> list[str]:
+    return list(backlog_items(product=product).values_list("title", flat=True))
+
+
+def writes(queries, table: str) -> list[str]:
+    """Return the UPDATE statements among ``queries`` that write ``table``."""
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].upper().startswith(f'UPDATE "{table}"'.upper())
+    ]
+
+
+def inserts(queries, table: str) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].upper().startswith(f'INSERT INTO "{table}"'.upper())
+    ]
+
+
+@pytest.fixture
+def five(product, owner):
+    """A, B, C, D, E in that order."""
+    return {
+        t: item_create(product=product, actor=owner, kind="story", title=t)
+        for t in "ABCDE"
+    }
+
+
+def test_new_items_go_to_the_bottom_by_default(product, five):
+    assert titles(product) == list("ABCDE")
+
+
+def test_add_at_every_placement(product, owner, five):
+    item_create(
+        product=product,
+        actor=owner,
+        kind="story",
+        title="top",
+        placement=Placement.top(),
+    )
+    item_create(
+        product=product,
+        actor=owner,
+        kind="story",
+        title="before C",
+        placement=Placement.before(five["C"]),
+    )
+    item_create(
+        product=product,
+        actor=owner,
+        kind="story",
+        title="after C",
+        placement=Placement.after(five["C"]),
+    )
+    item_create(
+        product=product,
+        actor=owner,
+        kind="story",
+        title="third",
+        placement=Placement.at(3),
+    )
+    item_create(
+        product=product,
+        actor=owner,
+        kind="story",
+        title="bottom",
+        placement=Placement.bottom(),
+    )
+    assert titles(product) == [
+        "top",
+        "A",
+        "third",
+        "B",
+        "before C",
+        "C",
+        "after C",
+        "D",
+        "E",
+        "bottom",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("placement", "expected"),
+    [
+        (lambda items: Placement.top(), "DABCE"),
+        (lambda items: Placement.bottom(), "ABCED"),
+        (lambda items: Placement.before(items["B"]), "ADBCE"),
+        (lambda items: Placement.after(items["A"]), "ADBCE"),
+        (lambda items: Placement.after(items["E"]), "ABCED"),
+        (lambda items: Placement.at(1), "DABCE"),
+        (lambda items: Placement.at(2), "ADBCE"),
+        (lambda items: Placement.at(5), "ABCED"),
+        (lambda items: Placement.at(99), "ABCED"),
+    ],
+)
+def test_move_one_item(product, owner, five, placement, expected):
+    item_move(item=five["D"], actor=owner, to=placement(five))
+    assert "".join(titles(product)) == expected
+
+
+def test_single_move_writes_one_item_row_and_one_history_record(product, owner, five):
+    with CaptureQueriesContext(connection) as ctx:
+        item_move(item=five["E"], actor=owner, to=Placement.before(five["B"]))
+    assert len(writes(ctx.captured_queries, "backlog_item")) == 1
+    assert len(inserts(ctx.captured_queries, "backlog_itemevent")) == 1
+    assert titles(product) == list("AEBCD")
+
+
+@pytest.mark.parametrize("where", ["top", "bottom", "position"])
+def test_every_kind_of_single_move_writes_one_row(product, owner, five, where):
+    placement = {
+        "top": Placement.top(),
+        "bottom": Placement.bottom(),
+        "position": Placement.at(3),
+    }[where]
+    item = five["A"] if where != "top" else five["E"]
+    with CaptureQueriesContext(connection) as ctx:
+        item_move(item=item, actor=owner, to=placement)
+    assert len(writes(ctx.captured_queries, "backlog_item")) == 1
+
+
+def test_a_move_to_where_the_item_already_is_writes_nothing(product, owner, five):
+    with CaptureQueriesContext(connection) as ctx:
+        item_move(item=five["C"], actor=owner, to=Placement.after(five["B"]))
+    assert writes(ctx.captured_queries, "backlog_item") == []
+    assert inserts(ctx.captured_queries, "backlog_itemevent") == []
+
+
+def test_block_move_writes_k_rows_and_keeps_relative_order(product, owner, five):
+    extra = [
+        item_create(product=product, actor=owner, kind="story", title=t) for t in "FGH"
+    ]
+    block = [extra[2].pk, five["B"].pk, five["D"].pk]  # given out of order on purpose
+    with CaptureQueriesContext(connection) as ctx:
+        result = items_move(
+            product=product,
+            actor=owner,
+            item_ids=block,
+            to=Placement.after(extra[0]),
+            reason="group",
+        )
+    assert len(writes(ctx.captured_queries, "backlog_item")) == 3
+    assert titles(product) == ["A", "C", "E", "F", "B", "D", "H", "G"]
+    assert {
+        event.reason for event in ItemEvent.objects.filter(operation=result.operation)
+    } == {"group"}
+    assert ItemEvent.objects.filter(operation=result.operation).count() == 3
+
+
+def test_block_move_into_its_own_neighbourhood_never_collides(product, owner, five):
+    # B, C, D land between A and E where they already are: their new keys may equal old ones.
+    items_move(
+        product=product,
+        actor=owner,
+        item_ids=[five["B"].pk, five["C"].pk, five["D"].pk],
+        to=Placement.top(),
+    )
+    items_move(
+        product=product,
+        actor=owner,
+        item_ids=[five["B"].pk, five["C"].pk, five["D"].pk],
+        to=Placement.after(five["A"]),
+    )
+    assert titles(product) == list("ABCDE")
+
+
+def test_block_move_of_the_whole_backlog(product, owner, five):
+    ids = [five[t].pk for t in "ABCDE"]
+    items_move(product=product, actor=owner, item_ids=ids, to=Placement.bottom())
+    assert titles(product) == list("ABCDE")
+
+
+def test_moving_next_to_a_moved_item_is_refused(product, owner, five):
+    with pytest.raises(ValidationError):
+        items_move(
+            product=product,
+            actor=owner,
+            item_ids=[five["A"].pk, five["B"].pk],
+            to=Placement.after(five["B"]),
+        )
+
+
+def test_moving_an_item_of_another_product_is_refused(product, owner, five):
+    other = item_create(product=five["A"].product, actor=owner, kind="story", title="x")
+    from accounts.tests.factories import MembershipFactory
+
+    foreign = MembershipFactory(role="owner")
+    foreign_item = item_create(
+        product=foreign.product, actor=foreign.user, kind="story", title="foreign"
+    )
+    with pytest.raises(ValidationError):
+        items_move(
+            product=product,
+            actor=owner,
+            item_ids=[other.pk, foreign_item.pk],
+            to=Placement.top(),
+        )
+    with pytest.raises(ValidationError):
+        item_move(item=other, actor=owner, to=Placement.before(foreign_item))
+
+
+def test_proposals_have_no_place_in_the_order(product, owner, developer, five):
+    proposal = item_create(product=product, actor=developer, kind="story", title="idea")
+    assert proposal.status == Item.Status.PROPOSED and proposal.rank is None
+    with pytest.raises(ValidationError):
+        item_move(item=proposal, actor=owner, to=Placement.top())
+    assert "idea" not in titles(product)
+
+
+@pytest.mark.parametrize("role", ["owner", "delegate"])
+def test_owners_and_delegates_may_reorder(product, five, role, request):
+    actor = request.getfixturevalue(role)
+    item_move(item=five["E"], actor=actor, to=Placement.top())
+    assert titles(product)[0] == "E"
+
+
+@pytest.mark.parametrize("role", ["developer", "stakeholder", "outsider", "anonymous"])
+def test_others_may_not_reorder(product, five, role, request):
+    actor = request.getfixturevalue(role)
+    with pytest.raises(PermissionDenied):
+        item_move(item=five["E"], actor=actor, to=Placement.top())
+    assert titles(product) == list("ABCDE")
+
+
+def test_every_move_is_in_the_items_history(product, owner, five):
+    item_move(
+        item=five["E"],
+        actor=owner,
+        to=Placement.after(five["A"]),
+        reason="customer escalation",
+    )
+    event = item_history(item=five["E"]).filter(type=ItemEvent.Type.MOVED).get()
+    assert event.actor == owner
+    assert event.reason == "customer escalation"
+    assert (
+        event.data["from"]["after_id"] == five["D"].pk
+        and event.data["from"]["before_id"] is None
+    )
+    assert (
+        event.data["to"]["after_id"] == five["A"].pk
+        and event.data["to"]["before_id"] == five["B"].pk
+    )
+    assert event.created_at is not None
+    assert [e.type for e in item_history(item=five["E"])] == [
+        ItemEvent.Type.CREATED,
+        ItemEvent.Type.MOVED,
+    ]
+
+
+def test_position(product, owner, five):
+    five["C"].refresh_from_db()
+    assert item_position(item=five["C"]) == 3
+
+
+def test_ten_thousand_inserts_into_one_gap_keep_keys_bounded(product, owner, settings):
+    """The adversarial case: every insert lands between A and the previous insert."""
+    first = item_create(product=product, actor=owner, kind="story", title="first")
+    last = item_create(product=product, actor=owner, kind="story", title="last")
+    longest = 0
+    for n in range(10_000):
+        item = item_create(
+            product=product,
+            actor=owner,
+            kind="story",
+            title=f"n{n}",
+            placement=Placement.after(first),
+        )
+        longest = max(longest, len(item.rank))
+    ranks = list(backlog_items(product=product).values_list("rank", flat=True))
+    assert max(len(rank) for rank in ranks) <= settings.ORDER_KEY_MAX_LENGTH
+    assert longest <= settings.ORDER_KEY_MAX_LENGTH
+    assert len(set(ranks)) == len(ranks) == 10_002
+    expected = ["first", *[f"n{n}" for n in reversed(range(10_000))], "last"]
+    assert titles(product) == expected
+    assert last.pk  # still there, at the bottom
+
+
+def test_rebalance_keeps_the_order_and_shortens_keys(product, owner, five):
+    for n in range(300):
+        item_move(
+            item=five["E" if n % 2 else "D"], actor=owner, to=Placement.after(five["A"])
+        )
+    before = titles(product)
+    long_key = max(
+        len(r) for r in backlog_items(product=product).values_list("rank", flat=True)
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        assert order_rebalance(product=product) == 5
+    assert (
+        len(writes(ctx.captured_queries, "backlog_item")) == 2
+    )  # set-based, whatever the size
+    assert titles(product) == before
+    ranks = list(backlog_items(product=product).values_list("rank", flat=True))
+    assert ranks == [ranking.rebalanced_key(i, 2) for i in range(5)]
+    assert long_key > 20 and max(len(r) for r in ranks) == 3
+    # Moves keep working after a rebalance.
+    item_move(item=five["B"], actor=owner, to=Placement.top())
+    assert titles(product)[0] == "B"
+
+
+def test_keys_compare_byte_wise(product, owner):
+    """Upper case sorts before lower case, as in byte order (not in en_US collation)."""
+    keys = ["a0", "aZ", "aa", "az", "b0A", "b0a", "Zz", "a0V", "a0v"]
+    items = [
+        item_create(product=product, actor=owner, kind="story", title=k) for k in keys
+    ]
+    for item, key in zip(items, keys, strict=True):
+        Item.objects.filter(pk=item.pk).update(rank=key)
+    assert titles(product) == sorted(keys)
+    assert sorted(keys) == sorted(keys, key=lambda k: k.encode())
+
+
+@pytest.mark.postgres
+def test_rank_column_uses_the_c_collation_on_postgres():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns WHERE table_name = 'backlog_item' "
+            "AND column_name = 'rank'"
+        )
+        assert cursor.fetchone() == ("C",)
+
+
+def test_random_moves_keep_a_consistent_order(product, owner):
+    """A model check: random moves agree with a plain Python list."""
+    rng = random.Random(7)
+    items = [
+        item_create(product=product, actor=owner, kind="story", title=f"t{n}")
+        for n in range(30)
+    ]
+    model = [item.title for item in items]
+    by_title = {item.title: item for item in items}
+    for _ in range(300):
+        title = rng.choice(model)
+        others = [t for t in model if t != title]
+        op = rng.choice(["top", "bottom", "before", "after", "position"])
+        if op == "top":
+            placement, index = Placement.top(), 0
+        elif op == "bottom":
+            placement, index = Placement.bottom(), len(others)
+        elif op == "position":
+            position = rng.randint(1, len(model))
+            placement, index = Placement.at(position), position - 1
+        else:
+            anchor = rng.choice(others)
+            placement = (
+                Placement.before(by_title[anchor])
+                if op == "before"
+                else Placement.after(by_title[anchor])
+            )
+            index = others.index(anchor) + (op == "after")
+        item_move(item=by_title[title], actor=owner, to=placement)
+        model = others[:index] + [title] + others[index:]
+        assert titles(product) == model

@@ -1,0 +1,83 @@
+"""Shared fixtures: users in every role of one product, and the database guard for CI."""
+
+import os
+
+import pytest
+from django.db import connection
+
+from accounts.models import Membership
+from accounts.tests.factories import MembershipFactory, ProductFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Skip PostgreSQL-only tests on SQLite, but never when CI requires PostgreSQL."""
+    require_postgres = os.environ.get("REQUIRE_POSTGRES") == "1"
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(
+        ("postgres://", "postgresql://")
+    )
+    if require_postgres and not on_postgres:
+        raise pytest.UsageError(
+            "REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL."
+        )
+    if on_postgres:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _database_is_what_ci_asked_for(django_db_setup, django_db_blocker) -> None:
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        with django_db_blocker.unblock():
+            assert connection.vendor == "postgresql", (
+                "CI asked for PostgreSQL but the tests run on " + connection.vendor
+            )
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory()
+
+
+@pytest.fixture
+def owner(product):
+    return MembershipFactory(product=product, role=Membership.Role.OWNER).user
+
+
+@pytest.fixture
+def developer(product):
+    return MembershipFactory(product=product, role=Membership.Role.DEVELOPER).user
+
+
+@pytest.fixture
+def delegate(product):
+    return MembershipFactory(
+        product=product, role=Membership.Role.DEVELOPER, ordering_delegated=True
+    ).user
+
+
+@pytest.fixture
+def stakeholder(product):
+    return MembershipFactory(product=product, role=Membership.Role.STAKEHOLDER).user
+
+
+@pytest.fixture
+def outsider(db):
+    other = MembershipFactory(
+        role=Membership.Role.OWNER
+    )  # an owner, but of another product
+    return other.user
+
+
+@pytest.fixture
+def anonymous():
+    from django.contrib.auth.models import AnonymousUser
+
+    return AnonymousUser()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
