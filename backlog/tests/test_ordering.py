@@ -271,6 +271,9 @@ def test_position(product, owner, five):
     assert item_position(item=five["C"]) == 3
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # real commits: 10,000 savepoints in one transaction crawl
 def test_ten_thousand_inserts_into_one_gap_keep_keys_bounded(product, owner, settings):
     """The adversarial case: every insert lands between A and the previous insert."""
     first = item_create(product=product, actor=owner, kind="story", title="first")

@@ -1,0 +1,75 @@
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
+
+from accounts.models import Membership
+from accounts.permissions import Action, can
+from accounts.services import membership_remove, membership_set, product_create
+from accounts.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_product_create_makes_the_creator_its_owner():
+    user = UserFactory()
+    product = product_create(name="OneBacklog", key="OB", owner=user)
+    assert can(user, Action.MANAGE, product)
+
+
+@pytest.mark.parametrize("key", ["ob", "O", "1B", "TOOLONGKEY1", "O-B"])
+def test_product_keys_are_validated(key):
+    with pytest.raises(ValidationError) as error:
+        product_create(name="x", key=key, owner=UserFactory())
+    assert "key" in error.value.message_dict
+
+
+def test_owner_manages_members(product, owner, user):
+    membership_set(
+        product=product,
+        actor=owner,
+        user=user,
+        role="developer",
+        ordering_delegated=True,
+    )
+    assert can(user, Action.REORDER, product)
+    membership_set(product=product, actor=owner, user=user, role="stakeholder")
+    assert not can(user, Action.EDIT_WORK, product)
+    membership_remove(product=product, actor=owner, user=user)
+    assert not can(user, Action.VIEW, product)
+
+
+@pytest.mark.parametrize("role", ["developer", "delegate", "stakeholder", "outsider"])
+def test_only_owners_manage_members(product, role, user, request):
+    with pytest.raises(PermissionDenied):
+        membership_set(
+            product=product,
+            actor=request.getfixturevalue(role),
+            user=user,
+            role="owner",
+        )
+
+
+def test_a_product_keeps_an_owner(product, owner):
+    with pytest.raises(ValidationError):
+        membership_set(product=product, actor=owner, user=owner, role="developer")
+    with pytest.raises(ValidationError):
+        membership_remove(product=product, actor=owner, user=owner)
+    second = UserFactory()
+    membership_set(product=product, actor=owner, user=second, role="owner")
+    membership_remove(product=product, actor=owner, user=owner)
+    assert not Membership.objects.filter(user=owner).exists()
+
+
+def test_only_developers_can_be_delegated_the_ordering(product, owner, user):
+    with pytest.raises(ValidationError):
+        membership_set(
+            product=product,
+            actor=owner,
+            user=user,
+            role="stakeholder",
+            ordering_delegated=True,
+        )
+    with pytest.raises(IntegrityError):
+        Membership.objects.create(
+            product=product, user=user, role="stakeholder", ordering_delegated=True
+        )

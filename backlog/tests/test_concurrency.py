@@ -1,0 +1,113 @@
+"""Real concurrency on PostgreSQL: threads with their own connections, committing for real."""
+
+import random
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from accounts.models import Membership
+from accounts.tests.factories import MembershipFactory
+from backlog.models import Item, ItemEvent
+from backlog.services.items import item_create
+from backlog.services.ordering import Placement, item_move, items_move
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 8
+
+
+def run_in_threads(
+    work: Callable[[int], None], threads: int = THREADS
+) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads)
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors
+
+
+def test_eight_threads_of_random_moves_lose_nothing_and_never_collide():
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    ids = [
+        item_create(product=product, actor=owner, kind="story", title=f"t{n}").pk
+        for n in range(60)
+    ]
+    moves_made = [0] * THREADS
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        for _ in range(200):
+            item = Item.objects.select_related("product").get(pk=rng.choice(ids))
+            anchor = rng.choice([i for i in ids if i != item.pk])
+            placement = rng.choice(
+                [
+                    Placement.top(),
+                    Placement.bottom(),
+                    Placement.before(anchor),
+                    Placement.after(anchor),
+                    Placement.at(rng.randint(1, len(ids))),
+                ]
+            )
+            if rng.random() < 0.1:
+                block = rng.sample([i for i in ids if i != anchor], 3)
+                items_move(product=product, actor=owner, item_ids=block, to=placement)
+            else:
+                item_move(item=item, actor=owner, to=placement)
+            moves_made[index] += 1
+
+    errors = run_in_threads(work)
+
+    assert errors == []
+    assert sum(moves_made) == THREADS * 200
+    ranks = list(Item.objects.filter(product=product).values_list("rank", flat=True))
+    assert len(ranks) == len(ids)
+    assert None not in ranks
+    assert len(set(ranks)) == len(ids)
+    assert (
+        ItemEvent.objects.filter(product=product, type=ItemEvent.Type.MOVED).count()
+        > THREADS * 100
+    )
+
+
+def test_concurrent_creation_hands_out_unique_consecutive_numbers():
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+
+    def work(index: int) -> None:
+        for n in range(25):
+            placement = Placement.top() if n % 2 else Placement.bottom()
+            item_create(
+                product=product,
+                actor=owner,
+                kind="story",
+                title=f"{index}-{n}",
+                placement=placement,
+            )
+
+    errors = run_in_threads(work)
+
+    assert errors == []
+    numbers = sorted(
+        Item.objects.filter(product=product).values_list("number", flat=True)
+    )
+    assert numbers == list(range(1, THREADS * 25 + 1))
+    product.refresh_from_db()
+    assert product.last_item_number == THREADS * 25
+    ranks = list(Item.objects.filter(product=product).values_list("rank", flat=True))
+    assert len(set(ranks)) == len(ranks)
