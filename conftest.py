@@ -12,13 +12,9 @@ from accounts.tests.factories import MembershipFactory, ProductFactory, UserFact
 def pytest_collection_modifyitems(config, items) -> None:
     """Skip PostgreSQL-only tests on SQLite, but never when CI requires PostgreSQL."""
     require_postgres = os.environ.get("REQUIRE_POSTGRES") == "1"
-    on_postgres = os.environ.get("DATABASE_URL", "").startswith(
-        ("postgres://", "postgresql://")
-    )
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     if require_postgres and not on_postgres:
-        raise pytest.UsageError(
-            "REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL."
-        )
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL.")
     if on_postgres:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
@@ -53,9 +49,7 @@ def developer(product):
 
 @pytest.fixture
 def delegate(product):
-    return MembershipFactory(
-        product=product, role=Membership.Role.DEVELOPER, ordering_delegated=True
-    ).user
+    return MembershipFactory(product=product, role=Membership.Role.DEVELOPER, ordering_delegated=True).user
 
 
 @pytest.fixture
@@ -65,9 +59,7 @@ def stakeholder(product):
 
 @pytest.fixture
 def outsider(db):
-    other = MembershipFactory(
-        role=Membership.Role.OWNER
-    )  # an owner, but of another product
+    other = MembershipFactory(role=Membership.Role.OWNER)  # an owner, but of another product
     return other.user
 
 

@@ -50,9 +50,7 @@ class Product(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    members = models.ManyToManyField(
-        User, through="Membership", related_name="products"
-    )
+    members = models.ManyToManyField(User, through="Membership", related_name="products")
 
     class Meta:
         ordering = ["name"]
@@ -61,9 +59,7 @@ class Product(models.Model):
         return f"{self.name} ({self.key})"
 
     def sla_hours_for(self, priority: int) -> int:
-        return int(
-            self.sla_hours.get(f"P{priority}", DEFAULT_SLA_HOURS[f"P{priority}"])
-        )
+        return int(self.sla_hours.get(f"P{priority}", DEFAULT_SLA_HOURS[f"P{priority}"]))
 
 
 class Membership(models.Model):
@@ -75,9 +71,7 @@ class Membership(models.Model):
         STAKEHOLDER = "stakeholder", "Stakeholder"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="memberships"
-    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     ordering_delegated = models.BooleanField(
         default=False,
@@ -88,9 +82,7 @@ class Membership(models.Model):
     class Meta:
         ordering = ["product", "user"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "product"], name="membership_one_per_user_product"
-            ),
+            models.UniqueConstraint(fields=["user", "product"], name="membership_one_per_user_product"),
             models.CheckConstraint(
                 condition=Q(role__in=["owner", "developer", "stakeholder"]),
                 name="membership_role_valid",
@@ -104,6 +96,4 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         delegated = ", ordering delegated" if self.ordering_delegated else ""
-        return (
-            f"{self.user} – {self.get_role_display()} of {self.product.key}{delegated}"
-        )
+        return f"{self.user} – {self.get_role_display()} of {self.product.key}{delegated}"

@@ -17,9 +17,7 @@ from accounts.models import Membership, Product, User
 class Action(StrEnum):
     VIEW = "view"  # view backlog and items
     COMMENT = "comment"
-    PROPOSE = (
-        "propose"  # create an item (as a proposal unless ADD_DIRECTLY is allowed too)
-    )
+    PROPOSE = "propose"  # create an item (as a proposal unless ADD_DIRECTLY is allowed too)
     ADD_DIRECTLY = "add_directly"  # create an item straight into the order
     EDIT_WORK = "edit_work"  # description, acceptance criteria, estimate, technical inputs, progress
     EDIT_VALUE = "edit_value"  # business value, time criticality, MoSCoW, RICE, ...
@@ -54,11 +52,7 @@ def actions_for(membership: Membership | None) -> frozenset[Action]:
 
 def membership_of(user: User | Any, product: Product | Any) -> Membership | None:
     """Return the user's membership of ``product`` (a Product or anything with ``product_id``)."""
-    if (
-        user is None
-        or not getattr(user, "is_authenticated", False)
-        or not user.is_active
-    ):
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     product_id = product.pk if isinstance(product, Product) else product.product_id
     return Membership.objects.filter(user=user, product_id=product_id).first()
@@ -86,14 +80,10 @@ def require(
     Pass ``actions`` (from ``allowed``) to check several actions with one membership lookup.
     """
     if action not in (allowed(user, target) if actions is None else actions):
-        raise PermissionDenied(
-            f"You may not {action.value.replace('_', ' ')} in this product."
-        )
+        raise PermissionDenied(f"You may not {action.value.replace('_', ' ')} in this product.")
 
 
-def get_product_or_404(
-    user: User | Any, key: str, action: Action = Action.VIEW
-) -> Product:
+def get_product_or_404(user: User | Any, key: str, action: Action = Action.VIEW) -> Product:
     """Load a product by key for ``user``: 404 for outsiders, 403 for members lacking ``action``."""
     product = Product.objects.filter(key=key).first()
     if product is None or membership_of(user, product) is None:

@@ -9,8 +9,4 @@ def products_for(*, user: User) -> QuerySet[Product]:
 
 
 def product_members(*, product: Product) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(product=product)
-        .select_related("user")
-        .order_by("role", "user__username")
-    )
+    return Membership.objects.filter(product=product).select_related("user").order_by("role", "user__username")

@@ -7,17 +7,13 @@ from accounts.models import Membership, Product, User
 from accounts.permissions import Action, require
 
 
-def product_create(
-    *, name: str, key: str, owner: User, description: str = ""
-) -> Product:
+def product_create(*, name: str, key: str, owner: User, description: str = "") -> Product:
     """Create a product with ``owner`` as its product owner."""
     with transaction.atomic():
         product = Product(name=name, key=key, description=description)
         product.full_clean()
         product.save()
-        Membership.objects.create(
-            user=owner, product=product, role=Membership.Role.OWNER
-        )
+        Membership.objects.create(user=owner, product=product, role=Membership.Role.OWNER)
     return product
 
 
@@ -33,9 +29,9 @@ def membership_set(
     require(actor, Action.MANAGE, product)
     with transaction.atomic():
         Product.objects.select_for_update().get(pk=product.pk)
-        membership = Membership.objects.filter(
+        membership = Membership.objects.filter(product=product, user=user).first() or Membership(
             product=product, user=user
-        ).first() or Membership(product=product, user=user)
+        )
         _keep_an_owner(product, membership, new_role=role)
         membership.role = role
         membership.ordering_delegated = ordering_delegated
@@ -56,21 +52,9 @@ def membership_remove(*, product: Product, actor: User, user: User) -> None:
         membership.delete()
 
 
-def _keep_an_owner(
-    product: Product, membership: Membership, *, new_role: str | None
-) -> None:
-    if (
-        membership.pk is None
-        or membership.role != Membership.Role.OWNER
-        or new_role == Membership.Role.OWNER
-    ):
+def _keep_an_owner(product: Product, membership: Membership, *, new_role: str | None) -> None:
+    if membership.pk is None or membership.role != Membership.Role.OWNER or new_role == Membership.Role.OWNER:
         return
-    other_owners = Membership.objects.filter(
-        product=product, role=Membership.Role.OWNER
-    ).exclude(pk=membership.pk)
+    other_owners = Membership.objects.filter(product=product, role=Membership.Role.OWNER).exclude(pk=membership.pk)
     if not other_owners.exists():
-        raise ValidationError(
-            {
-                "role": "A product needs at least one product owner; appoint another first."
-            }
-        )
+        raise ValidationError({"role": "A product needs at least one product owner; appoint another first."})

@@ -2,8 +2,6 @@ class VersionConflict(Exception):
     """The item changed since the caller read it (optimistic concurrency)."""
 
     def __init__(self, *, expected: int, current: int) -> None:
-        super().__init__(
-            f"The item has changed (version {current}, you sent {expected}); reload it and retry."
-        )
+        super().__init__(f"The item has changed (version {current}, you sent {expected}); reload it and retry.")
         self.expected = expected
         self.current = current

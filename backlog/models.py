@@ -18,18 +18,12 @@ VALUE_CHOICES = [(v, str(v)) for v in VALUE_SCALE]
 
 
 class Label(models.Model):
-    product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="labels"
-    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="labels")
     name = models.CharField(max_length=50)
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["product", "name"], name="label_unique_per_product"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="label_unique_per_product")]
 
     def __str__(self) -> str:
         return self.name
@@ -85,9 +79,7 @@ class Item(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
     acceptance_criteria = models.TextField(blank=True, help_text="Markdown.")
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.PROPOSED, editable=False
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED, editable=False)
     rank = RankKeyField(
         max_length=255,
         null=True,
@@ -95,26 +87,18 @@ class Item(models.Model):
         editable=False,
         help_text="Position key; empty when not in the order.",
     )
-    estimate = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Story points."
-    )
+    estimate = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Story points.")
 
     # Value inputs (WSJF on the 1, 2, 3, 5, 8, 13, 20 scale; RICE; MoSCoW).
-    business_value = models.PositiveSmallIntegerField(
-        null=True, blank=True, choices=VALUE_CHOICES
-    )
-    time_criticality = models.PositiveSmallIntegerField(
-        null=True, blank=True, choices=VALUE_CHOICES
-    )
+    business_value = models.PositiveSmallIntegerField(null=True, blank=True, choices=VALUE_CHOICES)
+    time_criticality = models.PositiveSmallIntegerField(null=True, blank=True, choices=VALUE_CHOICES)
     risk_reduction = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         choices=VALUE_CHOICES,
         help_text="Risk reduction / opportunity enablement.",
     )
-    rice_reach = models.PositiveIntegerField(
-        null=True, blank=True, help_text="People or events per quarter."
-    )
+    rice_reach = models.PositiveIntegerField(null=True, blank=True, help_text="People or events per quarter.")
     rice_impact = models.CharField(max_length=4, blank=True, choices=RiceImpact.choices)
     rice_confidence = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(100)], help_text="Percent."
@@ -127,14 +111,10 @@ class Item(models.Model):
         validators=[MinValueValidator(0)],
         help_text="Person-months.",
     )
-    moscow = models.CharField(
-        "MoSCoW", max_length=10, blank=True, choices=MoSCoW.choices
-    )
+    moscow = models.CharField("MoSCoW", max_length=10, blank=True, choices=MoSCoW.choices)
 
     # Kind-specific inputs.
-    severity = models.CharField(
-        max_length=10, blank=True, choices=Severity.choices, help_text="Defects."
-    )
+    severity = models.CharField(max_length=10, blank=True, choices=Severity.choices, help_text="Defects.")
     interest_hours = models.DecimalField(
         max_digits=7,
         decimal_places=1,
@@ -150,12 +130,8 @@ class Item(models.Model):
         help_text="Spikes: days.",
     )
     question = models.TextField(blank=True, help_text="Spikes: the question to answer.")
-    impact = models.CharField(
-        max_length=10, blank=True, choices=Level.choices, help_text="Operational items."
-    )
-    urgency = models.CharField(
-        max_length=10, blank=True, choices=Level.choices, help_text="Operational items."
-    )
+    impact = models.CharField(max_length=10, blank=True, choices=Level.choices, help_text="Operational items.")
+    urgency = models.CharField(max_length=10, blank=True, choices=Level.choices, help_text="Operational items.")
     itil_priority = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -185,22 +161,15 @@ class Item(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["product", "number"], name="item_number_unique_per_product"
-            ),
-            models.UniqueConstraint(
-                fields=["product", "rank"], name="item_rank_unique_per_product"
-            ),
+            models.UniqueConstraint(fields=["product", "number"], name="item_number_unique_per_product"),
+            models.UniqueConstraint(fields=["product", "rank"], name="item_rank_unique_per_product"),
             models.CheckConstraint(
-                condition=(
-                    Q(status__in=["open", "in_progress"]) & Q(rank__isnull=False)
-                )
+                condition=(Q(status__in=["open", "in_progress"]) & Q(rank__isnull=False))
                 | (~Q(status__in=["open", "in_progress"]) & Q(rank__isnull=True)),
                 name="item_ranked_iff_in_backlog",
             ),
             models.CheckConstraint(
-                condition=(Q(kind="defect") & ~Q(severity=""))
-                | (~Q(kind="defect") & Q(severity="")),
+                condition=(Q(kind="defect") & ~Q(severity="")) | (~Q(kind="defect") & Q(severity="")),
                 name="item_severity_iff_defect",
             ),
             models.CheckConstraint(
@@ -209,9 +178,7 @@ class Item(models.Model):
                 name="item_interest_iff_tech_debt",
             ),
             models.CheckConstraint(
-                condition=(
-                    Q(kind="spike") & Q(timebox_days__isnull=False) & ~Q(question="")
-                )
+                condition=(Q(kind="spike") & Q(timebox_days__isnull=False) & ~Q(question=""))
                 | (~Q(kind="spike") & Q(timebox_days__isnull=True) & Q(question="")),
                 name="item_timebox_question_iff_spike",
             ),
@@ -256,12 +223,8 @@ class Item(models.Model):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         kind_fields = {
-            self.Kind.DEFECT: {
-                "severity": "A defect needs a severity: critical, major, minor or trivial."
-            },
-            self.Kind.TECH_DEBT: {
-                "interest_hours": "Technical debt needs its interest: hours lost per sprint."
-            },
+            self.Kind.DEFECT: {"severity": "A defect needs a severity: critical, major, minor or trivial."},
+            self.Kind.TECH_DEBT: {"interest_hours": "Technical debt needs its interest: hours lost per sprint."},
             self.Kind.SPIKE: {
                 "timebox_days": "A spike needs a timebox in days.",
                 "question": "A spike needs the question it answers.",
@@ -278,9 +241,7 @@ class Item(models.Model):
                 if self.kind == kind and not present:
                     errors[field] = message
                 elif self.kind != kind and present:
-                    errors[field] = (
-                        f"Only items of kind {kind.label.lower()} have this field; leave it empty."
-                    )
+                    errors[field] = f"Only items of kind {kind.label.lower()} have this field; leave it empty."
         if errors:
             raise ValidationError(errors)
 
@@ -289,9 +250,7 @@ class Item(models.Model):
         if self.kind == self.Kind.OPERATIONAL and self.impact and self.urgency:
             self.itil_priority = itil_priority(self.impact, self.urgency)
             created = self.created_at or now or timezone.now()
-            self.sla_due_at = created + timedelta(
-                hours=self.product.sla_hours_for(self.itil_priority)
-            )
+            self.sla_due_at = created + timedelta(hours=self.product.sla_hours_for(self.itil_priority))
         else:
             self.itil_priority = None
             self.sla_due_at = None
@@ -318,9 +277,7 @@ class ItemEvent(models.Model):
         MOVED = "moved", "Moved"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="events")
-    product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="item_events"
-    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="item_events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -58,7 +58,5 @@ def rebalanced_key_sql(index_sql: str, width: int) -> str:
     parts = [f"'{integer_head(width)}'"]
     for power in reversed(range(width)):
         divisor = BASE**power
-        parts.append(
-            f"substr('{DIGITS}', CAST((({index_sql}) / {divisor}) % {BASE} AS INTEGER) + 1, 1)"
-        )
+        parts.append(f"substr('{DIGITS}', CAST((({index_sql}) / {divisor}) % {BASE} AS INTEGER) + 1, 1)")
     return " || ".join(parts)

@@ -22,26 +22,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_list(name: str, default: str) -> list[str]:
-    return [
-        part.strip()
-        for part in os.environ.get(name, default).split(",")
-        if part.strip()
-    ]
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
 DEBUG = env_bool("DEBUG", True)
 
 _INSECURE_KEY = "django-insecure-local-development-only"
 SECRET_KEY = os.environ.get("SECRET_KEY", _INSECURE_KEY)
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else ""
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 
 if not DEBUG:
     if SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "Set SECRET_KEY (at least 32 characters) when DEBUG is off."
-        )
+        raise ImproperlyConfigured("Set SECRET_KEY (at least 32 characters) when DEBUG is off.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("Set ALLOWED_HOSTS when DEBUG is off.")
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
@@ -91,11 +83,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=60, conn_health_checks=True
-        )
-    }
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -115,9 +103,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

@@ -23,20 +23,14 @@ TABLE = {
     Action.MANAGE: {"owner"},
 }
 
-CASES = [
-    (action, role, role in allowed)
-    for action, allowed in TABLE.items()
-    for role in ROLES
-]
+CASES = [(action, role, role in allowed) for action, allowed in TABLE.items() for role in ROLES]
 
 
 def test_the_table_covers_every_action():
     assert set(TABLE) == set(Action)
 
 
-@pytest.mark.parametrize(
-    ("action", "role", "expected"), CASES, ids=[f"{a}-{r}" for a, r, _ in CASES]
-)
+@pytest.mark.parametrize(("action", "role", "expected"), CASES, ids=[f"{a}-{r}" for a, r, _ in CASES])
 def test_roles_table(product, action, role, expected, request):
     user = request.getfixturevalue(role)
     assert can(user, action, product) is expected

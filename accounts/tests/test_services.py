@@ -70,6 +70,4 @@ def test_only_developers_can_be_delegated_the_ordering(product, owner, user):
             ordering_delegated=True,
         )
     with pytest.raises(IntegrityError):
-        Membership.objects.create(
-            product=product, user=user, role="stakeholder", ordering_delegated=True
-        )
+        Membership.objects.create(product=product, user=user, role="stakeholder", ordering_delegated=True)

@@ -49,9 +49,7 @@ VALUE_FIELDS = (
 )
 EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS)
 # Anyone who may propose may describe the item and give its kind's inputs.
-PROPOSAL_FIELDS = frozenset(
-    ("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS)
-)
+PROPOSAL_FIELDS = frozenset(("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS))
 
 # (from, to) -> the action it takes.
 TRANSITIONS: dict[tuple[str, str], Action] = {
@@ -63,31 +61,21 @@ TRANSITIONS: dict[tuple[str, str], Action] = {
 }
 
 
-def _check_field_rights(
-    actions: frozenset[Action], fields: Iterable[str], *, creating: bool
-) -> None:
+def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, creating: bool) -> None:
     fields = set(fields)
     unknown = fields - EDITABLE_FIELDS
     if unknown:
-        raise ValidationError(
-            {name: "This field cannot be set." for name in sorted(unknown)}
-        )
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set."))
     value = fields & set(VALUE_FIELDS)
     if value and Action.EDIT_VALUE not in actions:
         raise PermissionDenied(
-            "Only the product owner or an ordering delegate sets value inputs: "
-            + ", ".join(sorted(value))
-            + "."
+            "Only the product owner or an ordering delegate sets value inputs: " + ", ".join(sorted(value)) + "."
         )
     work = fields & set(WORK_FIELDS)
     if creating:
         work -= PROPOSAL_FIELDS
     if work and Action.EDIT_WORK not in actions:
-        raise PermissionDenied(
-            "Only the product owner and developers edit: "
-            + ", ".join(sorted(work))
-            + "."
-        )
+        raise PermissionDenied("Only the product owner and developers edit: " + ", ".join(sorted(work)) + ".")
 
 
 def _gap_record(gap: Gap) -> dict[str, Any]:
@@ -101,17 +89,10 @@ def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[
     cleaned = sorted({name.strip() for name in names if name and name.strip()})
     if new and not cleaned:
         return cleaned
-    too_long = [
-        name for name in cleaned if len(name) > Label._meta.get_field("name").max_length
-    ]
+    too_long = [name for name in cleaned if len(name) > Label._meta.get_field("name").max_length]
     if too_long:
-        raise ValidationError(
-            {"labels": f"Labels are at most 50 characters: {too_long[0][:60]}…"}
-        )
-    labels = [
-        Label.objects.get_or_create(product_id=item.product_id, name=name)[0]
-        for name in cleaned
-    ]
+        raise ValidationError({"labels": f"Labels are at most 50 characters: {too_long[0][:60]}…"})
+    labels = [Label.objects.get_or_create(product_id=item.product_id, name=name)[0] for name in cleaned]
     item.labels.set(labels)
     return cleaned
 
@@ -152,14 +133,8 @@ def item_create(
         )
         item.derive_fields()
         item.full_clean(validate_unique=False, validate_constraints=False)
-        gap = (
-            order_place(item=item, placement=placement or Placement.bottom())
-            if direct
-            else None
-        )
-        Product.objects.filter(pk=product.pk).update(
-            last_item_number=F("last_item_number") + 1
-        )
+        gap = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
+        Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
         item.save(force_insert=True)
         label_names = _set_labels(item, labels, new=True)
         ItemEvent.objects.create(
@@ -193,15 +168,11 @@ def item_update(
     if labels is not None:
         require(actor, Action.EDIT_WORK, item, actions=actions)
     with transaction.atomic():
-        current = (
-            Item.objects.select_for_update().select_related("product").get(pk=item.pk)
-        )
+        current = Item.objects.select_for_update().select_related("product").get(pk=item.pk)
         if expected_version is not None and current.version != expected_version:
             raise VersionConflict(expected=expected_version, current=current.version)
         diff = {
-            name: [getattr(current, name), value]
-            for name, value in changes.items()
-            if getattr(current, name) != value
+            name: [getattr(current, name), value] for name, value in changes.items() if getattr(current, name) != value
         }
         old_labels = sorted(current.labels.values_list("name", flat=True))
         for name, (_, value) in diff.items():
@@ -244,30 +215,18 @@ def item_transition(
         action = TRANSITIONS.get((current.status, to))
         if action is None:
             allowed = [new for (old, new) in TRANSITIONS if old == current.status]
-            hint = (
-                f" It can become: {', '.join(allowed)}." if allowed else " It is final."
-            )
-            raise ValidationError(
-                {"status": f"A {current.status} item cannot become {to}.{hint}"}
-            )
+            hint = f" It can become: {', '.join(allowed)}." if allowed else " It is final."
+            raise ValidationError({"status": f"A {current.status} item cannot become {to}.{hint}"})
         require(actor, action, product)
         if to == Item.Status.REJECTED and not reason.strip():
-            raise ValidationError(
-                {
-                    "reason": "Say why the proposal is rejected; the proposer will read it."
-                }
-            )
+            raise ValidationError({"reason": "Say why the proposal is rejected; the proposer will read it."})
         entering = to in Item.ORDERED_STATUSES and not current.is_ordered
         leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
         if placement is not None and not entering:
-            raise ValidationError(
-                {"placement": "Only an item entering the order takes a position."}
-            )
+            raise ValidationError({"placement": "Only an item entering the order takes a position."})
         data: dict[str, Any] = {"from": current.status, "to": to}
         if entering:
-            data["placed"] = _gap_record(
-                order_place(item=current, placement=placement or Placement.bottom())
-            )
+            data["placed"] = _gap_record(order_place(item=current, placement=placement or Placement.bottom()))
         elif leaving:
             data["removed"] = _gap_record(order_remove(item=current))
         current.status = to

@@ -35,9 +35,7 @@ class Placement:
         if self.where in ("before", "after") and self.anchor_id is None:
             raise ValidationError({"anchor": f"Say which item to move {self.where}."})
         if self.where == "position" and (self.position is None or self.position < 1):
-            raise ValidationError(
-                {"position": "A position is a whole number, 1 or more."}
-            )
+            raise ValidationError({"position": "A position is a whole number, 1 or more."})
 
     @classmethod
     def top(cls) -> "Placement":
@@ -82,9 +80,7 @@ def lock_product(product: Product | int) -> Product:
 
 
 def _ordered(product: Product, exclude_ids: Sequence[int] = ()):
-    queryset = Item.objects.filter(product=product, rank__isnull=False).only(
-        "id", "number", "rank"
-    )
+    queryset = Item.objects.filter(product=product, rank__isnull=False).only("id", "number", "rank")
     return queryset.exclude(pk__in=exclude_ids) if exclude_ids else queryset
 
 
@@ -109,9 +105,7 @@ def _gap_for(product: Product, placement: Placement, exclude_ids: Sequence[int])
         raise ValidationError({"anchor": "An item cannot be moved next to itself."})
     anchor = others.filter(pk=placement.anchor_id).first()
     if anchor is None:
-        raise ValidationError(
-            {"anchor": "The anchor item is not in this product's order."}
-        )
+        raise ValidationError({"anchor": "The anchor item is not in this product's order."})
     if placement.where == "before":
         return Gap(
             after=others.filter(rank__lt=anchor.rank).order_by("-rank").first(),
@@ -209,23 +203,15 @@ def items_move(
     with transaction.atomic():
         product = lock_product(product)
         items = list(
-            Item.objects.filter(product=product, pk__in=unique_ids).only(
-                "id", "number", "rank", "status", "product_id"
-            )
+            Item.objects.filter(product=product, pk__in=unique_ids).only("id", "number", "rank", "status", "product_id")
         )
         missing = set(unique_ids) - {item.pk for item in items}
         if missing:
-            raise ValidationError(
-                {"items": f"No such item in this product: {sorted(missing)}."}
-            )
+            raise ValidationError({"items": f"No such item in this product: {sorted(missing)}."})
         unordered = [item for item in items if item.rank is None]
         if unordered:
             numbers = ", ".join(f"{product.key}-{item.number}" for item in unordered)
-            raise ValidationError(
-                {
-                    "items": f"Not in the backlog order (proposed, done or archived): {numbers}."
-                }
-            )
+            raise ValidationError({"items": f"Not in the backlog order (proposed, done or archived): {numbers}."})
         items.sort(key=lambda item: item.rank)
 
         gap = _gap_for(product, to, unique_ids)
@@ -270,13 +256,9 @@ def _is_within(rank: str, gap: Gap) -> bool:
     return (lo is None or lo < rank) and (hi is None or rank < hi)
 
 
-def item_move(
-    *, item: Item, actor: User, to: Placement, reason: str = ""
-) -> MoveResult:
+def item_move(*, item: Item, actor: User, to: Placement, reason: str = "") -> MoveResult:
     """Move one item to ``to``."""
-    return items_move(
-        product=item.product, actor=actor, item_ids=[item.pk], to=to, reason=reason
-    )
+    return items_move(product=item.product, actor=actor, item_ids=[item.pk], to=to, reason=reason)
 
 
 def _write_ranks(items: list[Item], old_keys: dict[int, str]) -> None:
@@ -291,9 +273,7 @@ def _write_ranks(items: list[Item], old_keys: dict[int, str]) -> None:
         key=lambda i: old_keys[i.pk],
         reverse=True,
     )
-    down = sorted(
-        (i for i in items if i.rank < old_keys[i.pk]), key=lambda i: old_keys[i.pk]
-    )
+    down = sorted((i for i in items if i.rank < old_keys[i.pk]), key=lambda i: old_keys[i.pk])
     for item in up + down:
         Item.objects.filter(pk=item.pk).update(rank=item.rank)
 
@@ -312,9 +292,7 @@ def order_rebalance(*, product: Product) -> int:
             return 0
         width = ranking.rebalance_width(count)
         # The expression uses %, which the DB-API parameter syntax needs doubled.
-        new_key = ranking.rebalanced_key_sql("numbered.position", width).replace(
-            "%", "%%"
-        )
+        new_key = ranking.rebalanced_key_sql("numbered.position", width).replace("%", "%%")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET rank = %s || rank WHERE product_id = %s AND rank IS NOT NULL",

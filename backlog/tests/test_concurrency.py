@@ -18,9 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 8
 
 
-def run_in_threads(
-    work: Callable[[int], None], threads: int = THREADS
-) -> list[BaseException]:
+def run_in_threads(work: Callable[[int], None], threads: int = THREADS) -> list[BaseException]:
     errors: list[BaseException] = []
     barrier = threading.Barrier(threads)
 
@@ -44,10 +42,7 @@ def run_in_threads(
 def test_eight_threads_of_random_moves_lose_nothing_and_never_collide():
     membership = MembershipFactory(role=Membership.Role.OWNER)
     product, owner = membership.product, membership.user
-    ids = [
-        item_create(product=product, actor=owner, kind="story", title=f"t{n}").pk
-        for n in range(60)
-    ]
+    ids = [item_create(product=product, actor=owner, kind="story", title=f"t{n}").pk for n in range(60)]
     moves_made = [0] * THREADS
 
     def work(index: int) -> None:
@@ -79,10 +74,7 @@ def test_eight_threads_of_random_moves_lose_nothing_and_never_collide():
     assert len(ranks) == len(ids)
     assert None not in ranks
     assert len(set(ranks)) == len(ids)
-    assert (
-        ItemEvent.objects.filter(product=product, type=ItemEvent.Type.MOVED).count()
-        > THREADS * 100
-    )
+    assert ItemEvent.objects.filter(product=product, type=ItemEvent.Type.MOVED).count() > THREADS * 100
 
 
 def test_concurrent_creation_hands_out_unique_consecutive_numbers():
@@ -103,9 +95,7 @@ def test_concurrent_creation_hands_out_unique_consecutive_numbers():
     errors = run_in_threads(work)
 
     assert errors == []
-    numbers = sorted(
-        Item.objects.filter(product=product).values_list("number", flat=True)
-    )
+    numbers = sorted(Item.objects.filter(product=product).values_list("number", flat=True))
     assert numbers == list(range(1, THREADS * 25 + 1))
     product.refresh_from_db()
     assert product.last_item_number == THREADS * 25

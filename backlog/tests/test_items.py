@@ -24,10 +24,10 @@ KIND_INPUTS = {
 
 @pytest.mark.parametrize("kind", KIND_INPUTS)
 def test_each_kind_is_created_with_its_inputs(product, owner, kind):
-    item = item_create(
-        product=product, actor=owner, kind=kind, title=f"A {kind}", **KIND_INPUTS[kind]
-    )
-    assert item.kind == kind and item.status == Item.Status.OPEN and item.rank
+    item = item_create(product=product, actor=owner, kind=kind, title=f"A {kind}", **KIND_INPUTS[kind])
+    assert item.kind == kind
+    assert item.status == Item.Status.OPEN
+    assert item.rank
 
 
 @pytest.mark.parametrize(
@@ -39,9 +39,7 @@ def test_each_kind_is_created_with_its_inputs(product, owner, kind):
         ("operational", {"impact", "urgency"}),
     ],
 )
-def test_a_kind_without_its_inputs_is_refused_naming_them(
-    product, owner, kind, missing
-):
+def test_a_kind_without_its_inputs_is_refused_naming_them(product, owner, kind, missing):
     with pytest.raises(ValidationError) as error:
         item_create(product=product, actor=owner, kind=kind, title="x")
     assert set(error.value.message_dict) == missing
@@ -50,9 +48,7 @@ def test_a_kind_without_its_inputs_is_refused_naming_them(
 
 def test_inputs_of_another_kind_are_refused(product, owner):
     with pytest.raises(ValidationError) as error:
-        item_create(
-            product=product, actor=owner, kind="story", title="x", severity="major"
-        )
+        item_create(product=product, actor=owner, kind="story", title="x", severity="major")
     assert "severity" in error.value.message_dict
 
 
@@ -121,7 +117,8 @@ def test_developers_and_stakeholders_propose(product, developer, stakeholder):
             title="broken",
             severity="minor",
         )
-        assert item.status == Item.Status.PROPOSED and item.rank is None
+        assert item.status == Item.Status.PROPOSED
+        assert item.rank is None
     assert not backlog_items(product=product).exists()
 
 
@@ -150,25 +147,11 @@ def test_outsiders_create_nothing(product, role, request):
 
 def test_field_rights_on_create(product, developer, stakeholder, delegate):
     with pytest.raises(PermissionDenied):
-        item_create(
-            product=product, actor=stakeholder, kind="story", title="x", estimate=3
-        )
+        item_create(product=product, actor=stakeholder, kind="story", title="x", estimate=3)
     with pytest.raises(PermissionDenied):
-        item_create(
-            product=product, actor=developer, kind="story", title="x", business_value=8
-        )
-    assert (
-        item_create(
-            product=product, actor=developer, kind="story", title="x", estimate=3
-        ).estimate
-        == 3
-    )
-    assert (
-        item_create(
-            product=product, actor=delegate, kind="story", title="x", moscow="must"
-        ).moscow
-        == "must"
-    )
+        item_create(product=product, actor=developer, kind="story", title="x", business_value=8)
+    assert item_create(product=product, actor=developer, kind="story", title="x", estimate=3).estimate == 3
+    assert item_create(product=product, actor=delegate, kind="story", title="x", moscow="must").moscow == "must"
 
 
 @pytest.fixture
@@ -251,10 +234,9 @@ def test_field_rights_on_update(story, role, changes, allowed, request):
 def test_the_lifecycle(product, owner, developer):
     proposal = item_create(product=product, actor=developer, kind="story", title="idea")
     first = item_create(product=product, actor=owner, kind="story", title="first")
-    accepted = item_transition(
-        item=proposal, actor=owner, to="open", placement=Placement.top()
-    )
-    assert accepted.rank and [i.title for i in backlog_items(product=product)] == [
+    accepted = item_transition(item=proposal, actor=owner, to="open", placement=Placement.top())
+    assert accepted.rank
+    assert [i.title for i in backlog_items(product=product)] == [
         "idea",
         "first",
     ]
@@ -262,15 +244,10 @@ def test_the_lifecycle(product, owner, developer):
     assert started.rank == accepted.rank  # in progress stays in the order
     done = item_transition(item=started, actor=developer, to="done")
     assert done.rank is None
-    archived = item_transition(
-        item=first, actor=owner, to="archived", reason="obsolete"
-    )
-    assert archived.rank is None and not backlog_items(product=product).exists()
-    history = [
-        e.data.get("to")
-        for e in item_history(item=proposal)
-        if e.type == ItemEvent.Type.STATUS_CHANGED
-    ]
+    archived = item_transition(item=first, actor=owner, to="archived", reason="obsolete")
+    assert archived.rank is None
+    assert not backlog_items(product=product).exists()
+    history = [e.data.get("to") for e in item_history(item=proposal) if e.type == ItemEvent.Type.STATUS_CHANGED]
     assert history == ["open", "in_progress", "done"]
 
 
@@ -284,9 +261,7 @@ def test_the_lifecycle(product, owner, developer):
         ("archived", "open"),
     ],
 )
-def test_transitions_outside_the_lifecycle_are_refused(
-    product, owner, developer, start, to
-):
+def test_transitions_outside_the_lifecycle_are_refused(product, owner, developer, start, to):
     item = item_create(
         product=product,
         actor=developer if start == "proposed" else owner,
@@ -333,9 +308,7 @@ def test_who_accepts_proposals(product, developer, role, allowed, request):
             item_transition(item=proposal, actor=actor, to="open")
 
 
-@pytest.mark.parametrize(
-    ("role", "allowed"), [("owner", True), ("developer", False), ("stakeholder", False)]
-)
+@pytest.mark.parametrize(("role", "allowed"), [("owner", True), ("developer", False), ("stakeholder", False)])
 def test_who_archives(story, role, allowed, request):
     actor = request.getfixturevalue(role)
     if allowed:
@@ -345,9 +318,7 @@ def test_who_archives(story, role, allowed, request):
             item_transition(item=story, actor=actor, to="archived")
 
 
-@pytest.mark.parametrize(
-    ("role", "allowed"), [("developer", True), ("stakeholder", False)]
-)
+@pytest.mark.parametrize(("role", "allowed"), [("developer", True), ("stakeholder", False)])
 def test_who_starts_work(story, role, allowed, request):
     actor = request.getfixturevalue(role)
     if allowed:
@@ -359,12 +330,10 @@ def test_who_starts_work(story, role, allowed, request):
 
 def test_the_database_enforces_the_invariants(product, owner):
     cases = [
-        dict(kind="defect", status="proposed"),  # defect without severity
-        dict(kind="story", status="open"),  # ordered status without a rank
-        dict(kind="story", status="done", rank="a0"),  # rank outside the order
-        dict(
-            kind="story", status="proposed", severity="major"
-        ),  # a story with a severity
+        {"kind": "defect", "status": "proposed"},  # defect without severity
+        {"kind": "story", "status": "open"},  # ordered status without a rank
+        {"kind": "story", "status": "done", "rank": "a0"},  # rank outside the order
+        {"kind": "story", "status": "proposed", "severity": "major"},  # a story with a severity
     ]
     for number, fields in enumerate(cases, start=100):
         with pytest.raises(IntegrityError), transaction.atomic():

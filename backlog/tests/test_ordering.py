@@ -20,28 +20,17 @@ def titles(product) -> list[str]:
 
 def writes(queries, table: str) -> list[str]:
     """Return the UPDATE statements among ``queries`` that write ``table``."""
-    return [
-        q["sql"]
-        for q in queries
-        if q["sql"].upper().startswith(f'UPDATE "{table}"'.upper())
-    ]
+    return [q["sql"] for q in queries if q["sql"].upper().startswith(f'UPDATE "{table}"'.upper())]
 
 
 def inserts(queries, table: str) -> list[str]:
-    return [
-        q["sql"]
-        for q in queries
-        if q["sql"].upper().startswith(f'INSERT INTO "{table}"'.upper())
-    ]
+    return [q["sql"] for q in queries if q["sql"].upper().startswith(f'INSERT INTO "{table}"'.upper())]
 
 
 @pytest.fixture
 def five(product, owner):
     """A, B, C, D, E in that order."""
-    return {
-        t: item_create(product=product, actor=owner, kind="story", title=t)
-        for t in "ABCDE"
-    }
+    return {t: item_create(product=product, actor=owner, kind="story", title=t) for t in "ABCDE"}
 
 
 def test_new_items_go_to_the_bottom_by_default(product, five):
@@ -146,9 +135,7 @@ def test_a_move_to_where_the_item_already_is_writes_nothing(product, owner, five
 
 
 def test_block_move_writes_k_rows_and_keeps_relative_order(product, owner, five):
-    extra = [
-        item_create(product=product, actor=owner, kind="story", title=t) for t in "FGH"
-    ]
+    extra = [item_create(product=product, actor=owner, kind="story", title=t) for t in "FGH"]
     block = [extra[2].pk, five["B"].pk, five["D"].pk]  # given out of order on purpose
     with CaptureQueriesContext(connection) as ctx:
         result = items_move(
@@ -160,9 +147,7 @@ def test_block_move_writes_k_rows_and_keeps_relative_order(product, owner, five)
         )
     assert len(writes(ctx.captured_queries, "backlog_item")) == 3
     assert titles(product) == ["A", "C", "E", "F", "B", "D", "H", "G"]
-    assert {
-        event.reason for event in ItemEvent.objects.filter(operation=result.operation)
-    } == {"group"}
+    assert {event.reason for event in ItemEvent.objects.filter(operation=result.operation)} == {"group"}
     assert ItemEvent.objects.filter(operation=result.operation).count() == 3
 
 
@@ -204,9 +189,7 @@ def test_moving_an_item_of_another_product_is_refused(product, owner, five):
     from accounts.tests.factories import MembershipFactory
 
     foreign = MembershipFactory(role="owner")
-    foreign_item = item_create(
-        product=foreign.product, actor=foreign.user, kind="story", title="foreign"
-    )
+    foreign_item = item_create(product=foreign.product, actor=foreign.user, kind="story", title="foreign")
     with pytest.raises(ValidationError):
         items_move(
             product=product,
@@ -220,7 +203,8 @@ def test_moving_an_item_of_another_product_is_refused(product, owner, five):
 
 def test_proposals_have_no_place_in_the_order(product, owner, developer, five):
     proposal = item_create(product=product, actor=developer, kind="story", title="idea")
-    assert proposal.status == Item.Status.PROPOSED and proposal.rank is None
+    assert proposal.status == Item.Status.PROPOSED
+    assert proposal.rank is None
     with pytest.raises(ValidationError):
         item_move(item=proposal, actor=owner, to=Placement.top())
     assert "idea" not in titles(product)
@@ -251,14 +235,10 @@ def test_every_move_is_in_the_items_history(product, owner, five):
     event = item_history(item=five["E"]).filter(type=ItemEvent.Type.MOVED).get()
     assert event.actor == owner
     assert event.reason == "customer escalation"
-    assert (
-        event.data["from"]["after_id"] == five["D"].pk
-        and event.data["from"]["before_id"] is None
-    )
-    assert (
-        event.data["to"]["after_id"] == five["A"].pk
-        and event.data["to"]["before_id"] == five["B"].pk
-    )
+    assert event.data["from"]["after_id"] == five["D"].pk
+    assert event.data["from"]["before_id"] is None
+    assert event.data["to"]["after_id"] == five["A"].pk
+    assert event.data["to"]["before_id"] == five["B"].pk
     assert event.created_at is not None
     assert [e.type for e in item_history(item=five["E"])] == [
         ItemEvent.Type.CREATED,
@@ -271,9 +251,7 @@ def test_position(product, owner, five):
     assert item_position(item=five["C"]) == 3
 
 
-@pytest.mark.django_db(
-    transaction=True
-)  # real commits: 10,000 savepoints in one transaction crawl
+@pytest.mark.django_db(transaction=True)  # real commits: 10,000 savepoints in one transaction crawl
 def test_ten_thousand_inserts_into_one_gap_keep_keys_bounded(product, owner, settings):
     """The adversarial case: every insert lands between A and the previous insert."""
     first = item_create(product=product, actor=owner, kind="story", title="first")
@@ -299,22 +277,17 @@ def test_ten_thousand_inserts_into_one_gap_keep_keys_bounded(product, owner, set
 
 def test_rebalance_keeps_the_order_and_shortens_keys(product, owner, five):
     for n in range(300):
-        item_move(
-            item=five["E" if n % 2 else "D"], actor=owner, to=Placement.after(five["A"])
-        )
+        item_move(item=five["E" if n % 2 else "D"], actor=owner, to=Placement.after(five["A"]))
     before = titles(product)
-    long_key = max(
-        len(r) for r in backlog_items(product=product).values_list("rank", flat=True)
-    )
+    long_key = max(len(r) for r in backlog_items(product=product).values_list("rank", flat=True))
     with CaptureQueriesContext(connection) as ctx:
         assert order_rebalance(product=product) == 5
-    assert (
-        len(writes(ctx.captured_queries, "backlog_item")) == 2
-    )  # set-based, whatever the size
+    assert len(writes(ctx.captured_queries, "backlog_item")) == 2  # set-based, whatever the size
     assert titles(product) == before
     ranks = list(backlog_items(product=product).values_list("rank", flat=True))
     assert ranks == [ranking.rebalanced_key(i, 2) for i in range(5)]
-    assert long_key > 20 and max(len(r) for r in ranks) == 3
+    assert long_key > 20
+    assert max(len(r) for r in ranks) == 3
     # Moves keep working after a rebalance.
     item_move(item=five["B"], actor=owner, to=Placement.top())
     assert titles(product)[0] == "B"
@@ -323,9 +296,7 @@ def test_rebalance_keeps_the_order_and_shortens_keys(product, owner, five):
 def test_keys_compare_byte_wise(product, owner):
     """Upper case sorts before lower case, as in byte order (not in en_US collation)."""
     keys = ["a0", "aZ", "aa", "az", "b0A", "b0a", "Zz", "a0V", "a0v"]
-    items = [
-        item_create(product=product, actor=owner, kind="story", title=k) for k in keys
-    ]
+    items = [item_create(product=product, actor=owner, kind="story", title=k) for k in keys]
     for item, key in zip(items, keys, strict=True):
         Item.objects.filter(pk=item.pk).update(rank=key)
     assert titles(product) == sorted(keys)
@@ -345,10 +316,7 @@ def test_rank_column_uses_the_c_collation_on_postgres():
 def test_random_moves_keep_a_consistent_order(product, owner):
     """A model check: random moves agree with a plain Python list."""
     rng = random.Random(7)
-    items = [
-        item_create(product=product, actor=owner, kind="story", title=f"t{n}")
-        for n in range(30)
-    ]
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(30)]
     model = [item.title for item in items]
     by_title = {item.title: item for item in items}
     for _ in range(300):
@@ -364,12 +332,8 @@ def test_random_moves_keep_a_consistent_order(product, owner):
             placement, index = Placement.at(position), position - 1
         else:
             anchor = rng.choice(others)
-            placement = (
-                Placement.before(by_title[anchor])
-                if op == "before"
-                else Placement.after(by_title[anchor])
-            )
+            placement = Placement.before(by_title[anchor]) if op == "before" else Placement.after(by_title[anchor])
             index = others.index(anchor) + (op == "after")
         item_move(item=by_title[title], actor=owner, to=placement)
-        model = others[:index] + [title] + others[index:]
+        model = [*others[:index], title, *others[index:]]
         assert titles(product) == model

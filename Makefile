@@ -1,0 +1,40 @@
+# Everyday commands. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
+
+.PHONY: install run test test-postgres lint format bench-ordering clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install  ## the app on the embedded default: SQLite, in-process jobs, demo data
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install  ## the whole test suite (SQLite unless DATABASE_URL is set)
+	$(PY) -m pytest
+
+test-postgres: install  ## the suite on the local PostgreSQL, PostgreSQL-only tests required
+	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 $(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench-ordering: install  ## ordering benchmark on PostgreSQL, prints JSON
+	DATABASE_URL=$(PG_URL) $(PY) bench/ordering.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache

@@ -1,0 +1,42 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from backlog.models import Item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_with_demo(client, django_user_model):
+    call_command("seed_demo", "--items", "120")
+    client.force_login(django_user_model.objects.get(username="admin"))  # the demo's administrator
+    return client
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?kind__exact=defect", "?status__exact=open", "?q=checkout", "?kind__exact=tech_debt&status__exact=proposed"],
+)
+def test_item_changelist_filters_and_searches(admin_client_with_demo, query):
+    response = admin_client_with_demo.get(reverse("admin:backlog_item_changelist") + query)
+    assert response.status_code == 200
+
+
+def test_item_changelist_is_in_rank_order(admin_client_with_demo):
+    response = admin_client_with_demo.get(reverse("admin:backlog_item_changelist") + "?status__exact=open")
+    shown = [item.pk for item in response.context["cl"].result_list]
+    expected = list(Item.objects.filter(status="open").order_by("rank").values_list("pk", flat=True)[: len(shown)])
+    assert shown == expected
+
+
+def test_item_page_shows_its_history(admin_client_with_demo):
+    item = Item.objects.filter(kind="operational").first()
+    response = admin_client_with_demo.get(reverse("admin:backlog_item_change", args=[item.pk]))
+    assert response.status_code == 200
+    assert b"Created" in response.content
+
+
+@pytest.mark.parametrize("name", ["accounts_product", "accounts_membership", "accounts_user", "backlog_itemevent"])
+def test_other_changelists(admin_client_with_demo, name):
+    assert admin_client_with_demo.get(reverse(f"admin:{name}_changelist")).status_code == 200

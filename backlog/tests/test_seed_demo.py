@@ -1,0 +1,42 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Membership, Product, User
+from accounts.permissions import Action, can
+from backlog.models import Item
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_builds_a_plausible_backlog_once(capsys):
+    call_command("seed_demo", "--items", "300")
+    product = Product.objects.get(key="OB")
+    assert product.items.count() == 300
+    assert set(product.items.values_list("kind", flat=True)) == set(Item.Kind.values)
+    assert {m.role for m in Membership.objects.filter(product=product)} == set(Membership.Role.values)
+    assert can(User.objects.get(username="dana"), Action.REORDER, product)
+    assert User.objects.get(username="admin").check_password("onebacklog-demo")
+    out = capsys.readouterr().out
+    assert "olivia" in out and "onebacklog-demo" in out
+
+    # In progress work sits at the top of a plausible order; proposals are not ordered.
+    ordered = list(product.items.filter(rank__isnull=False).order_by("rank"))
+    in_progress = [i for i, item in enumerate(ordered) if item.status == Item.Status.IN_PROGRESS]
+    assert in_progress == list(range(len(in_progress)))
+    assert not product.items.filter(status=Item.Status.PROPOSED, rank__isnull=False).exists()
+    assert product.last_item_number == 300
+    numbers = sorted(product.items.values_list("number", flat=True))
+    assert numbers == list(range(1, 301))
+
+    call_command("seed_demo", "--items", "300")  # idempotent
+    assert product.items.count() == 300
+    assert Product.objects.count() == 1
+
+
+def test_seed_demo_reset_and_large_backlogs():
+    call_command("seed_demo", "--key", "BIG", "--items", "5000")
+    call_command("seed_demo", "--key", "BIG", "--items", "2000", "--reset")
+    product = Product.objects.get(key="BIG")
+    assert product.items.count() == 2000
+    ranks = list(product.items.filter(rank__isnull=False).values_list("rank", flat=True))
+    assert len(set(ranks)) == len(ranks)
