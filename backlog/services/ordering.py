@@ -135,25 +135,52 @@ def _gap_record(gap: Gap) -> dict:
     }
 
 
-def _new_keys(
-    product: Product,
-    placement: Placement,
-    moving_ids: Sequence[int],
-    count: int,
-    gap: Gap | None = None,
-) -> tuple[Gap, list[str], bool]:
-    """Return the target gap, ``count`` keys in it, and whether the product had to be rebalanced.
+def _keys_for(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
+    """Return keys for ``moving`` (in order) in ``gap``.
 
-    Keys never exceed ``settings.ORDER_KEY_MAX_LENGTH``: when the gap has run out of short keys,
-    the product is rebalanced first (the only case where a move writes more than its own row).
+    Normally the keys lie strictly between the gap's neighbours and nothing else is written.
+    When the gap has no key left within ``settings.ORDER_KEY_MAX_LENGTH`` (thousands of inserts
+    into one gap), a window of neighbours around it is respaced first: the local relabelling of
+    order-maintenance lists, which keeps every key bounded at an amortized cost of a few rows.
     """
-    gap = gap or _gap_for(product, placement, moving_ids)
-    keys = ranking.keys_between(*gap.keys, count)
+    keys = ranking.keys_between(*gap.keys, len(moving))
     if max(len(key) for key in keys) <= settings.ORDER_KEY_MAX_LENGTH:
-        return gap, keys, False
-    order_rebalance(product=product)
-    gap = _gap_for(product, placement, moving_ids)
-    return gap, ranking.keys_between(*gap.keys, count), True
+        return keys
+    return _respace_around(product, gap, moving)
+
+
+def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
+    """Respace the smallest window around ``gap`` whose keys fit in half the maximum length.
+
+    The window grows by doubling until its outer neighbours leave room for short keys. Its items
+    are rewritten in order (the order never changes); the keys for ``moving`` are returned.
+    """
+    target = settings.ORDER_KEY_MAX_LENGTH // 2
+    others = _ordered(product, [item.pk for item in moving if item.pk])
+    reach = 16
+    while True:
+        before = list(others.filter(rank__lte=gap.after.rank).order_by("-rank")[: reach + 1]) if gap.after else []
+        after = list(others.filter(rank__gte=gap.before.rank).order_by("rank")[: reach + 1]) if gap.before else []
+        lo = before[reach].rank if len(before) > reach else None
+        hi = after[reach].rank if len(after) > reach else None
+        window_before, window_after = before[:reach][::-1], after[:reach]
+        keys = ranking.keys_between(lo, hi, len(window_before) + len(moving) + len(window_after))
+        if max(len(key) for key in keys) <= target or (lo is None and hi is None):
+            break
+        reach *= 2
+
+    # A moved item whose key lies inside the window could collide with a new key: park it first.
+    for item in moving:
+        if item.rank is not None and (lo is None or lo < item.rank) and (hi is None or item.rank < hi):
+            item.rank = ranking.REBALANCE_PREFIX + item.rank
+            Item.objects.filter(pk=item.pk).update(rank=item.rank)
+    window = window_before + window_after
+    current = {item.pk: item.rank for item in window}
+    split = len(window_before)
+    for item, key in zip(window, keys[:split] + keys[split + len(moving) :], strict=True):
+        item.rank = key
+    _write_ranks(window, current)
+    return keys[split : split + len(moving)]
 
 
 def order_place(*, item: Item, placement: Placement) -> Gap:
@@ -162,9 +189,8 @@ def order_place(*, item: Item, placement: Placement) -> Gap:
     Sets ``item.rank`` without saving: the caller saves it with the status change, in the same
     transaction, holding the product lock.
     """
-    moving = (item.pk,) if item.pk else ()
-    gap, keys, _ = _new_keys(item.product, placement, moving, 1)
-    item.rank = keys[0]
+    gap = _gap_for(item.product, placement, (item.pk,) if item.pk else ())
+    item.rank = _keys_for(item.product, gap, [item])[0]
     return gap
 
 
@@ -218,16 +244,14 @@ def items_move(
         if len(items) == 1 and _is_within(items[0].rank, gap):
             # Already there: nothing moves, nothing is written.
             return MoveResult(items=items, gap=gap, operation=operation)
-        gap, keys, rebalanced = _new_keys(product, to, unique_ids, len(items), gap)
-        if rebalanced:
-            for item in items:
-                item.refresh_from_db(fields=["rank"])
 
         old_gaps = {item.pk: _neighbours_of(product, item.rank) for item in items}
         old_keys = {item.pk: item.rank for item in items}
+        keys = _keys_for(product, gap, items)
+        current = {item.pk: item.rank for item in items}  # differs from old_keys if parked
         for item, key in zip(items, keys, strict=True):
             item.rank = key
-        _write_ranks(items, old_keys)
+        _write_ranks(items, current)
         ItemEvent.objects.bulk_create(
             ItemEvent(
                 item_id=item.pk,

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from backlog import ranking
 from backlog.models import Item, ItemEvent
 from backlog.selectors import backlog_items, item_history, item_position
+from backlog.services import ordering
 from backlog.services.items import item_create
 from backlog.services.ordering import Placement, item_move, items_move, order_rebalance
 
@@ -313,8 +314,14 @@ def test_rank_column_uses_the_c_collation_on_postgres():
         assert cursor.fetchone() == ("C",)
 
 
-def test_random_moves_keep_a_consistent_order(product, owner):
-    """A model check: random moves agree with a plain Python list."""
+@pytest.mark.parametrize("max_key_length", [128, 4])
+def test_random_moves_keep_a_consistent_order(product, owner, settings, monkeypatch, max_key_length):
+    """A model check: random moves and block moves agree with a plain list, also while a tiny
+    key limit makes nearly every move respace its neighbourhood."""
+    settings.ORDER_KEY_MAX_LENGTH = max_key_length
+    respaced = []
+    real_respace = ordering._respace_around
+    monkeypatch.setattr(ordering, "_respace_around", lambda *a: respaced.append(1) or real_respace(*a))
     rng = random.Random(7)
     items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(30)]
     model = [item.title for item in items]
@@ -322,7 +329,14 @@ def test_random_moves_keep_a_consistent_order(product, owner):
     for _ in range(300):
         title = rng.choice(model)
         others = [t for t in model if t != title]
-        op = rng.choice(["top", "bottom", "before", "after", "position"])
+        # Half the moves go right after one "hot" item, so keys in that gap keep growing.
+        op = rng.choice(["top", "bottom", "before", "after", "position", "hot", "hot", "hot", "hot", "hot"])
+        if op == "hot":
+            op, anchor = "after", "t0"
+            title = title if title != "t0" else "t1"
+            others = [t for t in model if t != title]
+        else:
+            anchor = rng.choice(others)
         if op == "top":
             placement, index = Placement.top(), 0
         elif op == "bottom":
@@ -331,9 +345,25 @@ def test_random_moves_keep_a_consistent_order(product, owner):
             position = rng.randint(1, len(model))
             placement, index = Placement.at(position), position - 1
         else:
-            anchor = rng.choice(others)
             placement = Placement.before(by_title[anchor]) if op == "before" else Placement.after(by_title[anchor])
             index = others.index(anchor) + (op == "after")
-        item_move(item=by_title[title], actor=owner, to=placement)
-        model = [*others[:index], title, *others[index:]]
+        if rng.random() < 0.2:
+            block = [t for t in rng.sample(model, 3) if placement.anchor_id != by_title[t].pk]
+            items_move(product=product, actor=owner, item_ids=[by_title[t].pk for t in block], to=placement)
+            rest = [t for t in model if t not in block]
+            if op in ("before", "after"):
+                index = rest.index(anchor) + (op == "after")
+            elif op == "bottom":
+                index = len(rest)
+            elif op == "position":
+                index = min(position - 1, len(rest))
+            block_in_order = [t for t in model if t in block]
+            model = [*rest[:index], *block_in_order, *rest[index:]]
+        else:
+            item_move(item=by_title[title], actor=owner, to=placement)
+            model = [*others[:index], title, *others[index:]]
         assert titles(product) == model
+        assert max(len(rank) for rank in backlog_items(product=product).values_list("rank", flat=True)) <= max(
+            max_key_length, 3
+        )
+    assert (len(respaced) >= 5) is (max_key_length == 4)

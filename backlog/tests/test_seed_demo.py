@@ -17,7 +17,8 @@ def test_seed_demo_builds_a_plausible_backlog_once(capsys):
     assert can(User.objects.get(username="dana"), Action.REORDER, product)
     assert User.objects.get(username="admin").check_password("onebacklog-demo")
     out = capsys.readouterr().out
-    assert "olivia" in out and "onebacklog-demo" in out
+    assert "olivia" in out
+    assert "onebacklog-demo" in out
 
     # In progress work sits at the top of a plausible order; proposals are not ordered.
     ordered = list(product.items.filter(rank__isnull=False).order_by("rank"))
