@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import Http404
 
 from accounts.models import Membership, Product, User
@@ -90,3 +91,31 @@ def get_product_or_404(user: User | Any, key: str, action: Action = Action.VIEW)
         raise Http404("No such product.")
     require(user, action, product)
     return product
+
+
+def lock_product_for(user: User | Any, product: Product | int) -> tuple[Product, frozenset[Action]]:
+    """Lock the product row for writing and return it with the user's actions, in one query.
+
+    The row lock (``SELECT … FOR UPDATE``, held until the transaction ends) serializes the
+    writers of one product. Call inside ``transaction.atomic``. Non-members get no lock and no
+    actions; check them with ``require(..., actions=...)``. Written as raw SQL because every
+    move starts here (see bench/ordering.py); SQLite, which locks the whole database for a
+    writer anyway, gets the same query without the locking clause.
+    """
+    product_id = getattr(product, "pk", product)
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Product.objects.get(pk=product_id), frozenset()
+    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+    found = list(
+        Product.objects.raw(
+            "SELECT p.*, m.role AS member_role, m.ordering_delegated AS member_delegated "
+            f"FROM {Product._meta.db_table} p JOIN {Membership._meta.db_table} m ON m.product_id = p.id "
+            f"WHERE m.user_id = %s AND p.id = %s{lock}",
+            [user.pk, product_id],
+        )
+    )
+    if not found:
+        return Product.objects.get(pk=product_id), frozenset()
+    locked = found[0]
+    membership = Membership(role=locked.member_role, ordering_delegated=locked.member_delegated)
+    return locked, actions_for(membership)

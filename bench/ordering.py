@@ -63,7 +63,7 @@ def main() -> None:
     product = Product.objects.create(name="Benchmark", key="BENCH")
     Membership.objects.create(user=owner, product=product, role=Membership.Role.OWNER)
     start = time.perf_counter()
-    demo_backlog_seed(product=product, creators=[owner], count=args.items)
+    demo_backlog_seed(product=product, creators=[owner], count=args.items, only_ordered=True)
     seed_seconds = time.perf_counter() - start
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -96,7 +96,8 @@ def main() -> None:
             after = rows_written(cursor)
         results[name] = {**percentiles(samples), "item_rows_written_per_move": round((after - before) / args.moves, 3)}
 
-    measure_moves("move_random_position", lambda: Placement.at(rng.randint(1, ordered_count)))
+    measure_moves("move_before_random_item", lambda: Placement.before(rng.choice(ids)))
+    measure_moves("move_to_random_position_n", lambda: Placement.at(rng.randint(1, ordered_count)))
     measure_moves("move_to_top", Placement.top)
     measure_moves("move_to_bottom", Placement.bottom)
 
@@ -143,10 +144,13 @@ def main() -> None:
     results["rebalance"] = {"items": ordered_count, "seconds": round(time.perf_counter() - start, 3)}
     results["rebalance"]["longest_key_after"] = longest_key()
 
-    # Random moves, then adversarial inserts into one gap (each right after the same item).
+    # Random moves (a random item before or after another), then adversarial inserts into one
+    # gap (each right after the same item).
     start = time.perf_counter()
     for _ in range(random_moves):
-        item_move(item=load(rng.choice(ids)), actor=owner, to=Placement.at(rng.randint(1, ordered_count)))
+        item_id, anchor_id = rng.sample(ids, 2)
+        placement = Placement.before(anchor_id) if rng.random() < 0.5 else Placement.after(anchor_id)
+        item_move(item=load(item_id), actor=owner, to=placement)
     results["random_moves"] = {
         "moves": random_moves,
         "seconds": round(time.perf_counter() - start, 1),

@@ -113,12 +113,17 @@ STATUSES = [
 ]
 
 
-def demo_backlog_seed(*, product: Product, creators: list[User], count: int, seed: int = 42) -> int:
-    """Add ``count`` generated items to ``product`` in bulk, in a plausible order."""
+def demo_backlog_seed(
+    *, product: Product, creators: list[User], count: int, seed: int = 42, only_ordered: bool = False
+) -> int:
+    """Add ``count`` generated items to ``product`` in bulk, in a plausible order.
+
+    With ``only_ordered`` every item is open or in progress (a backlog of exactly ``count``).
+    """
     rng = random.Random(seed)
     now = timezone.now()
     kinds, kind_weights = zip(*KINDS, strict=True)
-    statuses, status_weights = zip(*STATUSES, strict=True)
+    statuses, status_weights = zip(*(STATUSES[:2] if only_ordered else STATUSES), strict=True)
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=product.pk)
         labels = [Label.objects.get_or_create(product=product, name=name)[0] for name in LABELS]

@@ -9,13 +9,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Product, User
-from accounts.permissions import Action, allowed, require
+from accounts.permissions import Action, allowed, lock_product_for, require
 from backlog.exceptions import VersionConflict
 from backlog.models import Item, ItemEvent, Label
 from backlog.services.ordering import (
-    Gap,
     Placement,
-    lock_product,
     order_place,
     order_remove,
 )
@@ -78,13 +76,6 @@ def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, cr
         raise PermissionDenied("Only the product owner and developers edit: " + ", ".join(sorted(work)) + ".")
 
 
-def _gap_record(gap: Gap) -> dict[str, Any]:
-    return {
-        "after_id": gap.after.pk if gap.after else None,
-        "before_id": gap.before.pk if gap.before else None,
-    }
-
-
 def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[str]:
     cleaned = sorted({name.strip() for name in names if name and name.strip()})
     if new and not cleaned:
@@ -108,17 +99,16 @@ def item_create(
     **fields: Any,
 ) -> Item:
     """Create an item: straight into the order for those who may add directly, else a proposal."""
-    actions = allowed(actor, product)
-    require(actor, Action.PROPOSE, product, actions=actions)
-    direct = Action.ADD_DIRECTLY in actions
-    if placement is not None and not direct:
-        raise PermissionDenied(
-            "Only the product owner or an ordering delegate places items in the order; "
-            "leave out the position and the item is proposed for review."
-        )
-    _check_field_rights(actions, fields, creating=True)
     with transaction.atomic():
-        product = lock_product(product)
+        product, actions = lock_product_for(actor, product)
+        require(actor, Action.PROPOSE, product, actions=actions)
+        direct = Action.ADD_DIRECTLY in actions
+        if placement is not None and not direct:
+            raise PermissionDenied(
+                "Only the product owner or an ordering delegate places items in the order; "
+                "leave out the position and the item is proposed for review."
+            )
+        _check_field_rights(actions, fields, creating=True)
         now = timezone.now()
         item = Item(
             product=product,
@@ -146,7 +136,7 @@ def item_create(
                 "status": item.status,
                 "kind": item.kind,
                 "labels": label_names,
-                "placed": _gap_record(gap) if gap else None,
+                "placed": gap.record() if gap else None,
             },
             created_at=now,
         )
@@ -207,17 +197,17 @@ def item_transition(
     reason: str = "",
 ) -> Item:
     """Change an item's status along the lifecycle, entering or leaving the order as it goes."""
-    require(actor, Action.VIEW, item)
     with transaction.atomic():
-        product = lock_product(item.product_id)
+        product, actions = lock_product_for(actor, item.product_id)
+        require(actor, Action.VIEW, product, actions=actions)
         current = Item.objects.select_for_update().get(pk=item.pk)
         current.product = product
         action = TRANSITIONS.get((current.status, to))
         if action is None:
-            allowed = [new for (old, new) in TRANSITIONS if old == current.status]
-            hint = f" It can become: {', '.join(allowed)}." if allowed else " It is final."
+            possible = [new for (old, new) in TRANSITIONS if old == current.status]
+            hint = f" It can become: {', '.join(possible)}." if possible else " It is final."
             raise ValidationError({"status": f"A {current.status} item cannot become {to}.{hint}"})
-        require(actor, action, product)
+        require(actor, action, product, actions=actions)
         if to == Item.Status.REJECTED and not reason.strip():
             raise ValidationError({"reason": "Say why the proposal is rejected; the proposer will read it."})
         entering = to in Item.ORDERED_STATUSES and not current.is_ordered
@@ -226,9 +216,9 @@ def item_transition(
             raise ValidationError({"placement": "Only an item entering the order takes a position."})
         data: dict[str, Any] = {"from": current.status, "to": to}
         if entering:
-            data["placed"] = _gap_record(order_place(item=current, placement=placement or Placement.bottom()))
+            data["placed"] = order_place(item=current, placement=placement or Placement.bottom()).record()
         elif leaving:
-            data["removed"] = _gap_record(order_remove(item=current))
+            data["removed"] = order_remove(item=current)
         current.status = to
         current.version += 1
         current.updated_at = timezone.now()

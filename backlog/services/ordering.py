@@ -1,4 +1,4 @@
-"""The ordering engine: place, move, block-move, remove, rebalance.
+"""The ordering engine: place, move, block-move, remove, respace, rebalance.
 
 Each ordered item holds one rank key (see ``backlog.ranking``); the backlog is the items sorted
 by key. A move computes a key strictly between the target neighbours and writes that one row
@@ -9,15 +9,17 @@ plus its history record. Writers serialize per product on the product row lock
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from accounts.models import Product, User
-from accounts.permissions import Action, require
-from backlog import ranking
+from accounts.permissions import Action, lock_product_for, require
+from backlog import order_sql, ranking
 from backlog.models import Item, ItemEvent
 
 Where = Literal["top", "bottom", "before", "after", "position"]
@@ -59,80 +61,66 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class Gap:
-    """The neighbours an item lands between (None at either end)."""
+class Neighbour:
+    id: int
+    rank: str
 
-    after: Item | None
-    before: Item | None
+
+@dataclass(frozen=True)
+class Gap:
+    """The neighbours something lands between (None at either end)."""
+
+    after: Neighbour | None
+    before: Neighbour | None
 
     @property
     def keys(self) -> tuple[str | None, str | None]:
-        return (
-            self.after.rank if self.after else None,
-            self.before.rank if self.before else None,
-        )
+        return (self.after.rank if self.after else None, self.before.rank if self.before else None)
+
+    def contains(self, rank: str) -> bool:
+        lo, hi = self.keys
+        return (lo is None or lo < rank) and (hi is None or rank < hi)
+
+    def record(self) -> dict[str, int | None]:
+        """The gap as stored in the history."""
+        return {"after_id": self.after.id if self.after else None, "before_id": self.before.id if self.before else None}
 
 
 def lock_product(product: Product | int) -> Product:
     """Lock the product row for the rest of the transaction: the per-product write lock."""
-    product_id = getattr(product, "pk", product)
-    return Product.objects.select_for_update().get(pk=product_id)
+    return Product.objects.select_for_update().get(pk=getattr(product, "pk", product))
 
 
-def _ordered(product: Product, exclude_ids: Sequence[int] = ()):
-    queryset = Item.objects.filter(product=product, rank__isnull=False).only("id", "number", "rank")
+def _ordered(product_id: int, exclude_ids: Sequence[int] = ()) -> QuerySet[Item]:
+    queryset = Item.objects.filter(product_id=product_id, rank__isnull=False)
     return queryset.exclude(pk__in=exclude_ids) if exclude_ids else queryset
+
+
+def _one(rows: list[tuple[int, str]]) -> Neighbour | None:
+    return Neighbour(*rows[0]) if rows else None
 
 
 def _gap_for(product: Product, placement: Placement, exclude_ids: Sequence[int]) -> Gap:
     """Find the neighbours of ``placement`` among the ordered items not being moved."""
-    others = _ordered(product, exclude_ids)
-    if placement.where == "top":
-        return Gap(after=None, before=others.order_by("rank").first())
+    first = partial(order_sql.ordered_slice, product.pk, exclude=exclude_ids)
+    if placement.where == "top" or (placement.where == "position" and placement.position == 1):
+        return Gap(after=None, before=_one(first()))
     if placement.where == "bottom":
-        return Gap(after=others.order_by("-rank").first(), before=None)
+        return Gap(after=_one(first(descending=True)), before=None)
     if placement.where == "position":
-        index = placement.position - 1
-        window = list(others.order_by("rank")[max(index - 1, 0) : index + 1])
-        if index == 0:
-            return Gap(after=None, before=window[0] if window else None)
-        if not window:
-            # Past the end: the bottom.
-            return Gap(after=others.order_by("-rank").first(), before=None)
+        window = [Neighbour(*row) for row in first(offset=placement.position - 2, limit=2)]
+        if not window:  # past the end: the bottom
+            return Gap(after=_one(first(descending=True)), before=None)
         return Gap(after=window[0], before=window[1] if len(window) > 1 else None)
 
     if placement.anchor_id in exclude_ids:
         raise ValidationError({"anchor": "An item cannot be moved next to itself."})
-    anchor = others.filter(pk=placement.anchor_id).first()
+    anchor = _one(first(item_id=placement.anchor_id))
     if anchor is None:
         raise ValidationError({"anchor": "The anchor item is not in this product's order."})
     if placement.where == "before":
-        return Gap(
-            after=others.filter(rank__lt=anchor.rank).order_by("-rank").first(),
-            before=anchor,
-        )
-    return Gap(
-        after=anchor,
-        before=others.filter(rank__gt=anchor.rank).order_by("rank").first(),
-    )
-
-
-def _neighbours_of(product: Product, rank: str) -> Gap:
-    """Return the items right before and after ``rank`` in the current order."""
-    ordered = _ordered(product)
-    return Gap(
-        after=ordered.filter(rank__lt=rank).order_by("-rank").first(),
-        before=ordered.filter(rank__gt=rank).order_by("rank").first(),
-    )
-
-
-def _gap_record(gap: Gap) -> dict:
-    return {
-        "after_id": gap.after.pk if gap.after else None,
-        "after_number": gap.after.number if gap.after else None,
-        "before_id": gap.before.pk if gap.before else None,
-        "before_number": gap.before.number if gap.before else None,
-    }
+        return Gap(after=_one(first(below=anchor.rank, descending=True)), before=anchor)
+    return Gap(after=anchor, before=_one(first(above=anchor.rank)))
 
 
 def _keys_for(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
@@ -156,7 +144,7 @@ def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]
     are rewritten in order (the order never changes); the keys for ``moving`` are returned.
     """
     target = settings.ORDER_KEY_MAX_LENGTH // 2
-    others = _ordered(product, [item.pk for item in moving if item.pk])
+    others = _ordered(product.pk, [item.pk for item in moving if item.pk]).only("id", "rank")
     reach = 16
     while True:
         before = list(others.filter(rank__lte=gap.after.rank).order_by("-rank")[: reach + 1]) if gap.after else []
@@ -173,7 +161,7 @@ def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]
     for item in moving:
         if item.rank is not None and (lo is None or lo < item.rank) and (hi is None or item.rank < hi):
             item.rank = ranking.REBALANCE_PREFIX + item.rank
-            Item.objects.filter(pk=item.pk).update(rank=item.rank)
+            order_sql.set_rank(item.pk, item.rank)
     window = window_before + window_after
     current = {item.pk: item.rank for item in window}
     split = len(window_before)
@@ -181,6 +169,20 @@ def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]
         item.rank = key
     _write_ranks(window, current)
     return keys[split : split + len(moving)]
+
+
+def _write_ranks(items: list[Item], current: dict[int, str]) -> None:
+    """Write new keys one row each, in an order that never collides on the unique index.
+
+    ``current`` holds the keys in the database now. A new key can equal another item's current
+    key. Old and new keys are sorted the same way, so an item moving up can only collide with
+    one above it that also moves up: writing upward movers from the top down (and downward
+    movers bottom up) avoids it.
+    """
+    up = sorted((i for i in items if i.rank > current[i.pk]), key=lambda i: current[i.pk], reverse=True)
+    down = sorted((i for i in items if i.rank < current[i.pk]), key=lambda i: current[i.pk])
+    for item in up + down:
+        order_sql.set_rank(item.pk, item.rank)
 
 
 def order_place(*, item: Item, placement: Placement) -> Gap:
@@ -194,11 +196,14 @@ def order_place(*, item: Item, placement: Placement) -> Gap:
     return gap
 
 
-def order_remove(*, item: Item) -> Gap:
-    """Take an item out of the order; return the neighbours it had. Call with the product locked."""
-    gap = _neighbours_of(item.product, item.rank)
+def order_remove(*, item: Item) -> dict[str, int | None]:
+    """Take an item out of the order; return the neighbours it had (as the history stores them).
+
+    Sets ``item.rank`` without saving, like ``order_place``.
+    """
+    [(*_, previous_id, next_id)] = order_sql.items_with_neighbours(item.product_id, [item.pk])
     item.rank = None
-    return gap
+    return {"after_id": previous_id, "before_id": next_id}
 
 
 @dataclass(frozen=True)
@@ -219,18 +224,21 @@ def items_move(
 ) -> MoveResult:
     """Move one item or a block of items to ``to``, keeping the block's relative order.
 
-    Writes one row per moved item whose key changes, plus one history record each.
+    Writes one row per moved item, plus one history record each (nothing when the item is
+    already there). Round trips: lock and permission, the items with their old neighbours, the
+    target gap, then the writes.
     """
     unique_ids = list(dict.fromkeys(item_ids))
     if not unique_ids:
         raise ValidationError({"items": "Choose at least one item to move."})
-    require(actor, Action.REORDER, product)
     operation = operation or uuid.uuid4()
     with transaction.atomic():
-        product = lock_product(product)
-        items = list(
-            Item.objects.filter(product=product, pk__in=unique_ids).only("id", "number", "rank", "status", "product_id")
-        )
+        product, actions = lock_product_for(actor, product)
+        require(actor, Action.REORDER, product, actions=actions)
+        items, old_neighbours = [], {}
+        for pk, number, rank, status, previous_id, next_id in order_sql.items_with_neighbours(product.pk, unique_ids):
+            items.append(Item(pk=pk, product=product, number=number, rank=rank, status=status))
+            old_neighbours[pk] = {"after_id": previous_id, "before_id": next_id}
         missing = set(unique_ids) - {item.pk for item in items}
         if missing:
             raise ValidationError({"items": f"No such item in this product: {sorted(missing)}."})
@@ -241,14 +249,13 @@ def items_move(
         items.sort(key=lambda item: item.rank)
 
         gap = _gap_for(product, to, unique_ids)
-        if len(items) == 1 and _is_within(items[0].rank, gap):
+        if len(items) == 1 and gap.contains(items[0].rank):
             # Already there: nothing moves, nothing is written.
             return MoveResult(items=items, gap=gap, operation=operation)
 
-        old_gaps = {item.pk: _neighbours_of(product, item.rank) for item in items}
-        old_keys = {item.pk: item.rank for item in items}
+        old = {item.pk: (item.rank, old_neighbours[item.pk]) for item in items}
         keys = _keys_for(product, gap, items)
-        current = {item.pk: item.rank for item in items}  # differs from old_keys if parked
+        current = {item.pk: item.rank for item in items}  # differs from the old key if parked
         for item, key in zip(items, keys, strict=True):
             item.rank = key
         _write_ranks(items, current)
@@ -259,47 +266,22 @@ def items_move(
                 actor=actor,
                 type=ItemEvent.Type.MOVED,
                 data={
-                    "from": {
-                        **_gap_record(old_gaps[item.pk]),
-                        "rank": old_keys[item.pk],
-                    },
-                    "to": {**_gap_record(gap), "rank": item.rank},
+                    "from": {**old[item.pk][1], "rank": old[item.pk][0]},
+                    "to": {**gap.record(), "rank": item.rank},
                     "block_size": len(items),
                 },
                 reason=reason,
                 operation=operation,
             )
             for item in items
-            if item.rank != old_keys[item.pk]
+            if item.rank != old[item.pk][0]
         )
     return MoveResult(items=items, gap=gap, operation=operation)
 
 
-def _is_within(rank: str, gap: Gap) -> bool:
-    lo, hi = gap.keys
-    return (lo is None or lo < rank) and (hi is None or rank < hi)
-
-
 def item_move(*, item: Item, actor: User, to: Placement, reason: str = "") -> MoveResult:
     """Move one item to ``to``."""
-    return items_move(product=item.product, actor=actor, item_ids=[item.pk], to=to, reason=reason)
-
-
-def _write_ranks(items: list[Item], old_keys: dict[int, str]) -> None:
-    """Write new keys one row each, in an order that never collides on the unique index.
-
-    A moved item's new key can equal another moved item's old key. Both sequences are sorted
-    the same way, so an item moving up can only collide with one above it that also moves up:
-    writing upward movers from the top down (and downward movers bottom up) avoids it.
-    """
-    up = sorted(
-        (i for i in items if i.rank > old_keys[i.pk]),
-        key=lambda i: old_keys[i.pk],
-        reverse=True,
-    )
-    down = sorted((i for i in items if i.rank < old_keys[i.pk]), key=lambda i: old_keys[i.pk])
-    for item in up + down:
-        Item.objects.filter(pk=item.pk).update(rank=item.rank)
+    return items_move(product=item.product_id, actor=actor, item_ids=[item.pk], to=to, reason=reason)
 
 
 def order_rebalance(*, product: Product) -> int:

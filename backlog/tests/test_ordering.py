@@ -1,4 +1,5 @@
 import random
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,11 +22,13 @@ def titles(product) -> list[str]:
 
 def writes(queries, table: str) -> list[str]:
     """Return the UPDATE statements among ``queries`` that write ``table``."""
-    return [q["sql"] for q in queries if q["sql"].upper().startswith(f'UPDATE "{table}"'.upper())]
+    pattern = re.compile(rf'^\s*UPDATE\s+"?{table}"?\s', re.IGNORECASE)
+    return [q["sql"] for q in queries if pattern.match(q["sql"])]
 
 
 def inserts(queries, table: str) -> list[str]:
-    return [q["sql"] for q in queries if q["sql"].upper().startswith(f'INSERT INTO "{table}"'.upper())]
+    pattern = re.compile(rf'^\s*INSERT\s+INTO\s+"?{table}"?\s', re.IGNORECASE)
+    return [q["sql"] for q in queries if pattern.match(q["sql"])]
 
 
 @pytest.fixture
