@@ -308,13 +308,24 @@ def test_keys_compare_byte_wise(product, owner):
 
 
 @pytest.mark.postgres
-def test_rank_column_uses_the_c_collation_on_postgres():
+def test_rank_column_uses_the_c_collation_on_postgres(product, owner):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT collation_name FROM information_schema.columns WHERE table_name = 'backlog_item' "
             "AND column_name = 'rank'"
         )
         assert cursor.fetchone() == ("C",)
+    # The keys of test_keys_compare_byte_wise would sort differently under a language collation.
+    keys = ["aZ", "aa", "a0V", "a0v", "Zz"]
+    for key in keys:
+        item = item_create(product=product, actor=owner, kind="story", title=key)
+        Item.objects.filter(pk=item.pk).update(rank=key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT rank FROM backlog_item WHERE product_id = %s ORDER BY rank COLLATE "en-US-x-icu"', [product.pk]
+        )
+        assert [row[0] for row in cursor.fetchall()] != sorted(keys)
+    assert titles(product) == sorted(keys)
 
 
 @pytest.mark.parametrize("max_key_length", [128, 4])
