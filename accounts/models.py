@@ -97,3 +97,26 @@ class Membership(models.Model):
     def __str__(self) -> str:
         delegated = ", ordering delegated" if self.ordering_delegated else ""
         return f"{self.user} – {self.get_role_display()} of {self.product.key}{delegated}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a hash of the secret is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'CI defect filer'.")
+    prefix = models.CharField(max_length=12, unique=True, editable=False, help_text="Public part, for look-up.")
+    key_hash = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the whole token.")
+    read_only = models.BooleanField(default=False, help_text="Allow only reading (GET, HEAD, OPTIONS).")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,10 +1,20 @@
-"""Writes to products and memberships."""
+"""Writes to products, memberships and API tokens."""
 
-from django.core.exceptions import ValidationError
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Membership, Product, User
+from accounts.models import ApiToken, Membership, Product, User
 from accounts.permissions import Action, require
+
+TOKEN_PREFIX = "obk_"  # noqa: S105 - a public marker, not a secret
+# Record a token's last use at most this often, not on every request.
+TOKEN_USE_RECORD_INTERVAL = timedelta(minutes=5)
 
 
 def product_create(*, name: str, key: str, owner: User, description: str = "") -> Product:
@@ -15,6 +25,34 @@ def product_create(*, name: str, key: str, owner: User, description: str = "") -
         product.save()
         Membership.objects.create(user=owner, product=product, role=Membership.Role.OWNER)
     return product
+
+
+PRODUCT_SETTINGS = ("name", "description", "stale_after_days", "sla_hours")
+
+
+def product_update(*, product: Product, actor: User, changes: dict) -> Product:
+    """Change a product's settings (owners only)."""
+    require(actor, Action.MANAGE, product)
+    unknown = set(changes) - set(PRODUCT_SETTINGS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This setting cannot be changed."))
+    with transaction.atomic():
+        product = Product.objects.select_for_update().get(pk=product.pk)
+        for name, value in changes.items():
+            setattr(product, name, value)
+        if "sla_hours" in changes:
+            _validate_sla_hours(product.sla_hours)
+        product.full_clean()
+        product.save()
+    return product
+
+
+def _validate_sla_hours(value) -> None:
+    expected = {f"P{n}" for n in range(1, 6)}
+    if not isinstance(value, dict) or set(value) != expected:
+        raise ValidationError({"sla_hours": "Give hours for each of P1, P2, P3, P4 and P5."})
+    if not all(isinstance(hours, int) and not isinstance(hours, bool) and hours > 0 for hours in value.values()):
+        raise ValidationError({"sla_hours": "SLA targets are whole hours, 1 or more."})
 
 
 def membership_set(
@@ -58,3 +96,48 @@ def _keep_an_owner(product: Product, membership: Membership, *, new_role: str | 
     other_owners = Membership.objects.filter(product=product, role=Membership.Role.OWNER).exclude(pk=membership.pk)
     if not other_owners.exists():
         raise ValidationError({"role": "A product needs at least one product owner; appoint another first."})
+
+
+def token_create(
+    *, user: User, name: str, read_only: bool = False, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal API token; return it and the secret token string (shown only now)."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    prefix = secrets.token_hex(4)
+    raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(user=user, name=name, prefix=prefix, key_hash=token_hash(raw), read_only=read_only)
+    token.expires_at = expires_at
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Revoke a token; only its owner (or staff) may."""
+    if token.user_id != actor.pk and not actor.is_staff:
+        raise PermissionDenied("You can only revoke your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_authenticate(raw: str) -> ApiToken | None:
+    """Return the usable token matching ``raw`` (constant-time compare), or None."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    prefix, _, secret = raw[len(TOKEN_PREFIX) :].partition("_")
+    if not prefix or not secret:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    now = timezone.now()
+    if token is None or not hmac.compare_digest(token.key_hash, token_hash(raw)) or not token.is_usable(now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RECORD_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

@@ -29,6 +29,25 @@ class Label(models.Model):
         return self.name
 
 
+class ItemQuerySet(models.QuerySet):
+    # The default Definition of Ready: an estimate, acceptance criteria and the WSJF value inputs.
+    READY = (
+        Q(estimate__isnull=False, business_value__isnull=False, time_criticality__isnull=False)
+        & Q(risk_reduction__isnull=False)
+        & ~Q(acceptance_criteria="")
+    )
+
+    def ordered(self) -> "ItemQuerySet":
+        """The backlog: open and in-progress items, in rank order."""
+        return self.filter(rank__isnull=False).order_by("rank")
+
+    def ready(self) -> "ItemQuerySet":
+        return self.filter(self.READY)
+
+    def not_ready(self) -> "ItemQuerySet":
+        return self.exclude(self.READY)
+
+
 class Item(models.Model):
     """One entry of a product's backlog, of one of five kinds."""
 
@@ -159,6 +178,8 @@ class Item(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    objects = ItemQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["product", "number"], name="item_number_unique_per_product"),
@@ -219,6 +240,14 @@ class Item(models.Model):
     @property
     def is_ordered(self) -> bool:
         return self.status in self.ORDERED_STATUSES
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether the item meets the default Definition of Ready (see ``ItemQuerySet.READY``)."""
+        return (
+            None not in (self.estimate, self.business_value, self.time_criticality, self.risk_reduction)
+            and self.acceptance_criteria != ""
+        )
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -8,7 +8,7 @@ from backlog.models import Item, ItemEvent
 
 def backlog_items(*, product: Product) -> QuerySet[Item]:
     """Return the ordered backlog (open and in-progress items) in rank order."""
-    return Item.objects.filter(product=product, rank__isnull=False).select_related("product").order_by("rank")
+    return Item.objects.filter(product=product).ordered().select_related("product")
 
 
 def item_position(*, item: Item) -> int | None:
@@ -21,3 +21,19 @@ def item_position(*, item: Item) -> int | None:
 def item_history(*, item: Item) -> QuerySet[ItemEvent]:
     """Return the item's history (edits, status changes, moves), oldest first."""
     return ItemEvent.objects.filter(item=item).select_related("actor").order_by("created_at", "id")
+
+
+def item_by_reference(*, reference: str) -> Item | None:
+    """Find an item by id (``"42"``) or key (``"OB-42"``), with its product."""
+    items = Item.objects.select_related("product", "created_by").prefetch_related("labels")
+    if reference.isdigit():
+        return items.filter(pk=int(reference)).first()
+    product_key, _, number = reference.rpartition("-")
+    if product_key and number.isdigit():
+        return items.filter(product__key=product_key, number=int(number)).first()
+    return None
+
+
+def items_for_api(*, product: Product) -> QuerySet[Item]:
+    """A product's items with what the API shows of each, in a constant number of queries."""
+    return Item.objects.filter(product=product).select_related("product", "created_by").prefetch_related("labels")

@@ -1,8 +1,31 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api import views as accounts_api
+from backlog.api import views as backlog_api
+
+api_v1 = [
+    path("products/", accounts_api.ProductListApi.as_view(), name="product-list"),
+    path("products/<str:key>/", accounts_api.ProductDetailApi.as_view(), name="product-detail"),
+    path("products/<str:key>/members/", accounts_api.MemberListApi.as_view(), name="member-list"),
+    path("products/<str:key>/members/<str:username>/", accounts_api.MemberDetailApi.as_view(), name="member-detail"),
+    path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
+    path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
+    path("items/<str:ref>/", backlog_api.ItemDetailApi.as_view(), name="item-detail"),
+    path("items/<str:ref>/transition/", backlog_api.ItemTransitionApi.as_view(), name="item-transition"),
+    path("items/<str:ref>/archive/", backlog_api.ItemArchiveApi.as_view(), name="item-archive"),
+    path("items/<str:ref>/move/", backlog_api.ItemMoveApi.as_view(), name="item-move"),
+    path("items/<str:ref>/history/", backlog_api.ItemHistoryApi.as_view(), name="item-history"),
+    path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
+    path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -1,0 +1,69 @@
+from rest_framework import serializers
+
+from accounts.models import ApiToken, Membership, Product
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    my_role = serializers.CharField(read_only=True, help_text="The caller's role in the product.")
+    my_ordering_delegated = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "key",
+            "name",
+            "description",
+            "stale_after_days",
+            "sla_hours",
+            "created_at",
+            "my_role",
+            "my_ordering_delegated",
+        ]
+        read_only_fields = ["key", "created_at"]
+
+
+class ProductUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["name", "description", "stale_after_days", "sla_hours"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["username", "role", "ordering_delegated", "created_at"]
+        read_only_fields = fields
+
+
+class MembershipWriteSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    ordering_delegated = serializers.BooleanField(default=False)
+
+
+class MembershipChangeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    ordering_delegated = serializers.BooleanField(default=False)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "read_only", "expires_at", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    read_only = serializers.BooleanField(default=False)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret token. Shown only in this response.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields

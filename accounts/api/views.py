@@ -1,0 +1,145 @@
+from django.db.models import F
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts.api import serializers as s
+from accounts.models import ApiToken, Membership, Product, User
+from accounts.permissions import Action, get_product_or_404, require
+from accounts.selectors import product_members
+from accounts.services import membership_remove, membership_set, product_update, token_create, token_revoke
+
+
+def _products_with_role(user):
+    return (
+        Product.objects.filter(memberships__user=user)
+        .annotate(my_role=F("memberships__role"), my_ordering_delegated=F("memberships__ordering_delegated"))
+        .order_by("name")
+    )
+
+
+class ProductListApi(GenericAPIView):
+    serializer_class = s.ProductSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="The products you belong to, with their settings and your role",
+        operation_id="products_list",
+        responses=s.ProductSerializer(many=True),
+    )
+    def get(self, request):
+        return Response(s.ProductSerializer(_products_with_role(request.user), many=True).data)
+
+
+class ProductDetailApi(GenericAPIView):
+    serializer_class = s.ProductSerializer
+
+    def get_object(self) -> Product:
+        product = get_product_or_404(self.request.user, self.kwargs["key"])
+        return _products_with_role(self.request.user).get(pk=product.pk)
+
+    @extend_schema(summary="One product")
+    def get(self, request, key: str):
+        return Response(s.ProductSerializer(self.get_object()).data)
+
+    @extend_schema(summary="Change a product's settings (owners)", request=s.ProductUpdateSerializer)
+    def patch(self, request, key: str):
+        product = self.get_object()
+        data = s.ProductUpdateSerializer(product, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        product_update(product=product, actor=request.user, changes=data.validated_data)
+        return Response(s.ProductSerializer(self.get_object()).data)
+
+
+class MemberListApi(GenericAPIView):
+    serializer_class = s.MembershipSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="The product's members", operation_id="members_list", responses=s.MembershipSerializer(many=True)
+    )
+    def get(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        return Response(s.MembershipSerializer(product_members(product=product), many=True).data)
+
+    @extend_schema(
+        summary="Add a member or change their role (owners)",
+        request=s.MembershipWriteSerializer,
+        responses={201: s.MembershipSerializer},
+    )
+    def post(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        require(request.user, Action.MANAGE, product)
+        data = s.MembershipWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(username=data.validated_data.pop("username"), is_active=True).first()
+        if user is None:
+            raise ValidationError({"username": ["No active user with this username."]})
+        membership = membership_set(product=product, actor=request.user, user=user, **data.validated_data)
+        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(GenericAPIView):
+    serializer_class = s.MembershipSerializer
+
+    def get_membership(self, request, key: str, username: str) -> Membership:
+        product = get_product_or_404(request.user, key)
+        return get_object_or_404(product_members(product=product), user__username=username)
+
+    @extend_schema(summary="One member")
+    def get(self, request, key: str, username: str):
+        return Response(s.MembershipSerializer(self.get_membership(request, key, username)).data)
+
+    @extend_schema(summary="Change a member's role (owners)", request=s.MembershipChangeSerializer)
+    def patch(self, request, key: str, username: str):
+        membership = self.get_membership(request, key, username)
+        data = s.MembershipChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_set(
+            product=membership.product, actor=request.user, user=membership.user, **data.validated_data
+        )
+        return Response(s.MembershipSerializer(membership).data)
+
+    @extend_schema(summary="Remove a member (owners)", responses={204: None})
+    def delete(self, request, key: str, username: str):
+        membership = self.get_membership(request, key, username)
+        membership_remove(product=membership.product, actor=request.user, user=membership.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListApi(GenericAPIView):
+    serializer_class = s.ApiTokenSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="Your API tokens (never their secrets)",
+        operation_id="tokens_list",
+        responses=s.ApiTokenSerializer(many=True),
+    )
+    def get(self, request):
+        return Response(s.ApiTokenSerializer(ApiToken.objects.filter(user=request.user), many=True).data)
+
+    @extend_schema(
+        summary="Create an API token: the response holds the secret, shown only once",
+        request=s.ApiTokenCreateSerializer,
+        responses={201: s.ApiTokenCreatedSerializer},
+    )
+    def post(self, request):
+        data = s.ApiTokenCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, raw = token_create(user=request.user, **data.validated_data)
+        token.token = raw
+        return Response(s.ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+
+class TokenDetailApi(GenericAPIView):
+    serializer_class = s.ApiTokenSerializer
+
+    @extend_schema(summary="Revoke one of your API tokens", responses={204: None})
+    def delete(self, request, token_id: int):
+        token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+        token_revoke(token=token, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,65 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from rest_framework.exceptions import ValidationError
+
+from backlog.models import Item
+
+ORDERINGS = ["rank", "number", "-number", "created_at", "-created_at", "updated_at", "-updated_at"]
+
+
+class ChoicesInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """``?kind=story,defect``: any of the given choices; an unknown one is a 400."""
+
+
+class ItemFilter(django_filters.FilterSet):
+    kind = ChoicesInFilter(choices=Item.Kind.choices, help_text="Comma-separated kinds.")
+    status = ChoicesInFilter(
+        choices=Item.Status.choices,
+        method="filter_status",
+        help_text="Comma-separated statuses. Default: the backlog (open, in_progress).",
+    )
+    label = django_filters.BaseInFilter(method="filter_label", help_text="Comma-separated labels: any of them.")
+    created_by = django_filters.CharFilter(field_name="created_by__username", help_text="A username.")
+    ready = django_filters.BooleanFilter(method="filter_ready", help_text="Meets the Definition of Ready.")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    q = django_filters.CharFilter(method="filter_text", max_length=200, help_text="Text in title or description.")
+    ordering = django_filters.ChoiceFilter(
+        choices=[(o, o) for o in ORDERINGS], method="filter_nothing", help_text="Default rank (the backlog order)."
+    )
+
+    class Meta:
+        model = Item
+        fields = []
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status__in=value)
+
+    def filter_label(self, queryset, name, value):
+        labelled = Item.labels.through.objects.filter(item_id=OuterRef("pk"), label__name__in=value)
+        return queryset.filter(Exists(labelled))
+
+    def filter_ready(self, queryset, name, value):
+        return queryset.ready() if value else queryset.not_ready()
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # applied by the pagination, which orders by it
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        statuses = self.form.cleaned_data.get("status") if hasattr(self.form, "cleaned_data") else None
+        if not statuses:
+            queryset = queryset.filter(status__in=Item.ORDERED_STATUSES)
+            statuses = list(Item.ORDERED_STATUSES)
+        if self.chosen_ordering == "rank" and not set(statuses) <= set(Item.ORDERED_STATUSES):
+            raise ValidationError(
+                {"ordering": ["Only open and in-progress items have a rank; order the others by number or date."]}
+            )
+        return queryset
+
+    @property
+    def chosen_ordering(self) -> str:
+        return (self.form.cleaned_data.get("ordering") if hasattr(self.form, "cleaned_data") else None) or "rank"

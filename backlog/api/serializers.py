@@ -1,0 +1,140 @@
+from rest_framework import serializers
+
+from backlog.models import Item, ItemEvent
+from backlog.services.items import EDITABLE_FIELDS
+
+PLACES = ["top", "bottom", "before", "after", "position"]
+
+
+class PlacementSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=PLACES)
+    anchor = serializers.CharField(required=False, help_text="For before/after: the other item's id or key (OB-42).")
+    position = serializers.IntegerField(required=False, min_value=1, help_text="For position: 1 is the top.")
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["to"] in ("before", "after") and not attrs.get("anchor"):
+            raise serializers.ValidationError({"anchor": f"Say which item to move {attrs['to']}."})
+        if attrs["to"] == "position" and attrs.get("position") is None:
+            raise serializers.ValidationError({"position": "Give the position, 1 or more."})
+        return attrs
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(read_only=True, help_text="Product key and number, e.g. OB-42.")
+    product = serializers.CharField(source="product.key", read_only=True)
+    labels = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    ready = serializers.BooleanField(source="is_ready", read_only=True, help_text="Meets the Definition of Ready.")
+
+    class Meta:
+        model = Item
+        fields = [
+            "id",
+            "key",
+            "product",
+            "number",
+            "kind",
+            "title",
+            "description",
+            "acceptance_criteria",
+            "status",
+            "rank",
+            "estimate",
+            "business_value",
+            "time_criticality",
+            "risk_reduction",
+            "rice_reach",
+            "rice_impact",
+            "rice_confidence",
+            "rice_effort",
+            "moscow",
+            "severity",
+            "interest_hours",
+            "timebox_days",
+            "question",
+            "impact",
+            "urgency",
+            "itil_priority",
+            "sla_due_at",
+            "split_from",
+            "labels",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "version",
+            "ready",
+        ]
+        read_only_fields = fields
+
+    def get_labels(self, item: Item) -> list[str]:
+        return sorted(label.name for label in item.labels.all())
+
+
+class ItemWriteSerializer(serializers.ModelSerializer):
+    """The fields a client may set; who may set which is the service's business."""
+
+    labels = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+
+    class Meta:
+        model = Item
+        fields = [*sorted(EDITABLE_FIELDS), "labels"]
+
+
+class ItemCreateSerializer(ItemWriteSerializer):
+    placement = PlacementSerializer(
+        required=False, help_text="Owners and ordering delegates only; without it the item goes to the bottom."
+    )
+
+    class Meta(ItemWriteSerializer.Meta):
+        fields = [*ItemWriteSerializer.Meta.fields, "placement"]
+        extra_kwargs = {"title": {"required": True}, "kind": {"required": True}}
+
+
+class ItemUpdateSerializer(ItemWriteSerializer):
+    version = serializers.IntegerField(
+        required=False, help_text="The version you read; a different current version gets 412 (or send If-Match)."
+    )
+
+    class Meta(ItemWriteSerializer.Meta):
+        fields = [*ItemWriteSerializer.Meta.fields, "version"]
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Item.Status.choices)
+    placement = PlacementSerializer(required=False, help_text="Where an accepted proposal enters the order.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MoveSerializer(PlacementSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BlockMoveSerializer(MoveSerializer):
+    items = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=100, help_text="Up to 100 item ids or keys."
+    )
+
+
+class NeighbourSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+
+
+class MoveResultSerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.CharField(), help_text="The moved items' keys, in order.")
+    position = serializers.IntegerField(help_text="Position of the first moved item, 1 is the top.")
+    after = NeighbourSerializer(allow_null=True, help_text="The item right before the moved block.")
+    before = NeighbourSerializer(allow_null=True, help_text="The item right after the moved block.")
+
+
+class ItemEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = ItemEvent
+        fields = ["id", "type", "actor", "data", "reason", "operation", "created_at"]
+        read_only_fields = fields

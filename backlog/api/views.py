@@ -1,0 +1,233 @@
+"""The items API: thin views over the backlog services and selectors."""
+
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts.models import Product
+from accounts.permissions import Action, get_product_or_404, membership_of, require
+from backlog.api import serializers as s
+from backlog.api.filters import ItemFilter
+from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.models import Item
+from backlog.selectors import item_by_reference, item_history, item_position, items_for_api
+from backlog.services.items import item_create, item_transition, item_update
+from backlog.services.ordering import Placement, items_move
+from config.api import ErrorSerializer, PreconditionFailed
+
+PAGINATION_PARAMS = {"cursor", "page_size", "count"}
+ITEM_REF = OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Item id or key, e.g. OB-42.")
+
+
+def _item_or_404(user, reference: str, action: Action = Action.VIEW) -> Item:
+    """Load an item the user may see: 404 for outsiders (and for missing items), 403 if not allowed."""
+    item = item_by_reference(reference=reference)
+    if item is None or membership_of(user, item) is None:
+        raise Http404("No such item.")
+    require(user, action, item)
+    return item
+
+
+def _resolve(product: Product, reference: str, field: str) -> int:
+    """Return the id of an item of ``product`` given by id or key; a 400 naming ``field`` if none."""
+    item = item_by_reference(reference=reference)
+    if item is None or item.product_id != product.pk:
+        raise ValidationError({field: [f"No item {reference} in {product.key}."]})
+    return item.pk
+
+
+def _placement(product: Product, data: dict | None) -> Placement | None:
+    if not data:
+        return None
+    anchor = _resolve(product, data["anchor"], "anchor") if data["to"] in ("before", "after") else None
+    return Placement(data["to"], anchor_id=anchor, position=data.get("position"))
+
+
+def _etag(item: Item) -> str:
+    return f'"{item.pk}-{item.version}"'
+
+
+def _item_response(item: Item, **kwargs) -> Response:
+    response = Response(s.ItemSerializer(item).data, **kwargs)
+    response["ETag"] = _etag(item)
+    return response
+
+
+class ItemListApi(GenericAPIView):
+    serializer_class = s.ItemSerializer
+    pagination_class = ItemCursorPagination
+    filter_backends = [DjangoFilterBackend]  # documents the filters; the view applies them itself
+    filterset_class = ItemFilter
+    queryset = Item.objects.none()
+
+    @extend_schema(summary="The backlog in order (or filtered items), cursor-paginated")
+    def get(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        unknown = set(request.query_params) - set(ItemFilter.base_filters) - PAGINATION_PARAMS
+        if unknown:
+            raise ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+        filterset = ItemFilter(request.query_params, queryset=items_for_api(product=product), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        queryset = filterset.qs
+        self.ordering = filterset.chosen_ordering
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.ItemSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Create an item: owners and delegates add it to the order, others propose it",
+        request=s.ItemCreateSerializer,
+        responses={201: s.ItemSerializer},
+    )
+    def post(self, request, key: str):
+        product = get_product_or_404(request.user, key, Action.PROPOSE)
+        data = s.ItemCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        placement = _placement(product, fields.pop("placement", None))
+        item = item_create(product=product, actor=request.user, placement=placement, **fields)
+        return _item_response(items_for_api(product=product).get(pk=item.pk), status=status.HTTP_201_CREATED)
+
+
+class ItemDetailApi(GenericAPIView):
+    serializer_class = s.ItemSerializer
+
+    @extend_schema(summary="One item, by id or key", parameters=[ITEM_REF])
+    def get(self, request, ref: str):
+        return _item_response(_item_or_404(request.user, ref))
+
+    @extend_schema(
+        summary="Edit an item; send If-Match (its ETag) or version to refuse a stale update",
+        parameters=[
+            ITEM_REF,
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The item's ETag."),
+        ],
+        request=s.ItemUpdateSerializer,
+        responses={200: s.ItemSerializer, 412: OpenApiResponse(ErrorSerializer, description="Changed since read.")},
+    )
+    def patch(self, request, ref: str):
+        item = _item_or_404(request.user, ref)
+        data = s.ItemUpdateSerializer(item, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        expected = changes.pop("version", None)
+        labels = changes.pop("labels", None)
+        if_match = request.headers.get("If-Match")
+        if if_match is not None and if_match.strip() not in ("*", _etag(item)):
+            raise PreconditionFailed()
+        item_update(item=item, actor=request.user, changes=changes, labels=labels, expected_version=expected)
+        return _item_response(_item_or_404(request.user, str(item.pk)))
+
+
+class ItemTransitionApi(GenericAPIView):
+    serializer_class = s.ItemSerializer
+
+    @extend_schema(
+        summary="Change an item's status along the lifecycle", parameters=[ITEM_REF], request=s.TransitionSerializer
+    )
+    def post(self, request, ref: str):
+        item = _item_or_404(request.user, ref)
+        data = s.TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item_transition(
+            item=item,
+            actor=request.user,
+            to=data.validated_data["status"],
+            placement=_placement(item.product, data.validated_data.get("placement")),
+            reason=data.validated_data["reason"],
+        )
+        return _item_response(_item_or_404(request.user, str(item.pk)))
+
+
+class ItemArchiveApi(GenericAPIView):
+    serializer_class = s.ItemSerializer
+
+    @extend_schema(
+        summary="Archive an open item: it leaves the order, kept for history",
+        parameters=[ITEM_REF],
+        request=s.ReasonSerializer,
+    )
+    def post(self, request, ref: str):
+        item = _item_or_404(request.user, ref)
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item_transition(item=item, actor=request.user, to=Item.Status.ARCHIVED, reason=data.validated_data["reason"])
+        return _item_response(_item_or_404(request.user, str(item.pk)))
+
+
+def _move_response(product: Product, result) -> Response:
+    keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
+    first = Item.objects.get(pk=result.items[0].pk)
+
+    def neighbour(found):
+        return {"id": found.id, "key": keys[found.id]} if found else None
+
+    body = {
+        "items": [keys[item.pk] for item in result.items],
+        "position": item_position(item=first),
+        "after": neighbour(result.gap.after),
+        "before": neighbour(result.gap.before),
+    }
+    return Response(s.MoveResultSerializer(body).data)
+
+
+def _numbers(product: Product, result):
+    ids = [item.pk for item in result.items]
+    ids += [found.id for found in (result.gap.after, result.gap.before) if found]
+    return Item.objects.filter(product=product, pk__in=ids).values_list("pk", "number")
+
+
+class ItemMoveApi(GenericAPIView):
+    serializer_class = s.MoveResultSerializer
+
+    @extend_schema(
+        summary="Move one item (owners and ordering delegates)", parameters=[ITEM_REF], request=s.MoveSerializer
+    )
+    def post(self, request, ref: str):
+        item = _item_or_404(request.user, ref)
+        data = s.MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = items_move(
+            product=item.product,
+            actor=request.user,
+            item_ids=[item.pk],
+            to=_placement(item.product, data.validated_data),
+            reason=data.validated_data["reason"],
+        )
+        return _move_response(item.product, result)
+
+
+class BlockMoveApi(GenericAPIView):
+    serializer_class = s.MoveResultSerializer
+
+    @extend_schema(
+        summary="Move up to 100 items as a block, keeping their relative order", request=s.BlockMoveSerializer
+    )
+    def post(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        data = s.BlockMoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = items_move(
+            product=product,
+            actor=request.user,
+            item_ids=[_resolve(product, reference, "items") for reference in data.validated_data["items"]],
+            to=_placement(product, data.validated_data),
+            reason=data.validated_data["reason"],
+        )
+        return _move_response(product, result)
+
+
+class ItemHistoryApi(GenericAPIView):
+    serializer_class = s.ItemEventSerializer
+    pagination_class = HistoryCursorPagination
+
+    @extend_schema(summary="The item's history: creation, edits, status changes, moves", parameters=[ITEM_REF])
+    def get(self, request, ref: str):
+        item = _item_or_404(request.user, ref)
+        page = self.paginate_queryset(item_history(item=item))
+        return self.get_paginated_response(s.ItemEventSerializer(page, many=True).data)

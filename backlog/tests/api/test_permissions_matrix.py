@@ -1,0 +1,168 @@
+"""Every endpoint × role: allowed or denied, through the real API with real tokens."""
+
+import pytest
+
+from accounts.services import token_create
+from backlog.models import Item
+from backlog.services.items import item_create
+
+pytestmark = pytest.mark.django_db
+
+MEMBERS = {"owner", "developer", "delegate", "stakeholder"}
+ORDERERS = {"owner", "delegate"}
+WORKERS = {"owner", "developer", "delegate"}
+
+
+def expected(role: str, allowed: set[str], ok: int, *, read: bool = False) -> int:
+    """The status a role should get: ``ok`` if allowed, else 401 / 404 / 403."""
+    if role == "anonymous":
+        return 401
+    if role == "outsider":
+        return 404
+    if role == "read_only_token":
+        return ok if read else 403
+    return ok if role in allowed else 403
+
+
+def call(client, method: str, url: str, body=None):
+    return getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
+
+
+CASES = {
+    # name: (method, url template, body, allowed roles, ok status, read-only?)
+    "product detail": ("get", "/api/v1/products/{key}/", None, MEMBERS, 200, True),
+    "product update": ("patch", "/api/v1/products/{key}/", {"stale_after_days": 14}, {"owner"}, 200, False),
+    "member list": ("get", "/api/v1/products/{key}/members/", None, MEMBERS, 200, True),
+    "member add": (
+        "post",
+        "/api/v1/products/{key}/members/",
+        {"username": "{newcomer}", "role": "stakeholder"},
+        {"owner"},
+        201,
+        False,
+    ),
+    "member detail": ("get", "/api/v1/products/{key}/members/{developer}/", None, MEMBERS, 200, True),
+    "member change": (
+        "patch",
+        "/api/v1/products/{key}/members/{developer}/",
+        {"role": "developer", "ordering_delegated": True},
+        {"owner"},
+        200,
+        False,
+    ),
+    "member remove": ("delete", "/api/v1/products/{key}/members/{developer}/", None, {"owner"}, 204, False),
+    "item list": ("get", "/api/v1/products/{key}/items/", None, MEMBERS, 200, True),
+    "item create": ("post", "/api/v1/products/{key}/items/", {"kind": "story", "title": "New"}, MEMBERS, 201, False),
+    "item create placed": (
+        "post",
+        "/api/v1/products/{key}/items/",
+        {"kind": "story", "title": "New", "placement": {"to": "top"}},
+        ORDERERS,
+        201,
+        False,
+    ),
+    "item detail": ("get", "/api/v1/items/{a}/", None, MEMBERS, 200, True),
+    "item detail by key": ("get", "/api/v1/items/{a_key}/", None, MEMBERS, 200, True),
+    "item edit work": ("patch", "/api/v1/items/{a}/", {"description": "More detail"}, WORKERS, 200, False),
+    "item edit value": ("patch", "/api/v1/items/{a}/", {"business_value": 8}, ORDERERS, 200, False),
+    "item start": ("post", "/api/v1/items/{a}/transition/", {"status": "in_progress"}, WORKERS, 200, False),
+    "proposal accept": ("post", "/api/v1/items/{proposal}/transition/", {"status": "open"}, ORDERERS, 200, False),
+    "proposal reject": (
+        "post",
+        "/api/v1/items/{proposal}/transition/",
+        {"status": "rejected", "reason": "Not now"},
+        ORDERERS,
+        200,
+        False,
+    ),
+    "item archive": ("post", "/api/v1/items/{a}/archive/", {"reason": "obsolete"}, ORDERERS, 200, False),
+    "item move": ("post", "/api/v1/items/{c}/move/", {"to": "top"}, ORDERERS, 200, False),
+    "block move": (
+        "post",
+        "/api/v1/products/{key}/items/move/",
+        {"items": ["{b}", "{c}"], "to": "top"},
+        ORDERERS,
+        200,
+        False,
+    ),
+    "item history": ("get", "/api/v1/items/{a}/history/", None, MEMBERS, 200, True),
+}
+
+
+@pytest.mark.parametrize(
+    "role", ["owner", "developer", "delegate", "stakeholder", "outsider", "anonymous", "read_only_token"]
+)
+@pytest.mark.parametrize("case", CASES)
+def test_endpoint_by_role(case, role, as_role, product, items, developer, user):
+    method, url, body, allowed, ok, read = CASES[case]
+    proposal = item_create(product=product, actor=developer, kind="story", title="Proposal")
+    names = {
+        "key": product.key,
+        "a": items[0].pk,
+        "a_key": items[0].key,
+        "b": items[1].pk,
+        "c": items[2].pk,
+        "proposal": proposal.pk,
+        "developer": developer.username,
+        "newcomer": user.username,
+    }
+    url = url.format(**names)
+    if body is not None:
+        body = {
+            k: ([v.format(**names) for v in value] if isinstance(value, list) else value.format(**names))
+            if isinstance(value := body[k], str | list)
+            else value
+            for k in body
+        }
+    before = list(Item.objects.order_by("pk").values_list("pk", "rank", "status", "version", "description"))
+    response = call(as_role(role), method, url, body)
+    want = expected(role, allowed, ok, read=read)
+    assert response.status_code == want, response.content
+    if want >= 400:
+        body = response.json()
+        assert set(body["error"]) == {"status", "code", "message", "fields"}
+        if not read:
+            after = list(Item.objects.order_by("pk").values_list("pk", "rank", "status", "version", "description"))
+            assert after == before, "a refused request changed something"
+    if role == "outsider" and want == 404:
+        assert product.key not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["owner", "developer", "stakeholder", "outsider", "read_only_token"])
+def test_product_list_shows_only_ones_own_products(role, as_role, product):
+    response = as_role(role).get("/api/v1/products/")
+    assert response.status_code == 200
+    keys = [p["key"] for p in response.json()]
+    assert (product.key in keys) is (role != "outsider")
+
+
+def test_product_list_needs_authentication(as_role):
+    assert as_role("anonymous").get("/api/v1/products/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "status"),
+    [
+        ("owner", "get", 200),
+        ("owner", "post", 201),
+        ("stakeholder", "post", 201),
+        ("read_only_token", "get", 200),
+        ("read_only_token", "post", 403),
+        ("anonymous", "get", 401),
+        ("anonymous", "post", 401),
+    ],
+)
+def test_token_endpoints(role, method, status, as_role):
+    response = call(as_role(role), method, "/api/v1/tokens/", {"name": "ci"} if method == "post" else None)
+    assert response.status_code == status
+
+
+def test_tokens_are_revoked_by_their_owner_only(as_role, owner, developer):
+    token, raw = token_create(user=owner, name="mine")
+    assert as_role("developer").delete(f"/api/v1/tokens/{token.pk}/").status_code == 404
+    assert as_role("owner").delete(f"/api/v1/tokens/{token.pk}/").status_code == 204
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/products/").status_code == 401

@@ -1,0 +1,116 @@
+"""API-wide pieces: the one error format, and the error schema documented for every operation."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_code = "version_conflict"
+    default_detail = "The item has changed since you read it; reload it and retry."
+
+
+def _from_django(exc: Exception) -> Exception:
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return exceptions.ValidationError(detail)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound("Not found.")
+    if getattr(exc, "api_status", None) == 412:
+        return PreconditionFailed(str(exc))
+    return exc
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _flatten(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _flatten(value)]
+    return [str(detail)]
+
+
+def exception_handler(exc: Exception, context) -> Response | None:
+    """Render every API error as ``{"error": {"status", "code", "message", "fields"}}``."""
+    exc = _from_django(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    fields: dict = {}
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        fields = {name: _flatten(value) for name, value in detail.items() if name != "non_field_errors"}
+        general = _flatten(detail.get("non_field_errors", []))
+        message = " ".join(general) or "Some fields are not valid: " + ", ".join(sorted(fields)) + "."
+        code = "invalid"
+    else:
+        message = " ".join(_flatten(exc.detail)) if isinstance(exc, exceptions.APIException) else str(exc)
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+    response.data = {"error": {"status": response.status_code, "code": code, "message": message, "fields": fields}}
+    return response
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, permission_denied, …")
+    message = serializers.CharField(help_text="What went wrong, in words a person can act on.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="Messages per input field."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message", "fields"],
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string", "description": "invalid, not_found, permission_denied, throttled, …"},
+                "message": {"type": "string", "description": "What went wrong, in words a person can act on."},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "description": "Messages per input field.",
+                },
+            },
+        }
+    },
+}
+ERRORS = {
+    "400": "Invalid input: the message and fields say what to fix.",
+    "401": "Not signed in: send a token (Authorization: Bearer obk_…) or use the session.",
+    "403": "Signed in, but your role does not allow this (or the token is read-only).",
+    "404": "No such object, or it belongs to a product you are not a member of.",
+    "429": "Too many requests: wait the seconds given in Retry-After.",
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """Describe the shared error body and the 4xx responses of every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result["paths"].values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERRORS.items():
+                if code == "400" and method == "get" and not operation.get("parameters"):
+                    continue
+                responses.setdefault(code, {"description": description, "content": reference})
+            if "429" in responses:
+                responses["429"]["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                }
+    return result
