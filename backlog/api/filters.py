@@ -20,7 +20,11 @@ class ItemFilter(django_filters.FilterSet):
     )
     label = django_filters.BaseInFilter(method="filter_label", help_text="Comma-separated labels: any of them.")
     created_by = django_filters.CharFilter(field_name="created_by__username", help_text="A username.")
-    ready = django_filters.BooleanFilter(method="filter_ready", help_text="Meets the Definition of Ready.")
+    ready = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_ready",
+        help_text="Meets the Definition of Ready.",
+    )
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_text", max_length=200, help_text="Text in title or description.")
     ordering = django_filters.ChoiceFilter(
@@ -39,7 +43,7 @@ class ItemFilter(django_filters.FilterSet):
         return queryset.filter(Exists(labelled))
 
     def filter_ready(self, queryset, name, value):
-        return queryset.ready() if value else queryset.not_ready()
+        return queryset.ready() if value == "true" else queryset.not_ready()
 
     def filter_text(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
