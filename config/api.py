@@ -114,3 +114,23 @@ def document_error_responses(result, generator, request, public):
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
                 }
     return result
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true and false: no 0, 1, "yes" or "on"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+def not_found(request, exception=None):
+    """404 for URLs that match nothing: the API's error body under /api/, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = {"error": {"status": 404, "code": "not_found", "message": "No such endpoint.", "fields": {}}}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Membership, Product
+from config.api import StrictBooleanField
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -40,12 +41,12 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MembershipWriteSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Membership.Role.choices)
-    ordering_delegated = serializers.BooleanField(default=False)
+    ordering_delegated = StrictBooleanField(default=False)
 
 
 class MembershipChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices)
-    ordering_delegated = serializers.BooleanField(default=False)
+    ordering_delegated = StrictBooleanField(default=False)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -57,7 +58,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    read_only = serializers.BooleanField(default=False)
+    read_only = StrictBooleanField(default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 

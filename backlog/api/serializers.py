@@ -1,9 +1,25 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backlog.models import Item, ItemEvent
 from backlog.services.items import EDITABLE_FIELDS
 
 PLACES = ["top", "bottom", "before", "after", "position"]
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "An id, or a key: OB-42."})
+class ItemReferenceField(serializers.Field):
+    """An item given by id (42 or "42") or by key ("OB-42")."""
+
+    default_error_messages = {"invalid": "Give an item id or key, such as 42 or OB-42."}
+
+    def to_internal_value(self, data) -> str:
+        if isinstance(data, bool) or not isinstance(data, int | str) or str(data).strip() == "":
+            self.fail("invalid")
+        return str(data).strip()
+
+    def to_representation(self, value) -> str:
+        return str(value)
 
 
 class PlacementSerializer(serializers.Serializer):
@@ -19,8 +35,19 @@ class PlacementSerializer(serializers.Serializer):
         return attrs
 
 
+def _optional_choice(name: str) -> serializers.ChoiceField:
+    """A choice that may be empty ("") when not given, as stored."""
+    field = Item._meta.get_field(name)
+    return serializers.ChoiceField(choices=field.choices, allow_blank=True, read_only=True, help_text=field.help_text)
+
+
 class ItemSerializer(serializers.ModelSerializer):
     key = serializers.CharField(read_only=True, help_text="Product key and number, e.g. OB-42.")
+    rice_impact = _optional_choice("rice_impact")
+    moscow = _optional_choice("moscow")
+    severity = _optional_choice("severity")
+    impact = _optional_choice("impact")
+    urgency = _optional_choice("urgency")
     product = serializers.CharField(source="product.key", read_only=True)
     labels = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
@@ -115,7 +142,7 @@ class MoveSerializer(PlacementSerializer):
 
 class BlockMoveSerializer(MoveSerializer):
     items = serializers.ListField(
-        child=serializers.CharField(), min_length=1, max_length=100, help_text="Up to 100 item ids or keys."
+        child=ItemReferenceField(), min_length=1, max_length=100, help_text="Up to 100 item ids or keys."
     )
 
 

@@ -65,12 +65,18 @@ class ItemListApi(GenericAPIView):
     filterset_class = ItemFilter
     queryset = Item.objects.none()
 
-    @extend_schema(summary="The backlog in order (or filtered items), cursor-paginated")
+    @extend_schema(
+        summary="The backlog in order (or filtered items), cursor-paginated",
+        responses=s.ItemSerializer(many=True),
+    )
     def get(self, request, key: str):
         product = get_product_or_404(request.user, key)
         unknown = set(request.query_params) - set(ItemFilter.base_filters) - PAGINATION_PARAMS
         if unknown:
             raise ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+        empty = [name for name, value in request.query_params.items() if not value.strip()]
+        if empty:
+            raise ValidationError({name: ["Give a value, or leave the parameter out."] for name in sorted(empty)})
         filterset = ItemFilter(request.query_params, queryset=items_for_api(product=product), request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -226,7 +232,11 @@ class ItemHistoryApi(GenericAPIView):
     serializer_class = s.ItemEventSerializer
     pagination_class = HistoryCursorPagination
 
-    @extend_schema(summary="The item's history: creation, edits, status changes, moves", parameters=[ITEM_REF])
+    @extend_schema(
+        summary="The item's history: creation, edits, status changes, moves",
+        parameters=[ITEM_REF],
+        responses=s.ItemEventSerializer(many=True),
+    )
     def get(self, request, ref: str):
         item = _item_or_404(request.user, ref)
         page = self.paginate_queryset(item_history(item=item))
