@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
 
-.PHONY: install run test test-postgres lint format bench-ordering clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ format: install
 
 bench-ordering: install  ## ordering benchmark on PostgreSQL, prints JSON
 	DATABASE_URL=$(PG_URL) $(PY) bench/ordering.py
+
+bench-api: install  ## API benchmark on PostgreSQL behind gunicorn, prints JSON
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache
