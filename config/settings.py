@@ -190,9 +190,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Ordering engine: no rank key is ever longer than this. A move whose key would be longer
-# first rebalances the product's keys (see backlog/ranking.py).
+# Ordering engine: no rank key is ever longer than this. A move whose key would be longer first
+# respaces a window of neighbours (see backlog/services/ordering.py). The column holds 255.
 ORDER_KEY_MAX_LENGTH = int(os.environ.get("ORDER_KEY_MAX_LENGTH", "128"))
+if not 8 <= ORDER_KEY_MAX_LENGTH <= 254:
+    raise ImproperlyConfigured("ORDER_KEY_MAX_LENGTH must be between 8 and 254.")
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from backlog.models import Item, ItemEvent
 from backlog.services.items import EDITABLE_FIELDS
+from backlog.services.ordering import MAX_POSITION
 
 PLACES = ["top", "bottom", "before", "after", "position"]
 
@@ -25,7 +26,9 @@ class ItemReferenceField(serializers.Field):
 class PlacementSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=PLACES)
     anchor = serializers.CharField(required=False, help_text="For before/after: the other item's id or key (OB-42).")
-    position = serializers.IntegerField(required=False, min_value=1, help_text="For position: 1 is the top.")
+    position = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_POSITION, help_text="For position: 1 is the top."
+    )
 
     def validate(self, attrs: dict) -> dict:
         if attrs["to"] in ("before", "after") and not attrs.get("anchor"):

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Product, User
-from accounts.permissions import Action, allowed, lock_product_for, require
+from accounts.permissions import Action, lock_product_for, require
 from backlog.exceptions import VersionConflict
 from backlog.models import Item, ItemEvent, Label
 from backlog.services.ordering import (
@@ -46,6 +46,8 @@ VALUE_FIELDS = (
     "moscow",
 )
 EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS)
+# Set by the item itself from other fields (Item.derive_fields); recorded in the history too.
+DERIVED_FIELDS = ("itil_priority", "sla_due_at")
 # Anyone who may propose may describe the item and give its kind's inputs.
 PROPOSAL_FIELDS = frozenset(("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS))
 
@@ -152,23 +154,29 @@ def item_update(
     expected_version: int | None = None,
 ) -> Item:
     """Edit an item's fields; with ``expected_version``, refuse if someone changed it meanwhile."""
-    actions = allowed(actor, item)
-    require(actor, Action.VIEW, item, actions=actions)
-    _check_field_rights(actions, changes, creating=False)
-    if labels is not None:
-        require(actor, Action.EDIT_WORK, item, actions=actions)
     with transaction.atomic():
-        current = Item.objects.select_for_update().select_related("product").get(pk=item.pk)
+        # The product first, then the item: the lock order of every writer, so edits and moves
+        # running together wait for each other instead of deadlocking.
+        product, actions = lock_product_for(actor, item.product_id)
+        require(actor, Action.VIEW, product, actions=actions)
+        _check_field_rights(actions, changes, creating=False)
+        if labels is not None:
+            require(actor, Action.EDIT_WORK, product, actions=actions)
+        current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
+        current.product = product
         if expected_version is not None and current.version != expected_version:
             raise VersionConflict(expected=expected_version, current=current.version)
-        diff = {
-            name: [getattr(current, name), value] for name, value in changes.items() if getattr(current, name) != value
-        }
+        watched = [*changes, *DERIVED_FIELDS]
+        before = {name: getattr(current, name) for name in watched}
         old_labels = sorted(current.labels.values_list("name", flat=True))
-        for name, (_, value) in diff.items():
+        for name, value in changes.items():
             setattr(current, name, value)
         current.derive_fields()
         current.full_clean(validate_unique=False, validate_constraints=False)
+        # Compare cleaned values, so "3" for an estimate of 3 is no change.
+        diff = {
+            name: [before[name], getattr(current, name)] for name in watched if getattr(current, name) != before[name]
+        }
         new_labels = _set_labels(current, labels) if labels is not None else old_labels
         if new_labels != old_labels:
             diff["labels"] = [old_labels, new_labels]

@@ -23,6 +23,8 @@ from backlog import order_sql, ranking
 from backlog.models import Item, ItemEvent
 
 Where = Literal["top", "bottom", "before", "after", "position"]
+# Positions past the end mean the bottom; beyond this they are refused (a database offset limit).
+MAX_POSITION = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class Placement:
     def __post_init__(self) -> None:
         if self.where in ("before", "after") and self.anchor_id is None:
             raise ValidationError({"anchor": f"Say which item to move {self.where}."})
-        if self.where == "position" and (self.position is None or self.position < 1):
-            raise ValidationError({"position": "A position is a whole number, 1 or more."})
+        if self.where == "position" and (self.position is None or not 1 <= self.position <= MAX_POSITION):
+            raise ValidationError({"position": f"A position is a whole number from 1 to {MAX_POSITION:,}."})
 
     @classmethod
     def top(cls) -> "Placement":

@@ -8,7 +8,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client_with_demo(client, django_user_model):
+def admin_client_with_demo(client, django_user_model, settings):
+    settings.DEBUG = True  # seed_demo runs only in development
     call_command("seed_demo", "--items", "120")
     client.force_login(django_user_model.objects.get(username="admin"))  # the demo's administrator
     return client

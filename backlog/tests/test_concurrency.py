@@ -101,3 +101,26 @@ def test_concurrent_creation_hands_out_unique_consecutive_numbers():
     assert product.last_item_number == THREADS * 25
     ranks = list(Item.objects.filter(product=product).values_list("rank", flat=True))
     assert len(set(ranks)) == len(ranks)
+
+
+def test_edits_and_moves_together_never_deadlock():
+    """Edits lock the product before the item, like moves, so neither waits on the other forever."""
+    from backlog.services.items import item_update
+
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    ids = [item_create(product=product, actor=owner, kind="story", title=f"t{n}").pk for n in range(10)]
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        for n in range(60):
+            item = Item.objects.select_related("product").get(pk=rng.choice(ids))
+            if index % 2:
+                item_update(item=item, actor=owner, changes={"description": f"edit {index}-{n}"})
+            else:
+                item_move(item=item, actor=owner, to=Placement.top())
+
+    errors = run_in_threads(work)
+
+    assert errors == []
+    assert len(set(Item.objects.filter(product=product).values_list("rank", flat=True))) == len(ids)

@@ -338,3 +338,23 @@ def test_the_database_enforces_the_invariants(product, owner):
     for number, fields in enumerate(cases, start=100):
         with pytest.raises(IntegrityError), transaction.atomic():
             Item.objects.create(product=product, number=number, title="x", **fields)
+
+
+def test_values_equal_after_cleaning_are_no_change(story, developer):
+    item_update(item=story, actor=developer, changes={"estimate": 3})
+    same = item_update(item=story, actor=developer, changes={"estimate": "3"})
+    assert same.version == 2
+    assert item_history(item=story).filter(type=ItemEvent.Type.UPDATED).count() == 1
+
+
+def test_derived_changes_are_in_the_history(product, owner):
+    item = item_create(product=product, actor=owner, kind="operational", title="Disk full", impact="low", urgency="low")
+    item_update(item=item, actor=owner, changes={"impact": "high", "urgency": "high"})
+    changes = item_history(item=item).get(type=ItemEvent.Type.UPDATED).data["changes"]
+    assert changes["itil_priority"] == [5, 1]
+    assert set(changes) == {"impact", "urgency", "itil_priority", "sla_due_at"}
+
+
+def test_positions_are_bounded(product, owner):
+    with pytest.raises(ValidationError):
+        Placement.at(10**20)

@@ -1,11 +1,16 @@
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import Membership, Product, User
 from accounts.permissions import Action, can
 from backlog.models import Item
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _development(settings):
+    settings.DEBUG = True
 
 
 def test_seed_demo_builds_a_plausible_backlog_once(capsys):
@@ -41,3 +46,18 @@ def test_seed_demo_reset_and_large_backlogs():
     assert product.items.count() == 2000
     ranks = list(product.items.filter(rank__isnull=False).values_list("rank", flat=True))
     assert len(set(ranks)) == len(ranks)
+
+
+def test_seed_demo_refuses_to_run_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    assert not User.objects.filter(username="admin").exists()
+
+
+def test_seed_demo_leaves_existing_users_alone():
+    User.objects.create_user(username="admin", password="a-real-secret-password")
+    call_command("seed_demo", "--items", "10")
+    admin = User.objects.get(username="admin")
+    assert admin.check_password("a-real-secret-password")
+    assert not admin.is_superuser

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Product, User
@@ -25,17 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="Random seed of the generated items.")
 
     def handle(self, *args, items: int, key: str, name: str, reset: bool, seed: int, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo makes logins with a published password: it runs only with DEBUG on.")
         with transaction.atomic():
-            admin, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
-            admin.is_staff = admin.is_superuser = True
-            admin.set_password(DEMO_PASSWORD)
-            admin.save()
+            self._demo_user("admin", is_staff=True, is_superuser=True)
             product, _ = Product.objects.get_or_create(key=key, defaults={"name": name})
             people = []
             for username, role, delegated, _description in USERS:
-                user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
-                user.set_password(DEMO_PASSWORD)
-                user.save()
+                user = self._demo_user(username)
                 Membership.objects.update_or_create(
                     user=user, product=product, defaults={"role": role, "ordering_delegated": delegated}
                 )
@@ -54,3 +52,13 @@ class Command(BaseCommand):
         self.stdout.write("  admin   – site administrator (Django admin)")
         for username, _role, _delegated, description in USERS:
             self.stdout.write(f"  {username:<7} – {description} of {product.key}")
+
+    def _demo_user(self, username: str, **flags: bool) -> User:
+        """Create a demo user with the demo password; an existing user is left as it is."""
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.com", **flags}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
