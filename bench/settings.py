@@ -4,4 +4,4 @@ from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]

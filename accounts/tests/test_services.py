@@ -71,3 +71,21 @@ def test_only_developers_can_be_delegated_the_ordering(product, owner, user):
         )
     with pytest.raises(IntegrityError):
         Membership.objects.create(product=product, user=user, role="stakeholder", ordering_delegated=True)
+
+
+def test_admin_creates_a_token_once_and_revokes_it(admin_client, user):
+    from accounts.models import ApiToken
+
+    response = admin_client.post(
+        "/admin/accounts/apitoken/add/", {"user": user.pk, "name": "support", "read_only": "on"}, follow=True
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    token = ApiToken.objects.get(user=user)
+    assert token.read_only
+    assert any(m.startswith(f"Token for {user}: obk_{token.prefix}_") for m in shown)
+    raw = shown[0].split(": ", 1)[1].split(" ")[0]
+    assert raw not in token.key_hash
+    admin_client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
