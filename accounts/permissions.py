@@ -87,9 +87,10 @@ def require(
 def get_product_or_404(user: User | Any, key: str, action: Action = Action.VIEW) -> Product:
     """Load a product by key for ``user``: 404 for outsiders, 403 for members lacking ``action``."""
     product = Product.objects.filter(key=key).first()
-    if product is None or membership_of(user, product) is None:
+    membership = membership_of(user, product) if product is not None else None
+    if membership is None:
         raise Http404("No such product.")
-    require(user, action, product)
+    require(user, action, product, actions=actions_for(membership))
     return product
 
 

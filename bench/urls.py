@@ -5,6 +5,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 
+from accounts.models import Product
 from backlog.api.serializers import ItemSerializer
 from backlog.models import Item
 from config.urls import urlpatterns as app_urlpatterns
@@ -25,8 +26,9 @@ class BareItemList(ListAPIView):
     throttle_classes = ()
 
     def get_queryset(self):
+        product = Product.objects.only("id").get(key=self.kwargs["key"])
         return (
-            Item.objects.filter(product__key=self.kwargs["key"], rank__isnull=False)
+            Item.objects.filter(product_id=product.pk, rank__isnull=False)
             .select_related("product", "created_by")
             .prefetch_related("labels")
         )

@@ -11,6 +11,10 @@ class ChoicesInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     """``?kind=story,defect``: any of the given choices; an unknown one is a 400."""
 
 
+class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    """``?label=ux,payments``: any of the given values."""
+
+
 class ItemFilter(django_filters.FilterSet):
     kind = ChoicesInFilter(choices=Item.Kind.choices, help_text="Comma-separated kinds.")
     status = ChoicesInFilter(
@@ -18,7 +22,9 @@ class ItemFilter(django_filters.FilterSet):
         method="filter_status",
         help_text="Comma-separated statuses. Default: the backlog (open, in_progress).",
     )
-    label = django_filters.BaseInFilter(method="filter_label", help_text="Comma-separated labels: any of them.")
+    label = CharInFilter(
+        field_name="labels__name", method="filter_label", help_text="Comma-separated labels: any of them."
+    )
     created_by = django_filters.CharFilter(field_name="created_by__username", help_text="A username.")
     ready = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],

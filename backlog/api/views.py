@@ -10,7 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.models import Product
-from accounts.permissions import Action, get_product_or_404, membership_of, require
+from accounts.permissions import Action, actions_for, get_product_or_404, membership_of, require
 from backlog.api import serializers as s
 from backlog.api.filters import ItemFilter
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
@@ -27,9 +27,10 @@ ITEM_REF = OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, desc
 def _item_or_404(user, reference: str, action: Action = Action.VIEW) -> Item:
     """Load an item the user may see: 404 for outsiders (and for missing items), 403 if not allowed."""
     item = item_by_reference(reference=reference)
-    if item is None or membership_of(user, item) is None:
+    membership = membership_of(user, item) if item is not None else None
+    if membership is None:
         raise Http404("No such item.")
-    require(user, action, item)
+    require(user, action, item, actions=actions_for(membership))
     return item
 
 
