@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -116,6 +117,10 @@ def document_error_responses(result, generator, request, public):
     return result
 
 
+# Input fields that take exactly the JSON type the schema documents: no "5" for 5, no 1 for true,
+# no 8 for "8". Integrations learn about a wrong type at once instead of by surprise later.
+
+
 class StrictBooleanField(serializers.BooleanField):
     """Only JSON true and false: no 0, 1, "yes" or "on"."""
 
@@ -123,6 +128,68 @@ class StrictBooleanField(serializers.BooleanField):
         if isinstance(data, bool):
             return data
         self.fail("invalid", input=data)
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Give a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """A JSON number (documented as one), kept exact as a Decimal."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("coerce_to_string", False)
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(str(data))
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """One of the choices, of the choices' own type (8, not "8")."""
+
+    def to_internal_value(self, data):
+        if data == "" and self.allow_blank:
+            return ""
+        if isinstance(data, bool) or not any(type(data) is type(key) and data == key for key in self.choices):
+            self.fail("invalid_choice", input=data)
+        return data
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose input fields are strict about JSON types."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **dict.fromkeys((models.CharField, models.TextField, models.SlugField, models.EmailField), StrictCharField),
+        **dict.fromkeys(
+            (
+                models.IntegerField,
+                models.PositiveIntegerField,
+                models.PositiveSmallIntegerField,
+                models.SmallIntegerField,
+                models.BigIntegerField,
+            ),
+            StrictIntegerField,
+        ),
+        models.DecimalField: StrictDecimalField,
+        models.BooleanField: StrictBooleanField,
+    }
+    serializer_choice_field = StrictChoiceField
 
 
 def not_found(request, exception=None):

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Membership, Product
-from config.api import StrictBooleanField
+from config.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -23,7 +23,7 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = ["key", "created_at"]
 
 
-class ProductUpdateSerializer(serializers.ModelSerializer):
+class ProductUpdateSerializer(ApiModelSerializer):
     class Meta:
         model = Product
         fields = ["name", "description", "stale_after_days", "sla_hours"]
@@ -39,13 +39,13 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MembershipWriteSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    username = StrictCharField(max_length=150)
+    role = StrictChoiceField(choices=Membership.Role.choices)
     ordering_delegated = StrictBooleanField(default=False)
 
 
 class MembershipChangeSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    role = StrictChoiceField(choices=Membership.Role.choices)
     ordering_delegated = StrictBooleanField(default=False)
 
 
@@ -57,7 +57,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class ApiTokenCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     read_only = StrictBooleanField(default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 

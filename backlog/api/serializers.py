@@ -4,6 +4,7 @@ from rest_framework import serializers
 from backlog.models import Item, ItemEvent
 from backlog.services.items import EDITABLE_FIELDS
 from backlog.services.ordering import MAX_POSITION
+from config.api import ApiModelSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
 
 PLACES = ["top", "bottom", "before", "after", "position"]
 
@@ -24,9 +25,9 @@ class ItemReferenceField(serializers.Field):
 
 
 class PlacementSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=PLACES)
+    to = StrictChoiceField(choices=PLACES)
     anchor = serializers.CharField(required=False, help_text="For before/after: the other item's id or key (OB-42).")
-    position = serializers.IntegerField(
+    position = StrictIntegerField(
         required=False, min_value=1, max_value=MAX_POSITION, help_text="For position: 1 is the top."
     )
 
@@ -100,10 +101,10 @@ class ItemSerializer(serializers.ModelSerializer):
         return sorted(label.name for label in item.labels.all())
 
 
-class ItemWriteSerializer(serializers.ModelSerializer):
+class ItemWriteSerializer(ApiModelSerializer):
     """The fields a client may set; who may set which is the service's business."""
 
-    labels = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    labels = serializers.ListField(child=StrictCharField(max_length=50), required=False)
 
     class Meta:
         model = Item
@@ -121,7 +122,7 @@ class ItemCreateSerializer(ItemWriteSerializer):
 
 
 class ItemUpdateSerializer(ItemWriteSerializer):
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         required=False, help_text="The version you read; a different current version gets 412 (or send If-Match)."
     )
 
@@ -130,17 +131,17 @@ class ItemUpdateSerializer(ItemWriteSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Item.Status.choices)
+    status = StrictChoiceField(choices=Item.Status.choices)
     placement = PlacementSerializer(required=False, help_text="Where an accepted proposal enters the order.")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class MoveSerializer(PlacementSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class BlockMoveSerializer(MoveSerializer):

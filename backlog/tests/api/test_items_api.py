@@ -315,3 +315,27 @@ def test_the_schema_validates_without_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"estimate": "3"}, "estimate"),
+        ({"business_value": "8"}, "business_value"),
+        ({"business_value": 4}, "business_value"),
+        ({"title": 42}, "title"),
+        ({"labels": [1]}, "labels"),
+        ({"version": "1"}, "version"),
+        ({"kind": "epic"}, "kind"),
+    ],
+)
+def test_inputs_must_have_the_documented_json_type(api, items, body, field):
+    response = api.patch(f"/api/v1/items/{items[0].pk}/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_decimals_are_json_numbers(api, product):
+    created = api.post(url(product), {"kind": "tech_debt", "title": "debt", "interest_hours": 4.5}, format="json")
+    assert created.status_code == 201
+    assert created.json()["interest_hours"] == 4.5
