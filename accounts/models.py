@@ -11,6 +11,13 @@ def default_sla_hours() -> dict[str, int]:
     return dict(DEFAULT_SLA_HOURS)
 
 
+DEFAULT_SCORE_WEIGHTS = {"business_value": 1.0, "time_criticality": 1.0, "risk_reduction": 1.0}
+
+
+def default_score_weights() -> dict[str, float]:
+    return dict(DEFAULT_SCORE_WEIGHTS)
+
+
 class User(AbstractUser):
     """A person using OneBacklog; product access comes from memberships."""
 
@@ -47,6 +54,16 @@ class Product(models.Model):
     sla_hours = models.JSONField(
         default=default_sla_hours,
         help_text="Resolution targets in hours for operational items, by ITIL priority P1–P5.",
+    )
+    scoring_model = models.CharField(
+        max_length=10,
+        choices=[("wsjf", "WSJF"), ("rice", "RICE"), ("moscow", "MoSCoW")],
+        default="wsjf",
+        help_text="How items are scored. MoSCoW groups instead of scoring.",
+    )
+    score_weights = models.JSONField(
+        default=default_score_weights,
+        help_text="WSJF weights of business value, time criticality and risk reduction.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -159,6 +159,12 @@ class Item(models.Model):
     )
     sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Advisory prioritization score (see backlog/scoring.py), kept fresh by background jobs.
+    score = models.FloatField(null=True, blank=True, editable=False)
+    score_breakdown = models.JSONField(default=dict, blank=True, editable=False, encoder=DjangoJSONEncoder)
+    score_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pinned = models.BooleanField(default=False, help_text="Applying the suggested order leaves pinned items in place.")
+
     split_from = models.ForeignKey(
         "self",
         null=True,
@@ -228,6 +234,7 @@ class Item(models.Model):
             models.Index(fields=["product", "status"], name="item_product_status"),
             models.Index(fields=["product", "kind"], name="item_product_kind"),
             models.Index(fields=["product", "updated_at"], name="item_product_updated"),
+            models.Index(fields=["product", "score"], name="item_product_score"),
         ]
 
     def __str__(self) -> str:

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from accounts.models import DEFAULT_SCORE_WEIGHTS as DEFAULT_WEIGHTS
+
 WSJF, RICE, MOSCOW = "wsjf", "rice", "moscow"
 MODELS = (WSJF, RICE, MOSCOW)
-DEFAULT_WEIGHTS = {"business_value": 1.0, "time_criticality": 1.0, "risk_reduction": 1.0}
 MAX_VALUE = 20  # the top of the 1, 2, 3, 5, 8, 13, 20 scale
 
 SEVERITY_VALUE = {"critical": 20, "major": 13, "minor": 5, "trivial": 2}

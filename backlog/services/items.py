@@ -17,6 +17,7 @@ from backlog.services.ordering import (
     order_place,
     order_remove,
 )
+from backlog.tasks import enqueue_item_score
 
 # Who may set which fields (see the roles table in DESIGN.md).
 KIND_INPUTS = (
@@ -142,6 +143,7 @@ def item_create(
             },
             created_at=now,
         )
+        transaction.on_commit(lambda: enqueue_item_score(item.pk))
     return item
 
 
@@ -193,6 +195,7 @@ def item_update(
             data={"changes": diff, "version": current.version},
             created_at=current.updated_at,
         )
+        transaction.on_commit(lambda: enqueue_item_score(current.pk))
     return current
 
 

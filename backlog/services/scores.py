@@ -1,0 +1,150 @@
+"""Score writes: one item, a whole product (chunked, set-based), the time-sensitive ones.
+
+The scoring itself is ``backlog.scoring`` (pure functions); these services load the inputs,
+score them with the product's model and weights, and write score, breakdown and time. They are
+what the Celery tasks call, and they are idempotent: running one twice writes the same values.
+"""
+
+import json
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Product
+from accounts.permissions import Action, require
+from backlog import scoring
+from backlog.models import Item
+from backlog.tasks import enqueue_product_scores
+
+# The fields a score reads; loading only these keeps a full recompute light.
+SCORE_INPUTS = (
+    "id",
+    "product_id",
+    "kind",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "estimate",
+    "severity",
+    "interest_hours",
+    "itil_priority",
+    "sla_due_at",
+    "created_at",
+    "moscow",
+    "rice_reach",
+    "rice_impact",
+    "rice_confidence",
+    "rice_effort",
+)
+CHUNK_SIZE = 2000
+
+
+Row = tuple[int, float | None, dict]
+
+
+def _scored(items: Iterable[Item], product: Product, now) -> list[Row]:
+    rows = []
+    for item in items:
+        result = scoring.score(item, model=product.scoring_model, now=now, weights=product.score_weights)
+        rows.append((item.pk, result.value, result.breakdown()))
+    return rows
+
+
+def _write(rows: list[Row], now) -> None:
+    """Write scores set-based: one statement per chunk."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Item._meta.db_table)
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s, %s::double precision, %s::jsonb)"] * len(rows))
+        params = [
+            value
+            for pk, score, breakdown in rows
+            for value in (pk, score, json.dumps(breakdown, cls=DjangoJSONEncoder))
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET score = v.score, score_breakdown = v.breakdown, score_computed_at = %s "
+                f"FROM (VALUES {values}) AS v(id, score, breakdown) WHERE {table}.id = v.id",
+                [now, *params],
+            )
+        return
+    items = [
+        Item(pk=pk, score=score, score_breakdown=breakdown, score_computed_at=now) for pk, score, breakdown in rows
+    ]
+    Item.objects.bulk_update(items, ["score", "score_breakdown", "score_computed_at"], batch_size=500)
+
+
+def _score_queryset(queryset: QuerySet[Item], product: Product, now) -> int:
+    count = 0
+    last_id = 0
+    while True:
+        chunk = list(queryset.filter(pk__gt=last_id).order_by("pk").only(*SCORE_INPUTS)[:CHUNK_SIZE])
+        if not chunk:
+            return count
+        _write(_scored(chunk, product, now), now)
+        count += len(chunk)
+        last_id = chunk[-1].pk
+
+
+def item_score_refresh(*, item_id: int) -> float | None:
+    """Recompute one item's score; return it (None if the item is gone or not scorable)."""
+    item = Item.objects.select_related("product").only(*SCORE_INPUTS, "product").filter(pk=item_id).first()
+    if item is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        _write(_scored([item], item.product, now), now)
+    return Item.objects.filter(pk=item_id).values_list("score", flat=True).first()
+
+
+def product_scores_recompute(*, product_id: int) -> int:
+    """Recompute every score of a product (after a model or weight change), chunk by chunk."""
+    product = Product.objects.get(pk=product_id)
+    return _score_queryset(Item.objects.filter(product=product), product, timezone.now())
+
+
+def scores_refresh_due(*, product_id: int) -> int:
+    """Recompute the scores that time or edits have made stale.
+
+    Time-sensitive items (defects age, operational items run against their SLA) are rescored
+    on every run; any item edited since it was last scored (for example while the broker was
+    unreachable) catches up too.
+    """
+    product = Product.objects.get(pk=product_id)
+    due = Item.objects.filter(product=product).filter(
+        Q(kind__in=[Item.Kind.DEFECT, Item.Kind.OPERATIONAL], rank__isnull=False)
+        | Q(score_computed_at__isnull=True)
+        | Q(score_computed_at__lt=F("updated_at"))
+    )
+    return _score_queryset(due, product, timezone.now())
+
+
+def product_scoring_update(
+    *, product: Product, actor, model: str | None = None, weights: dict | None = None
+) -> Product:
+    """Change a product's scoring model or weights (owners only); all its scores are recomputed."""
+    require(actor, Action.MANAGE, product)
+    errors = {}
+    if model is not None and model not in scoring.MODELS:
+        errors["scoring_model"] = f"Choose one of: {', '.join(scoring.MODELS)}."
+    if weights is not None and (
+        set(weights) != set(scoring.DEFAULT_WEIGHTS)
+        or not all(isinstance(w, int | float) and not isinstance(w, bool) and 0 <= w <= 10 for w in weights.values())
+    ):
+        errors["score_weights"] = "Give business_value, time_criticality and risk_reduction, each from 0 to 10."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        product = Product.objects.select_for_update().get(pk=product.pk)
+        if model is not None:
+            product.scoring_model = model
+        if weights is not None:
+            product.score_weights = {name: float(value) for name, value in weights.items()}
+        product.save(update_fields=["scoring_model", "score_weights"])
+        transaction.on_commit(lambda: enqueue_product_scores(product.pk))
+    return product

@@ -1,0 +1,94 @@
+"""Background jobs. Each takes ids, loads, calls a service, and owns its retries.
+
+Without ``REDIS_URL`` they run in-process when enqueued (eager); with it a worker runs them.
+Score jobs are enqueued after the transaction commits, and coalesce: while one is queued for an
+item, further edits of it enqueue nothing (the queued job reads the latest inputs).
+"""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db.models.functions import Length
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+from accounts.models import Product
+from backlog.models import Item
+
+# The services enqueue these tasks, so the tasks import the services when they run.
+
+logger = logging.getLogger(__name__)
+
+PENDING = "backlog:score-pending:{}"
+PENDING_SECONDS = 600  # a lost job frees its item after this; the schedule catches up anyway
+# Keys longer than this get the whole product rebalanced by the schedule (the hard limit is
+# settings.ORDER_KEY_MAX_LENGTH, which moves never exceed).
+REBALANCE_ABOVE = 32
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+def _send(task, *args) -> bool:
+    try:
+        task.delay(*args)
+    except BrokerUnavailable:
+        logger.warning("Broker unreachable: %s%s not queued; the schedule will catch up.", task.name, args)
+        return False
+    return True
+
+
+def enqueue_item_score(item_id: int) -> None:
+    """Queue a rescore of one item, once per burst of edits."""
+    key = PENDING.format(item_id)
+    if cache.add(key, 1, timeout=PENDING_SECONDS) and not _send(score_item, item_id):
+        cache.delete(key)
+
+
+def enqueue_product_scores(product_id: int) -> None:
+    _send(score_product, product_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def score_item(item_id: int) -> float | None:
+    from backlog.services.scores import item_score_refresh
+
+    cache.delete(PENDING.format(item_id))  # edits from now on queue a new job
+    return item_score_refresh(item_id=item_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def score_product(product_id: int) -> int:
+    from backlog.services.scores import product_scores_recompute
+
+    return product_scores_recompute(product_id=product_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def refresh_due_scores() -> int:
+    """Scheduled: rescore what time or missed jobs made stale, product by product."""
+    from backlog.services.scores import scores_refresh_due
+
+    return sum(scores_refresh_due(product_id=pk) for pk in Product.objects.values_list("pk", flat=True))
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def rebalance_long_keys() -> list[int]:
+    """Scheduled: rebalance the products whose rank keys grew past the threshold."""
+    from backlog.services.ordering import order_rebalance
+
+    long = (
+        Item.objects.filter(rank__isnull=False)
+        .annotate(key_length=Length("rank"))
+        .filter(key_length__gt=REBALANCE_ABOVE)
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    done = []
+    for product_id in list(long):
+        try:
+            order_rebalance(product=Product.objects.get(pk=product_id))
+        except DatabaseError:
+            logger.exception("Rebalance of product %s failed; the next run retries.", product_id)
+            continue
+        done.append(product_id)
+    return done

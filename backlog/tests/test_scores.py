@@ -1,0 +1,160 @@
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import OperationalError
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+from backlog import tasks
+from backlog.models import Item
+from backlog.services import scores
+from backlog.services.items import item_create, item_update
+from backlog.services.scores import product_scores_recompute, product_scoring_update, scores_refresh_due
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+
+
+def test_an_edit_rescores_the_item_after_commit(product, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        item = item_create(
+            product=product, actor=owner, kind="story", title="x", business_value=8, time_criticality=5, estimate=2
+        )
+    item.refresh_from_db()
+    assert item.score == 6.5  # (8 + 5 + 0) / 2
+    assert item.score_breakdown["formula"] == "(8 + 5 + 0) / 2 = 6.5"
+    assert item.score_computed_at is not None
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        item_update(item=item, actor=owner, changes={"estimate": 1})
+    assert len(callbacks) == 1  # enqueued on commit, not before
+    item.refresh_from_db()
+    assert item.score == 6.5  # not yet: the job runs after the commit
+    callbacks[0]()
+    item.refresh_from_db()
+    assert item.score == 13.0
+
+
+def test_a_burst_of_edits_queues_one_job(product, owner, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(tasks.score_item, "delay", lambda item_id: queued.append(item_id))
+    item = item_create(product=product, actor=owner, kind="story", title="x")
+    with django_capture_on_commit_callbacks(execute=True):
+        for estimate in range(1, 21):
+            item_update(item=item, actor=owner, changes={"estimate": estimate})
+    assert queued == [item.pk]
+    tasks.score_item.run(item.pk)  # the job runs: the next edit queues again
+    with django_capture_on_commit_callbacks(execute=True):
+        item_update(item=item, actor=owner, changes={"estimate": 40})
+    assert queued == [item.pk, item.pk]
+
+
+def test_saving_works_without_a_broker_and_the_schedule_catches_up(
+    product, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args):
+        raise BrokerUnavailable("connection refused")
+
+    monkeypatch.setattr(tasks.score_item, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        item = item_create(product=product, actor=owner, kind="story", title="x", business_value=13)
+    item.refresh_from_db()
+    assert item.score is None  # saved, not scored
+    monkeypatch.undo()
+    assert scores_refresh_due(product_id=product.pk) == 1
+    item.refresh_from_db()
+    assert item.score == 13.0
+    assert scores_refresh_due(product_id=product.pk) == 0  # nothing stale any more
+
+
+def test_the_schedule_rescores_what_time_changes(product, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        defect = item_create(product=product, actor=owner, kind="defect", title="bug", severity="minor")
+        ticket = item_create(product=product, actor=owner, kind="operational", title="t", impact="low", urgency="low")
+    defect.refresh_from_db()
+    ticket.refresh_from_db()
+    assert (defect.score, ticket.score) == (6.0, 1.0)  # minor 5 + age 1; P5 → 1
+    past = timezone.now() - timedelta(days=100)
+    Item.objects.filter(pk=defect.pk).update(created_at=past)
+    Item.objects.filter(pk=ticket.pk).update(sla_due_at=timezone.now() - timedelta(minutes=1))
+    scores_refresh_due(product_id=product.pk)
+    defect.refresh_from_db()
+    ticket.refresh_from_db()
+    assert defect.score == 5 + 13  # 100 days old: time criticality 13
+    assert ticket.score == 20.0  # SLA breached
+    assert ticket.score_breakdown["derived"]["time_criticality"]["why"] == "SLA breached"
+
+
+def test_a_model_or_weight_change_rescores_the_whole_product(product, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        items = [
+            item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=8, estimate=2)
+            for n in range(5)
+        ]
+    with django_capture_on_commit_callbacks(execute=True):
+        product_scoring_update(
+            product=product,
+            actor=owner,
+            weights={"business_value": 2, "time_criticality": 1, "risk_reduction": 1},
+        )
+    assert set(Item.objects.filter(pk__in=[i.pk for i in items]).values_list("score", flat=True)) == {8.0}
+    with django_capture_on_commit_callbacks(execute=True):
+        product_scoring_update(product=product, actor=owner, model="rice")
+    assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {None}
+
+
+@pytest.mark.parametrize("role", ["developer", "delegate", "stakeholder"])
+def test_only_owners_change_the_scoring(product, role, request):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        product_scoring_update(product=product, actor=request.getfixturevalue(role), model="rice")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "magic"},
+        {"weights": {"business_value": 1}},
+        {"weights": {**scores.scoring.DEFAULT_WEIGHTS, "risk_reduction": -1}},
+    ],
+)
+def test_bad_scoring_settings_are_refused(product, owner, change):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        product_scoring_update(product=product, actor=owner, **change)
+
+
+def test_a_retried_job_gives_the_same_result(product, owner, monkeypatch):
+    item = item_create(product=product, actor=owner, kind="story", title="x", business_value=5, estimate=1)
+    real = scores.item_score_refresh
+    attempts = []
+
+    def flaky(*, item_id):
+        attempts.append(item_id)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(item_id=item_id)
+
+    monkeypatch.setattr(scores, "item_score_refresh", flaky)
+    tasks.score_item.apply(args=[item.pk], throw=False)  # eagerly, the retry runs inside this call
+    assert len(attempts) == 2
+    item.refresh_from_db()
+    assert item.score == 5.0
+    first = (item.score, item.score_breakdown)
+    assert tasks.score_item.apply(args=[item.pk]).get() == 5.0  # and running it again changes nothing
+    item.refresh_from_db()
+    assert (item.score, item.score_breakdown) == first
+
+
+def test_a_full_recompute_is_chunked(product, owner, monkeypatch):
+    monkeypatch.setattr(scores, "CHUNK_SIZE", 3)
+    for n in range(7):
+        item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=3)
+    assert product_scores_recompute(product_id=product.pk) == 7
+    assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {3.0}
