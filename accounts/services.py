@@ -13,6 +13,7 @@ from accounts.models import ApiToken, Membership, Product, User
 from accounts.permissions import Action, require
 
 TOKEN_PREFIX = "obk_"  # noqa: S105 - a public marker, not a secret
+MAX_TOKENS_PER_USER = 50
 # Record a token's last use at most this often, not on every request.
 TOKEN_USE_RECORD_INTERVAL = timedelta(minutes=5)
 
@@ -28,6 +29,7 @@ def product_create(*, name: str, key: str, owner: User, description: str = "") -
 
 
 PRODUCT_SETTINGS = ("name", "description", "stale_after_days", "sla_hours")
+MAX_SLA_HOURS = 24 * 365 * 10
 
 
 def product_update(*, product: Product, actor: User, changes: dict) -> Product:
@@ -51,8 +53,11 @@ def _validate_sla_hours(value) -> None:
     expected = {f"P{n}" for n in range(1, 6)}
     if not isinstance(value, dict) or set(value) != expected:
         raise ValidationError({"sla_hours": "Give hours for each of P1, P2, P3, P4 and P5."})
-    if not all(isinstance(hours, int) and not isinstance(hours, bool) and hours > 0 for hours in value.values()):
-        raise ValidationError({"sla_hours": "SLA targets are whole hours, 1 or more."})
+    if not all(
+        isinstance(hours, int) and not isinstance(hours, bool) and 0 < hours <= MAX_SLA_HOURS
+        for hours in value.values()
+    ):
+        raise ValidationError({"sla_hours": f"SLA targets are whole hours, from 1 to {MAX_SLA_HOURS:,}."})
 
 
 def membership_set(
@@ -99,11 +104,28 @@ def _keep_an_owner(product: Product, membership: Membership, *, new_role: str | 
 
 
 def token_create(
-    *, user: User, name: str, read_only: bool = False, expires_at: datetime | None = None
+    *,
+    user: User,
+    name: str,
+    read_only: bool = False,
+    expires_at: datetime | None = None,
+    created_with: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a personal API token; return it and the secret token string (shown only now)."""
-    if expires_at is not None and expires_at <= timezone.now():
+    """Create a personal API token; return it and the secret token string (shown only now).
+
+    A token made with another token (``created_with``) never outlives it, so a short-lived
+    token cannot mint a permanent one. A user has at most ``MAX_TOKENS_PER_USER`` usable tokens.
+    """
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
         raise ValidationError({"expires_at": "The expiry must be in the future."})
+    if created_with is not None and created_with.expires_at is not None:
+        if expires_at is not None and expires_at > created_with.expires_at:
+            raise ValidationError({"expires_at": "A token made with a token cannot outlive it."})
+        expires_at = expires_at or created_with.expires_at
+    usable = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=now).count()
+    if usable >= MAX_TOKENS_PER_USER:
+        raise ValidationError({"name": f"You have {usable} tokens; revoke one before making another."})
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken(user=user, name=name, prefix=prefix, key_hash=token_hash(raw), read_only=read_only)
@@ -129,7 +151,7 @@ def token_hash(raw: str) -> str:
 
 def token_authenticate(raw: str) -> ApiToken | None:
     """Return the usable token matching ``raw`` (constant-time compare), or None."""
-    if not raw.startswith(TOKEN_PREFIX):
+    if not raw.startswith(TOKEN_PREFIX) or "\x00" in raw:
         return None
     prefix, _, secret = raw[len(TOKEN_PREFIX) :].partition("_")
     if not prefix or not secret:

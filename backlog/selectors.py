@@ -1,9 +1,13 @@
 """Reads of the backlog that span relations."""
 
+import re
+
 from django.db.models import QuerySet
 
 from accounts.models import Product
 from backlog.models import Item, ItemEvent
+
+DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 def backlog_items(*, product: Product) -> QuerySet[Item]:
@@ -26,10 +30,12 @@ def item_history(*, item: Item) -> QuerySet[ItemEvent]:
 def item_by_reference(*, reference: str) -> Item | None:
     """Find an item by id (``"42"``) or key (``"OB-42"``), with its product."""
     items = Item.objects.select_related("product", "created_by").prefetch_related("labels")
-    if reference.isdigit():
+    if "\x00" in reference:
+        return None
+    if DIGITS.fullmatch(reference):
         return items.filter(pk=int(reference)).first()
     product_key, _, number = reference.rpartition("-")
-    if product_key and number.isdigit():
+    if product_key and DIGITS.fullmatch(number):
         return items.filter(product__key=product_key, number=int(number)).first()
     return None
 

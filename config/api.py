@@ -201,3 +201,21 @@ def not_found(request, exception=None):
         body = {"error": {"status": 404, "code": "not_found", "message": "No such endpoint.", "fields": {}}}
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or query string is bad input (PostgreSQL cannot store it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in key + value for key, value in request.GET.items()):
+            from django.http import HttpResponseBadRequest, JsonResponse
+
+            if request.path.startswith("/api/"):
+                message = "The address contains a NUL character."
+                body = {"error": {"status": 400, "code": "invalid", "message": message, "fields": {}}}
+                return JsonResponse(body, status=400)
+            return HttpResponseBadRequest("The address contains a NUL character.")
+        return self.get_response(request)

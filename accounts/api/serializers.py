@@ -45,8 +45,10 @@ class MembershipWriteSerializer(serializers.Serializer):
 
 
 class MembershipChangeSerializer(serializers.Serializer):
-    role = StrictChoiceField(choices=Membership.Role.choices)
-    ordering_delegated = StrictBooleanField(default=False)
+    """What is left out stays as it is."""
+
+    role = StrictChoiceField(choices=Membership.Role.choices, required=False)
+    ordering_delegated = StrictBooleanField(required=False)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

@@ -98,9 +98,8 @@ class MemberDetailApi(GenericAPIView):
         membership = self.get_membership(request, key, username)
         data = s.MembershipChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = membership_set(
-            product=membership.product, actor=request.user, user=membership.user, **data.validated_data
-        )
+        changes = {"role": membership.role, "ordering_delegated": membership.ordering_delegated, **data.validated_data}
+        membership = membership_set(product=membership.product, actor=request.user, user=membership.user, **changes)
         return Response(s.MembershipSerializer(membership).data)
 
     @extend_schema(summary="Remove a member (owners)", responses={204: None})
@@ -130,7 +129,8 @@ class TokenListApi(GenericAPIView):
     def post(self, request):
         data = s.ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token, raw = token_create(user=request.user, **data.validated_data)
+        parent = request.auth if isinstance(request.auth, ApiToken) else None
+        token, raw = token_create(user=request.user, created_with=parent, **data.validated_data)
         token.token = raw
         return Response(s.ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 

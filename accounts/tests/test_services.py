@@ -89,3 +89,20 @@ def test_admin_creates_a_token_once_and_revokes_it(admin_client, user):
     admin_client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_sla_targets_are_bounded(product, owner):
+    from accounts.services import product_update
+
+    with pytest.raises(ValidationError):
+        product_update(product=product, actor=owner, changes={"sla_hours": {f"P{n}": 10**9 for n in range(1, 6)}})
+
+
+def test_changing_a_role_keeps_what_is_not_mentioned(product, owner, delegate):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(owner)
+    url = f"/api/v1/products/{product.key}/members/{delegate.username}/"
+    assert client.patch(url, {}, format="json").json()["ordering_delegated"] is True
+    assert client.patch(url, {"ordering_delegated": False}, format="json").json()["role"] == "developer"

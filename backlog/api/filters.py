@@ -4,7 +4,8 @@ from rest_framework.exceptions import ValidationError
 
 from backlog.models import Item
 
-ORDERINGS = ["rank", "number", "-number", "created_at", "-created_at", "updated_at", "-updated_at"]
+# Only unique keys: a cursor over a value many items share would skip or repeat items.
+ORDERINGS = ["rank", "number", "-number"]
 
 
 class ChoicesInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -31,7 +32,9 @@ class ItemFilter(django_filters.FilterSet):
         method="filter_ready",
         help_text="Meets the Definition of Ready.",
     )
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", method="filter_updated_since", help_text="Items changed at or after this time."
+    )
     q = django_filters.CharFilter(method="filter_text", max_length=200, help_text="Text in title or description.")
     ordering = django_filters.ChoiceFilter(
         choices=[(o, o) for o in ORDERINGS], method="filter_nothing", help_text="Default rank (the backlog order)."
@@ -47,6 +50,11 @@ class ItemFilter(django_filters.FilterSet):
     def filter_label(self, queryset, name, value):
         labelled = Item.labels.through.objects.filter(item_id=OuterRef("pk"), label__name__in=value)
         return queryset.filter(Exists(labelled))
+
+    def filter_updated_since(self, queryset, name, value):
+        if not 1900 <= value.year <= 9000:
+            raise ValidationError({"updated_since": ["Give a time between the years 1900 and 9000."]})
+        return queryset.filter(updated_at__gte=value)
 
     def filter_ready(self, queryset, name, value):
         return queryset.ready() if value == "true" else queryset.not_ready()
@@ -66,10 +74,15 @@ class ItemFilter(django_filters.FilterSet):
             statuses = list(Item.ORDERED_STATUSES)
         if self.chosen_ordering == "rank" and not set(statuses) <= set(Item.ORDERED_STATUSES):
             raise ValidationError(
-                {"ordering": ["Only open and in-progress items have a rank; order the others by number or date."]}
+                {"ordering": ["Only open and in-progress items have a rank; order the others by number."]}
             )
         return queryset
 
     @property
     def chosen_ordering(self) -> str:
-        return (self.form.cleaned_data.get("ordering") if hasattr(self.form, "cleaned_data") else None) or "rank"
+        """The ordering asked for; by default rank, or number when unranked statuses are asked for."""
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        if data.get("ordering"):
+            return data["ordering"]
+        statuses = data.get("status") or []
+        return "number" if set(statuses) - set(Item.ORDERED_STATUSES) else "rank"

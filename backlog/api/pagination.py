@@ -1,4 +1,7 @@
-from rest_framework.exceptions import ValidationError
+import re
+
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -10,9 +13,16 @@ class StrictPageSize:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
+
+
+POSITION_PATTERNS = {
+    "rank": lambda p: re.fullmatch(r"[0-9A-Za-z]{1,255}", p) is not None,
+    "number": lambda p: re.fullmatch(r"[0-9]{1,10}", p) is not None,
+    "created_at": lambda p: "\x00" not in p and parse_datetime(p) is not None,
+}
 
 
 class ItemCursorPagination(StrictPageSize, CursorPagination):
@@ -37,6 +47,18 @@ class ItemCursorPagination(StrictPageSize, CursorPagination):
 
     def get_ordering(self, request, queryset, view):
         return (self.ordering,) if isinstance(self.ordering, str) else tuple(self.ordering)
+
+    def decode_cursor(self, request):
+        """A cursor that does not fit the ordering (or was tampered with) is a 400, not a 500."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": ["Invalid cursor: use the next and previous links as given."]}) from None
+        if cursor is not None and cursor.position is not None:
+            field = self.ordering.lstrip("-") if isinstance(self.ordering, str) else self.ordering[0].lstrip("-")
+            if not POSITION_PATTERNS[field](cursor.position):
+                raise ValidationError({"cursor": ["The cursor does not fit this ordering; start again from page one."]})
+        return cursor
 
     def get_paginated_response(self, data):
         body = {"next": self.get_next_link(), "previous": self.get_previous_link()}

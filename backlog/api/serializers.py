@@ -54,7 +54,9 @@ class ItemSerializer(serializers.ModelSerializer):
     urgency = _optional_choice("urgency")
     product = serializers.CharField(source="product.key", read_only=True)
     labels = serializers.SerializerMethodField()
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True, help_text="Null once deleted."
+    )
     ready = serializers.BooleanField(source="is_ready", read_only=True, help_text="Meets the Definition of Ready.")
 
     class Meta:
@@ -163,7 +165,9 @@ class MoveResultSerializer(serializers.Serializer):
 
 
 class ItemEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, default=None, allow_null=True, help_text="Null once deleted."
+    )
 
     class Meta:
         model = ItemEvent

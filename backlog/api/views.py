@@ -1,5 +1,7 @@
 """The items API: thin views over the backlog services and selectors."""
 
+import re
+
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +24,13 @@ from config.api import ErrorSerializer, PreconditionFailed
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
 ITEM_REF = OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Item id or key, e.g. OB-42.")
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
+    description="The item's content version; send it back in If-Match. Moves do not change it.",
+)
 
 
 def _item_or_404(user, reference: str, action: Action = Action.VIEW) -> Item:
@@ -51,6 +60,17 @@ def _placement(product: Product, data: dict | None) -> Placement | None:
 
 def _etag(item: Item) -> str:
     return f'"{item.pk}-{item.version}"'
+
+
+def _version_matching(item: Item, if_match: str) -> int | str | None:
+    """Return the version an If-Match header names for this item ("*" for any), or None."""
+    for tag in (part.strip() for part in if_match.split(",")):
+        if tag == "*":
+            return "*"
+        found = re.fullmatch(r'"([0-9]+)-([0-9]+)"', tag)
+        if found and int(found.group(1)) == item.pk:
+            return int(found.group(2))
+    return None
 
 
 def _item_response(item: Item, **kwargs) -> Response:
@@ -88,6 +108,7 @@ class ItemListApi(GenericAPIView):
 
     @extend_schema(
         summary="Create an item: owners and delegates add it to the order, others propose it",
+        parameters=[ETAG],
         request=s.ItemCreateSerializer,
         responses={201: s.ItemSerializer},
     )
@@ -104,7 +125,7 @@ class ItemListApi(GenericAPIView):
 class ItemDetailApi(GenericAPIView):
     serializer_class = s.ItemSerializer
 
-    @extend_schema(summary="One item, by id or key", parameters=[ITEM_REF])
+    @extend_schema(summary="One item, by id or key", parameters=[ITEM_REF, ETAG])
     def get(self, request, ref: str):
         return _item_response(_item_or_404(request.user, ref))
 
@@ -112,6 +133,7 @@ class ItemDetailApi(GenericAPIView):
         summary="Edit an item; send If-Match (its ETag) or version to refuse a stale update",
         parameters=[
             ITEM_REF,
+            ETAG,
             OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The item's ETag."),
         ],
         request=s.ItemUpdateSerializer,
@@ -125,8 +147,12 @@ class ItemDetailApi(GenericAPIView):
         expected = changes.pop("version", None)
         labels = changes.pop("labels", None)
         if_match = request.headers.get("If-Match")
-        if if_match is not None and if_match.strip() not in ("*", _etag(item)):
-            raise PreconditionFailed()
+        if if_match is not None:
+            matched = _version_matching(item, if_match)
+            if matched is None:
+                raise PreconditionFailed()
+            if expected is None and matched != "*":
+                expected = matched  # checked again under the item's lock by the service
         item_update(item=item, actor=request.user, changes=changes, labels=labels, expected_version=expected)
         return _item_response(_item_or_404(request.user, str(item.pk)))
 
@@ -135,7 +161,9 @@ class ItemTransitionApi(GenericAPIView):
     serializer_class = s.ItemSerializer
 
     @extend_schema(
-        summary="Change an item's status along the lifecycle", parameters=[ITEM_REF], request=s.TransitionSerializer
+        summary="Change an item's status along the lifecycle",
+        parameters=[ITEM_REF, ETAG],
+        request=s.TransitionSerializer,
     )
     def post(self, request, ref: str):
         item = _item_or_404(request.user, ref)
@@ -156,7 +184,7 @@ class ItemArchiveApi(GenericAPIView):
 
     @extend_schema(
         summary="Archive an open item: it leaves the order, kept for history",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, ETAG],
         request=s.ReasonSerializer,
     )
     def post(self, request, ref: str):

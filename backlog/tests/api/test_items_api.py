@@ -62,7 +62,8 @@ def test_cursor_pagination_walks_every_item_once(api, product, owner):
         ("?status=open,proposed&ordering=-number", ["idea", "debt", "bug", "story"]),
         ("?label=payments", ["story", "debt"]),
         ("?label=ux,payments", ["story", "bug", "debt"]),
-        ("?created_by={developer}&status=proposed&ordering=created_at", ["idea"]),
+        ("?created_by={developer}&status=proposed", ["idea"]),
+        ("?status=proposed,open", ["story", "bug", "debt", "idea"]),
         ("?ready=true", ["story"]),
         ("?ready=false", ["bug", "debt"]),
         ("?q=checkout", ["story", "bug"]),
@@ -104,7 +105,10 @@ def test_updated_since(api, product, owner, items):
     [
         ("?kind=epic", "kind"),
         ("?status=done&ordering=rank", "ordering"),
-        ("?status=done", "ordering"),
+        ("?ordering=created_at", "ordering"),
+        ("?page_size=%C2%B2", "page_size"),
+        ("?updated_since=0001-01-01T00:00:00%2B05:00", "updated_since"),
+        ("?cursor=bm9uc2Vuc2U", "cursor"),
         ("?ordering=title", "ordering"),
         ("?ordering=-rank", "ordering"),
         ("?ready=maybe", "ready"),
@@ -339,3 +343,75 @@ def test_decimals_are_json_numbers(api, product):
     created = api.post(url(product), {"kind": "tech_debt", "title": "debt", "interest_hours": 4.5}, format="json")
     assert created.status_code == 201
     assert created.json()["interest_hours"] == 4.5
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/items/%C2%B2/",
+        "/api/v1/items/P0-%C2%B2/history/",
+        "/api/v1/products/A%00B/items/",
+        "/api/v1/items/1/?q=a%00",
+    ],
+)
+def test_odd_references_are_client_errors_not_crashes(api, items, path):
+    assert api.get(path).status_code in (400, 404)
+
+
+def test_done_items_are_listed_by_number(api, product, owner, items):
+    from backlog.services.items import item_transition
+
+    for item in items[:2]:
+        item_transition(item=item_transition(item=item, actor=owner, to="in_progress"), actor=owner, to="done")
+    assert keys(api.get(url(product, "?status=done"))) == [items[0].key, items[1].key]
+
+
+def test_a_cursor_from_another_ordering_is_a_400(api, product, owner):
+    for n in range(4):
+        item_create(product=product, actor=owner, kind="story", title=f"t{n}")
+    next_link = api.get(url(product, "?page_size=2")).json()["next"]
+    cursor = next_link.split("cursor=")[1].split("&")[0]
+    response = api.get(url(product, f"?ordering=number&cursor={cursor}"))
+    assert response.status_code == 400
+    assert "cursor" in response.json()["error"]["fields"]
+
+
+def test_if_match_is_checked_under_the_lock(api, items, owner, monkeypatch):
+    """An edit that lands between the ETag check and the write is not overwritten."""
+    from backlog.api import views
+
+    etag = api.get(f"/api/v1/items/{items[0].pk}/")["ETag"]
+    real_update = views.item_update
+
+    def racing_update(**kwargs):
+        item_update(item=items[0], actor=owner, changes={"title": "someone else"})
+        return real_update(**kwargs)
+
+    monkeypatch.setattr(views, "item_update", racing_update)
+    response = api.patch(f"/api/v1/items/{items[0].pk}/", {"title": "mine"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 412
+    items[0].refresh_from_db()
+    assert items[0].title == "someone else"
+
+
+def test_a_token_cannot_mint_a_longer_lived_one(product, owner):
+    from rest_framework.test import APIClient
+
+    from accounts.services import token_create
+
+    _short, raw = token_create(user=owner, name="short", expires_at=timezone.now() + timedelta(minutes=5))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    created = client.post("/api/v1/tokens/", {"name": "forever"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["expires_at"] is not None
+    later = (timezone.now() + timedelta(days=1)).isoformat()
+    assert client.post("/api/v1/tokens/", {"name": "later", "expires_at": later}, format="json").status_code == 400
+
+
+def test_deleted_users_show_as_null(api, product, developer):
+    proposal = item_create(product=product, actor=developer, kind="story", title="orphan")
+    developer.delete()
+    body = api.get(f"/api/v1/items/{proposal.pk}/").json()
+    assert body["created_by"] is None
+    assert api.get(f"/api/v1/items/{proposal.pk}/history/").json()["results"][0]["actor"] is None
