@@ -1,0 +1,166 @@
+"""The suggested order: where the scores say each item belongs, and applying it.
+
+The product owner's order stays the authority: the suggestion is advisory, and applying it
+(to all items or a selection) is the owner's decision, recorded as one operation. Pinned items
+keep their place. Applying writes as few rows as possible: the longest run of items already
+in the suggested relative order stays put, and only the others get new keys.
+"""
+
+import uuid
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Product, User
+from accounts.permissions import Action, lock_product_for, require
+from backlog import order_sql, ranking
+from backlog.models import Item, ItemEvent
+from backlog.services.ordering import order_rebalance
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    item_id: int
+    number: int
+    score: float | None
+    pinned: bool
+    position: int  # actual, 1-based
+    suggested_position: int
+
+    @property
+    def drift(self) -> int:
+        """Suggested minus actual: negative means the scores would move it up."""
+        return self.suggested_position - self.position
+
+
+def _ordered_rows(product: Product) -> list[tuple[int, int, str, float | None, bool]]:
+    return list(
+        Item.objects.filter(product=product, rank__isnull=False)
+        .order_by("rank")
+        .values_list("id", "number", "rank", "score", "pinned")
+    )
+
+
+def _by_score(rows, indexes: Sequence[int]) -> list[int]:
+    """The given row indexes in score order: highest first, unscored last, ties by current place."""
+    return sorted(indexes, key=lambda i: (rows[i][3] is None, -(rows[i][3] or 0), i))
+
+
+def _suggested_indexes(rows, selected: set[int] | None = None) -> list[int]:
+    """The order (as current indexes) after applying the suggestion to ``selected`` (default all).
+
+    Pinned and unselected items keep their slots; the selected ones fill their own slots in score
+    order.
+    """
+    movable = [i for i, row in enumerate(rows) if not row[4] and (selected is None or row[0] in selected)]
+    final = list(range(len(rows)))
+    for slot, index in zip(movable, _by_score(rows, movable), strict=True):
+        final[slot] = index
+    return final
+
+
+def suggested_order(*, product: Product) -> list[Suggestion]:
+    """Every ordered item with its actual and suggested position, in the current order."""
+    rows = _ordered_rows(product)
+    final = _suggested_indexes(rows)
+    suggested = {index: position for position, index in enumerate(final, start=1)}
+    return [
+        Suggestion(row[0], row[1], row[3], row[4], position, suggested[position - 1])
+        for position, row in enumerate(rows, start=1)
+    ]
+
+
+def _longest_increasing(sequence: list[int]) -> set[int]:
+    """The values of one longest strictly increasing subsequence (patience sorting, O(n log n))."""
+    tail_values: list[int] = []  # tail_values[k]: the smallest last value of an increasing run of k+1
+    tail_at: list[int] = []  # where in ``sequence`` that run ends
+    previous = [-1] * len(sequence)
+    for i, value in enumerate(sequence):
+        k = bisect_left(tail_values, value)
+        previous[i] = tail_at[k - 1] if k else -1
+        if k == len(tail_values):
+            tail_values.append(value)
+            tail_at.append(i)
+        else:
+            tail_values[k], tail_at[k] = value, i
+    kept, i = set(), tail_at[-1] if tail_at else -1
+    while i != -1:
+        kept.add(sequence[i])
+        i = previous[i]
+    return kept
+
+
+def order_apply_suggestion(
+    *, product: Product, actor: User, item_ids: Sequence[int] | None = None, reason: str = ""
+) -> int:
+    """Reorder all (or the selected) unpinned items by score; return how many rows moved."""
+    with transaction.atomic():
+        product, actions = lock_product_for(actor, product)
+        require(actor, Action.REORDER, product, actions=actions)
+        rows = _ordered_rows(product)
+        selected = set(item_ids) if item_ids is not None else None
+        if selected is not None:
+            unknown = selected - {row[0] for row in rows}
+            if unknown:
+                raise ValidationError({"items": f"Not in this product's order: {sorted(unknown)}."})
+        final = _suggested_indexes(rows, selected)
+        kept = _longest_increasing(final)
+        if len(kept) == len(final):
+            return 0
+        new_keys = _keys_around_kept(rows, final, kept)
+        if max(len(key) for key in new_keys.values()) > settings.ORDER_KEY_MAX_LENGTH:
+            order_rebalance(product=product)
+            rows = _ordered_rows(product)
+            new_keys = _keys_around_kept(rows, final, kept)
+        _write(product, actor, rows, final, new_keys, reason)
+        return sum(1 for index, key in new_keys.items() if rows[index][2] != key)
+
+
+def _keys_around_kept(rows, final: list[int], kept: set[int]) -> dict[int, str]:
+    """New keys (by row index) for the items that move, between the kept items around them."""
+    keys: dict[int, str] = {}
+    run: list[int] = []
+    lower: str | None = None
+    for index in [*final, None]:
+        if index is not None and index not in kept:
+            run.append(index)
+            continue
+        upper = rows[index][2] if index is not None else None
+        if run:
+            keys.update(zip(run, ranking.keys_between(lower, upper, len(run)), strict=True))
+            run = []
+        lower = upper
+    return keys
+
+
+def _write(product: Product, actor: User, rows, final: list[int], new_keys: dict[int, str], reason: str) -> None:
+    moving = {index: key for index, key in new_keys.items() if rows[index][2] != key}
+    # A new key may equal the old key of another moving item: move those out of the way first.
+    taken = set(moving.values())
+    for index in moving:
+        if rows[index][2] in taken:
+            order_sql.set_rank(rows[index][0], ranking.REBALANCE_PREFIX + rows[index][2])
+    for index, key in moving.items():
+        order_sql.set_rank(rows[index][0], key)
+    position = {index: place for place, index in enumerate(final, start=1)}
+    operation = uuid.uuid4()
+    ItemEvent.objects.bulk_create(
+        ItemEvent(
+            item_id=rows[index][0],
+            product=product,
+            actor=actor,
+            type=ItemEvent.Type.MOVED,
+            data={
+                "from": {"position": index + 1, "rank": rows[index][2]},
+                "to": {"position": position[index], "rank": key},
+                "suggested_order": True,
+            },
+            reason=reason or "Applied the suggested order.",
+            operation=operation,
+        )
+        for index, key in moving.items()
+    )

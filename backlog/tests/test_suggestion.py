@@ -1,0 +1,96 @@
+import random
+import re
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backlog.models import Item, ItemEvent
+from backlog.selectors import backlog_items
+from backlog.services.items import item_create
+from backlog.services.suggestion import _longest_increasing, order_apply_suggestion, suggested_order
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(product) -> list[str]:
+    return list(backlog_items(product=product).values_list("title", flat=True))
+
+
+@pytest.fixture
+def scored(product, owner):
+    """A(1) B(5) C(3) D(none) E(4), in that order."""
+    items = {}
+    for title, score in [("A", 1.0), ("B", 5.0), ("C", 3.0), ("D", None), ("E", 4.0)]:
+        items[title] = item_create(product=product, actor=owner, kind="story", title=title)
+        Item.objects.filter(pk=items[title].pk).update(score=score)
+    return items
+
+
+def test_suggested_positions_and_drift(product, scored):
+    rows = {s.item_id: s for s in suggested_order(product=product)}
+    # By score: B(5) E(4) C(3) A(1) D(unscored last).
+    expected = {"A": (1, 4), "B": (2, 1), "C": (3, 3), "D": (4, 5), "E": (5, 2)}
+    for title, (position, suggested) in expected.items():
+        row = rows[scored[title].pk]
+        assert (row.position, row.suggested_position, row.drift) == (position, suggested, suggested - position)
+
+
+def test_pinned_items_keep_their_place(product, owner, scored):
+    Item.objects.filter(pk=scored["A"].pk).update(pinned=True)
+    order_apply_suggestion(product=product, actor=owner)
+    assert titles(product) == ["A", "B", "E", "C", "D"]
+
+
+def test_applying_writes_only_the_items_out_of_place(product, owner, scored):
+    with CaptureQueriesContext(connection) as ctx:
+        moved = order_apply_suggestion(product=product, actor=owner)
+    assert titles(product) == ["B", "E", "C", "A", "D"]
+    # Longest run already in suggested order: A?  B, C, D stay (B < C < D in both); A and E move.
+    writes = [q for q in ctx.captured_queries if re.match(r'\s*UPDATE\s+"?backlog_item"?\s', q["sql"], re.I)]
+    assert moved == 2
+    assert len(writes) == 2
+    events = ItemEvent.objects.filter(type=ItemEvent.Type.MOVED, data__suggested_order=True)
+    assert events.count() == 2
+    assert len({event.operation for event in events}) == 1
+    assert {event.actor_id for event in events} == {owner.pk}
+
+
+def test_applying_to_selected_items_only(product, owner, scored):
+    order_apply_suggestion(product=product, actor=owner, item_ids=[scored["A"].pk, scored["E"].pk])
+    assert titles(product) == ["E", "B", "C", "D", "A"]
+
+
+def test_applying_twice_changes_nothing_the_second_time(product, owner, scored):
+    order_apply_suggestion(product=product, actor=owner)
+    assert order_apply_suggestion(product=product, actor=owner) == 0
+
+
+@pytest.mark.parametrize("role", ["developer", "stakeholder", "outsider"])
+def test_only_those_who_order_apply_it(product, scored, role, request):
+    with pytest.raises(PermissionDenied):
+        order_apply_suggestion(product=product, actor=request.getfixturevalue(role))
+    assert titles(product) == list("ABCDE")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_backlogs_end_in_score_order(product, owner, seed, settings):
+    settings.ORDER_KEY_MAX_LENGTH = 8 if seed % 2 else 128
+    rng = random.Random(seed)
+    for n in range(40):
+        item = item_create(product=product, actor=owner, kind="story", title=f"t{n}")
+        Item.objects.filter(pk=item.pk).update(score=rng.choice([None, *range(10)]), pinned=rng.random() < 0.1)
+    before = list(backlog_items(product=product).values_list("title", "score", "pinned"))
+    order_apply_suggestion(product=product, actor=owner)
+    after = list(backlog_items(product=product).values_list("title", "score", "pinned"))
+    assert [row for row in after if row[2]] == [row for row in before if row[2]]
+    assert [i for i, row in enumerate(after) if row[2]] == [i for i, row in enumerate(before) if row[2]]
+    free = [row[1] for row in after if not row[2]]
+    assert free == sorted(free, key=lambda s: (s is None, -(s or 0)))
+
+
+def test_longest_increasing_subsequence():
+    assert _longest_increasing([3, 1, 2, 5, 4]) in ({1, 2, 5}, {1, 2, 4})
+    assert _longest_increasing([]) == set()
+    assert _longest_increasing([5, 4, 3]) in ({5}, {4}, {3})
