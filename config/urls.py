@@ -13,6 +13,13 @@ api_v1 = [
     path("products/<str:key>/members/<str:username>/", accounts_api.MemberDetailApi.as_view(), name="member-detail"),
     path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
     path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
+    path("products/<str:key>/scoring/", backlog_api.ScoringSettingsApi.as_view(), name="scoring"),
+    path("products/<str:key>/suggested-order/", backlog_api.SuggestedOrderApi.as_view(), name="suggested-order"),
+    path(
+        "products/<str:key>/suggested-order/apply/",
+        backlog_api.ApplySuggestionApi.as_view(),
+        name="suggested-order-apply",
+    ),
     path("items/<str:ref>/", backlog_api.ItemDetailApi.as_view(), name="item-detail"),
     path("items/<str:ref>/transition/", backlog_api.ItemTransitionApi.as_view(), name="item-transition"),
     path("items/<str:ref>/archive/", backlog_api.ItemArchiveApi.as_view(), name="item-archive"),

@@ -35,6 +35,8 @@ class ItemFilter(django_filters.FilterSet):
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", method="filter_updated_since", help_text="Items changed at or after this time."
     )
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="Score at least this.")
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", help_text="Score at most this.")
     q = django_filters.CharFilter(method="filter_text", max_length=200, help_text="Text in title or description.")
     ordering = django_filters.ChoiceFilter(
         choices=[(o, o) for o in ORDERINGS], method="filter_nothing", help_text="Default rank (the backlog order)."

@@ -45,7 +45,19 @@ def _optional_choice(name: str) -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=field.choices, allow_blank=True, read_only=True, help_text=field.help_text)
 
 
+class ScoreBreakdownSerializer(serializers.Serializer):
+    """Why an item is scored so."""
+
+    model = serializers.CharField()
+    inputs = serializers.DictField(help_text="The inputs as given on the item.")
+    derived = serializers.DictField(help_text="What the item's kind filled in, each with its reason.")
+    formula = serializers.CharField(help_text="The formula with its numbers.")
+    missing = serializers.ListField(child=serializers.CharField(), help_text="Inputs that were missing.")
+    category = serializers.CharField(allow_null=True, help_text="The MoSCoW category, if any.")
+
+
 class ItemSerializer(serializers.ModelSerializer):
+    score_breakdown = serializers.SerializerMethodField(help_text="Why the item is scored so (empty until scored).")
     key = serializers.CharField(read_only=True, help_text="Product key and number, e.g. OB-42.")
     rice_impact = _optional_choice("rice_impact")
     moscow = _optional_choice("moscow")
@@ -89,6 +101,10 @@ class ItemSerializer(serializers.ModelSerializer):
             "urgency",
             "itil_priority",
             "sla_due_at",
+            "score",
+            "score_breakdown",
+            "score_computed_at",
+            "pinned",
             "split_from",
             "labels",
             "created_by",
@@ -101,6 +117,10 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_labels(self, item: Item) -> list[str]:
         return sorted(label.name for label in item.labels.all())
+
+    @extend_schema_field(ScoreBreakdownSerializer(allow_null=True))
+    def get_score_breakdown(self, item: Item) -> dict | None:
+        return item.score_breakdown or None
 
 
 class ItemWriteSerializer(ApiModelSerializer):
@@ -173,3 +193,35 @@ class ItemEventSerializer(serializers.ModelSerializer):
         model = ItemEvent
         fields = ["id", "type", "actor", "data", "reason", "operation", "created_at"]
         read_only_fields = fields
+
+
+class SuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="item_id")
+    key = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    pinned = serializers.BooleanField()
+    position = serializers.IntegerField(help_text="Where the item is now (1 is the top).")
+    suggested_position = serializers.IntegerField(help_text="Where its score would put it.")
+    drift = serializers.IntegerField(help_text="Suggested minus actual: negative means the scores would move it up.")
+
+
+class ApplySuggestionSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=ItemReferenceField(),
+        required=False,
+        max_length=1000,
+        help_text="Only these items (ids or keys); all unpinned items when left out.",
+    )
+    reason = StrictCharField(required=False, allow_blank=True, default="")
+
+
+class ApplySuggestionResultSerializer(serializers.Serializer):
+    moved = serializers.IntegerField(help_text="How many items got a new place (one row each).")
+
+
+class ScoringSettingsSerializer(serializers.Serializer):
+    scoring_model = StrictChoiceField(choices=[("wsjf", "WSJF"), ("rice", "RICE"), ("moscow", "MoSCoW")])
+    score_weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=10),
+        help_text="WSJF weights: business_value, time_criticality, risk_reduction (0 to 10 each).",
+    )

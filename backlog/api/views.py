@@ -20,6 +20,8 @@ from backlog.models import Item
 from backlog.selectors import item_by_reference, item_history, item_position, items_for_api
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, items_move
+from backlog.services.scores import product_scoring_update
+from backlog.services.suggestion import order_apply_suggestion, suggested_order
 from config.api import ErrorSerializer, PreconditionFailed
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
@@ -270,3 +272,73 @@ class ItemHistoryApi(GenericAPIView):
         item = _item_or_404(request.user, ref)
         page = self.paginate_queryset(item_history(item=item))
         return self.get_paginated_response(s.ItemEventSerializer(page, many=True).data)
+
+
+class SuggestedOrderApi(GenericAPIView):
+    serializer_class = s.SuggestionSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="The items the scores would move most: actual and suggested position, drift",
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="How many (1 to 500, default 50).", required=False)
+        ],
+        responses=s.SuggestionSerializer(many=True),
+    )
+    def get(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        raw = request.query_params.get("limit", "50")
+        unknown = set(request.query_params) - {"limit"}
+        if unknown:
+            raise ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 500:
+            raise ValidationError({"limit": ["A whole number from 1 to 500."]})
+        rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
+        rows = [row for row in rows if row.drift][: int(raw)]
+        numbers = {row.item_id: row.number for row in rows}
+        data = [{**vars(row), "key": f"{product.key}-{numbers[row.item_id]}", "drift": row.drift} for row in rows]
+        return Response(s.SuggestionSerializer(data, many=True).data)
+
+
+class ApplySuggestionApi(GenericAPIView):
+    serializer_class = s.ApplySuggestionResultSerializer
+
+    @extend_schema(
+        summary="Apply the suggested order to all unpinned items, or to the ones given (owners and delegates)",
+        request=s.ApplySuggestionSerializer,
+    )
+    def post(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        data = s.ApplySuggestionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        references = data.validated_data.get("items")
+        item_ids = [_resolve(product, ref, "items") for ref in references] if references is not None else None
+        moved = order_apply_suggestion(
+            product=product, actor=request.user, item_ids=item_ids, reason=data.validated_data["reason"]
+        )
+        return Response(s.ApplySuggestionResultSerializer({"moved": moved}).data)
+
+
+class ScoringSettingsApi(GenericAPIView):
+    serializer_class = s.ScoringSettingsSerializer
+
+    @extend_schema(summary="The product's scoring model and weights")
+    def get(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        return Response(s.ScoringSettingsSerializer(product).data)
+
+    @extend_schema(
+        summary="Change the scoring model or weights (owners); every score is recomputed",
+        request=s.ScoringSettingsSerializer(partial=True),
+    )
+    def patch(self, request, key: str):
+        product = get_product_or_404(request.user, key)
+        data = s.ScoringSettingsSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        product = product_scoring_update(
+            product=product,
+            actor=request.user,
+            model=data.validated_data.get("scoring_model"),
+            weights=data.validated_data.get("score_weights"),
+        )
+        return Response(s.ScoringSettingsSerializer(product).data)

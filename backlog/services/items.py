@@ -46,7 +46,8 @@ VALUE_FIELDS = (
     "rice_effort",
     "moscow",
 )
-EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS)
+ORDER_FIELDS = ("pinned",)  # where an item stays when the suggested order is applied
+EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS + ORDER_FIELDS)
 # Set by the item itself from other fields (Item.derive_fields); recorded in the history too.
 DERIVED_FIELDS = ("itil_priority", "sla_due_at")
 # Anyone who may propose may describe the item and give its kind's inputs.
@@ -72,6 +73,9 @@ def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, cr
         raise PermissionDenied(
             "Only the product owner or an ordering delegate sets value inputs: " + ", ".join(sorted(value)) + "."
         )
+    order = fields & set(ORDER_FIELDS)
+    if order and Action.REORDER not in actions:
+        raise PermissionDenied("Only the product owner or an ordering delegate pins items.")
     work = fields & set(WORK_FIELDS)
     if creating:
         work -= PROPOSAL_FIELDS

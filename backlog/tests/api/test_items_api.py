@@ -415,3 +415,39 @@ def test_deleted_users_show_as_null(api, product, developer):
     body = api.get(f"/api/v1/items/{proposal.pk}/").json()
     assert body["created_by"] is None
     assert api.get(f"/api/v1/items/{proposal.pk}/history/").json()["results"][0]["actor"] is None
+
+
+def test_scores_breakdowns_filters_and_the_suggested_order(api, product, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the score jobs run after each commit
+        for title, value in [("low", 1), ("high", 13), ("mid", 5)]:
+            item_create(product=product, actor=owner, kind="story", title=title, business_value=value, estimate=1)
+    body = api.get(url(product)).json()["results"]
+    assert [(i["title"], i["score"]) for i in body] == [("low", 1.0), ("high", 13.0), ("mid", 5.0)]
+    assert body[1]["score_breakdown"]["formula"] == "(13 + 0 + 0) / 1 = 13"
+    assert [i["title"] for i in api.get(url(product, "?score_min=4&score_max=13")).json()["results"]] == ["high", "mid"]
+
+    suggestion = api.get(f"/api/v1/products/{product.key}/suggested-order/").json()
+    assert [
+        (row["key"].split("-")[1], row["position"], row["suggested_position"], row["drift"]) for row in suggestion
+    ] == [
+        ("1", 1, 3, 2),
+        ("2", 2, 1, -1),
+        ("3", 3, 2, -1),
+    ]
+    applied = api.post(f"/api/v1/products/{product.key}/suggested-order/apply/", {}, format="json")
+    assert applied.json() == {"moved": 1}
+    assert [i["title"] for i in api.get(url(product)).json()["results"]] == ["high", "mid", "low"]
+    assert api.get(f"/api/v1/products/{product.key}/suggested-order/").json() == []
+
+
+def test_scoring_settings(api, product, items):
+    assert api.get(f"/api/v1/products/{product.key}/scoring/").json()["scoring_model"] == "wsjf"
+    changed = api.patch(
+        f"/api/v1/products/{product.key}/scoring/",
+        {"score_weights": {"business_value": 2, "time_criticality": 1, "risk_reduction": 1}},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert changed.json()["score_weights"]["business_value"] == 2
+    bad = api.patch(f"/api/v1/products/{product.key}/scoring/", {"score_weights": {"x": 1}}, format="json")
+    assert bad.status_code == 400

@@ -86,6 +86,11 @@ CASES = {
         False,
     ),
     "item history": ("get", "/api/v1/items/{a}/history/", None, MEMBERS, 200, True),
+    "item pin": ("patch", "/api/v1/items/{a}/", {"pinned": True}, ORDERERS, 200, False),
+    "scoring settings": ("get", "/api/v1/products/{key}/scoring/", None, MEMBERS, 200, True),
+    "scoring change": ("patch", "/api/v1/products/{key}/scoring/", {"scoring_model": "rice"}, {"owner"}, 200, False),
+    "suggested order": ("get", "/api/v1/products/{key}/suggested-order/", None, MEMBERS, 200, True),
+    "apply suggestion": ("post", "/api/v1/products/{key}/suggested-order/apply/", {}, ORDERERS, 200, False),
 }
 
 
