@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: install run test test-postgres lint format bench-ordering bench-api clean
 
@@ -22,8 +23,8 @@ run: install  ## the app on the embedded default: SQLite, in-process jobs, demo 
 test: install  ## the whole test suite (SQLite unless DATABASE_URL is set)
 	$(PY) -m pytest
 
-test-postgres: install  ## the suite on the local PostgreSQL, PostgreSQL-only tests required
-	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 $(PY) -m pytest
+test-postgres: install  ## the suite on the local PostgreSQL and Redis, their tests required
+	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 TEST_REDIS_URL=$(REDIS_TEST_URL) REQUIRE_REDIS=1 $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

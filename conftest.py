@@ -15,12 +15,20 @@ def pytest_collection_modifyitems(config, items) -> None:
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     if require_postgres and not on_postgres:
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL.")
-    if on_postgres:
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    redis_url = os.environ.get("TEST_REDIS_URL", "")
+    if os.environ.get("REQUIRE_REDIS") == "1":
+        if not redis_url:
+            raise pytest.UsageError("REQUIRE_REDIS=1 but TEST_REDIS_URL is not set.")
+        import redis
+
+        redis.Redis.from_url(redis_url, socket_connect_timeout=3).ping()  # unreachable: fail, don't skip
+    skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    skip_redis = pytest.mark.skip(reason="needs Redis: set TEST_REDIS_URL=redis://…")
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_postgres)
+        elif "redis" in item.keywords and not redis_url:
+            item.add_marker(skip_redis)
 
 
 @pytest.fixture(autouse=True, scope="session")

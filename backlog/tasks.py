@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models.functions import Length
 from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import RedisError
 
 from accounts.models import Product
 from backlog.models import Item
@@ -38,9 +39,19 @@ def _send(task, *args) -> bool:
 
 
 def enqueue_item_score(item_id: int) -> None:
-    """Queue a rescore of one item, once per burst of edits."""
+    """Queue a rescore of one item, once per burst of edits.
+
+    Never fails the caller: with the broker (or the cache, on the same Redis) unreachable, the
+    job is simply not queued and the scheduled refresh catches the item up.
+    """
     key = PENDING.format(item_id)
-    if cache.add(key, 1, timeout=PENDING_SECONDS) and not _send(score_item, item_id):
+    try:
+        first = cache.add(key, 1, timeout=PENDING_SECONDS)
+    except RedisError:
+        logger.warning("Cache unreachable: queueing the rescore of item %s without coalescing.", item_id)
+        _send(score_item, item_id)
+        return
+    if first and not _send(score_item, item_id):
         cache.delete(key)
 
 
@@ -52,7 +63,10 @@ def enqueue_product_scores(product_id: int) -> None:
 def score_item(item_id: int) -> float | None:
     from backlog.services.scores import item_score_refresh
 
-    cache.delete(PENDING.format(item_id))  # edits from now on queue a new job
+    try:
+        cache.delete(PENDING.format(item_id))  # edits from now on queue a new job
+    except RedisError:
+        logger.warning("Cache unreachable: item %s stays marked queued until the mark expires.", item_id)
     return item_score_refresh(item_id=item_id)
 
 

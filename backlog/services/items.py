@@ -147,7 +147,7 @@ def item_create(
             },
             created_at=now,
         )
-        transaction.on_commit(lambda: enqueue_item_score(item.pk))
+        transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
     return item
 
 
@@ -199,7 +199,7 @@ def item_update(
             data={"changes": diff, "version": current.version},
             created_at=current.updated_at,
         )
-        transaction.on_commit(lambda: enqueue_item_score(current.pk))
+        transaction.on_commit(lambda: enqueue_item_score(current.pk), robust=True)
     return current
 
 

@@ -146,5 +146,5 @@ def product_scoring_update(
         if weights is not None:
             product.score_weights = {name: float(value) for name, value in weights.items()}
         product.save(update_fields=["scoring_model", "score_weights"])
-        transaction.on_commit(lambda: enqueue_product_scores(product.pk))
+        transaction.on_commit(lambda: enqueue_product_scores(product.pk), robust=True)
     return product

@@ -1,0 +1,148 @@
+"""Background jobs for real: web code and a Celery worker in their own processes, a real Redis
+broker and cache, and the test database on PostgreSQL (committed data, so every process sees it)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from accounts.models import Membership
+from accounts.tests.factories import MembershipFactory
+from backlog.models import Item
+from backlog.services.scores import scores_refresh_due
+from backlog.tests.flaky_worker import FLAG
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def environment(redis_url: str) -> dict[str, str]:
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
+
+
+def run_web_code(code: str, redis_url: str) -> float:
+    """Run ``code`` in a Django process configured with ``REDIS_URL`` (as the web app runs); return seconds."""
+    started = time.monotonic()
+    subprocess.run(  # noqa: S603 - our own manage.py with code written in this file
+        [sys.executable, "manage.py", "shell", "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=environment(redis_url),
+        check=True,
+        timeout=120,
+    )
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ["TEST_REDIS_URL"]
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def worker(redis_url):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backlog.tests.flaky_worker",  # the real app; fails once when a test sets a flag
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=environment(redis_url),
+    )
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def product_and_owner():
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    return membership.product, membership.user
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_worker_scores_items_as_they_change(worker, redis_url, product_and_owner):
+    product, owner = product_and_owner
+    run_web_code(
+        f"""
+        from accounts.models import Product, User
+        from backlog.services.items import item_create, item_update
+        product, owner = Product.objects.get(pk={product.pk}), User.objects.get(pk={owner.pk})
+        items = [item_create(product=product, actor=owner, kind="story", title=f"s{{n}}", business_value=8, estimate=2)
+                 for n in range(5)]
+        for estimate in range(1, 31):  # a burst of edits to one item
+            item_update(item=items[0], actor=owner, changes={{"estimate": estimate}})
+        """,
+        redis_url,
+    )
+    first = Item.objects.filter(product=product).order_by("number").first()
+    others = Item.objects.filter(product=product).exclude(pk=first.pk)
+    assert wait_for(lambda: set(others.values_list("score", flat=True)) == {4.0})
+    # The burst ends with the score of the item's last state.
+    assert wait_for(lambda: Item.objects.get(pk=first.pk).score == round(8 / 30, 3))
+    assert worker.poll() is None  # the worker is still running
+
+
+def test_a_job_retried_by_the_worker_after_a_transient_failure(worker, redis_url, product_and_owner):
+    """The first attempt loses its database connection; the retry scores the item all the same."""
+    product, _ = product_and_owner
+    item_id = Item.objects.create(product=product, number=1, title="x", business_value=5, status="proposed").pk
+    redis.Redis.from_url(redis_url).set(FLAG, 1)
+    run_web_code(
+        f"""
+        from backlog.tasks import score_item
+        score_item.delay({item_id})
+        """,
+        redis_url,
+    )
+    assert wait_for(lambda: Item.objects.get(pk=item_id).score == 5.0)
+    assert redis.Redis.from_url(redis_url).get(FLAG) is None  # the injected failure did happen
+
+
+def test_with_the_broker_unreachable_saving_works_and_the_schedule_catches_up(product_and_owner):
+    product, owner = product_and_owner
+    seconds = run_web_code(
+        f"""
+        from accounts.models import Product, User
+        from backlog.services.items import item_create, item_update
+        product, owner = Product.objects.get(pk={product.pk}), User.objects.get(pk={owner.pk})
+        item = item_create(product=product, actor=owner, kind="story", title="x", business_value=13)
+        item_update(item=item, actor=owner, changes={{"estimate": 2}})
+        """,
+        "redis://127.0.0.1:1/0",  # nothing listens there
+    )
+    assert seconds < 60  # saving did not hang on the broker
+    item = Item.objects.get(product=product)
+    assert item.estimate == 2
+    assert item.score is None
+    assert scores_refresh_due(product_id=product.pk) == 1
+    item.refresh_from_db()
+    assert item.score == 6.5
