@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ format: install
 
 bench-ordering: install  ## ordering benchmark on PostgreSQL, prints JSON
 	DATABASE_URL=$(PG_URL) $(PY) bench/ordering.py
+
+bench-scoring: install  ## scoring benchmark on PostgreSQL and Redis, prints JSON
+	$(PY) bench/scoring.py
 
 bench-api: install  ## API benchmark on PostgreSQL behind gunicorn, prints JSON
 	$(PY) bench/api.py

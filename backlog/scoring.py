@@ -46,10 +46,10 @@ class Score:
     category: str | None = None  # MoSCoW
 
     def breakdown(self) -> dict[str, Any]:
-        """The score's explanation, as stored and shown."""
+        """The score's explanation, as stored and shown (inputs that were not given are left out)."""
         return {
             "model": self.model,
-            "inputs": self.inputs,
+            "inputs": {name: value for name, value in self.inputs.items() if value not in (None, "")},
             "derived": self.derived,
             "formula": self.formula,
             "missing": list(self.missing),

@@ -5,7 +5,10 @@ score them with the product's model and weights, and write score, breakdown and 
 what the Celery tasks call, and they are idempotent: running one twice writes the same values.
 """
 
+import csv
+import io
 import json
+from collections import namedtuple
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -40,65 +43,80 @@ SCORE_INPUTS = (
     "rice_confidence",
     "rice_effort",
 )
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 
 
 Row = tuple[int, float | None, dict]
+# The inputs as light tuples with attribute access: what the scoring functions read.
+Inputs = namedtuple("Inputs", SCORE_INPUTS)
 
 
-def _scored(items: Iterable[Item], product: Product, now) -> list[Row]:
+def _scored(items: Iterable[Inputs], product: Product, now) -> list[Row]:
     rows = []
     for item in items:
         result = scoring.score(item, model=product.scoring_model, now=now, weights=product.score_weights)
-        rows.append((item.pk, result.value, result.breakdown()))
+        rows.append((item.id, result.value, result.breakdown()))
     return rows
 
 
 def _write(rows: list[Row], now) -> None:
-    """Write scores set-based: one statement per chunk."""
+    """Write scores set-based.
+
+    PostgreSQL: the chunk is streamed with COPY into a temporary table and applied with one
+    UPDATE … FROM (no per-row statements, no parameter lists). Elsewhere: ``bulk_update``.
+    """
     if not rows:
         return
     table = connection.ops.quote_name(Item._meta.db_table)
-    if connection.vendor == "postgresql":
-        values = ", ".join(["(%s, %s::double precision, %s::jsonb)"] * len(rows))
-        params = [
-            value
-            for pk, score, breakdown in rows
-            for value in (pk, score, json.dumps(breakdown, cls=DjangoJSONEncoder))
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET score = v.score, score_breakdown = v.breakdown, score_computed_at = %s "
-                f"FROM (VALUES {values}) AS v(id, score, breakdown) WHERE {table}.id = v.id",
-                [now, *params],
-            )
+    if connection.vendor != "postgresql":
+        items = [Item(pk=pk, score=score, score_breakdown=data, score_computed_at=now) for pk, score, data in rows]
+        Item.objects.bulk_update(items, ["score", "score_breakdown", "score_computed_at"], batch_size=500)
         return
-    items = [
-        Item(pk=pk, score=score, score_breakdown=breakdown, score_computed_at=now) for pk, score, breakdown in rows
-    ]
-    Item.objects.bulk_update(items, ["score", "score_breakdown", "score_computed_at"], batch_size=500)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for pk, score, breakdown in rows:
+        writer.writerow((pk, "" if score is None else repr(score), json.dumps(breakdown, cls=DjangoJSONEncoder)))
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS score_load "
+            "(id bigint PRIMARY KEY, score double precision, breakdown jsonb) ON COMMIT DELETE ROWS"
+        )
+        cursor.cursor.copy_expert("COPY score_load (id, score, breakdown) FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.execute(
+            f"UPDATE {table} SET score = l.score, score_breakdown = l.breakdown, score_computed_at = %s "
+            f"FROM score_load l WHERE {table}.id = l.id",
+            [now],
+        )
+        cursor.execute("TRUNCATE score_load")
 
 
 def _score_queryset(queryset: QuerySet[Item], product: Product, now) -> int:
+    """Score ``queryset`` chunk by chunk (reads by id ranges, one set-based write per chunk)."""
     count = 0
     last_id = 0
     while True:
-        chunk = list(queryset.filter(pk__gt=last_id).order_by("pk").only(*SCORE_INPUTS)[:CHUNK_SIZE])
+        chunk = [
+            Inputs(*row)
+            for row in queryset.filter(pk__gt=last_id).order_by("pk").values_list(*SCORE_INPUTS)[:CHUNK_SIZE]
+        ]
         if not chunk:
             return count
-        _write(_scored(chunk, product, now), now)
+        with transaction.atomic():
+            _write(_scored(chunk, product, now), now)
         count += len(chunk)
-        last_id = chunk[-1].pk
+        last_id = chunk[-1].id
 
 
 def item_score_refresh(*, item_id: int) -> float | None:
     """Recompute one item's score; return it (None if the item is gone or not scorable)."""
-    item = Item.objects.select_related("product").only(*SCORE_INPUTS, "product").filter(pk=item_id).first()
-    if item is None:
+    row = Item.objects.filter(pk=item_id).values_list(*SCORE_INPUTS).first()
+    if row is None:
         return None
+    item = Inputs(*row)
     now = timezone.now()
     with transaction.atomic():
-        _write(_scored([item], item.product, now), now)
+        _write(_scored([item], Product.objects.get(pk=item.product_id), now), now)
     return Item.objects.filter(pk=item_id).values_list("score", flat=True).first()
 
 
