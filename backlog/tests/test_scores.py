@@ -158,3 +158,20 @@ def test_a_full_recompute_is_chunked(product, owner, monkeypatch):
         item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=3)
     assert product_scores_recompute(product_id=product.pk) == 7
     assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {3.0}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_full_recompute_commits_chunk_by_chunk(monkeypatch):
+    """Outside a test transaction, as the worker runs it: each chunk streamed and committed."""
+    from accounts.models import Membership
+    from accounts.tests.factories import MembershipFactory
+
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    for n in range(12):
+        item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=3, estimate=3)
+    Item.objects.filter(product=product).update(score=None)
+    monkeypatch.setattr(scores, "CHUNK_SIZE", 5)
+    assert product_scores_recompute(product_id=product.pk) == 12
+    assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {1.0}
