@@ -157,6 +157,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},
+    "flag-stale-items": {"task": "refinement.tasks.flag_stale_items", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
