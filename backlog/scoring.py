@@ -20,6 +20,7 @@ an answer. Models:
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from accounts.models import DEFAULT_SCORE_WEIGHTS as DEFAULT_WEIGHTS
@@ -46,10 +47,17 @@ class Score:
     category: str | None = None  # MoSCoW
 
     def breakdown(self) -> dict[str, Any]:
-        """The score's explanation, as stored and shown (inputs that were not given are left out)."""
+        """The score's explanation, as stored and shown (inputs that were not given are left out).
+
+        Plain JSON types only (decimals become floats), so it serializes on the fast path.
+        """
         return {
             "model": self.model,
-            "inputs": {name: value for name, value in self.inputs.items() if value not in (None, "")},
+            "inputs": {
+                name: float(value) if isinstance(value, Decimal) else value
+                for name, value in self.inputs.items()
+                if value is not None and value != ""
+            },
             "derived": self.derived,
             "formula": self.formula,
             "missing": list(self.missing),

@@ -12,7 +12,6 @@ from collections import namedtuple
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -74,8 +73,8 @@ def _write(rows: list[Row], now) -> None:
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for pk, score, breakdown in rows:
-        writer.writerow((pk, "" if score is None else repr(score), json.dumps(breakdown, cls=DjangoJSONEncoder)))
+    encode = json.JSONEncoder(separators=(",", ":")).encode  # breakdowns hold plain JSON types
+    writer.writerows((pk, "" if score is None else repr(score), encode(breakdown)) for pk, score, breakdown in rows)
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.execute(
