@@ -61,3 +61,10 @@ def test_seed_demo_leaves_existing_users_alone():
     admin = User.objects.get(username="admin")
     assert admin.check_password("a-real-secret-password")
     assert not admin.is_superuser
+
+
+def test_the_demo_backlog_is_scored():
+    call_command("seed_demo", "--items", "50")
+    product = Product.objects.get(key="OB")
+    assert not product.items.filter(score_computed_at__isnull=True).exists()
+    assert product.items.filter(score__isnull=False).exists()

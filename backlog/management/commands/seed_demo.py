@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Product, User
 from backlog.services.demo import demo_backlog_seed
+from backlog.services.scores import product_scores_recompute
 
 DEMO_PASSWORD = "onebacklog-demo"  # noqa: S105 - printed demo login, local data only
 USERS = [
@@ -47,7 +48,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{product.key} already has {existing} items; left as is (use --reset to rebuild).")
         else:
             demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
-            self.stdout.write(f"{product.key}: created {items} items.")
+            scored = product_scores_recompute(product_id=product.pk)
+            self.stdout.write(f"{product.key}: created {items} items and scored {scored}.")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
         self.stdout.write("  admin   – site administrator (Django admin)")
         for username, _role, _delegated, description in USERS:
