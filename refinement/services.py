@@ -26,8 +26,9 @@ def stale_items_flag(*, product_id: int) -> tuple[int, int]:
             .delete()
         )
         stale = Item.objects.filter(product=product, rank__isnull=False, updated_at__lt=cutoff, stale_flag__isnull=True)
-        added = StaleFlag.objects.bulk_create(
+        added = [
             StaleFlag(item_id=pk, flagged_at=now, untouched_since=updated)
             for pk, updated in stale.values_list("pk", "updated_at")
-        )
+        ]
+        StaleFlag.objects.bulk_create(added, ignore_conflicts=True)
     return len(added), removed

@@ -25,6 +25,7 @@ from backlog.tasks import enqueue_product_scores
 # The fields a score reads; loading only these keeps a full recompute light.
 SCORE_INPUTS = (
     "id",
+    "version",
     "product_id",
     "kind",
     "business_value",
@@ -45,7 +46,7 @@ SCORE_INPUTS = (
 CHUNK_SIZE = 5000
 
 
-Row = tuple[int, float | None, dict]
+Row = tuple[int, int, float | None, dict]  # id, version read, score, breakdown
 # The inputs as light tuples with attribute access: what the scoring functions read.
 Inputs = namedtuple("Inputs", SCORE_INPUTS)
 
@@ -54,54 +55,62 @@ def _scored(items: Iterable[Inputs], product: Product, now) -> list[Row]:
     rows = []
     for item in items:
         result = scoring.score(item, model=product.scoring_model, now=now, weights=product.score_weights)
-        rows.append((item.id, result.value, result.breakdown()))
+        rows.append((item.id, item.version, result.value, result.breakdown()))
     return rows
 
 
 def _write(rows: list[Row], now) -> None:
-    """Write scores set-based.
+    """Write scores set-based, skipping items edited since they were read (their own job rescores them).
 
     PostgreSQL: the chunk is streamed with COPY into a temporary table and applied with one
-    UPDATE … FROM (no per-row statements, no parameter lists). Elsewhere: ``bulk_update``.
+    UPDATE … FROM, only where the version is still the one read. SQLite: ``bulk_update`` in the
+    same transaction as the read, which SQLite's write lock keeps from interleaving with edits.
     """
     if not rows:
         return
     table = connection.ops.quote_name(Item._meta.db_table)
     if connection.vendor != "postgresql":
-        items = [Item(pk=pk, score=score, score_breakdown=data, score_computed_at=now) for pk, score, data in rows]
+        items = [Item(pk=pk, score=score, score_breakdown=data, score_computed_at=now) for pk, _, score, data in rows]
         Item.objects.bulk_update(items, ["score", "score_breakdown", "score_computed_at"], batch_size=500)
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     encode = json.JSONEncoder(separators=(",", ":")).encode  # breakdowns hold plain JSON types
-    writer.writerows((pk, "" if score is None else repr(score), encode(breakdown)) for pk, score, breakdown in rows)
+    writer.writerows(
+        (pk, version, "" if score is None else repr(score), encode(breakdown)) for pk, version, score, breakdown in rows
+    )
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS score_load "
-            "(id bigint PRIMARY KEY, score double precision, breakdown jsonb) ON COMMIT DELETE ROWS"
+            "(id bigint PRIMARY KEY, version integer, score double precision, breakdown jsonb) ON COMMIT DELETE ROWS"
         )
-        cursor.cursor.copy_expert("COPY score_load (id, score, breakdown) FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.cursor.copy_expert(
+            "COPY score_load (id, version, score, breakdown) FROM STDIN WITH (FORMAT csv)", buffer
+        )
         cursor.execute(
             f"UPDATE {table} SET score = l.score, score_breakdown = l.breakdown, score_computed_at = %s "
-            f"FROM score_load l WHERE {table}.id = l.id",
+            f"FROM score_load l WHERE {table}.id = l.id AND {table}.version = l.version",
             [now],
         )
         cursor.execute("TRUNCATE score_load")
 
 
-def _score_queryset(queryset: QuerySet[Item], product: Product, now) -> int:
-    """Score ``queryset`` chunk by chunk (reads by id ranges, one set-based write per chunk)."""
+def _score_queryset(queryset: QuerySet[Item], product_id: int) -> int:
+    """Score ``queryset`` chunk by chunk: each chunk read, scored and written in one transaction,
+    with the product's current model and weights."""
     count = 0
     last_id = 0
     while True:
-        chunk = [
-            Inputs(*row)
-            for row in queryset.filter(pk__gt=last_id).order_by("pk").values_list(*SCORE_INPUTS)[:CHUNK_SIZE]
-        ]
-        if not chunk:
-            return count
         with transaction.atomic():
+            product = Product.objects.get(pk=product_id)
+            now = timezone.now()
+            chunk = [
+                Inputs(*row)
+                for row in queryset.filter(pk__gt=last_id).order_by("pk").values_list(*SCORE_INPUTS)[:CHUNK_SIZE]
+            ]
+            if not chunk:
+                return count
             _write(_scored(chunk, product, now), now)
         count += len(chunk)
         last_id = chunk[-1].id
@@ -109,20 +118,16 @@ def _score_queryset(queryset: QuerySet[Item], product: Product, now) -> int:
 
 def item_score_refresh(*, item_id: int) -> float | None:
     """Recompute one item's score; return it (None if the item is gone or not scorable)."""
-    row = Item.objects.filter(pk=item_id).values_list(*SCORE_INPUTS).first()
-    if row is None:
+    product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
+    if product_id is None:
         return None
-    item = Inputs(*row)
-    now = timezone.now()
-    with transaction.atomic():
-        _write(_scored([item], Product.objects.get(pk=item.product_id), now), now)
+    _score_queryset(Item.objects.filter(pk=item_id), product_id)
     return Item.objects.filter(pk=item_id).values_list("score", flat=True).first()
 
 
 def product_scores_recompute(*, product_id: int) -> int:
     """Recompute every score of a product (after a model or weight change), chunk by chunk."""
-    product = Product.objects.get(pk=product_id)
-    return _score_queryset(Item.objects.filter(product=product), product, timezone.now())
+    return _score_queryset(Item.objects.filter(product_id=product_id), product_id)
 
 
 def scores_refresh_due(*, product_id: int) -> int:
@@ -132,13 +137,12 @@ def scores_refresh_due(*, product_id: int) -> int:
     on every run; any item edited since it was last scored (for example while the broker was
     unreachable) catches up too.
     """
-    product = Product.objects.get(pk=product_id)
-    due = Item.objects.filter(product=product).filter(
+    due = Item.objects.filter(product_id=product_id).filter(
         Q(kind__in=[Item.Kind.DEFECT, Item.Kind.OPERATIONAL], rank__isnull=False)
         | Q(score_computed_at__isnull=True)
         | Q(score_computed_at__lt=F("updated_at"))
     )
-    return _score_queryset(due, product, timezone.now())
+    return _score_queryset(due, product_id)
 
 
 def product_scoring_update(

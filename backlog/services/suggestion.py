@@ -53,13 +53,21 @@ def _by_score(rows, indexes: Sequence[int]) -> list[int]:
 def _suggested_indexes(rows, selected: set[int] | None = None) -> list[int]:
     """The order (as current indexes) after applying the suggestion to ``selected`` (default all).
 
-    Pinned and unselected items keep their slots; the selected ones fill their own slots in score
-    order.
+    The full suggestion keeps pinned items in their slots and fills the others by score. Applied
+    to a selection, each selected item goes to its suggested position, the others keeping their
+    order around it.
     """
-    movable = [i for i, row in enumerate(rows) if not row[4] and (selected is None or row[0] in selected)]
-    final = list(range(len(rows)))
+    movable = [i for i, row in enumerate(rows) if not row[4]]
+    suggestion = list(range(len(rows)))
     for slot, index in zip(movable, _by_score(rows, movable), strict=True):
-        final[slot] = index
+        suggestion[slot] = index
+    if selected is None:
+        return suggestion
+    chosen = {i for i in movable if rows[i][0] in selected}
+    target = {index: place for place, index in enumerate(suggestion)}
+    final = [index for index in range(len(rows)) if index not in chosen]
+    for index in sorted(chosen, key=target.get):  # ascending, so earlier inserts keep later targets
+        final.insert(min(target[index], len(final)), index)
     return final
 
 
@@ -108,7 +116,8 @@ def order_apply_suggestion(
             if unknown:
                 raise ValidationError({"items": f"Not in this product's order: {sorted(unknown)}."})
         final = _suggested_indexes(rows, selected)
-        kept = _longest_increasing(final)
+        fixed = {i for i, row in enumerate(rows) if row[4] or (selected is not None and row[0] not in selected)}
+        kept = _kept(final, fixed)
         if len(kept) == len(final):
             return 0
         new_keys = _keys_around_kept(rows, final, kept)
@@ -117,11 +126,30 @@ def order_apply_suggestion(
             rows = _ordered_rows(product)
             new_keys = _keys_around_kept(rows, final, kept)
         _write(product, actor, rows, final, new_keys, reason)
-        return sum(1 for index, key in new_keys.items() if rows[index][2] != key)
+        return len(new_keys)
+
+
+def _kept(final: list[int], fixed: set[int]) -> set[int]:
+    """The items that keep their keys: every fixed one, and between each two fixed ones the
+    longest run of the others already in order (and within the fixed ones' bounds)."""
+    kept = set(fixed)
+    segment: list[int] = []
+    lower = -1
+    for index in [*final, None]:
+        if index is not None and index not in fixed:
+            segment.append(index)
+            continue
+        upper = index if index is not None else len(final)
+        kept |= _longest_increasing([i for i in segment if lower < i < upper])
+        segment, lower = [], upper
+    return kept
 
 
 def _keys_around_kept(rows, final: list[int], kept: set[int]) -> dict[int, str]:
-    """New keys (by row index) for the items that move, between the kept items around them."""
+    """New keys (by row index) for the items that move, between the kept items around them.
+
+    Keys that moving items still hold are skipped, so no write ever collides with another.
+    """
     keys: dict[int, str] = {}
     run: list[int] = []
     lower: str | None = None
@@ -131,20 +159,17 @@ def _keys_around_kept(rows, final: list[int], kept: set[int]) -> dict[int, str]:
             continue
         upper = rows[index][2] if index is not None else None
         if run:
-            keys.update(zip(run, ranking.keys_between(lower, upper, len(run)), strict=True))
+            held = {rows[i][2] for i in run}
+            candidates = ranking.keys_between(lower, upper, len(run) + len(held))
+            fresh = [key for key in candidates if key not in held][: len(run)]
+            keys.update(zip(run, fresh, strict=True))
             run = []
         lower = upper
     return keys
 
 
 def _write(product: Product, actor: User, rows, final: list[int], new_keys: dict[int, str], reason: str) -> None:
-    moving = {index: key for index, key in new_keys.items() if rows[index][2] != key}
-    # A new key may equal the old key of another moving item: move those out of the way first.
-    taken = set(moving.values())
-    for index in moving:
-        if rows[index][2] in taken:
-            order_sql.set_rank(rows[index][0], ranking.REBALANCE_PREFIX + rows[index][2])
-    for index, key in moving.items():
+    for index, key in new_keys.items():
         order_sql.set_rank(rows[index][0], key)
     position = {index: place for place, index in enumerate(final, start=1)}
     operation = uuid.uuid4()
@@ -162,5 +187,5 @@ def _write(product: Product, actor: User, rows, final: list[int], new_keys: dict
             reason=reason or "Applied the suggested order.",
             operation=operation,
         )
-        for index, key in moving.items()
+        for index, key in new_keys.items()
     )

@@ -175,3 +175,19 @@ def test_a_full_recompute_commits_chunk_by_chunk(monkeypatch):
     monkeypatch.setattr(scores, "CHUNK_SIZE", 5)
     assert product_scores_recompute(product_id=product.pk) == 12
     assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {1.0}
+
+
+@pytest.mark.postgres  # on SQLite the read and the write share one write-locked transaction
+def test_a_score_computed_from_inputs_that_changed_meanwhile_is_not_written(product, owner):
+    """A job that read an item before an edit must not overwrite the score of the edited item."""
+    from django.utils import timezone as tz
+
+    item = item_create(product=product, actor=owner, kind="story", title="x", business_value=1)
+    stale_read = scores._scored(
+        [scores.Inputs(*Item.objects.filter(pk=item.pk).values_list(*scores.SCORE_INPUTS).get())], product, tz.now()
+    )
+    item_update(item=item, actor=owner, changes={"business_value": 20})
+    scores.item_score_refresh(item_id=item.pk)  # the edit's own job
+    scores._write(stale_read, tz.now())  # the slow job finishes last
+    item.refresh_from_db()
+    assert item.score == 20.0

