@@ -3,7 +3,8 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -194,9 +195,6 @@ class ApiModelSerializer(serializers.ModelSerializer):
 
 def not_found(request, exception=None):
     """404 for URLs that match nothing: the API's error body under /api/, Django's page elsewhere."""
-    from django.http import JsonResponse
-    from django.views.defaults import page_not_found
-
     if request.path.startswith("/api/"):
         body = {"error": {"status": 404, "code": "not_found", "message": "No such endpoint.", "fields": {}}}
         return JsonResponse(body, status=404)
@@ -211,8 +209,6 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or any("\x00" in key + value for key, value in request.GET.items()):
-            from django.http import HttpResponseBadRequest, JsonResponse
-
             if request.path.startswith("/api/"):
                 message = "The address contains a NUL character."
                 body = {"error": {"status": 400, "code": "invalid", "message": message, "fields": {}}}

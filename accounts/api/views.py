@@ -1,4 +1,3 @@
-from django.db.models import F
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -9,16 +8,8 @@ from rest_framework.response import Response
 from accounts.api import serializers as s
 from accounts.models import ApiToken, Membership, Product, User
 from accounts.permissions import Action, get_product_or_404, require
-from accounts.selectors import product_members
+from accounts.selectors import product_members, products_for
 from accounts.services import membership_remove, membership_set, product_update, token_create, token_revoke
-
-
-def _products_with_role(user):
-    return (
-        Product.objects.filter(memberships__user=user)
-        .annotate(my_role=F("memberships__role"), my_ordering_delegated=F("memberships__ordering_delegated"))
-        .order_by("name")
-    )
 
 
 class ProductListApi(GenericAPIView):
@@ -31,7 +22,7 @@ class ProductListApi(GenericAPIView):
         responses=s.ProductSerializer(many=True),
     )
     def get(self, request):
-        return Response(s.ProductSerializer(_products_with_role(request.user), many=True).data)
+        return Response(s.ProductSerializer(products_for(user=request.user), many=True).data)
 
 
 class ProductDetailApi(GenericAPIView):
@@ -39,7 +30,7 @@ class ProductDetailApi(GenericAPIView):
 
     def get_object(self) -> Product:
         product = get_product_or_404(self.request.user, self.kwargs["key"])
-        return _products_with_role(self.request.user).get(pk=product.pk)
+        return products_for(user=self.request.user).get(pk=product.pk)
 
     @extend_schema(summary="One product")
     def get(self, request, key: str):

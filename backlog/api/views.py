@@ -199,14 +199,13 @@ class ItemArchiveApi(GenericAPIView):
 
 def _move_response(product: Product, result) -> Response:
     keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
-    first = Item.objects.get(pk=result.items[0].pk)
 
     def neighbour(found):
         return {"id": found.id, "key": keys[found.id]} if found else None
 
     body = {
         "items": [keys[item.pk] for item in result.items],
-        "position": item_position(item=first),
+        "position": item_position(item=result.items[0]),  # the moved items carry their new keys
         "after": neighbour(result.gap.after),
         "before": neighbour(result.gap.before),
     }

@@ -80,7 +80,9 @@ def _write(rows: list[Row], now) -> None:
         (pk, version, "" if score is None else repr(score), encode(breakdown)) for pk, version, score, breakdown in rows
     )
     buffer.seek(0)
-    with connection.cursor() as cursor:
+    # One unit of work; the table is emptied at the end because an outer transaction (ON COMMIT
+    # would only empty it then) may write several chunks.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS score_load "
             "(id bigint PRIMARY KEY, version integer, score double precision, breakdown jsonb) ON COMMIT DELETE ROWS"
