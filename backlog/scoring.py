@@ -19,8 +19,8 @@ an answer. Models:
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from accounts.models import DEFAULT_SCORE_WEIGHTS as DEFAULT_WEIGHTS
@@ -65,7 +65,7 @@ class Score:
         }
 
 
-def _band(value: float, bands: tuple[tuple[float, int], ...]) -> int:
+def _band(value: Any, bands: tuple[tuple[Any, int], ...]) -> int:
     for upper, scaled in bands:
         if value < upper:
             return scaled
@@ -74,6 +74,22 @@ def _band(value: float, bands: tuple[tuple[float, int], ...]) -> int:
 
 def _number(value: Any) -> float | None:
     return None if value is None or value == "" else float(value)
+
+
+# Rounding and printing are defined so that PostgreSQL computes the very same values and text
+# (``backlog.score_sql`` scores a whole product in one statement per chunk): a double is taken at
+# 15 significant digits (what PostgreSQL's float-to-numeric conversion keeps), scores are rounded
+# to 3 decimals half away from zero, and numbers print in plain notation without trailing zeros.
+def _decimal(value: float) -> Decimal:
+    return Decimal(f"{value:.15g}")
+
+
+def _round(value: float) -> float:
+    return float(_decimal(value).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+
+
+def _text(value: float) -> str:
+    return format(_decimal(value), "f")
 
 
 def wsjf(item: Any, *, now: datetime, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Score:
@@ -94,11 +110,12 @@ def wsjf(item: Any, *, now: datetime, weights: Mapping[str, float] = DEFAULT_WEI
 
     if item.kind == "defect" and item.severity:
         derive("business_value", SEVERITY_VALUE[item.severity], f"severity {item.severity}")
-        age_days = (now - item.created_at).total_seconds() / 86400
-        derive("time_criticality", _band(age_days, DEFECT_AGE_DAYS), f"open for {age_days:.0f} days")
+        age = now - item.created_at
+        bands = tuple((timedelta(days=days), value) for days, value in DEFECT_AGE_DAYS)
+        derive("time_criticality", _band(age, bands), f"open for {age.days} days")
     elif item.kind == "tech_debt" and item.interest_hours is not None:
         hours = float(item.interest_hours)
-        derive("time_criticality", _band(hours, DEBT_INTEREST_HOURS), f"interest {hours:g} h per sprint")
+        derive("time_criticality", _band(hours, DEBT_INTEREST_HOURS), f"interest {_text(hours)} h per sprint")
     elif item.kind == "operational" and item.itil_priority:
         breached = item.sla_due_at is not None and now >= item.sla_due_at
         if breached:
@@ -115,10 +132,10 @@ def wsjf(item: Any, *, now: datetime, weights: Mapping[str, float] = DEFAULT_WEI
     size = max(float(item.estimate or 0), 1.0)
     parts = {name: used[name] * float(weights.get(name, 1.0)) for name in used}
     cost_of_delay = sum(parts.values())
-    value = round(cost_of_delay / size, 3)
+    value = _round(cost_of_delay / size)
     formula = (
-        f"({parts['business_value']:g} + {parts['time_criticality']:g} + {parts['risk_reduction']:g})"
-        f" / {size:g} = {value:g}"
+        f"({_text(parts['business_value'])} + {_text(parts['time_criticality'])} + {_text(parts['risk_reduction'])})"
+        f" / {_text(size)} = {_text(value)}"
     )
     if item.estimate is None:
         missing = (*missing, "estimate")
@@ -137,15 +154,14 @@ def rice(item: Any) -> Score:
     missing = tuple(name for name, value in numbers.items() if value is None)
     if numbers["effort"] == 0:
         missing = (*missing, "effort")  # zero effort would divide by zero: ask for a real estimate
+    category = item.moscow or None
     if missing:
-        return Score(
-            RICE, None, given, formula="needs reach, impact, confidence and a non-zero effort", missing=missing
-        )
-    value = round(numbers["reach"] * numbers["impact"] * (numbers["confidence"] / 100) / numbers["effort"], 3)
-    formula = (
-        f"{numbers['reach']:g} × {numbers['impact']:g} × {numbers['confidence']:g}% / {numbers['effort']:g} = {value:g}"
-    )
-    return Score(RICE, value, given, formula=formula, category=item.moscow or None)
+        formula = "needs reach, impact, confidence and a non-zero effort"
+        return Score(RICE, None, given, formula=formula, missing=missing, category=category)
+    value = _round(numbers["reach"] * numbers["impact"] * (numbers["confidence"] / 100) / numbers["effort"])
+    reach, impact, confidence, effort = (_text(numbers[name]) for name in ("reach", "impact", "confidence", "effort"))
+    formula = f"{reach} × {impact} × {confidence}% / {effort} = {_text(value)}"
+    return Score(RICE, value, given, formula=formula, category=category)
 
 
 def moscow(item: Any) -> Score:

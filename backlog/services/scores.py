@@ -1,8 +1,10 @@
 """Score writes: one item, a whole product (chunked, set-based), the time-sensitive ones.
 
 The scoring itself is ``backlog.scoring`` (pure functions); these services load the inputs,
-score them with the product's model and weights, and write score, breakdown and time. They are
-what the Celery tasks call, and they are idempotent: running one twice writes the same values.
+score them with the product's model and weights, and write score, breakdown and time. On
+PostgreSQL, many items at once are scored inside the database by ``backlog.score_sql`` (the same
+rules as one statement per chunk). They are what the Celery tasks call, and they are
+idempotent: running one twice writes the same values.
 """
 
 import csv
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Product
 from accounts.permissions import Action, require
-from backlog import scoring
+from backlog import score_sql, scoring
 from backlog.models import Item
 from backlog.tasks import enqueue_product_scores
 
@@ -98,9 +100,12 @@ def _write(rows: list[Row], now) -> None:
         cursor.execute("TRUNCATE score_load")
 
 
-def _score_queryset(queryset: QuerySet[Item], product_id: int) -> int:
-    """Score ``queryset`` chunk by chunk: each chunk read, scored and written in one transaction,
-    with the product's current model and weights."""
+def _score_queryset(queryset: QuerySet[Item], product_id: int, *, in_database: bool = True) -> int:
+    """Score ``queryset`` chunk by chunk, each chunk in one transaction with the product's current
+    model and weights: scored inside the database on PostgreSQL (unless ``in_database`` is off),
+    else read, scored in Python and written."""
+    if in_database and connection.vendor == "postgresql":
+        return _score_queryset_in_database(queryset, product_id)
     count = 0
     last_id = 0
     while True:
@@ -118,12 +123,27 @@ def _score_queryset(queryset: QuerySet[Item], product_id: int) -> int:
         last_id = chunk[-1].id
 
 
+def _score_queryset_in_database(queryset: QuerySet[Item], product_id: int) -> int:
+    count = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            product = Product.objects.get(pk=product_id)
+            ids = list(queryset.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:CHUNK_SIZE])
+            if not ids:
+                return count
+            score_sql.score_items(ids, model=product.scoring_model, weights=product.score_weights, now=timezone.now())
+        count += len(ids)
+        last_id = ids[-1]
+
+
 def item_score_refresh(*, item_id: int) -> float | None:
-    """Recompute one item's score; return it (None if the item is gone or not scorable)."""
+    """Recompute one item's score (in Python, the models' definition); return it (None if the
+    item is gone or not scorable)."""
     product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
     if product_id is None:
         return None
-    _score_queryset(Item.objects.filter(pk=item_id), product_id)
+    _score_queryset(Item.objects.filter(pk=item_id), product_id, in_database=False)
     return Item.objects.filter(pk=item_id).values_list("score", flat=True).first()
 
 
