@@ -1,5 +1,5 @@
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -16,6 +16,21 @@ DEFAULT_SCORE_WEIGHTS = {"business_value": 1.0, "time_criticality": 1.0, "risk_r
 
 def default_score_weights() -> dict[str, float]:
     return dict(DEFAULT_SCORE_WEIGHTS)
+
+
+# The Definition of Ready's checks and whether each is on (see backlog/readiness.py); a product
+# may change them. ``max_estimate``: the largest estimate an item may have to be ready (None: any).
+DEFAULT_DEFINITION_OF_READY = {
+    "estimate": True,
+    "acceptance_criteria": True,
+    "value_inputs": True,
+    "description": False,
+    "max_estimate": None,
+}
+
+
+def default_definition_of_ready() -> dict:
+    return dict(DEFAULT_DEFINITION_OF_READY)
 
 
 class User(AbstractUser):
@@ -65,12 +80,31 @@ class Product(models.Model):
         default=default_score_weights,
         help_text="WSJF weights of business value, time criticality and risk reduction.",
     )
+    definition_of_ready = models.JSONField(
+        default=default_definition_of_ready,
+        help_text="Which readiness checks apply: estimate, acceptance_criteria, value_inputs, description "
+        "(true or false) and max_estimate (points, or null).",
+    )
+    debt_target_percent = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MaxValueValidator(100)],
+        help_text="Technical-debt policy: the share of sprint capacity to spend on debt, in percent.",
+    )
+    sprint_capacity = models.PositiveSmallIntegerField(
+        default=40,
+        validators=[MinValueValidator(1)],
+        help_text="Story points in a sprint: the top of the order this fills is the next-sprint slice.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     members = models.ManyToManyField(User, through="Membership", related_name="products")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(debt_target_percent__lte=100), name="product_debt_target_percent"),
+            models.CheckConstraint(condition=Q(sprint_capacity__gte=1), name="product_sprint_capacity_positive"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key})"

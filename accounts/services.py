@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, Product, User
+from accounts.models import DEFAULT_DEFINITION_OF_READY, ApiToken, Membership, Product, User
 from accounts.permissions import Action, require
 
 TOKEN_PREFIX = "obk_"  # noqa: S105 - a public marker, not a secret
@@ -28,7 +28,16 @@ def product_create(*, name: str, key: str, owner: User, description: str = "") -
     return product
 
 
-PRODUCT_SETTINGS = ("name", "description", "stale_after_days", "sla_hours")
+PRODUCT_SETTINGS = (
+    "name",
+    "description",
+    "stale_after_days",
+    "sla_hours",
+    "definition_of_ready",
+    "debt_target_percent",
+    "sprint_capacity",
+)
+MAX_READY_ESTIMATE = 1000
 MAX_SLA_HOURS = 24 * 365 * 10
 
 
@@ -40,13 +49,34 @@ def product_update(*, product: Product, actor: User, changes: dict) -> Product:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This setting cannot be changed."))
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=product.pk)
+        current_ready = product.definition_of_ready
         for name, value in changes.items():
             setattr(product, name, value)
         if "sla_hours" in changes:
             _validate_sla_hours(product.sla_hours)
+        if "definition_of_ready" in changes:
+            product.definition_of_ready = _definition_of_ready(changes["definition_of_ready"], current_ready)
         product.full_clean()
         product.save()
     return product
+
+
+def _definition_of_ready(value, current: dict) -> dict:
+    """The full checklist: the checks given, the others as they were."""
+    if not isinstance(value, dict) or set(value) - set(DEFAULT_DEFINITION_OF_READY):
+        names = ", ".join(DEFAULT_DEFINITION_OF_READY)
+        raise ValidationError({"definition_of_ready": f"Give any of: {names}."})
+    switches = {name: on for name, on in value.items() if name != "max_estimate"}
+    if not all(isinstance(on, bool) for on in switches.values()):
+        raise ValidationError({"definition_of_ready": "Turn checks on or off with true or false."})
+    limit = value.get("max_estimate")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_READY_ESTIMATE
+    ):
+        raise ValidationError(
+            {"definition_of_ready": f"max_estimate is whole points from 1 to {MAX_READY_ESTIMATE}, or null."}
+        )
+    return {**DEFAULT_DEFINITION_OF_READY, **current, **value}
 
 
 def _validate_sla_hours(value) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Product
 from backlog.fields import RankKeyField
+from backlog.readiness import ready_q
 
 # The scale of the WSJF value inputs (a modified Fibonacci sequence).
 VALUE_SCALE = (1, 2, 3, 5, 8, 13, 20)
@@ -30,22 +31,16 @@ class Label(models.Model):
 
 
 class ItemQuerySet(models.QuerySet):
-    # The default Definition of Ready: an estimate, acceptance criteria and the WSJF value inputs.
-    READY = (
-        Q(estimate__isnull=False, business_value__isnull=False, time_criticality__isnull=False)
-        & Q(risk_reduction__isnull=False)
-        & ~Q(acceptance_criteria="")
-    )
-
     def ordered(self) -> "ItemQuerySet":
         """The backlog: open and in-progress items, in rank order."""
         return self.filter(rank__isnull=False).order_by("rank")
 
-    def ready(self) -> "ItemQuerySet":
-        return self.filter(self.READY)
+    def ready(self, product: Product) -> "ItemQuerySet":
+        """The items meeting ``product``'s Definition of Ready (backlog/readiness.py)."""
+        return self.filter(ready_q(product))
 
-    def not_ready(self) -> "ItemQuerySet":
-        return self.exclude(self.READY)
+    def not_ready(self, product: Product) -> "ItemQuerySet":
+        return self.exclude(ready_q(product))
 
 
 class Item(models.Model):
@@ -159,6 +154,15 @@ class Item(models.Model):
     )
     sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The value case of a proposal: why the work is worth doing. Technical proposals need it.
+    value_beneficiaries = models.TextField("who benefits", blank=True, help_text="Who benefits, and how.")
+    value_cost_of_delay = models.TextField(
+        "cost of not doing it",
+        blank=True,
+        help_text="What it costs not to do it (for technical debt, the interest says it in hours per sprint).",
+    )
+    value_risk_removed = models.TextField("risk removed", blank=True, help_text="What risk it removes.")
+
     # Advisory prioritization score (see backlog/scoring.py), kept fresh by background jobs.
     score = models.FloatField(null=True, blank=True, editable=False)
     score_breakdown = models.JSONField(default=dict, blank=True, editable=False, encoder=DjangoJSONEncoder)
@@ -171,6 +175,14 @@ class Item(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="split_into",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        help_text="The item a rejected proposal duplicates.",
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="items")
     created_by = models.ForeignKey(
@@ -248,14 +260,6 @@ class Item(models.Model):
     def is_ordered(self) -> bool:
         return self.status in self.ORDERED_STATUSES
 
-    @property
-    def is_ready(self) -> bool:
-        """Whether the item meets the default Definition of Ready (see ``ItemQuerySet.READY``)."""
-        return (
-            None not in (self.estimate, self.business_value, self.time_criticality, self.risk_reduction)
-            and self.acceptance_criteria != ""
-        )
-
     def clean(self) -> None:
         errors: dict[str, str] = {}
         kind_fields = {
@@ -281,6 +285,25 @@ class Item(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    TECHNICAL_KINDS = (Kind.TECH_DEBT, Kind.SPIKE, Kind.OPERATIONAL)
+
+    def value_case_errors(self) -> dict[str, str]:
+        """What a technical proposal's value case lacks: who benefits, the cost of not doing it
+        (technical debt states it as its interest per sprint), the risk it removes."""
+        if self.kind not in self.TECHNICAL_KINDS:
+            return {}
+        errors = {}
+        if not self.value_beneficiaries.strip():
+            errors["value_beneficiaries"] = "Say who benefits from this work, and how."
+        if self.kind == self.Kind.TECH_DEBT:
+            if self.interest_hours is None:
+                errors["interest_hours"] = "Say what the debt costs: hours lost per sprint while it stays."
+        elif not self.value_cost_of_delay.strip():
+            errors["value_cost_of_delay"] = "Say what it costs not to do this."
+        if not self.value_risk_removed.strip():
+            errors["value_risk_removed"] = "Say what risk this removes."
+        return errors
+
     def derive_fields(self, now: datetime | None = None) -> None:
         """Set the fields derived from others: ITIL priority and SLA due time."""
         if self.kind == self.Kind.OPERATIONAL and self.impact and self.urgency:
@@ -304,13 +327,16 @@ def itil_priority(impact: str, urgency: str) -> int:
 
 
 class ItemEvent(models.Model):
-    """One entry of an item's history: created, edited, status changed, moved."""
+    """One entry of an item's history: created, edited, status changed, moved, asked, answered, split."""
 
     class Type(models.TextChoices):
         CREATED = "created", "Created"
         UPDATED = "updated", "Edited"
         STATUS_CHANGED = "status_changed", "Status changed"
         MOVED = "moved", "Moved"
+        QUESTION_ASKED = "question_asked", "Question asked"
+        QUESTION_ANSWERED = "question_answered", "Question answered"
+        SPLIT = "split", "Split"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="events")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="item_events")

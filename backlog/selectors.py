@@ -42,4 +42,8 @@ def item_by_reference(*, reference: str) -> Item | None:
 
 def items_for_api(*, product: Product) -> QuerySet[Item]:
     """A product's items with what the API shows of each, in a constant number of queries."""
-    return Item.objects.filter(product=product).select_related("product", "created_by").prefetch_related("labels")
+    return (
+        Item.objects.filter(product=product)
+        .select_related("product", "created_by", "split_from", "duplicate_of")
+        .prefetch_related("labels")
+    )

@@ -158,6 +158,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},
     "flag-stale-items": {"task": "refinement.tasks.flag_stale_items", "schedule": 3600.0},
+    # Hourly, so a day missed by a stopped beat is caught up; the same day's snapshot is updated.
+    "snapshot-debt": {"task": "refinement.tasks.snapshot_debt", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -201,6 +203,8 @@ SPECTACULAR_SETTINGS = {
         "MembershipRole": "accounts.models.Membership.Role",
         "ValueScale": "backlog.models.VALUE_CHOICES",
         "Level": "backlog.models.Item.Level",
+        "Place": "backlog.api.serializers.PLACES",
+        "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "POSTPROCESSING_HOOKS": [

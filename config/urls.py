@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import views as accounts_api
 from backlog.api import views as backlog_api
+from refinement.api import views as refinement_api
 
 api_v1 = [
     path("products/", accounts_api.ProductListApi.as_view(), name="product-list"),
@@ -25,6 +26,18 @@ api_v1 = [
     path("items/<str:ref>/archive/", backlog_api.ItemArchiveApi.as_view(), name="item-archive"),
     path("items/<str:ref>/move/", backlog_api.ItemMoveApi.as_view(), name="item-move"),
     path("items/<str:ref>/history/", backlog_api.ItemHistoryApi.as_view(), name="item-history"),
+    path("products/<str:key>/review-queue/", refinement_api.ReviewQueueApi.as_view(), name="review-queue"),
+    path("products/<str:key>/my-proposals/", refinement_api.MyProposalsApi.as_view(), name="my-proposals"),
+    path("products/<str:key>/refinement-agenda/", refinement_api.AgendaApi.as_view(), name="refinement-agenda"),
+    path("products/<str:key>/stale-items/", refinement_api.StaleItemsApi.as_view(), name="stale-items"),
+    path("products/<str:key>/debt-report/", refinement_api.DebtReportApi.as_view(), name="debt-report"),
+    path("items/<str:ref>/accept/", refinement_api.AcceptApi.as_view(), name="proposal-accept"),
+    path("items/<str:ref>/reject/", refinement_api.RejectApi.as_view(), name="proposal-reject"),
+    path("items/<str:ref>/questions/", refinement_api.QuestionListApi.as_view(), name="proposal-questions"),
+    path("items/<str:ref>/answer/", refinement_api.AnswerApi.as_view(), name="proposal-answer"),
+    path("items/<str:ref>/comments/", refinement_api.CommentListApi.as_view(), name="comment-list"),
+    path("items/<str:ref>/split/", refinement_api.SplitApi.as_view(), name="item-split"),
+    path("comments/<int:comment_id>/", refinement_api.CommentDetailApi.as_view(), name="comment-detail"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
 ]

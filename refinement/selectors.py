@@ -1,13 +1,194 @@
-from django.db.models import QuerySet
+"""Refinement reads: the review queue, proposals, the agenda, comments, the debt report."""
 
-from accounts.models import Product
-from backlog.models import Item
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from accounts.models import Product, User
+from backlog.models import Item, ItemEvent
+from refinement.models import Comment, DebtSnapshot, Question
+
+SLICE_SCAN_LIMIT = 1000  # items looked at to fill the next-sprint slice (unestimated ones take no capacity)
+TREND_DAYS = 90
+
+
+def _open_question() -> Exists:
+    return Exists(Question.objects.filter(item=OuterRef("pk"), answered_at__isnull=True))
+
+
+def suggested_position(*, item: Item) -> int:
+    """Where the item's score puts it: after every ordered item scored at least as high (1-based).
+
+    Unscored items go to the bottom, as in the suggested order.
+    """
+    ordered = Item.objects.filter(product_id=item.product_id, rank__isnull=False).exclude(pk=item.pk)
+    if item.score is None:
+        return ordered.count() + 1
+    return ordered.filter(score__gte=item.score).count() + 1
+
+
+def _with_suggested_position(queryset: QuerySet[Item], product: Product) -> QuerySet[Item]:
+    """Annotate ``suggested_position`` as ``suggested_position()`` computes it, in the same query."""
+    ordered = Item.objects.filter(product=product, rank__isnull=False).count()
+    higher = (
+        Item.objects.filter(product=product, rank__isnull=False, score__gte=OuterRef("score"))
+        .order_by()
+        .values("product")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        suggested_position=Case(
+            When(score__isnull=True, then=Value(ordered)),
+            default=Coalesce(Subquery(higher, output_field=IntegerField()), Value(0)),
+            output_field=IntegerField(),
+        )
+        + 1
+    )
+
+
+def review_queue(*, product: Product) -> QuerySet[Item]:
+    """Proposals waiting for a decision, oldest first, with their suggested position.
+
+    A proposal waiting for the proposer's answer to a question is not in the queue.
+    """
+    queue = (
+        Item.objects.filter(product=product, status=Item.Status.PROPOSED)
+        .exclude(_open_question())
+        .select_related("product", "created_by")
+        .order_by("created_at", "id")
+    )
+    return _with_suggested_position(queue, product)
+
+
+def proposals_of(*, product: Product, user: User) -> QuerySet[Item]:
+    """What ``user`` proposed in ``product`` (newest first), with what the review said."""
+    proposed = ItemEvent.objects.filter(item=OuterRef("pk"), type=ItemEvent.Type.CREATED, data__status="proposed")
+    rejection = ItemEvent.objects.filter(
+        item=OuterRef("pk"), type=ItemEvent.Type.STATUS_CHANGED, data__to=Item.Status.REJECTED
+    ).order_by("-created_at", "-id")
+    return (
+        Item.objects.filter(product=product, created_by=user)
+        .filter(Exists(proposed))
+        .annotate(waiting_for_answer=_open_question(), rejection_reason=Subquery(rejection.values("reason")[:1]))
+        .select_related("product", "duplicate_of")
+        .prefetch_related("questions")
+    )
+
+
+def proposal_state(item: Item) -> str:
+    """in_review, needs_info (a question waits for the proposer), accepted or rejected."""
+    if item.status == Item.Status.PROPOSED:
+        return "needs_info" if item.waiting_for_answer else "in_review"
+    return "rejected" if item.status == Item.Status.REJECTED else "accepted"
+
+
+def questions_for(*, item: Item) -> QuerySet[Question]:
+    return item.questions.select_related("asked_by", "answered_by").order_by("asked_at", "id")
+
+
+def comments_for(*, item: Item) -> QuerySet[Comment]:
+    return Comment.objects.filter(item=item).select_related("author")
+
+
+def refinement_agenda(*, product: Product, limit: int) -> list[Item]:
+    """The first ``limit`` not-ready items of the order, each with its position."""
+    items = list(
+        Item.objects.filter(product=product)
+        .ordered()
+        .not_ready(product)
+        .select_related("product")
+        .annotate(
+            position=Subquery(
+                Item.objects.filter(product=product, rank__lt=OuterRef("rank"))
+                .order_by()
+                .values("product")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            )
+        )[:limit]
+    )
+    for item in items:
+        item.position = (item.position or 0) + 1
+    return items
 
 
 def stale_items(*, product: Product) -> QuerySet[Item]:
-    """The product's flagged stale items, in backlog order (longest untouched first within ties)."""
+    """The product's flagged stale items, in backlog order."""
     return (
         Item.objects.filter(product=product, stale_flag__isnull=False, rank__isnull=False)
         .select_related("product", "stale_flag")
         .order_by("rank")
     )
+
+
+# Technical debt ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DebtTotals:
+    items: int
+    principal_points: int  # the estimates of the debt items that have one
+    unestimated: int
+    interest_hours: Decimal  # per sprint
+
+
+def debt_totals(*, product: Product) -> DebtTotals:
+    """The technical debt in the product's backlog (open and in-progress items)."""
+    totals = Item.objects.filter(product=product, kind=Item.Kind.TECH_DEBT, rank__isnull=False).aggregate(
+        items=Count("pk"),
+        principal=Coalesce(Sum("estimate"), 0),
+        unestimated=Count("pk", filter=Q(estimate__isnull=True)),
+        interest=Coalesce(Sum("interest_hours"), Decimal(0)),
+    )
+    return DebtTotals(totals["items"], totals["principal"], totals["unestimated"], totals["interest"])
+
+
+@dataclass(frozen=True)
+class SprintSlice:
+    capacity: int
+    points: int  # of the items in the slice
+    debt_points: int
+    items: int
+    debt_items: int
+    unestimated: int  # items in the slice without an estimate (they take no capacity)
+
+    @property
+    def debt_percent(self) -> float | None:
+        return round(100 * self.debt_points / self.points, 1) if self.points else None
+
+
+def next_sprint_slice(*, product: Product) -> SprintSlice:
+    """The top of the order that fills one sprint's capacity: items are taken while the points
+    before them are under the capacity (so the last one may overrun it, as a sprint plan would)."""
+    points = debt_points = items = debt_items = unestimated = 0
+    rows = Item.objects.filter(product=product).ordered().values_list("kind", "estimate")[:SLICE_SCAN_LIMIT].iterator()
+    for kind, estimate in rows:
+        if points >= product.sprint_capacity:
+            break
+        items += 1
+        debt = kind == Item.Kind.TECH_DEBT
+        debt_items += debt
+        if estimate is None:
+            unestimated += 1
+            continue
+        points += estimate
+        debt_points += estimate if debt else 0
+    return SprintSlice(product.sprint_capacity, points, debt_points, items, debt_items, unestimated)
+
+
+def costliest_debt(*, product: Product, limit: int = 5) -> QuerySet[Item]:
+    """The debt items in the backlog that cost the most interest per sprint."""
+    return (
+        Item.objects.filter(product=product, kind=Item.Kind.TECH_DEBT, rank__isnull=False)
+        .select_related("product")
+        .order_by("-interest_hours", "number")[:limit]
+    )
+
+
+def debt_trend(*, product: Product, today: date, days: int = TREND_DAYS) -> QuerySet[DebtSnapshot]:
+    return DebtSnapshot.objects.filter(product=product, date__gt=today - timedelta(days=days)).order_by("date")

@@ -2,11 +2,20 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Product
+from refinement.services.debt import debt_snapshot_take
+from refinement.services.stale import stale_items_flag
 
 
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
 def flag_stale_items() -> int:
     """Scheduled: flag the items nobody touched for their product's stale period."""
-    from refinement.services import stale_items_flag
-
     return sum(stale_items_flag(product_id=pk)[0] for pk in Product.objects.values_list("pk", flat=True))
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def snapshot_debt() -> int:
+    """Scheduled hourly: record each product's technical debt of the day (idempotent per day)."""
+    product_ids = list(Product.objects.values_list("pk", flat=True))
+    for pk in product_ids:
+        debt_snapshot_take(product_id=pk)
+    return len(product_ids)

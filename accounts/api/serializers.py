@@ -16,6 +16,9 @@ class ProductSerializer(serializers.ModelSerializer):
             "description",
             "stale_after_days",
             "sla_hours",
+            "definition_of_ready",
+            "debt_target_percent",
+            "sprint_capacity",
             "created_at",
             "my_role",
             "my_ordering_delegated",
@@ -26,7 +29,15 @@ class ProductSerializer(serializers.ModelSerializer):
 class ProductUpdateSerializer(ApiModelSerializer):
     class Meta:
         model = Product
-        fields = ["name", "description", "stale_after_days", "sla_hours"]
+        fields = [
+            "name",
+            "description",
+            "stale_after_days",
+            "sla_hours",
+            "definition_of_ready",
+            "debt_target_percent",
+            "sprint_capacity",
+        ]
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from rest_framework.exceptions import ValidationError
 
+from accounts.models import Product
 from backlog.models import Item
 
 # Only unique keys: a cursor over a value many items share would skip or repeat items.
@@ -46,6 +47,10 @@ class ItemFilter(django_filters.FilterSet):
         model = Item
         fields = []
 
+    def __init__(self, *args, product: Product | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product  # whose Definition of Ready ``ready`` applies
+
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=value)
 
@@ -59,7 +64,8 @@ class ItemFilter(django_filters.FilterSet):
         return queryset.filter(updated_at__gte=value)
 
     def filter_ready(self, queryset, name, value):
-        return queryset.ready() if value == "true" else queryset.not_ready()
+        product = self.product
+        return queryset.ready(product) if value == "true" else queryset.not_ready(product)
 
     def filter_text(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backlog.models import Item, ItemEvent
+from backlog.readiness import readiness
 from backlog.services.items import EDITABLE_FIELDS
 from backlog.services.ordering import MAX_POSITION
 from config.api import ApiModelSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
@@ -56,6 +57,17 @@ class ScoreBreakdownSerializer(serializers.Serializer):
     category = serializers.CharField(allow_null=True, help_text="The MoSCoW category, if any.")
 
 
+class ReadinessCheckSerializer(serializers.Serializer):
+    check = serializers.CharField()
+    label = serializers.CharField()
+    passed = serializers.BooleanField()
+
+
+class ReadinessSerializer(serializers.Serializer):
+    ready = serializers.BooleanField(help_text="Passes every check of the product's Definition of Ready.")
+    checks = ReadinessCheckSerializer(many=True)
+
+
 class ItemSerializer(serializers.ModelSerializer):
     score_breakdown = serializers.SerializerMethodField(help_text="Why the item is scored so (empty until scored).")
     key = serializers.CharField(read_only=True, help_text="Product key and number, e.g. OB-42.")
@@ -69,7 +81,9 @@ class ItemSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(
         source="created_by.username", read_only=True, default=None, allow_null=True, help_text="Null once deleted."
     )
-    ready = serializers.BooleanField(source="is_ready", read_only=True, help_text="Meets the Definition of Ready.")
+    readiness = serializers.SerializerMethodField(help_text="The product's Definition of Ready, check by check.")
+    split_from = serializers.SerializerMethodField(help_text="Key of the item this one was split from.")
+    duplicate_of = serializers.SerializerMethodField(help_text="Key of the item a rejected proposal duplicates.")
 
     class Meta:
         model = Item
@@ -97,6 +111,9 @@ class ItemSerializer(serializers.ModelSerializer):
             "interest_hours",
             "timebox_days",
             "question",
+            "value_beneficiaries",
+            "value_cost_of_delay",
+            "value_risk_removed",
             "impact",
             "urgency",
             "itil_priority",
@@ -106,17 +123,30 @@ class ItemSerializer(serializers.ModelSerializer):
             "score_computed_at",
             "pinned",
             "split_from",
+            "duplicate_of",
             "labels",
             "created_by",
             "created_at",
             "updated_at",
             "version",
-            "ready",
+            "readiness",
         ]
         read_only_fields = fields
 
     def get_labels(self, item: Item) -> list[str]:
         return sorted(label.name for label in item.labels.all())
+
+    @extend_schema_field(ReadinessSerializer)
+    def get_readiness(self, item: Item) -> dict:
+        return readiness(item)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_split_from(self, item: Item) -> str | None:
+        return f"{item.product.key}-{item.split_from.number}" if item.split_from_id else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_duplicate_of(self, item: Item) -> str | None:
+        return f"{item.product.key}-{item.duplicate_of.number}" if item.duplicate_of_id else None
 
     @extend_schema_field(ScoreBreakdownSerializer(allow_null=True))
     def get_score_breakdown(self, item: Item) -> dict | None:

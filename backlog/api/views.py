@@ -2,7 +2,6 @@
 
 import re
 
-from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,14 +11,15 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.models import Product
-from accounts.permissions import Action, actions_for, get_product_or_404, membership_of, require
+from accounts.permissions import Action, get_product_or_404
 from backlog.api import serializers as s
 from backlog.api.filters import ItemFilter
+from backlog.api.lookups import item_id_in, item_or_404, placement_from
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
 from backlog.models import Item
-from backlog.selectors import item_by_reference, item_history, item_position, items_for_api
+from backlog.selectors import item_history, item_position, items_for_api
 from backlog.services.items import item_create, item_transition, item_update
-from backlog.services.ordering import Placement, items_move
+from backlog.services.ordering import items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
 from config.api import ErrorSerializer, PreconditionFailed
@@ -33,31 +33,6 @@ ETAG = OpenApiParameter(
     response=True,
     description="The item's content version; send it back in If-Match. Moves do not change it.",
 )
-
-
-def _item_or_404(user, reference: str, action: Action = Action.VIEW) -> Item:
-    """Load an item the user may see: 404 for outsiders (and for missing items), 403 if not allowed."""
-    item = item_by_reference(reference=reference)
-    membership = membership_of(user, item) if item is not None else None
-    if membership is None:
-        raise Http404("No such item.")
-    require(user, action, item, actions=actions_for(membership))
-    return item
-
-
-def _resolve(product: Product, reference: str, field: str) -> int:
-    """Return the id of an item of ``product`` given by id or key; a 400 naming ``field`` if none."""
-    item = item_by_reference(reference=reference)
-    if item is None or item.product_id != product.pk:
-        raise ValidationError({field: [f"No item {reference} in {product.key}."]})
-    return item.pk
-
-
-def _placement(product: Product, data: dict | None) -> Placement | None:
-    if not data:
-        return None
-    anchor = _resolve(product, data["anchor"], "anchor") if data["to"] in ("before", "after") else None
-    return Placement(data["to"], anchor_id=anchor, position=data.get("position"))
 
 
 def _etag(item: Item) -> str:
@@ -100,7 +75,9 @@ class ItemListApi(GenericAPIView):
         empty = [name for name, value in request.query_params.items() if not value.strip()]
         if empty:
             raise ValidationError({name: ["Give a value, or leave the parameter out."] for name in sorted(empty)})
-        filterset = ItemFilter(request.query_params, queryset=items_for_api(product=product), request=request)
+        filterset = ItemFilter(
+            request.query_params, queryset=items_for_api(product=product), request=request, product=product
+        )
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         queryset = filterset.qs
@@ -119,7 +96,7 @@ class ItemListApi(GenericAPIView):
         data = s.ItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        placement = _placement(product, fields.pop("placement", None))
+        placement = placement_from(product, fields.pop("placement", None))
         item = item_create(product=product, actor=request.user, placement=placement, **fields)
         return _item_response(items_for_api(product=product).get(pk=item.pk), status=status.HTTP_201_CREATED)
 
@@ -129,7 +106,7 @@ class ItemDetailApi(GenericAPIView):
 
     @extend_schema(summary="One item, by id or key", parameters=[ITEM_REF, ETAG])
     def get(self, request, ref: str):
-        return _item_response(_item_or_404(request.user, ref))
+        return _item_response(item_or_404(request.user, ref))
 
     @extend_schema(
         summary="Edit an item; send If-Match (its ETag) or version to refuse a stale update",
@@ -142,7 +119,7 @@ class ItemDetailApi(GenericAPIView):
         responses={200: s.ItemSerializer, 412: OpenApiResponse(ErrorSerializer, description="Changed since read.")},
     )
     def patch(self, request, ref: str):
-        item = _item_or_404(request.user, ref)
+        item = item_or_404(request.user, ref)
         data = s.ItemUpdateSerializer(item, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
@@ -156,7 +133,7 @@ class ItemDetailApi(GenericAPIView):
             if expected is None and matched != "*":
                 expected = matched  # checked again under the item's lock by the service
         item_update(item=item, actor=request.user, changes=changes, labels=labels, expected_version=expected)
-        return _item_response(_item_or_404(request.user, str(item.pk)))
+        return _item_response(item_or_404(request.user, str(item.pk)))
 
 
 class ItemTransitionApi(GenericAPIView):
@@ -168,17 +145,17 @@ class ItemTransitionApi(GenericAPIView):
         request=s.TransitionSerializer,
     )
     def post(self, request, ref: str):
-        item = _item_or_404(request.user, ref)
+        item = item_or_404(request.user, ref)
         data = s.TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item_transition(
             item=item,
             actor=request.user,
             to=data.validated_data["status"],
-            placement=_placement(item.product, data.validated_data.get("placement")),
+            placement=placement_from(item.product, data.validated_data.get("placement")),
             reason=data.validated_data["reason"],
         )
-        return _item_response(_item_or_404(request.user, str(item.pk)))
+        return _item_response(item_or_404(request.user, str(item.pk)))
 
 
 class ItemArchiveApi(GenericAPIView):
@@ -190,11 +167,11 @@ class ItemArchiveApi(GenericAPIView):
         request=s.ReasonSerializer,
     )
     def post(self, request, ref: str):
-        item = _item_or_404(request.user, ref)
+        item = item_or_404(request.user, ref)
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item_transition(item=item, actor=request.user, to=Item.Status.ARCHIVED, reason=data.validated_data["reason"])
-        return _item_response(_item_or_404(request.user, str(item.pk)))
+        return _item_response(item_or_404(request.user, str(item.pk)))
 
 
 def _move_response(product: Product, result) -> Response:
@@ -225,14 +202,14 @@ class ItemMoveApi(GenericAPIView):
         summary="Move one item (owners and ordering delegates)", parameters=[ITEM_REF], request=s.MoveSerializer
     )
     def post(self, request, ref: str):
-        item = _item_or_404(request.user, ref)
+        item = item_or_404(request.user, ref)
         data = s.MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = items_move(
             product=item.product,
             actor=request.user,
             item_ids=[item.pk],
-            to=_placement(item.product, data.validated_data),
+            to=placement_from(item.product, data.validated_data),
             reason=data.validated_data["reason"],
         )
         return _move_response(item.product, result)
@@ -251,8 +228,8 @@ class BlockMoveApi(GenericAPIView):
         result = items_move(
             product=product,
             actor=request.user,
-            item_ids=[_resolve(product, reference, "items") for reference in data.validated_data["items"]],
-            to=_placement(product, data.validated_data),
+            item_ids=[item_id_in(product, reference, "items") for reference in data.validated_data["items"]],
+            to=placement_from(product, data.validated_data),
             reason=data.validated_data["reason"],
         )
         return _move_response(product, result)
@@ -268,7 +245,7 @@ class ItemHistoryApi(GenericAPIView):
         responses=s.ItemEventSerializer(many=True),
     )
     def get(self, request, ref: str):
-        item = _item_or_404(request.user, ref)
+        item = item_or_404(request.user, ref)
         page = self.paginate_queryset(item_history(item=item))
         return self.get_paginated_response(s.ItemEventSerializer(page, many=True).data)
 
@@ -311,7 +288,7 @@ class ApplySuggestionApi(GenericAPIView):
         data = s.ApplySuggestionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         references = data.validated_data.get("items")
-        item_ids = [_resolve(product, ref, "items") for ref in references] if references is not None else None
+        item_ids = [item_id_in(product, ref, "items") for ref in references] if references is not None else None
         moved = order_apply_suggestion(
             product=product, actor=request.user, item_ids=item_ids, reason=data.validated_data["reason"]
         )

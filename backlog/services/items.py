@@ -28,6 +28,7 @@ KIND_INPUTS = (
     "impact",
     "urgency",
 )
+VALUE_CASE = ("value_beneficiaries", "value_cost_of_delay", "value_risk_removed")
 WORK_FIELDS = (
     "kind",
     "title",
@@ -35,6 +36,7 @@ WORK_FIELDS = (
     "acceptance_criteria",
     "estimate",
     *KIND_INPUTS,
+    *VALUE_CASE,
 )
 VALUE_FIELDS = (
     "business_value",
@@ -51,7 +53,7 @@ EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS + ORDER_FIELDS)
 # Set by the item itself from other fields (Item.derive_fields); recorded in the history too.
 DERIVED_FIELDS = ("itil_priority", "sla_due_at")
 # Anyone who may propose may describe the item and give its kind's inputs.
-PROPOSAL_FIELDS = frozenset(("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS))
+PROPOSAL_FIELDS = frozenset(("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS, *VALUE_CASE))
 
 # (from, to) -> the action it takes.
 TRANSITIONS: dict[tuple[str, str], Action] = {
@@ -105,7 +107,8 @@ def item_create(
     labels: Iterable[str] = (),
     **fields: Any,
 ) -> Item:
-    """Create an item: straight into the order for those who may add directly, else a proposal."""
+    """Create an item: straight into the order for those who may add directly, else a proposal
+    (a technical proposal must carry its value case)."""
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.PROPOSE, product, actions=actions)
@@ -129,7 +132,13 @@ def item_create(
             **fields,
         )
         item.derive_fields()
-        item.full_clean(validate_unique=False, validate_constraints=False)
+        errors = {} if direct else item.value_case_errors()
+        try:
+            item.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as invalid:
+            raise ValidationError({**errors, **invalid.message_dict}) from invalid
+        if errors:
+            raise ValidationError(errors)
         gap = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
         item.save(force_insert=True)
@@ -179,6 +188,8 @@ def item_update(
             setattr(current, name, value)
         current.derive_fields()
         current.full_clean(validate_unique=False, validate_constraints=False)
+        if current.status == Item.Status.PROPOSED and (errors := current.value_case_errors()):
+            raise ValidationError(errors)  # a proposal keeps its value case while it is reviewed
         # Compare cleaned values, so "3" for an estimate of 3 is no change.
         diff = {
             name: [before[name], getattr(current, name)] for name in watched if getattr(current, name) != before[name]
@@ -210,8 +221,12 @@ def item_transition(
     to: str,
     placement: Placement | None = None,
     reason: str = "",
+    details: dict[str, Any] | None = None,
 ) -> Item:
-    """Change an item's status along the lifecycle, entering or leaving the order as it goes."""
+    """Change an item's status along the lifecycle, entering or leaving the order as it goes.
+
+    ``details`` are recorded with the change in the history (a duplicate's original, say).
+    """
     with transaction.atomic():
         product, actions = lock_product_for(actor, item.product_id)
         require(actor, Action.VIEW, product, actions=actions)
@@ -229,7 +244,7 @@ def item_transition(
         leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
         if placement is not None and not entering:
             raise ValidationError({"placement": "Only an item entering the order takes a position."})
-        data: dict[str, Any] = {"from": current.status, "to": to}
+        data: dict[str, Any] = {"from": current.status, "to": to, **(details or {})}
         if entering:
             data["placed"] = order_place(item=current, placement=placement or Placement.bottom()).record()
         elif leaving:

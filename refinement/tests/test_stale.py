@@ -6,7 +6,7 @@ from django.utils import timezone
 from backlog.models import Item
 from backlog.services.items import item_create, item_update
 from refinement.selectors import stale_items
-from refinement.services import stale_items_flag
+from refinement.services.stale import stale_items_flag
 from refinement.tasks import flag_stale_items
 
 pytestmark = pytest.mark.django_db

@@ -251,8 +251,9 @@ def test_status_transitions_and_history(api, owner, product, items):
 
 
 def test_proposals_accepted_at_a_chosen_place(as_role, product, items):
+    value_case = {"value_beneficiaries": "the team", "value_risk_removed": "an unsupported runtime"}
     proposal = as_role("developer").post(
-        url(product), {"kind": "tech_debt", "title": "upgrade", "interest_hours": 3}, format="json"
+        url(product), {"kind": "tech_debt", "title": "upgrade", "interest_hours": 3, **value_case}, format="json"
     )
     assert proposal.json()["status"] == "proposed"
     accepted = as_role("owner").post(

@@ -1,0 +1,111 @@
+"""The Definition of Ready: a product's checklist, per item and as a query.
+
+Each product chooses which checks apply (``Product.definition_of_ready``). An item is ready when
+it passes every check that is on; ``readiness`` reports each check for one item, ``ready_q``
+selects the ready items of a product in the database. Both read the same definitions below.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from accounts.models import DEFAULT_DEFINITION_OF_READY, Product
+
+DERIVES_BUSINESS_VALUE = ("defect",)  # from its severity (backlog/scoring.py)
+DERIVES_TIME_CRITICALITY = ("defect", "tech_debt", "operational")  # age, interest, ITIL priority
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    label: str
+    condition: Q
+    passes: Callable[[Any], bool]
+
+
+def _value_inputs(model: str) -> Check:
+    """The scoring model's inputs are given (or derived from the item's kind, for WSJF)."""
+    if model == "rice":
+        condition = Q(rice_reach__isnull=False, rice_confidence__isnull=False, rice_effort__gt=0) & ~Q(rice_impact="")
+        return Check(
+            "value_inputs",
+            "RICE inputs are given (reach, impact, confidence, a non-zero effort)",
+            condition,
+            lambda item: (
+                None not in (item.rice_reach, item.rice_confidence, item.rice_effort)
+                and item.rice_effort > 0
+                and item.rice_impact != ""
+            ),
+        )
+    if model == "moscow":
+        return Check("value_inputs", "A MoSCoW category is chosen", ~Q(moscow=""), lambda item: item.moscow != "")
+    condition = (
+        (Q(business_value__isnull=False) | Q(kind__in=DERIVES_BUSINESS_VALUE))
+        & (Q(time_criticality__isnull=False) | Q(kind__in=DERIVES_TIME_CRITICALITY))
+        & Q(risk_reduction__isnull=False)
+    )
+    return Check(
+        "value_inputs",
+        "WSJF inputs are given: business value, time criticality, risk reduction (or derived from the kind)",
+        condition,
+        lambda item: (
+            (item.business_value is not None or item.kind in DERIVES_BUSINESS_VALUE)
+            and (item.time_criticality is not None or item.kind in DERIVES_TIME_CRITICALITY)
+            and item.risk_reduction is not None
+        ),
+    )
+
+
+def checks_for(product: Product) -> list[Check]:
+    """The checks that are on for ``product``, in checklist order."""
+    chosen = {**DEFAULT_DEFINITION_OF_READY, **(product.definition_of_ready or {})}
+    checks = []
+    if chosen["estimate"]:
+        checks.append(
+            Check("estimate", "An estimate is set", Q(estimate__isnull=False), lambda item: item.estimate is not None)
+        )
+    if chosen["max_estimate"] is not None:
+        limit = chosen["max_estimate"]
+        checks.append(
+            Check(
+                "max_estimate",
+                f"The estimate is at most {limit} points",
+                Q(estimate__lte=limit),
+                lambda item: item.estimate is not None and item.estimate <= limit,
+            )
+        )
+    if chosen["acceptance_criteria"]:
+        checks.append(
+            Check(
+                "acceptance_criteria",
+                "Acceptance criteria are written",
+                ~Q(acceptance_criteria=""),
+                lambda item: item.acceptance_criteria != "",
+            )
+        )
+    if chosen["description"]:
+        checks.append(
+            Check("description", "A description is written", ~Q(description=""), lambda item: item.description != "")
+        )
+    if chosen["value_inputs"]:
+        checks.append(_value_inputs(product.scoring_model))
+    return checks
+
+
+def ready_q(product: Product) -> Q:
+    """The condition an item of ``product`` meets when it is ready."""
+    condition = Q()
+    for check in checks_for(product):
+        condition &= check.condition
+    return condition
+
+
+def readiness(item: Any, product: Product | None = None) -> dict[str, Any]:
+    """Each check that is on, whether ``item`` passes it, and whether it is ready."""
+    results = [
+        {"check": check.name, "label": check.label, "passed": bool(check.passes(item))}
+        for check in checks_for(product or item.product)
+    ]
+    return {"ready": all(result["passed"] for result in results), "checks": results}

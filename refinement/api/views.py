@@ -1,0 +1,277 @@
+"""The refinement API: proposals and their review, comments, split, readiness, stale items, debt."""
+
+import re
+
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts.permissions import Action, get_product_or_404, membership_of
+from backlog.api.lookups import item_id_in, item_or_404, placement_from
+from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.serializers import ItemSerializer
+from backlog.api.views import ITEM_REF, PAGINATION_PARAMS
+from backlog.models import Item
+from backlog.selectors import items_for_api
+from refinement.api import serializers as s
+from refinement.models import Comment
+from refinement.selectors import (
+    comments_for,
+    costliest_debt,
+    debt_totals,
+    debt_trend,
+    next_sprint_slice,
+    proposals_of,
+    questions_for,
+    refinement_agenda,
+    review_queue,
+    stale_items,
+)
+from refinement.services.comments import comment_create, comment_delete
+from refinement.services.proposals import proposal_accept, proposal_answer, proposal_ask, proposal_reject
+from refinement.services.split import item_split
+
+MAX_AGENDA = 100
+
+
+def _only(request, allowed: set[str]) -> None:
+    unknown = set(request.query_params) - allowed
+    if unknown:
+        raise ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+
+
+def _item_response(item: Item, **kwargs) -> Response:
+    return Response(ItemSerializer(items_for_api(product=item.product).get(pk=item.pk)).data, **kwargs)
+
+
+class ProposalPagination(HistoryCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class QuestionPagination(HistoryCursorPagination):
+    ordering = ("asked_at", "id")
+
+
+class ReviewQueueApi(GenericAPIView):
+    serializer_class = s.ReviewQueueItemSerializer
+    pagination_class = HistoryCursorPagination
+
+    @extend_schema(summary="Proposals waiting for a decision, oldest first (owners and ordering delegates)")
+    def get(self, request, key: str):
+        _only(request, PAGINATION_PARAMS - {"count"})
+        product = get_product_or_404(request.user, key, Action.REVIEW)
+        page = self.paginate_queryset(review_queue(product=product).prefetch_related("labels"))
+        return self.get_paginated_response(s.ReviewQueueItemSerializer(page, many=True).data)
+
+
+class MyProposalsApi(GenericAPIView):
+    serializer_class = s.ProposalSerializer
+    pagination_class = ProposalPagination
+
+    @extend_schema(summary="What I proposed in this product, newest first, with the review's questions and reasons")
+    def get(self, request, key: str):
+        _only(request, PAGINATION_PARAMS - {"count"})
+        product = get_product_or_404(request.user, key)
+        page = self.paginate_queryset(proposals_of(product=product, user=request.user))
+        return self.get_paginated_response(s.ProposalSerializer(page, many=True).data)
+
+
+class AcceptApi(GenericAPIView):
+    serializer_class = ItemSerializer
+
+    @extend_schema(
+        summary="Accept a proposal into the order: top, bottom, before/after an item, a position, or suggested",
+        parameters=[ITEM_REF],
+        request=s.AcceptSerializer,
+    )
+    def post(self, request, ref: str):
+        item = item_or_404(request.user, ref)
+        data = s.AcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        suggested = data.validated_data["to"] == "suggested"
+        placement = None if suggested else placement_from(item.product, data.validated_data)
+        accepted = proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
+        return _item_response(accepted)
+
+
+class RejectApi(GenericAPIView):
+    serializer_class = ItemSerializer
+
+    @extend_schema(
+        summary="Reject a proposal with a reason the proposer reads (optionally as a duplicate)",
+        parameters=[ITEM_REF],
+        request=s.RejectSerializer,
+    )
+    def post(self, request, ref: str):
+        item = item_or_404(request.user, ref)
+        data = s.RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reference = data.validated_data.get("duplicate_of")
+        duplicate = Item.objects.get(pk=item_id_in(item.product, reference, "duplicate_of")) if reference else None
+        rejected = proposal_reject(
+            item=item, actor=request.user, reason=data.validated_data["reason"], duplicate_of=duplicate
+        )
+        return _item_response(rejected)
+
+
+class QuestionListApi(GenericAPIView):
+    serializer_class = s.QuestionSerializer
+    pagination_class = QuestionPagination
+
+    @extend_schema(summary="Questions asked on a proposal, with their answers", parameters=[ITEM_REF])
+    def get(self, request, ref: str):
+        _only(request, PAGINATION_PARAMS - {"count"})
+        item = item_or_404(request.user, ref)
+        page = self.paginate_queryset(questions_for(item=item))
+        return self.get_paginated_response(s.QuestionSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Ask the proposer for more information (owners and ordering delegates)",
+        parameters=[ITEM_REF],
+        request=s.AskSerializer,
+        responses={201: s.QuestionSerializer},
+    )
+    def post(self, request, ref: str):
+        item = item_or_404(request.user, ref)
+        data = s.AskSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asked = proposal_ask(item=item, actor=request.user, question=data.validated_data["question"])
+        return Response(s.QuestionSerializer(asked).data, status=status.HTTP_201_CREATED)
+
+
+class AnswerApi(GenericAPIView):
+    serializer_class = s.QuestionSerializer
+
+    @extend_schema(
+        summary="Answer the open question (the proposer); the proposal returns to the review queue",
+        parameters=[ITEM_REF],
+        request=s.AnswerSerializer,
+    )
+    def post(self, request, ref: str):
+        item = item_or_404(request.user, ref)
+        data = s.AnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answered = proposal_answer(item=item, actor=request.user, answer=data.validated_data["answer"])
+        return Response(s.QuestionSerializer(answered).data)
+
+
+class CommentListApi(GenericAPIView):
+    serializer_class = s.CommentSerializer
+    pagination_class = HistoryCursorPagination
+
+    @extend_schema(summary="Comments on an item or proposal, oldest first", parameters=[ITEM_REF])
+    def get(self, request, ref: str):
+        _only(request, PAGINATION_PARAMS - {"count"})
+        item = item_or_404(request.user, ref)
+        page = self.paginate_queryset(comments_for(item=item))
+        return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Comment (Markdown; rendered sanitized)",
+        parameters=[ITEM_REF],
+        request=s.CommentCreateSerializer,
+        responses={201: s.CommentSerializer},
+    )
+    def post(self, request, ref: str):
+        item = item_or_404(request.user, ref)
+        data = s.CommentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = comment_create(item=item, actor=request.user, body=data.validated_data["body"])
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailApi(GenericAPIView):
+    serializer_class = s.CommentSerializer
+
+    @extend_schema(summary="Delete a comment (its author, or the product owner)", responses={204: OpenApiResponse()})
+    def delete(self, request, comment_id: int):
+        comment = Comment.objects.select_related("item").filter(pk=comment_id).first()
+        if comment is None or membership_of(request.user, comment.item) is None:
+            raise Http404("No such comment.")
+        comment_delete(comment=comment, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SplitApi(GenericAPIView):
+    serializer_class = s.SplitResultSerializer
+
+    @extend_schema(
+        summary="Split an item into smaller ones that take its place in the order (owners and delegates)",
+        parameters=[ITEM_REF],
+        request=s.SplitSerializer,
+        responses={201: s.SplitResultSerializer},
+    )
+    def post(self, request, ref: str):
+        item = item_or_404(request.user, ref)
+        data = s.SplitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parts = item_split(
+            item=item,
+            actor=request.user,
+            parts=[dict(part) for part in data.validated_data["parts"]],
+            keep_original=data.validated_data["keep_original"],
+        )
+        created = items_for_api(product=item.product).filter(pk__in=[part.pk for part in parts]).order_by("rank")
+        return Response(s.SplitResultSerializer({"items": created}).data, status=status.HTTP_201_CREATED)
+
+
+class AgendaApi(GenericAPIView):
+    serializer_class = s.AgendaItemSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="The refinement agenda: the first not-ready items of the order, with what they lack",
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"How many (1 to {MAX_AGENDA}, default 10).")
+        ],
+        responses=s.AgendaItemSerializer(many=True),
+    )
+    def get(self, request, key: str):
+        _only(request, {"limit"})
+        product = get_product_or_404(request.user, key)
+        raw = request.query_params.get("limit", "10")
+        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_AGENDA:
+            raise ValidationError({"limit": [f"A whole number from 1 to {MAX_AGENDA}."]})
+        items = refinement_agenda(product=product, limit=int(raw))
+        return Response(s.AgendaItemSerializer(items, many=True).data)
+
+
+class StaleItemsApi(GenericAPIView):
+    serializer_class = ItemSerializer
+    pagination_class = ItemCursorPagination
+
+    @extend_schema(summary="Items nobody touched for the product's stale period, in backlog order")
+    def get(self, request, key: str):
+        _only(request, PAGINATION_PARAMS)
+        product = get_product_or_404(request.user, key)
+        queryset = stale_items(product=product).select_related("created_by", "split_from", "duplicate_of")
+        page = self.paginate_queryset(queryset.prefetch_related("labels"))
+        return self.get_paginated_response(ItemSerializer(page, many=True).data)
+
+
+class DebtReportApi(GenericAPIView):
+    serializer_class = s.DebtReportSerializer
+
+    @extend_schema(summary="Technical debt: totals, trend, the next sprint's share against the policy, costliest")
+    def get(self, request, key: str):
+        _only(request, set())
+        product = get_product_or_404(request.user, key)
+        sprint = next_sprint_slice(product=product)
+        share = sprint.debt_percent
+        report = {
+            "totals": debt_totals(product=product),
+            "next_sprint": sprint,
+            "policy": {
+                "target_percent": product.debt_target_percent,
+                "slice_percent": share,
+                "honoured": None if share is None else share >= product.debt_target_percent,
+            },
+            "costliest": costliest_debt(product=product),
+            "trend": debt_trend(product=product, today=timezone.localdate()),
+        }
+        return Response(s.DebtReportSerializer(report).data)

@@ -1,0 +1,33 @@
+"""Comments on items and proposals: any member may comment; everyone who sees the item reads them."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.models import User
+from accounts.permissions import Action, require
+from backlog.models import Item
+from refinement.models import Comment
+
+MAX_COMMENT = 20_000
+
+
+def comment_create(*, item: Item, actor: User, body: str) -> Comment:
+    """Add a comment (Markdown; it is rendered sanitized wherever it is shown)."""
+    require(actor, Action.COMMENT, item)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write the comment."})
+    if len(body) > MAX_COMMENT:
+        raise ValidationError({"body": f"Keep comments under {MAX_COMMENT:,} characters."})
+    return Comment.objects.create(item=item, author=actor, body=body)
+
+
+def comment_delete(*, comment: Comment, actor: User) -> None:
+    """Delete a comment: its author, or the product owner moderating."""
+    require(actor, Action.VIEW, comment.item)
+    if comment.author_id != actor.pk:
+        require(actor, Action.MANAGE, comment.item)
+    with transaction.atomic():
+        deleted, _ = Comment.objects.filter(pk=comment.pk).delete()
+    if not deleted:
+        raise PermissionDenied("The comment is already gone.")

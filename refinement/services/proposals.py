@@ -1,0 +1,115 @@
+"""Reviewing proposals: ask the proposer, accept into the order, reject with a reason.
+
+A proposal is an item in status ``proposed`` (created by someone who may not add directly; a
+technical one carries its value case). Owners and ordering delegates decide; every step is in
+the item's history with who, when and why.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import Action, lock_product_for, require
+from backlog.models import Item, ItemEvent
+from backlog.services.items import item_transition
+from backlog.services.ordering import Placement
+from refinement.models import Question
+from refinement.selectors import suggested_position
+
+MAX_TEXT = 10_000
+
+
+def _text(value: str, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: f"Write {what}."})
+    if len(value) > MAX_TEXT:
+        raise ValidationError({field: f"Keep it under {MAX_TEXT:,} characters."})
+    return value
+
+
+def _locked_proposal(item: Item, actor: User, action: Action) -> Item:
+    """Lock the product and the item (the lock order of every writer); check ``action``."""
+    product, actions = lock_product_for(actor, item.product_id)
+    require(actor, action, product, actions=actions)
+    current = Item.objects.select_for_update(of=("self",)).select_related("product").get(pk=item.pk)
+    if current.status != Item.Status.PROPOSED:
+        raise ValidationError({"status": f"{current.key} is not a proposal under review (it is {current.status})."})
+    return current
+
+
+def proposal_ask(*, item: Item, actor: User, question: str) -> Question:
+    """Ask the proposer for more information; the proposal leaves the queue until answered."""
+    text = _text(question, "question", "the question")
+    with transaction.atomic():
+        current = _locked_proposal(item, actor, Action.REVIEW)
+        if current.questions.filter(answered_at__isnull=True).exists():
+            raise ValidationError({"question": "The proposer has not answered the last question yet."})
+        if current.created_by_id is None:
+            raise ValidationError({"question": "The proposer's account is gone: accept or reject instead."})
+        now = timezone.now()
+        asked = Question.objects.create(item=current, asked_by=actor, text=text, asked_at=now)
+        ItemEvent.objects.create(
+            item=current,
+            product_id=current.product_id,
+            actor=actor,
+            type=ItemEvent.Type.QUESTION_ASKED,
+            data={"question": asked.pk},
+            reason=text,
+            created_at=now,
+        )
+    return asked
+
+
+def proposal_answer(*, item: Item, actor: User, answer: str) -> Question:
+    """The proposer answers the open question; the proposal returns to the review queue."""
+    text = _text(answer, "answer", "the answer")
+    with transaction.atomic():
+        current = _locked_proposal(item, actor, Action.VIEW)
+        if current.created_by_id != actor.pk:
+            raise PermissionDenied("Only the proposer answers questions on a proposal.")
+        question = current.questions.select_for_update().filter(answered_at__isnull=True).first()
+        if question is None:
+            raise ValidationError({"answer": "There is no open question on this proposal."})
+        question.answer, question.answered_by, question.answered_at = text, actor, timezone.now()
+        question.save(update_fields=["answer", "answered_by", "answered_at"])
+        ItemEvent.objects.create(
+            item=current,
+            product_id=current.product_id,
+            actor=actor,
+            type=ItemEvent.Type.QUESTION_ANSWERED,
+            data={"question": question.pk},
+            reason=text,
+            created_at=question.answered_at,
+        )
+    return question
+
+
+def proposal_accept(
+    *, item: Item, actor: User, placement: Placement | None = None, at_suggested_position: bool = False
+) -> Item:
+    """Accept a proposal into the order: at ``placement`` (default the bottom) or where its score
+    suggests."""
+    if at_suggested_position and placement is not None:
+        raise ValidationError({"placement": "Choose a place or the suggested position, not both."})
+    with transaction.atomic():
+        current = _locked_proposal(item, actor, Action.REVIEW)
+        if at_suggested_position:
+            placement = Placement.at(suggested_position(item=current))
+        return item_transition(item=current, actor=actor, to=Item.Status.OPEN, placement=placement)
+
+
+def proposal_reject(*, item: Item, actor: User, reason: str, duplicate_of: Item | None = None) -> Item:
+    """Reject a proposal with a reason the proposer reads; a duplicate is linked to its original."""
+    text = _text(reason, "reason", "why the proposal is rejected; the proposer will read it")
+    with transaction.atomic():
+        current = _locked_proposal(item, actor, Action.REVIEW)
+        details = {}
+        if duplicate_of is not None:
+            if duplicate_of.product_id != current.product_id or duplicate_of.pk == current.pk:
+                raise ValidationError({"duplicate_of": "Choose another item of the same product."})
+            current.duplicate_of = duplicate_of
+            current.save(update_fields=["duplicate_of"])
+            details["duplicate_of"] = duplicate_of.pk
+        return item_transition(item=current, actor=actor, to=Item.Status.REJECTED, reason=text, details=details)

@@ -1,0 +1,116 @@
+"""Splitting an item into smaller ones that take its place in the order."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Product, User
+from accounts.permissions import Action, lock_product_for, require
+from backlog.models import Item, ItemEvent
+from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
+from backlog.services.ordering import Placement, order_place_block, order_remove
+from backlog.tasks import enqueue_item_score
+
+MAX_PARTS = 20
+PART_FIELDS = ("title", "description", "acceptance_criteria", "estimate")
+# What each part inherits from the original: its kind's inputs, value inputs and value case.
+INHERITED = (*KIND_INPUTS, *VALUE_FIELDS, *VALUE_CASE)
+
+
+def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep_original: bool = False) -> list[Item]:
+    """Split an ordered item into ``parts`` (title, and optionally description, acceptance
+    criteria, estimate), placed as one block where the item is, in the order given.
+
+    Each part is of the item's kind, inherits its inputs, labels and value case, and links back
+    to it. The original is archived, or kept right after the parts. Owners and ordering
+    delegates only.
+    """
+    if not 2 <= len(parts) <= MAX_PARTS:
+        raise ValidationError({"parts": f"Split into 2 to {MAX_PARTS} parts."})
+    operation = uuid.uuid4()
+    with transaction.atomic():
+        product, actions = lock_product_for(actor, item.product_id)
+        require(actor, Action.REORDER, product, actions=actions)
+        require(actor, Action.ADD_DIRECTLY, product, actions=actions)
+        original = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
+        original.product = product
+        if not original.is_ordered:
+            raise ValidationError(
+                {"item": f"Only items in the backlog order are split; {original.key} is {original.status}."}
+            )
+        now = timezone.now()
+        inherited = {name: getattr(original, name) for name in INHERITED}
+        new_items, errors = [], {}
+        for index, part in enumerate(parts):
+            unknown = set(part) - set(PART_FIELDS)
+            if unknown:
+                errors[f"parts[{index}]"] = f"Only {', '.join(PART_FIELDS)} are given per part."
+                continue
+            new = Item(
+                product=product,
+                kind=original.kind,
+                status=original.Status.OPEN,
+                split_from=original,
+                created_by=actor,
+                created_at=now,
+                updated_at=now,
+                number=product.last_item_number + len(new_items) + 1,
+                **inherited,
+                **part,
+            )
+            new.derive_fields()
+            try:
+                new.full_clean(validate_unique=False, validate_constraints=False, exclude=["rank"])
+            except ValidationError as invalid:
+                errors[f"parts[{index}]"] = "; ".join(f"{k}: {' '.join(v)}" for k, v in invalid.message_dict.items())
+            new_items.append(new)
+        if errors:
+            raise ValidationError(errors)
+
+        gap = order_place_block(items=new_items, placement=Placement.before(original))
+        Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + len(new_items))
+        created = Item.objects.bulk_create(new_items)
+        labels = list(original.labels.all())
+        Item.labels.through.objects.bulk_create(
+            Item.labels.through(item_id=new.pk, label_id=label.pk) for new in created for label in labels
+        )
+        keys = [new.key for new in created]
+        events = [
+            ItemEvent(
+                item=new,
+                product=product,
+                actor=actor,
+                type=ItemEvent.Type.CREATED,
+                data={"status": new.status, "kind": new.kind, "split_from": original.pk, "placed": gap.record()},
+                operation=operation,
+                created_at=now,
+            )
+            for new in created
+        ]
+        split = {"into": keys, "kept": keep_original}
+        if not keep_original:
+            split["removed"] = order_remove(item=original)
+            original.status = Item.Status.ARCHIVED
+        original.version += 1
+        original.updated_at = now
+        original.save(update_fields=["status", "rank", "version", "updated_at"])
+        events.append(
+            ItemEvent(
+                item=original,
+                product=product,
+                actor=actor,
+                type=ItemEvent.Type.SPLIT,
+                data=split,
+                operation=operation,
+                created_at=now,
+            )
+        )
+        ItemEvent.objects.bulk_create(events)
+        for new in created:
+            transaction.on_commit(lambda pk=new.pk: enqueue_item_score(pk), robust=True)
+    return created
