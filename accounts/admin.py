@@ -26,7 +26,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("key", "name", "last_item_number", "stale_after_days", "created_at")
+    list_display = ("key", "name", "last_item_number", "scoring_model", "debt_target_percent", "created_at")
     search_fields = ("key", "name")
     readonly_fields = ("last_item_number", "created_at")
     inlines = (MembershipInline,)

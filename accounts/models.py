@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -29,8 +30,24 @@ DEFAULT_DEFINITION_OF_READY = {
 }
 
 
+MAX_READY_ESTIMATE = 1000
+
+
 def default_definition_of_ready() -> dict:
     return dict(DEFAULT_DEFINITION_OF_READY)
+
+
+def validate_definition_of_ready(value) -> None:
+    """Known checks only; switches true or false; max_estimate whole points or null."""
+    if not isinstance(value, dict) or set(value) - set(DEFAULT_DEFINITION_OF_READY):
+        raise ValidationError(f"Give any of: {', '.join(DEFAULT_DEFINITION_OF_READY)}.")
+    if not all(isinstance(on, bool) for name, on in value.items() if name != "max_estimate"):
+        raise ValidationError("Turn checks on or off with true or false.")
+    limit = value.get("max_estimate")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_READY_ESTIMATE
+    ):
+        raise ValidationError(f"max_estimate is whole points from 1 to {MAX_READY_ESTIMATE}, or null.")
 
 
 class User(AbstractUser):
@@ -82,6 +99,7 @@ class Product(models.Model):
     )
     definition_of_ready = models.JSONField(
         default=default_definition_of_ready,
+        validators=[validate_definition_of_ready],
         help_text="Which readiness checks apply: estimate, acceptance_criteria, value_inputs, description "
         "(true or false) and max_estimate (points, or null).",
     )

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='product',
             name='definition_of_ready',
-            field=models.JSONField(default=accounts.models.default_definition_of_ready, help_text='Which readiness checks apply: estimate, acceptance_criteria, value_inputs, description (true or false) and max_estimate (points, or null).'),
+            field=models.JSONField(default=accounts.models.default_definition_of_ready, help_text='Which readiness checks apply: estimate, acceptance_criteria, value_inputs, description (true or false) and max_estimate (points, or null).', validators=[accounts.models.validate_definition_of_ready]),
         ),
         migrations.AddField(
             model_name='product',
