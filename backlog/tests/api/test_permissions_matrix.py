@@ -5,6 +5,7 @@ import pytest
 from accounts.services import token_create
 from backlog.models import Item
 from backlog.services.items import item_create
+from refinement.services.proposals import proposal_ask
 
 pytestmark = pytest.mark.django_db
 
@@ -91,16 +92,67 @@ CASES = {
     "scoring change": ("patch", "/api/v1/products/{key}/scoring/", {"scoring_model": "rice"}, {"owner"}, 200, False),
     "suggested order": ("get", "/api/v1/products/{key}/suggested-order/", None, MEMBERS, 200, True),
     "apply suggestion": ("post", "/api/v1/products/{key}/suggested-order/apply/", {}, ORDERERS, 200, False),
+    # Refinement
+    "readiness settings": (
+        "patch",
+        "/api/v1/products/{key}/",
+        {"definition_of_ready": {"max_estimate": 8}, "debt_target_percent": 25},
+        {"owner"},
+        200,
+        False,
+    ),
+    "review queue": ("get", "/api/v1/products/{key}/review-queue/", None, ORDERERS, 200, True),
+    "my proposals": ("get", "/api/v1/products/{key}/my-proposals/", None, MEMBERS, 200, True),
+    "review accept": ("post", "/api/v1/items/{proposal}/accept/", {"to": "top"}, ORDERERS, 200, False),
+    "review accept suggested": ("post", "/api/v1/items/{proposal}/accept/", {"to": "suggested"}, ORDERERS, 200, False),
+    "review reject": ("post", "/api/v1/items/{proposal}/reject/", {"reason": "Not now"}, ORDERERS, 200, False),
+    "review reject duplicate": (
+        "post",
+        "/api/v1/items/{proposal}/reject/",
+        {"reason": "We have it", "duplicate_of": "{a_key}"},
+        ORDERERS,
+        200,
+        False,
+    ),
+    "review ask": ("post", "/api/v1/items/{proposal}/questions/", {"question": "Who needs it?"}, ORDERERS, 201, False),
+    "review questions": ("get", "/api/v1/items/{proposal}/questions/", None, MEMBERS, 200, True),
+    "proposer answers": ("post", "/api/v1/items/{asked}/answer/", {"answer": "Support"}, {"developer"}, 200, False),
+    "comment list": ("get", "/api/v1/items/{a}/comments/", None, MEMBERS, 200, True),
+    "comment create": ("post", "/api/v1/items/{a}/comments/", {"body": "Looks *good*"}, MEMBERS, 201, False),
+    "item split": (
+        "post",
+        "/api/v1/items/{a}/split/",
+        {"parts": [{"title": "First half"}, {"title": "Second half"}]},
+        ORDERERS,
+        201,
+        False,
+    ),
+    "refinement agenda": ("get", "/api/v1/products/{key}/refinement-agenda/", None, MEMBERS, 200, True),
+    "stale items": ("get", "/api/v1/products/{key}/stale-items/", None, MEMBERS, 200, True),
+    "debt report": ("get", "/api/v1/products/{key}/debt-report/", None, MEMBERS, 200, True),
 }
+
+
+def _filled(value, names: dict):
+    """``value`` with the {placeholders} of its strings filled in, however deep."""
+    if isinstance(value, str):
+        return value.format(**names)
+    if isinstance(value, list):
+        return [_filled(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: _filled(v, names) for k, v in value.items()}
+    return value
 
 
 @pytest.mark.parametrize(
     "role", ["owner", "developer", "delegate", "stakeholder", "outsider", "anonymous", "read_only_token"]
 )
 @pytest.mark.parametrize("case", CASES)
-def test_endpoint_by_role(case, role, as_role, product, items, developer, user):
+def test_endpoint_by_role(case, role, as_role, product, items, owner, developer, user):
     method, url, body, allowed, ok, read = CASES[case]
     proposal = item_create(product=product, actor=developer, kind="story", title="Proposal")
+    asked = item_create(product=product, actor=developer, kind="story", title="Unclear proposal")
+    proposal_ask(item=asked, actor=owner, question="Who asked for it?")
     names = {
         "key": product.key,
         "a": items[0].pk,
@@ -108,17 +160,13 @@ def test_endpoint_by_role(case, role, as_role, product, items, developer, user):
         "b": items[1].pk,
         "c": items[2].pk,
         "proposal": proposal.pk,
+        "asked": asked.pk,
         "developer": developer.username,
         "newcomer": user.username,
     }
     url = url.format(**names)
     if body is not None:
-        body = {
-            k: ([v.format(**names) for v in value] if isinstance(value, list) else value.format(**names))
-            if isinstance(value := body[k], str | list)
-            else value
-            for k in body
-        }
+        body = _filled(body, names)
     before = list(Item.objects.order_by("pk").values_list("pk", "rank", "status", "version", "description"))
     response = call(as_role(role), method, url, body)
     want = expected(role, allowed, ok, read=read)
