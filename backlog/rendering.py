@@ -22,5 +22,7 @@ def markdown_html(text: str) -> SafeString:
     """Render ``text`` (Markdown) as sanitized HTML, safe to put in a page."""
     rendered = markdown_lib.markdown(text or "", extensions=["tables", "fenced_code", "sane_lists"])
     return mark_safe(  # noqa: S308 - sanitized by nh3 just above
-        nh3.clean(rendered, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
+        nh3.clean(
+            rendered, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer"
+        ).strip()
     )
