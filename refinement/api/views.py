@@ -61,7 +61,10 @@ class ReviewQueueApi(GenericAPIView):
     serializer_class = s.ReviewQueueItemSerializer
     pagination_class = HistoryCursorPagination
 
-    @extend_schema(summary="Proposals waiting for a decision, oldest first (owners and ordering delegates)")
+    @extend_schema(
+        summary="Proposals waiting for a decision, oldest first (owners and ordering delegates)",
+        responses=s.ReviewQueueItemSerializer(many=True),
+    )
     def get(self, request, key: str):
         _only(request, PAGINATION_PARAMS - {"count"})
         product = get_product_or_404(request.user, key, Action.REVIEW)
@@ -73,7 +76,10 @@ class MyProposalsApi(GenericAPIView):
     serializer_class = s.ProposalSerializer
     pagination_class = ProposalPagination
 
-    @extend_schema(summary="What I proposed in this product, newest first, with the review's questions and reasons")
+    @extend_schema(
+        summary="What I proposed in this product, newest first, with the review's questions and reasons",
+        responses=s.ProposalSerializer(many=True),
+    )
     def get(self, request, key: str):
         _only(request, PAGINATION_PARAMS - {"count"})
         product = get_product_or_404(request.user, key)
@@ -123,7 +129,11 @@ class QuestionListApi(GenericAPIView):
     serializer_class = s.QuestionSerializer
     pagination_class = QuestionPagination
 
-    @extend_schema(summary="Questions asked on a proposal, with their answers", parameters=[ITEM_REF])
+    @extend_schema(
+        summary="Questions asked on a proposal, with their answers",
+        parameters=[ITEM_REF],
+        responses=s.QuestionSerializer(many=True),
+    )
     def get(self, request, ref: str):
         _only(request, PAGINATION_PARAMS - {"count"})
         item = item_or_404(request.user, ref)
@@ -164,7 +174,11 @@ class CommentListApi(GenericAPIView):
     serializer_class = s.CommentSerializer
     pagination_class = HistoryCursorPagination
 
-    @extend_schema(summary="Comments on an item or proposal, oldest first", parameters=[ITEM_REF])
+    @extend_schema(
+        summary="Comments on an item or proposal, oldest first",
+        parameters=[ITEM_REF],
+        responses=s.CommentSerializer(many=True),
+    )
     def get(self, request, ref: str):
         _only(request, PAGINATION_PARAMS - {"count"})
         item = item_or_404(request.user, ref)
@@ -245,7 +259,10 @@ class StaleItemsApi(GenericAPIView):
     serializer_class = ItemSerializer
     pagination_class = ItemCursorPagination
 
-    @extend_schema(summary="Items nobody touched for the product's stale period, in backlog order")
+    @extend_schema(
+        summary="Items nobody touched for the product's stale period, in backlog order",
+        responses=ItemSerializer(many=True),
+    )
     def get(self, request, key: str):
         _only(request, PAGINATION_PARAMS)
         product = get_product_or_404(request.user, key)

@@ -13,6 +13,8 @@ from schemathesis.checks import positive_data_acceptance
 from accounts.models import Membership
 from accounts.services import token_create
 from backlog.services.items import item_create
+from refinement.services.comments import comment_create
+from refinement.services.proposals import proposal_ask
 from config.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
@@ -39,7 +41,17 @@ def world(product, owner, developer, delegate, stakeholder):
     """A product with items of several kinds, and the owner's token."""
     item_create(product=product, actor=owner, kind="story", title="Checkout", labels=["payments"])
     item_create(product=product, actor=owner, kind="defect", title="Crash", severity="major")
-    item_create(product=product, actor=developer, kind="tech_debt", title="Upgrade", interest_hours=4)
+    proposal = item_create(
+        product=product,
+        actor=developer,
+        kind="tech_debt",
+        title="Upgrade",
+        interest_hours=4,
+        value_beneficiaries="Everyone",
+        value_risk_removed="Outage",
+    )
+    proposal_ask(item=proposal, actor=owner, question="When?")
+    comment_create(item=proposal, actor=developer, body="*Soon*")
     _, raw = token_create(user=owner, name="fuzz")
     return {"product": product, "developer": developer, "token": raw}
 
