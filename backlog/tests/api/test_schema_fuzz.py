@@ -13,9 +13,9 @@ from schemathesis.checks import positive_data_acceptance
 from accounts.models import Membership
 from accounts.services import token_create
 from backlog.services.items import item_create
+from config.wsgi import application
 from refinement.services.comments import comment_create
 from refinement.services.proposals import proposal_ask
-from config.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from accounts.models import Membership, Product, User
 from backlog.services.demo import demo_backlog_seed
 from backlog.services.scores import product_scores_recompute
+from refinement.services.demo import refinement_demo_seed
 
 DEMO_PASSWORD = "onebacklog-demo"  # noqa: S105 - printed demo login, local data only
 USERS = [
@@ -17,7 +18,7 @@ USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create (idempotently) a demo product with a user per role and a realistic backlog."
+    help = "Create (idempotently) a demo product with a user per role, a realistic backlog and its refinement."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--items", type=int, default=300, help="How many items (default 300).")
@@ -48,6 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{product.key} already has {existing} items; left as is (use --reset to rebuild).")
         else:
             demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
+            owner, developer, _, stakeholder = people
+            refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)
             scored = product_scores_recompute(product_id=product.pk)
             self.stdout.write(f"{product.key}: created {items} items and scored {scored}.")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))

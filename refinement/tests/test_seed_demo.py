@@ -4,6 +4,9 @@ from django.core.management import CommandError, call_command
 from accounts.models import Membership, Product, User
 from accounts.permissions import Action, can
 from backlog.models import Item
+from refinement.models import Comment, DebtSnapshot, Question
+from refinement.selectors import review_queue
+from refinement.services.demo import DEMO_PROPOSALS
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +19,8 @@ def _development(settings):
 def test_seed_demo_builds_a_plausible_backlog_once(capsys):
     call_command("seed_demo", "--items", "300")
     product = Product.objects.get(key="OB")
-    assert product.items.count() == 300
+    total = 300 + DEMO_PROPOSALS
+    assert product.items.count() == total
     assert set(product.items.values_list("kind", flat=True)) == set(Item.Kind.values)
     assert {m.role for m in Membership.objects.filter(product=product)} == set(Membership.Role.values)
     assert can(User.objects.get(username="dana"), Action.REORDER, product)
@@ -30,12 +34,18 @@ def test_seed_demo_builds_a_plausible_backlog_once(capsys):
     in_progress = [i for i, item in enumerate(ordered) if item.status == Item.Status.IN_PROGRESS]
     assert in_progress == list(range(len(in_progress)))
     assert not product.items.filter(status=Item.Status.PROPOSED, rank__isnull=False).exists()
-    assert product.last_item_number == 300
+    assert product.last_item_number == total
     numbers = sorted(product.items.values_list("number", flat=True))
-    assert numbers == list(range(1, 301))
+    assert numbers == list(range(1, total + 1))
+    # Refinement at every stage: in the queue, waiting for an answer, rejected; comments; debt.
+    assert review_queue(product=product).count() >= 2
+    assert Question.objects.filter(item__product=product, answered_at__isnull=True).count() == 1
+    assert product.items.filter(status=Item.Status.REJECTED).count() == 1
+    assert Comment.objects.filter(item__product=product).count() == 2
+    assert DebtSnapshot.objects.filter(product=product).count() == 1
 
     call_command("seed_demo", "--items", "300")  # idempotent
-    assert product.items.count() == 300
+    assert product.items.count() == total
     assert Product.objects.count() == 1
 
 
@@ -43,7 +53,7 @@ def test_seed_demo_reset_and_large_backlogs():
     call_command("seed_demo", "--key", "BIG", "--items", "5000")
     call_command("seed_demo", "--key", "BIG", "--items", "2000", "--reset")
     product = Product.objects.get(key="BIG")
-    assert product.items.count() == 2000
+    assert product.items.count() == 2000 + DEMO_PROPOSALS
     ranks = list(product.items.filter(rank__isnull=False).values_list("rank", flat=True))
     assert len(set(ranks)) == len(ranks)
 
