@@ -25,6 +25,7 @@ from backlog.services.suggestion import order_apply_suggestion, suggested_order
 from config.api import ErrorSerializer, PreconditionFailed
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
+LIST_PARAMS = ("kind", "status", "label")  # comma-separated
 ITEM_REF = OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Item id or key, e.g. OB-42.")
 ETAG = OpenApiParameter(
     "ETag",
@@ -75,6 +76,13 @@ class ItemListApi(GenericAPIView):
         empty = [name for name, value in request.query_params.items() if not value.strip()]
         if empty:
             raise ValidationError({name: ["Give a value, or leave the parameter out."] for name in sorted(empty)})
+        gaps = [
+            name
+            for name in LIST_PARAMS
+            if any(not part.strip() for part in request.query_params.get(name, "x").split(","))
+        ]
+        if gaps:
+            raise ValidationError({name: ["Separate the values with single commas."] for name in gaps})
         filterset = ItemFilter(
             request.query_params, queryset=items_for_api(product=product), request=request, product=product
         )

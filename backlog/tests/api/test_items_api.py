@@ -104,6 +104,9 @@ def test_updated_since(api, product, owner, items):
     ("query", "field"),
     [
         ("?kind=epic", "kind"),
+        ("?kind=,,,", "kind"),
+        ("?status=open,,done", "status"),
+        ("?label=ux,", "label"),
         ("?status=done&ordering=rank", "ordering"),
         ("?ordering=created_at", "ordering"),
         ("?page_size=%C2%B2", "page_size"),
