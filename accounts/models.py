@@ -110,7 +110,7 @@ class Product(models.Model):
     )
     sprint_capacity = models.PositiveSmallIntegerField(
         default=40,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
         help_text="Story points in a sprint: the top of the order this fills is the next-sprint slice.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -168,6 +168,12 @@ class Item(models.Model):
     score_breakdown = models.JSONField(default=dict, blank=True, editable=False, encoder=DjangoJSONEncoder)
     score_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
     pinned = models.BooleanField(default=False, help_text="Applying the suggested order leaves pinned items in place.")
+    suggested_position = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Where the scores put the item in the order (kept fresh by a background job).",
+    )
 
     split_from = models.ForeignKey(
         "self",

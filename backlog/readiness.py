@@ -95,8 +95,8 @@ def checks_for(product: Product) -> list[Check]:
 
 
 def ready_q(product: Product) -> Q:
-    """The condition an item of ``product`` meets when it is ready."""
-    condition = Q()
+    """The condition an item of ``product`` meets when it is ready (always true with no checks)."""
+    condition = Q(pk__isnull=False)  # not Q(): excluding an empty Q would exclude nothing
     for check in checks_for(product):
         condition &= check.condition
     return condition

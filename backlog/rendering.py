@@ -7,6 +7,7 @@ styles and images are dropped. What is left is inert, whatever the author wrote.
 
 import markdown as markdown_lib
 import nh3
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 TAGS = {
@@ -19,8 +20,15 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def markdown_html(text: str) -> SafeString:
-    """Render ``text`` (Markdown) as sanitized HTML, safe to put in a page."""
-    rendered = markdown_lib.markdown(text or "", extensions=["tables", "fenced_code", "sane_lists"])
+    """Render ``text`` (Markdown) as sanitized HTML, safe to put in a page.
+
+    Text the Markdown parser cannot take (nesting deep enough to exhaust its recursion) is shown
+    as it was written, escaped, rather than breaking every page that shows it.
+    """
+    try:
+        rendered = markdown_lib.markdown(text or "", extensions=["tables", "fenced_code", "sane_lists"])
+    except RecursionError:
+        return format_html("<pre>{}</pre>", text)
     return mark_safe(  # noqa: S308 - sanitized by nh3 just above
         nh3.clean(
             rendered, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer"

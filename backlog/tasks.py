@@ -59,6 +59,22 @@ def enqueue_product_scores(product_id: int) -> None:
     _send(score_product, product_id)
 
 
+SUGGESTION_PENDING = "backlog:suggestion-pending:{}"
+
+
+def enqueue_suggestions(product_id: int) -> None:
+    """Queue a refresh of the product's stored suggested positions, once per burst of changes."""
+    key = SUGGESTION_PENDING.format(product_id)
+    try:
+        first = cache.add(key, 1, timeout=PENDING_SECONDS)
+    except RedisError:
+        logger.warning("Cache unreachable: queueing the suggestion refresh of product %s anyway.", product_id)
+        _send(refresh_suggestions, product_id)
+        return
+    if first and not _send(refresh_suggestions, product_id):
+        cache.delete(key)
+
+
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def score_item(item_id: int) -> float | None:
     from backlog.services.scores import item_score_refresh
@@ -67,14 +83,31 @@ def score_item(item_id: int) -> float | None:
         cache.delete(PENDING.format(item_id))  # edits from now on queue a new job
     except RedisError:
         logger.warning("Cache unreachable: item %s stays marked queued until the mark expires.", item_id)
-    return item_score_refresh(item_id=item_id)
+    score = item_score_refresh(item_id=item_id)
+    product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
+    if product_id is not None:
+        enqueue_suggestions(product_id)
+    return score
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def score_product(product_id: int) -> int:
     from backlog.services.scores import product_scores_recompute
 
-    return product_scores_recompute(product_id=product_id)
+    scored = product_scores_recompute(product_id=product_id)
+    enqueue_suggestions(product_id)
+    return scored
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def refresh_suggestions(product_id: int) -> int:
+    from backlog.services.suggestion import suggested_positions_refresh
+
+    try:
+        cache.delete(SUGGESTION_PENDING.format(product_id))  # changes from now on queue a new refresh
+    except RedisError:
+        logger.warning("Cache unreachable: product %s stays marked queued until the mark expires.", product_id)
+    return suggested_positions_refresh(product_id=product_id)
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
@@ -82,7 +115,11 @@ def refresh_due_scores() -> int:
     """Scheduled: rescore what time or missed jobs made stale, product by product."""
     from backlog.services.scores import scores_refresh_due
 
-    return sum(scores_refresh_due(product_id=pk) for pk in Product.objects.values_list("pk", flat=True))
+    total = 0
+    for pk in Product.objects.values_list("pk", flat=True):
+        total += scores_refresh_due(product_id=pk)
+        enqueue_suggestions(pk)
+    return total
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)

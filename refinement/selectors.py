@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Product, User
 from backlog.models import Item, ItemEvent
+from backlog.services.suggestion import suggested_positions_for_new
 from refinement.models import Comment, DebtSnapshot, Question
 
 SLICE_SCAN_LIMIT = 1000  # items looked at to fill the next-sprint slice (unestimated ones take no capacity)
@@ -20,48 +21,30 @@ def _open_question() -> Exists:
 
 
 def suggested_position(*, item: Item) -> int:
-    """Where the item's score puts it: after every ordered item scored at least as high (1-based).
-
-    Unscored items go to the bottom, as in the suggested order.
-    """
-    ordered = Item.objects.filter(product_id=item.product_id, rank__isnull=False).exclude(pk=item.pk)
-    if item.score is None:
-        return ordered.count() + 1
-    return ordered.filter(score__gte=item.score).count() + 1
+    """Where the item's score puts it if it entered the order now (1-based; see the suggestion)."""
+    return suggested_positions_for_new(product=item.product, scores=[item.score])[0]
 
 
-def _with_suggested_position(queryset: QuerySet[Item], product: Product) -> QuerySet[Item]:
-    """Annotate ``suggested_position`` as ``suggested_position()`` computes it, in the same query."""
-    ordered = Item.objects.filter(product=product, rank__isnull=False).count()
-    higher = (
-        Item.objects.filter(product=product, rank__isnull=False, score__gte=OuterRef("score"))
-        .order_by()
-        .values("product")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return queryset.annotate(
-        suggested_position=Case(
-            When(score__isnull=True, then=Value(ordered)),
-            default=Coalesce(Subquery(higher, output_field=IntegerField()), Value(0)),
-            output_field=IntegerField(),
-        )
-        + 1
-    )
+def with_suggested_positions(items: list[Item], product: Product) -> list[Item]:
+    """Set ``position_by_score`` on each (unordered) item: one read of the order for all."""
+    positions = suggested_positions_for_new(product=product, scores=[item.score for item in items])
+    for item, position in zip(items, positions, strict=True):
+        item.position_by_score = position
+    return items
 
 
 def review_queue(*, product: Product) -> QuerySet[Item]:
-    """Proposals waiting for a decision, oldest first, with their suggested position.
+    """Proposals waiting for a decision, oldest first (``with_suggested_positions`` adds where
+    their scores would put them).
 
     A proposal waiting for the proposer's answer to a question is not in the queue.
     """
-    queue = (
+    return (
         Item.objects.filter(product=product, status=Item.Status.PROPOSED)
         .exclude(_open_question())
         .select_related("product", "created_by")
         .order_by("created_at", "id")
     )
-    return _with_suggested_position(queue, product)
 
 
 def proposals_of(*, product: Product, user: User) -> QuerySet[Item]:
@@ -75,7 +58,7 @@ def proposals_of(*, product: Product, user: User) -> QuerySet[Item]:
         .filter(Exists(proposed))
         .annotate(waiting_for_answer=_open_question(), rejection_reason=Subquery(rejection.values("reason")[:1]))
         .select_related("product", "duplicate_of")
-        .prefetch_related("questions")
+        .prefetch_related(Prefetch("questions", Question.objects.select_related("asked_by", "answered_by")))
     )
 
 

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='product',
             name='sprint_capacity',
-            field=models.PositiveSmallIntegerField(default=40, help_text='Story points in a sprint: the top of the order this fills is the next-sprint slice.', validators=[django.core.validators.MinValueValidator(1)]),
+            field=models.PositiveSmallIntegerField(default=40, help_text='Story points in a sprint: the top of the order this fills is the next-sprint slice.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10000)]),
         ),
         migrations.AddConstraint(
             model_name='product',

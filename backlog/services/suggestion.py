@@ -7,19 +7,21 @@ in the suggested relative order stays put, and only the others get new keys.
 """
 
 import uuid
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import order_sql, ranking
 from backlog.models import Item, ItemEvent
 from backlog.services.ordering import order_rebalance
+from backlog.tasks import enqueue_suggestions
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,29 @@ def suggested_order(*, product: Product) -> list[Suggestion]:
     ]
 
 
+def suggested_positions_for_new(*, product: Product, scores: Sequence[float | None]) -> list[int]:
+    """Where the suggestion would put each of several items not yet in the order (proposals),
+    each as if it alone entered at the bottom: 1-based positions.
+
+    Pinned items keep their slots; among the others the newcomer goes after every item scored at
+    least as high (it enters last, so ties keep it below); unscored, it goes last.
+    """
+    rows = _ordered_rows(product)
+    slots = [i for i, row in enumerate(rows) if not row[4]] + [len(rows)]
+    movable = sorted((row[3] for row in rows if not row[4] and row[3] is not None), reverse=True)
+    scored_count = len(movable)
+    negated = [-score for score in movable]  # ascending, for bisect
+    positions = []
+    for score in scores:
+        if score is None:
+            index = len(slots) - 1  # below every movable item, scored or not
+        else:
+            index = bisect_right(negated, -score)  # items scored at least as high come first
+            index = min(index, scored_count)
+        positions.append(slots[index] + 1)
+    return positions
+
+
 def _longest_increasing(sequence: list[int]) -> set[int]:
     """The values of one longest strictly increasing subsequence (patience sorting, O(n log n))."""
     tail_values: list[int] = []  # tail_values[k]: the smallest last value of an increasing run of k+1
@@ -126,6 +151,7 @@ def order_apply_suggestion(
             rows = _ordered_rows(product)
             new_keys = _keys_around_kept(rows, final, kept)
         _write(product, actor, rows, final, new_keys, reason)
+        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
         return len(new_keys)
 
 
@@ -189,3 +215,36 @@ def _write(product: Product, actor: User, rows, final: list[int], new_keys: dict
         )
         for index, key in new_keys.items()
     )
+
+
+def suggested_positions_refresh(*, product_id: int) -> int:
+    """Store each ordered item's suggested position (unordered items: none); return rows written.
+
+    Only the items whose suggested position changed are written. The backlog page reads these
+    to show each item's drift without computing the whole suggestion per request.
+    """
+    product = Product.objects.get(pk=product_id)
+    with transaction.atomic():
+        stored = dict(
+            Item.objects.filter(product=product)
+            .filter(Q(rank__isnull=False) | Q(suggested_position__isnull=False))
+            .values_list("id", "suggested_position")
+        )
+        fresh = {row.item_id: row.suggested_position for row in suggested_order(product=product)}
+        changed = [(pk, fresh.get(pk)) for pk, position in stored.items() if fresh.get(pk) != position]
+        if not changed:
+            return 0
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Item._meta.db_table} i SET suggested_position = s.position "
+                    "FROM unnest(%s::bigint[], %s::integer[]) AS s(id, position) WHERE i.id = s.id",
+                    [[pk for pk, _ in changed], [position for _, position in changed]],
+                )
+        else:
+            Item.objects.bulk_update(
+                [Item(pk=pk, suggested_position=position) for pk, position in changed],
+                ["suggested_position"],
+                batch_size=500,
+            )
+    return len(changed)

@@ -9,7 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from backlog.models import Item, ItemEvent
 from backlog.selectors import backlog_items
 from backlog.services.items import item_create
-from backlog.services.suggestion import _longest_increasing, order_apply_suggestion, suggested_order
+from backlog.services.ordering import Placement, item_move
+from backlog.services.suggestion import (
+    _longest_increasing,
+    order_apply_suggestion,
+    suggested_order,
+    suggested_positions_for_new,
+    suggested_positions_refresh,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +131,26 @@ def test_longest_increasing_subsequence():
     assert _longest_increasing([3, 1, 2, 5, 4]) in ({1, 2, 5}, {1, 2, 4})
     assert _longest_increasing([]) == set()
     assert _longest_increasing([5, 4, 3]) in ({5}, {4}, {3})
+
+
+def test_stored_suggested_positions_follow_the_suggestion(product, owner, scored):
+    assert suggested_positions_refresh(product_id=product.pk) == 5
+    stored = dict(Item.objects.values_list("title", "suggested_position"))
+    assert stored == {"B": 1, "E": 2, "C": 3, "A": 4, "D": 5}
+    assert suggested_positions_refresh(product_id=product.pk) == 0  # nothing changed, nothing written
+    Item.objects.filter(pk=scored["A"].pk).update(score=9.0)
+    assert suggested_positions_refresh(product_id=product.pk) == 4  # A up to 1; B, E, C down one; D stays
+    assert dict(Item.objects.values_list("title", "suggested_position"))["A"] == 1
+
+
+def test_a_move_queues_a_refresh_of_the_stored_positions(product, owner, scored, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        item_move(item=scored["D"], actor=owner, to=Placement.top())
+    assert Item.objects.get(pk=scored["D"].pk).suggested_position == 5  # unscored: last, wherever it stands
+    assert Item.objects.get(pk=scored["B"].pk).suggested_position == 1
+
+
+def test_where_a_newcomer_would_go(product, owner, scored):
+    Item.objects.filter(pk=scored["C"].pk).update(pinned=True)  # C keeps slot 3
+    # Movable by score: B(5) E(4) A(1) D(-); slots 1, 2, 4, 5 and the new 6th.
+    assert suggested_positions_for_new(product=product, scores=[6.0, 4.0, 2.0, 0.5, None]) == [1, 4, 4, 5, 6]

@@ -52,7 +52,9 @@ class RejectSerializer(serializers.Serializer):
 
 class ReviewQueueItemSerializer(ItemSerializer):
     suggested_position = serializers.IntegerField(
-        read_only=True, help_text="Where its score would put it in the order (1 is the top)."
+        source="position_by_score",
+        read_only=True,
+        help_text="Where its score would put it in the order (1 is the top).",
     )
 
     class Meta(ItemSerializer.Meta):
@@ -77,7 +79,7 @@ class ProposalSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_duplicate_of(self, item) -> str | None:
-        return item.duplicate_of.key if item.duplicate_of_id else None
+        return f"{item.product.key}-{item.duplicate_of.number}" if item.duplicate_of_id else None
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -105,6 +107,13 @@ class PartSerializer(serializers.Serializer):
 
 
 class SplitSerializer(serializers.Serializer):
+    def validate_parts(self, parts: list) -> list:
+        for index, raw in enumerate(self.initial_data.get("parts") or []):
+            unknown = set(raw) - set(PartSerializer().fields) if isinstance(raw, dict) else set()
+            if unknown:
+                raise serializers.ValidationError(f"Part {index + 1}: unknown fields {', '.join(sorted(unknown))}.")
+        return parts
+
     parts = PartSerializer(many=True, help_text=f"2 to {MAX_PARTS} parts, in the order they take.")
     keep_original = StrictBooleanField(default=False, help_text="Keep the original after the parts (else archived).")
 

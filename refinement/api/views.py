@@ -31,6 +31,7 @@ from refinement.selectors import (
     refinement_agenda,
     review_queue,
     stale_items,
+    with_suggested_positions,
 )
 from refinement.services.comments import comment_create, comment_delete
 from refinement.services.proposals import proposal_accept, proposal_answer, proposal_ask, proposal_reject
@@ -69,6 +70,7 @@ class ReviewQueueApi(GenericAPIView):
         _only(request, PAGINATION_PARAMS - {"count"})
         product = get_product_or_404(request.user, key, Action.REVIEW)
         page = self.paginate_queryset(review_queue(product=product).prefetch_related("labels"))
+        page = with_suggested_positions(list(page), product)
         return self.get_paginated_response(s.ReviewQueueItemSerializer(page, many=True).data)
 
 

@@ -14,7 +14,7 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog.models import Item, ItemEvent
 from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
 from backlog.services.ordering import Placement, order_place_block, order_remove
-from backlog.tasks import enqueue_item_score
+from backlog.tasks import enqueue_item_score, enqueue_suggestions
 
 MAX_PARTS = 20
 PART_FIELDS = ("title", "description", "acceptance_criteria", "estimate")
@@ -26,9 +26,9 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
     """Split an ordered item into ``parts`` (title, and optionally description, acceptance
     criteria, estimate), placed as one block where the item is, in the order given.
 
-    Each part is of the item's kind, inherits its inputs, labels and value case, and links back
-    to it. The original is archived, or kept right after the parts. Owners and ordering
-    delegates only.
+    Each part is of the item's kind, inherits its inputs, labels, value case and clocks (age,
+    SLA), and links back to it. The original (open, not yet in progress) is archived, or kept
+    right after the parts. Owners and ordering delegates only.
     """
     if not 2 <= len(parts) <= MAX_PARTS:
         raise ValidationError({"parts": f"Split into 2 to {MAX_PARTS} parts."})
@@ -39,10 +39,8 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
         require(actor, Action.ADD_DIRECTLY, product, actions=actions)
         original = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
         original.product = product
-        if not original.is_ordered:
-            raise ValidationError(
-                {"item": f"Only items in the backlog order are split; {original.key} is {original.status}."}
-            )
+        if original.status != Item.Status.OPEN:
+            raise ValidationError({"item": f"Only open items are split; {original.key} is {original.status}."})
         now = timezone.now()
         inherited = {name: getattr(original, name) for name in INHERITED}
         new_items, errors = [], {}
@@ -57,7 +55,8 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
                 status=original.Status.OPEN,
                 split_from=original,
                 created_by=actor,
-                created_at=now,
+                # The parts carry on the original's clocks: a defect's age, an SLA already running.
+                created_at=original.created_at,
                 updated_at=now,
                 number=product.last_item_number + len(new_items) + 1,
                 **inherited,
@@ -93,12 +92,15 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
             for new in created
         ]
         split = {"into": keys, "kept": keep_original}
-        if not keep_original:
-            split["removed"] = order_remove(item=original)
-            original.status = Item.Status.ARCHIVED
         original.version += 1
         original.updated_at = now
-        original.save(update_fields=["status", "rank", "version", "updated_at"])
+        if keep_original:
+            # Placing the parts may have respaced the original's key: leave it as stored.
+            original.save(update_fields=["version", "updated_at"])
+        else:
+            split["removed"] = order_remove(item=original)
+            original.status = Item.Status.ARCHIVED
+            original.save(update_fields=["status", "rank", "version", "updated_at"])
         events.append(
             ItemEvent(
                 item=original,
@@ -113,4 +115,5 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
         ItemEvent.objects.bulk_create(events)
         for new in created:
             transaction.on_commit(lambda pk=new.pk: enqueue_item_score(pk), robust=True)
+        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return created

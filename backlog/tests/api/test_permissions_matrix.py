@@ -5,6 +5,7 @@ import pytest
 from accounts.services import token_create
 from backlog.models import Item
 from backlog.services.items import item_create
+from refinement.services.comments import comment_create
 from refinement.services.proposals import proposal_ask
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,8 @@ CASES = {
     "proposer answers": ("post", "/api/v1/items/{asked}/answer/", {"answer": "Support"}, {"developer"}, 200, False),
     "comment list": ("get", "/api/v1/items/{a}/comments/", None, MEMBERS, 200, True),
     "comment create": ("post", "/api/v1/items/{a}/comments/", {"body": "Looks *good*"}, MEMBERS, 201, False),
+    # The developer's comment: its author or the owner deletes it.
+    "comment delete": ("delete", "/api/v1/comments/{comment}/", None, {"owner", "developer"}, 204, False),
     "item split": (
         "post",
         "/api/v1/items/{a}/split/",
@@ -153,6 +156,7 @@ def test_endpoint_by_role(case, role, as_role, product, items, owner, developer,
     proposal = item_create(product=product, actor=developer, kind="story", title="Proposal")
     asked = item_create(product=product, actor=developer, kind="story", title="Unclear proposal")
     proposal_ask(item=asked, actor=owner, question="Who asked for it?")
+    comment = comment_create(item=items[0], actor=developer, body="Hm")
     names = {
         "key": product.key,
         "a": items[0].pk,
@@ -161,6 +165,7 @@ def test_endpoint_by_role(case, role, as_role, product, items, owner, developer,
         "c": items[2].pk,
         "proposal": proposal.pk,
         "asked": asked.pk,
+        "comment": comment.pk,
         "developer": developer.username,
         "newcomer": user.username,
     }
