@@ -1,10 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
+from backlog import views as backlog_pages
 from backlog.api import views as backlog_api
+from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
 
 api_v1 = [
@@ -42,12 +45,34 @@ api_v1 = [
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
 ]
 
+pages = [
+    path("", accounts_pages.home, name="home"),
+    path("me/", accounts_pages.me, name="me"),
+    path("me/tokens/<int:token_id>/revoke/", accounts_pages.token_revoke_view, name="token-revoke"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
+    path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
+    path("p/<str:key>/suggested/", backlog_pages.suggested_page, name="suggested"),
+    path("p/<str:key>/review/", refinement_pages.review_queue_page, name="review-queue"),
+    path("p/<str:key>/proposals/", refinement_pages.my_proposals_page, name="my-proposals"),
+    path("p/<str:key>/refinement/", refinement_pages.agenda_page, name="agenda"),
+    path("p/<str:key>/debt/", refinement_pages.debt_page, name="debt"),
+    path("p/<str:key>/<int:number>/", refinement_pages.item_page, name="item"),
+    path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
+    path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
+    path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),
+    path("p/<str:key>/<int:number>/split/", refinement_pages.split_page, name="item-split"),
+    path("p/<str:key>/<int:number>/answer/", refinement_pages.answer, name="item-answer"),
+    path("p/<str:key>/<int:number>/review/", refinement_pages.review_decide, name="review-decide"),
+]
+
 urlpatterns = [
+    *pages,
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 
 handler404 = "config.api.not_found"

@@ -1,0 +1,9 @@
+from accounts.selectors import products_for
+
+
+def navigation(request) -> dict:
+    """The signed-in user's products, for the product switcher."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"my_products": products_for(user=user)}

@@ -1,0 +1,105 @@
+"""Forms of the backlog pages. They only shape input; the services decide what is allowed."""
+
+from django import forms
+
+from accounts.permissions import Action
+from backlog.models import Item
+from backlog.services.items import KIND_INPUTS, ORDER_FIELDS, VALUE_CASE, VALUE_FIELDS, WORK_FIELDS
+
+# Fieldsets of the item form: (legend, fields, the kinds they belong to or None for all).
+FIELDSETS = [
+    ("The work", ("kind", "title", "description", "acceptance_criteria", "estimate"), None),
+    ("Defect", ("severity",), ("defect",)),
+    ("Technical debt", ("interest_hours",), ("tech_debt",)),
+    ("Spike", ("timebox_days", "question"), ("spike",)),
+    ("Operational", ("impact", "urgency"), ("operational",)),
+    ("Value case", VALUE_CASE, None),
+    ("Value", VALUE_FIELDS, None),
+    ("Order", ORDER_FIELDS, None),
+]
+
+
+class ItemForm(forms.ModelForm):
+    """Create or edit an item with the fields the user may set (``actions``)."""
+
+    labels = forms.CharField(required=False, help_text="Comma-separated, for example: payments, ux")
+
+    class Meta:
+        model = Item
+        fields = [*WORK_FIELDS, *VALUE_FIELDS, *ORDER_FIELDS]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "acceptance_criteria": forms.Textarea(attrs={"rows": 4}),
+            "question": forms.Textarea(attrs={"rows": 2}),
+            "value_beneficiaries": forms.Textarea(attrs={"rows": 2}),
+            "value_cost_of_delay": forms.Textarea(attrs={"rows": 2}),
+            "value_risk_removed": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, actions: frozenset, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = set()
+        if Action.EDIT_WORK in actions or creating:
+            allowed |= (
+                set(WORK_FIELDS)
+                if Action.EDIT_WORK in actions
+                else {"kind", "title", "description", "acceptance_criteria", *KIND_INPUTS, *VALUE_CASE}
+            )
+        if Action.EDIT_VALUE in actions:
+            allowed |= set(VALUE_FIELDS)
+        if Action.REORDER in actions:
+            allowed |= set(ORDER_FIELDS)
+        for name in list(self.fields):
+            if name != "labels" and name not in allowed:
+                del self.fields[name]
+        if Action.EDIT_WORK not in actions:
+            self.fields.pop("labels", None)
+        for name in ("title", "kind"):
+            if name in self.fields:
+                self.fields[name].required = True
+        if self.instance.pk and "labels" in self.fields:
+            self.initial["labels"] = ", ".join(sorted(self.instance.labels.values_list("name", flat=True)))
+
+    def fieldsets(self):
+        """(legend, bound fields, kinds) for the template, leaving out empty sets."""
+        for legend, names, kinds in FIELDSETS:
+            bound = [self[name] for name in names if name in self.fields]
+            if bound:
+                yield legend, bound, " ".join(kinds) if kinds else ""
+
+    def _post_clean(self):
+        """The services validate the item (with the user's rights); the form does not."""
+
+    def changes(self) -> dict:
+        data = {name: value for name, value in self.cleaned_data.items() if name != "labels"}
+        for name, value in data.items():
+            if value is None and isinstance(self.fields[name], forms.CharField):
+                data[name] = ""
+        return data
+
+    def label_names(self) -> list[str] | None:
+        if "labels" not in self.fields:
+            return None
+        return [name.strip() for name in self.cleaned_data.get("labels", "").split(",") if name.strip()]
+
+
+class SplitForm(forms.Form):
+    parts = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One part per line, in the order they take: a title, optionally followed by | and an estimate.",
+    )
+    keep_original = forms.BooleanField(required=False, help_text="Keep the original after its parts.")
+
+    def cleaned_parts(self) -> list[dict]:
+        parts = []
+        for line in self.cleaned_data["parts"].splitlines():
+            if not line.strip():
+                continue
+            title, _, estimate = line.partition("|")
+            part = {"title": title.strip()}
+            if estimate.strip():
+                if not estimate.strip().isdigit():
+                    raise forms.ValidationError(f"“{estimate.strip()}” is not a whole number of points.")
+                part["estimate"] = int(estimate.strip())
+            parts.append(part)
+        return parts

@@ -1,0 +1,68 @@
+"""A real Chromium (Debian's, through Playwright) against the live test server.
+
+Browser tests are marked ``browser``: skipped when no Chromium is installed, but required (a
+failure) when ``REQUIRE_BROWSER=1``, as in CI.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.test import Client
+
+# Playwright's sync API runs an event loop in this thread; the tests' ORM calls are still plain
+# synchronous code, so Django's guard against ORM calls from async code does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"REQUIRE_BROWSER=1 but no Chromium at {CHROMIUM} (apt-get install chromium)")
+    skip = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_as(chromium, live_server):
+    """Open a browser page signed in as ``user`` (a fresh context each, so sessions never mix)."""
+    contexts = []
+
+    def open_as(user, path: str = "/", *, viewport=None):
+        client = Client()
+        client.force_login(user)
+        context = chromium.new_context(base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900})
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(path)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -1,0 +1,275 @@
+"""Refinement pages: the item page (with comments, questions, split), proposals and their review,
+the refinement agenda, the technical-debt page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Product
+from accounts.permissions import Action
+from accounts.views import product_for_page
+from backlog.forms import SplitForm
+from backlog.models import Item
+from backlog.readiness import readiness
+from backlog.selectors import item_by_reference, item_history, item_position
+from backlog.services.ordering import Placement
+from backlog.views import transitions_for
+from refinement.charts import bar_chart, line_chart
+from refinement.selectors import (
+    comments_for,
+    costliest_debt,
+    debt_totals,
+    debt_trend,
+    next_sprint_slice,
+    proposal_state,
+    proposals_of,
+    questions_for,
+    refinement_agenda,
+    review_queue,
+    stale_items,
+    with_suggested_positions,
+)
+from refinement.services.comments import comment_create
+from refinement.services.proposals import proposal_accept, proposal_answer, proposal_ask, proposal_reject
+from refinement.services.split import item_split
+
+AGENDA_SIZE = 20
+QUEUE_SIZE = 100
+
+
+def _item(product: Product, number: int) -> Item:
+    item = (
+        Item.objects.filter(product=product, number=number)
+        .select_related("product", "created_by", "split_from", "duplicate_of")
+        .first()
+    )
+    if item is None:
+        raise Http404("No such item.")
+    return item
+
+
+def _say(request: HttpRequest, invalid: ValidationError) -> None:
+    messages.error(request, " ".join(invalid.messages))
+
+
+@login_required
+def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    product, actions = product_for_page(request, key)
+    item = _item(product, number)
+    questions = list(questions_for(item=item))
+    return render(
+        request,
+        "refinement/item.html",
+        {
+            "product": product,
+            "actions": actions,
+            "item": item,
+            "position": item_position(item=item),
+            "checks": readiness(item, product),
+            "history": list(item_history(item=item).select_related("actor").order_by("-created_at", "-id")[:50]),
+            "comments": comments_for(item=item),
+            "questions": questions,
+            "open_question": next((q for q in questions if q.is_open), None),
+            "breakdown": item.score_breakdown or None,
+            "transitions": transitions_for(item, actions),
+            "can_split": Action.REORDER in actions and item.status == Item.Status.OPEN,
+        },
+    )
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    product, _ = product_for_page(request, key, Action.COMMENT)
+    item = _item(product, number)
+    try:
+        comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
+    except ValidationError as invalid:
+        _say(request, invalid)
+    return redirect(f"{item_url(item)}#comments")
+
+
+def item_url(item: Item) -> str:
+    return reverse("item", args=[item.product.key, item.number])
+
+
+@login_required
+def split_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    product, actions = product_for_page(request, key, Action.REORDER)
+    item = _item(product, number)
+    form = SplitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            parts = item_split(
+                item=item,
+                actor=request.user,
+                parts=form.cleaned_parts(),
+                keep_original=form.cleaned_data["keep_original"],
+            )
+        except ValidationError as invalid:
+            form.add_error(None, invalid.messages)
+        else:
+            messages.success(request, f"{item.key} split into {', '.join(part.key for part in parts)}.")
+            return redirect("backlog", product.key)
+    return render(
+        request,
+        "refinement/split.html",
+        {"product": product, "actions": actions, "item": item, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    product, _ = product_for_page(request, key)
+    item = _item(product, number)
+    try:
+        proposal_answer(item=item, actor=request.user, answer=request.POST.get("answer", ""))
+    except ValidationError as invalid:
+        _say(request, invalid)
+    else:
+        messages.success(request, f"Answer sent: {item.key} is back in the review queue.")
+    return redirect("my-proposals", product.key)
+
+
+@login_required
+def review_queue_page(request: HttpRequest, key: str) -> HttpResponse:
+    product, actions = product_for_page(request, key, Action.REVIEW)
+    proposals = with_suggested_positions(list(review_queue(product=product)[:QUEUE_SIZE]), product)
+    return render(
+        request,
+        "refinement/review.html",
+        {
+            "product": product,
+            "actions": actions,
+            "section": "review",
+            "proposals": proposals,
+            "waiting": Item.objects.filter(product=product, status=Item.Status.PROPOSED).count() - len(proposals),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """Accept (at a chosen place), reject (with a reason, maybe as a duplicate) or ask."""
+    product, _ = product_for_page(request, key, Action.REVIEW)
+    item = _item(product, number)
+    decision = request.POST.get("decision")
+    try:
+        if decision == "accept":
+            place = request.POST.get("place", "bottom")
+            placement, suggested = _placement(product, place, request.POST)
+            proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
+            messages.success(request, f"{item.key} accepted into the backlog.")
+        elif decision == "reject":
+            duplicate = request.POST.get("duplicate_of", "").strip()
+            original = item_by_reference(reference=duplicate) if duplicate else None
+            if duplicate and (original is None or original.product_id != product.pk):
+                raise ValidationError(f"No item {duplicate} in {product.key}.")
+            proposal_reject(item=item, actor=request.user, reason=request.POST.get("reason", ""), duplicate_of=original)
+            messages.success(request, f"{item.key} rejected; the proposer can read why.")
+        elif decision == "ask":
+            proposal_ask(item=item, actor=request.user, question=request.POST.get("question", ""))
+            messages.success(request, f"Question sent; {item.key} waits for the proposer's answer.")
+        else:
+            raise ValidationError("Choose accept, reject or ask.")
+    except ValidationError as invalid:
+        _say(request, invalid)
+    return redirect("review-queue", product.key)
+
+
+def _placement(product: Product, place: str, data) -> tuple[Placement | None, bool]:
+    if place == "suggested":
+        return None, True
+    if place in ("top", "bottom"):
+        return Placement(place), False
+    if place == "position":
+        raw = data.get("position", "").strip()
+        if not raw.isdigit() or not 0 < int(raw) < 10**9:
+            raise ValidationError("Give the position as a whole number, 1 or more.")
+        return Placement.at(int(raw)), False
+    if place in ("before", "after"):
+        anchor = item_by_reference(reference=data.get("anchor", "").strip())
+        if anchor is None or anchor.product_id != product.pk:
+            raise ValidationError(f"Name the item to place it {place}, for example {product.key}-12.")
+        return Placement(place, anchor_id=anchor.pk), False
+    raise ValidationError("Choose where the item goes.")
+
+
+@login_required
+def my_proposals_page(request: HttpRequest, key: str) -> HttpResponse:
+    product, actions = product_for_page(request, key)
+    proposals = list(proposals_of(product=product, user=request.user).order_by("-created_at", "-id")[:200])
+    for proposal in proposals:
+        proposal.state = proposal_state(proposal)
+    return render(
+        request,
+        "refinement/mine.html",
+        {"product": product, "actions": actions, "section": "mine", "proposals": proposals},
+    )
+
+
+@login_required
+def agenda_page(request: HttpRequest, key: str) -> HttpResponse:
+    product, actions = product_for_page(request, key)
+    agenda = refinement_agenda(product=product, limit=AGENDA_SIZE)
+    for item in agenda:
+        item.checks = readiness(item, product)
+    return render(
+        request,
+        "refinement/agenda.html",
+        {
+            "product": product,
+            "actions": actions,
+            "section": "agenda",
+            "agenda": agenda,
+            "stale": list(stale_items(product=product)[:AGENDA_SIZE]),
+        },
+    )
+
+
+@login_required
+def debt_page(request: HttpRequest, key: str) -> HttpResponse:
+    product, actions = product_for_page(request, key)
+    sprint = next_sprint_slice(product=product)
+    trend = list(debt_trend(product=product, today=timezone.localdate()))
+    composition = (
+        Item.objects.filter(product=product, rank__isnull=False)
+        .values("kind")
+        .annotate(items=Count("pk"), points=Sum("estimate"))
+        .order_by("kind")
+    )
+    by_kind = {row["kind"]: row for row in composition}
+    bars = [(kind, label, (by_kind.get(kind) or {}).get("points") or 0) for kind, label in Item.Kind.choices]
+    bar_rows, bar_left, bar_height = bar_chart(bars)
+    return render(
+        request,
+        "refinement/debt.html",
+        {
+            "product": product,
+            "actions": actions,
+            "section": "debt",
+            "totals": debt_totals(product=product),
+            "sprint": sprint,
+            "target": product.debt_target_percent,
+            "honoured": None if sprint.debt_percent is None else sprint.debt_percent >= product.debt_target_percent,
+            "costliest": costliest_debt(product=product),
+            "trend": trend,
+            "principal_chart": line_chart([(f"{s.date:%b %d}", s.principal_points) for s in trend]),
+            "interest_chart": line_chart([(f"{s.date:%b %d}", float(s.interest_hours)) for s in trend]),
+            "bars": bar_rows,
+            "bar_left": bar_left,
+            "bar_height": bar_height,
+            "composition": [
+                (kind, label, by_kind.get(kind, {}).get("items", 0), points) for kind, label, points in bars
+            ],
+        },
+    )

@@ -1,0 +1,39 @@
+// Small behaviours of every page. Pages work without it; it makes them quicker to use.
+(function () {
+  "use strict";
+
+  // The item form: show the fieldsets of the chosen kind only; inputs of hidden ones are
+  // disabled, so they are not sent (the server refuses fields that do not belong to the kind).
+  function syncKind(form) {
+    const kind = form.querySelector("select[name=kind]");
+    if (!kind) return;
+    form.querySelectorAll("fieldset[data-kinds]").forEach(function (set) {
+      const kinds = set.dataset.kinds.split(" ");
+      const shown = kinds.indexOf(kind.value) !== -1;
+      set.hidden = !shown;
+      set.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = !shown; });
+    });
+    const technical = ["tech_debt", "spike", "operational"].indexOf(kind.value) !== -1;
+    form.querySelectorAll("[data-technical]").forEach(function (el) { el.hidden = !technical; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.item-form").forEach(function (form) {
+      syncKind(form);
+      form.addEventListener("change", function (event) {
+        if (event.target.name === "kind") syncKind(form);
+      });
+    });
+    // The "place" choice of review forms: show the extra input the choice needs.
+    document.querySelectorAll("select[data-place]").forEach(function (select) {
+      const form = select.form;
+      function sync() {
+        form.querySelectorAll("[data-needs]").forEach(function (el) {
+          el.hidden = el.dataset.needs.split(" ").indexOf(select.value) === -1;
+        });
+      }
+      select.addEventListener("change", sync);
+      sync();
+    });
+  });
+})();

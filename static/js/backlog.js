@@ -1,0 +1,289 @@
+// Reordering the backlog in the browser: drag and drop (mouse and touch), the keyboard, and
+// block moves of selected rows. Every change is saved at once through the REST API (the same
+// services and permission checks as everywhere); a failed save puts the row back and says why.
+(function () {
+  "use strict";
+
+  const list = document.getElementById("rows");
+  if (!list || list.dataset.reorder !== "1") return;
+  const live = document.getElementById("live");
+  const csrf = document.querySelector("meta[name=csrf-token]").content;
+  const product = list.dataset.product;
+  let sayTimer = null;
+
+  function say(message, isError) {
+    live.textContent = message;
+    live.classList.toggle("error", Boolean(isError));
+    clearTimeout(sayTimer);
+    sayTimer = setTimeout(function () { live.textContent = ""; }, isError ? 9000 : 3500);
+  }
+
+  async function post(path, body) {
+    let response;
+    try {
+      response = await fetch(list.dataset.api + path, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new Error("the connection was lost");
+    }
+    let data = null;
+    try { data = await response.json(); } catch (error) { data = null; }
+    if (!response.ok) {
+      throw new Error((data && data.error && data.error.message) || "the server answered " + response.status);
+    }
+    return data;
+  }
+
+  function rows() { return Array.from(list.querySelectorAll(":scope > li.row")); }
+
+  function renumber() {
+    if (list.dataset.filtered === "1") return;
+    const all = rows();
+    const positions = all.map(function (row) { return parseInt(row.dataset.position, 10); }).filter(Number.isFinite);
+    if (!positions.length) return;
+    const start = Math.min.apply(null, positions);
+    all.forEach(function (row, index) {
+      row.dataset.position = String(start + index);
+      const number = row.querySelector(".num");
+      if (number) number.textContent = String(start + index);
+    });
+  }
+
+  function neighbourRow(row, direction) {
+    let next = direction < 0 ? row.previousElementSibling : row.nextElementSibling;
+    while (next && !next.classList.contains("row")) next = direction < 0 ? next.previousElementSibling : next.nextElementSibling;
+    return next;
+  }
+
+  // A move within the loaded rows: shown at once, saved, undone if the save fails.
+  async function moveHere(row, beforeNode, label) {
+    const oldNext = row.nextSibling;
+    if (beforeNode === row || beforeNode === oldNext || (beforeNode && beforeNode === neighbourRow(row, 1))) return;
+    list.insertBefore(row, beforeNode);
+    renumber();
+    const previous = neighbourRow(row, -1);
+    const next = neighbourRow(row, 1);
+    const placement = previous ? { to: "after", anchor: previous.dataset.key } : { to: "before", anchor: next.dataset.key };
+    row.classList.add("saving");
+    row.setAttribute("aria-busy", "true");
+    row.focus();
+    try {
+      await post("items/" + row.dataset.id + "/move/", placement);
+      say(row.dataset.key + " " + label + (row.dataset.position ? ": now at position " + row.dataset.position : "") + ".");
+    } catch (error) {
+      list.insertBefore(row, oldNext);
+      renumber();
+      say("The move of " + row.dataset.key + " was not saved (" + error.message + "); it is back where it was.", true);
+    } finally {
+      row.classList.remove("saving");
+      row.removeAttribute("aria-busy");
+      row.focus();
+    }
+  }
+
+  function refresh(focusId) {
+    return htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#rows", swap: "innerHTML" })
+      .then(function () {
+        updateSelection();
+        const row = focusId && document.getElementById("item-" + focusId);
+        if (row) row.focus();
+      });
+  }
+
+  // A move the loaded rows cannot show by themselves (top, bottom, position N, a block): saved,
+  // then the rows are fetched again from the server.
+  async function moveAway(ids, keys, placement, label) {
+    try {
+      if (keys.length === 1) {
+        await post("items/" + ids[0] + "/move/", placement);
+      } else {
+        await post("products/" + encodeURIComponent(product) + "/items/move/", Object.assign({ items: keys }, placement));
+      }
+    } catch (error) {
+      say("Not moved (" + error.message + "): the order is unchanged.", true);
+      return;
+    }
+    await refresh(ids[0]);
+    say((keys.length === 1 ? keys[0] : keys.length + " items") + " " + label + ".");
+  }
+
+  function move(row, how, position) {
+    if (how === "up") {
+      const previous = neighbourRow(row, -1);
+      if (previous) return moveHere(row, previous, "moved up");
+      return say(row.dataset.key + " is already the first row shown.");
+    }
+    if (how === "down") {
+      const next = neighbourRow(row, 1);
+      if (next) return moveHere(row, next.nextSibling, "moved down");
+      return say(row.dataset.key + " is already the last row shown.");
+    }
+    if (how === "top") return moveAway([row.dataset.id], [row.dataset.key], { to: "top" }, "moved to the top");
+    if (how === "bottom") return moveAway([row.dataset.id], [row.dataset.key], { to: "bottom" }, "moved to the bottom");
+    if (how === "position") {
+      return moveAway([row.dataset.id], [row.dataset.key], { to: "position", position: position }, "moved to position " + position);
+    }
+  }
+
+  function askPosition(row) {
+    const menu = row.querySelector(".row-menu");
+    menu.open = true;
+    menu.querySelector("input").focus();
+  }
+
+  // The keyboard: arrows walk the rows; Alt with arrows, Home, End or P moves; Space selects.
+  list.addEventListener("keydown", function (event) {
+    const row = event.target.closest && event.target.closest("li.row");
+    if (!row || event.target !== row) return;
+    const key = event.key;
+    if (event.altKey && (key === "ArrowUp" || key === "ArrowDown")) {
+      event.preventDefault();
+      move(row, key === "ArrowUp" ? "up" : "down");
+    } else if (event.altKey && (key === "Home" || key === "End")) {
+      event.preventDefault();
+      move(row, key === "Home" ? "top" : "bottom");
+    } else if (event.altKey && (event.code === "KeyP" || key === "p" || key === "P")) {
+      event.preventDefault();
+      askPosition(row);
+    } else if (!event.altKey && (key === "ArrowUp" || key === "ArrowDown")) {
+      event.preventDefault();
+      const other = neighbourRow(row, key === "ArrowUp" ? -1 : 1);
+      if (other) other.focus();
+    } else if (key === " ") {
+      event.preventDefault();
+      const box = row.querySelector("input.select");
+      box.checked = !box.checked;
+      updateSelection();
+    }
+  });
+
+  // The row menu: the same moves with buttons.
+  list.addEventListener("click", function (event) {
+    const button = event.target.closest("button[data-move]");
+    if (!button) return;
+    const row = button.closest("li.row");
+    button.closest("details").open = false;
+    move(row, button.dataset.move);
+  });
+  list.addEventListener("submit", function (event) {
+    const form = event.target.closest("form[data-move=position]");
+    if (!form) return;
+    event.preventDefault();
+    const value = parseInt(form.querySelector("input").value, 10);
+    const row = form.closest("li.row");
+    form.closest("details").open = false;
+    if (!(value >= 1)) return say("Give a position of 1 or more.", true);
+    move(row, "position", value);
+  });
+
+  // Drag and drop with the mouse or a finger (pointer events), with a drop indicator.
+  let drag = null;
+
+  function dropTarget(clientY) {
+    const others = rows().filter(function (row) { return row !== drag.row; });
+    for (const row of others) {
+      const box = row.getBoundingClientRect();
+      if (clientY < box.top + box.height / 2) return row;
+    }
+    const last = others[others.length - 1];
+    return last ? last.nextSibling : null;
+  }
+
+  function showIndicator(target) {
+    const listBox = list.getBoundingClientRect();
+    let y;
+    if (target && target.classList && target.classList.contains("row")) {
+      y = target.getBoundingClientRect().top - listBox.top;
+    } else {
+      const all = rows().filter(function (row) { return row !== drag.row; });
+      const last = all[all.length - 1];
+      y = last ? last.getBoundingClientRect().bottom - listBox.top : 0;
+    }
+    drag.indicator.style.top = y - 1 + "px";
+  }
+
+  list.addEventListener("pointerdown", function (event) {
+    const handle = event.target.closest(".handle");
+    if (!handle || event.button > 0) return;
+    event.preventDefault();
+    const row = handle.closest("li.row");
+    handle.setPointerCapture(event.pointerId);
+    const indicator = document.createElement("div");
+    indicator.className = "drop-indicator";
+    indicator.setAttribute("aria-hidden", "true");
+    list.appendChild(indicator);
+    drag = { row: row, pointer: event.pointerId, indicator: indicator, target: row.nextSibling };
+    row.classList.add("dragging");
+    showIndicator(drag.target);
+  });
+
+  list.addEventListener("pointermove", function (event) {
+    if (!drag || event.pointerId !== drag.pointer) return;
+    drag.target = dropTarget(event.clientY);
+    showIndicator(drag.target);
+    if (event.clientY < 40) window.scrollBy(0, -20);
+    else if (event.clientY > window.innerHeight - 40) window.scrollBy(0, 20);
+  });
+
+  function endDrag(drop) {
+    if (!drag) return;
+    const current = drag;
+    drag = null;
+    current.indicator.remove();
+    current.row.classList.remove("dragging");
+    if (drop) moveHere(current.row, current.target, "moved");
+  }
+  list.addEventListener("pointerup", function (event) { if (drag && event.pointerId === drag.pointer) endDrag(true); });
+  list.addEventListener("pointercancel", function () { endDrag(false); });
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape") endDrag(false); });
+
+  // Selecting rows and moving them as a block.
+  const toolbar = document.getElementById("selection");
+
+  function selected() {
+    return rows().filter(function (row) { return row.querySelector("input.select").checked; });
+  }
+
+  function updateSelection() {
+    const chosen = selected();
+    rows().forEach(function (row) { row.classList.toggle("selected", row.querySelector("input.select").checked); });
+    document.getElementById("selected-count").textContent = String(chosen.length);
+    toolbar.hidden = chosen.length === 0;
+  }
+
+  list.addEventListener("change", function (event) {
+    if (event.target.matches("input.select")) updateSelection();
+  });
+  document.body.addEventListener("htmx:afterSwap", updateSelection);
+
+  function blockMove(placement, label) {
+    const chosen = selected();
+    if (!chosen.length) return;
+    moveAway(
+      chosen.map(function (row) { return row.dataset.id; }),
+      chosen.map(function (row) { return row.dataset.key; }),
+      placement,
+      label
+    );
+  }
+
+  toolbar.addEventListener("click", function (event) {
+    const button = event.target.closest("button[data-block]");
+    if (!button) return;
+    if (button.dataset.block === "clear") {
+      rows().forEach(function (row) { row.querySelector("input.select").checked = false; });
+      return updateSelection();
+    }
+    blockMove({ to: button.dataset.block }, "moved to the " + button.dataset.block);
+  });
+  document.getElementById("block-position").addEventListener("submit", function (event) {
+    event.preventDefault();
+    const value = parseInt(document.getElementById("block-to").value, 10);
+    if (!(value >= 1)) return say("Give a position of 1 or more.", true);
+    blockMove({ to: "position", position: value }, "moved to position " + value);
+  });
+})();
