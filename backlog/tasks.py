@@ -60,18 +60,26 @@ def enqueue_product_scores(product_id: int) -> None:
 
 
 SUGGESTION_PENDING = "backlog:suggestion-pending:{}"
+# Score changes come in bursts (a product recompute, many edits): the stored suggested positions
+# are refreshed once, this long after the first change of a burst. Without a broker (jobs run
+# in-process) the refresh runs at once.
+SUGGESTION_DELAY_SECONDS = 5
 
 
 def enqueue_suggestions(product_id: int) -> None:
-    """Queue a refresh of the product's stored suggested positions, once per burst of changes."""
+    """Queue a refresh of the product's stored suggested positions, once per burst of score changes."""
     key = SUGGESTION_PENDING.format(product_id)
     try:
         first = cache.add(key, 1, timeout=PENDING_SECONDS)
     except RedisError:
         logger.warning("Cache unreachable: queueing the suggestion refresh of product %s anyway.", product_id)
-        _send(refresh_suggestions, product_id)
+        first = True
+    if not first:
         return
-    if first and not _send(refresh_suggestions, product_id):
+    try:
+        refresh_suggestions.apply_async((product_id,), countdown=SUGGESTION_DELAY_SECONDS)
+    except BrokerUnavailable:
+        logger.warning("Broker unreachable: suggestion refresh of product %s not queued.", product_id)
         cache.delete(key)
 
 

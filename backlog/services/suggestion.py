@@ -21,7 +21,6 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog import order_sql, ranking
 from backlog.models import Item, ItemEvent
 from backlog.services.ordering import order_rebalance
-from backlog.tasks import enqueue_suggestions
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,6 @@ def order_apply_suggestion(
             rows = _ordered_rows(product)
             new_keys = _keys_around_kept(rows, final, kept)
         _write(product, actor, rows, final, new_keys, reason)
-        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
         return len(new_keys)
 
 

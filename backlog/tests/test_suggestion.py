@@ -8,8 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from backlog.models import Item, ItemEvent
 from backlog.selectors import backlog_items
-from backlog.services.items import item_create
-from backlog.services.ordering import Placement, item_move
+from backlog.services.items import item_create, item_update
 from backlog.services.suggestion import (
     _longest_increasing,
     order_apply_suggestion,
@@ -143,11 +142,14 @@ def test_stored_suggested_positions_follow_the_suggestion(product, owner, scored
     assert dict(Item.objects.values_list("title", "suggested_position"))["A"] == 1
 
 
-def test_a_move_queues_a_refresh_of_the_stored_positions(product, owner, scored, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        item_move(item=scored["D"], actor=owner, to=Placement.top())
-    assert Item.objects.get(pk=scored["D"].pk).suggested_position == 5  # unscored: last, wherever it stands
-    assert Item.objects.get(pk=scored["B"].pk).suggested_position == 1
+def test_a_score_change_queues_a_refresh_of_the_stored_positions(
+    product, owner, scored, django_capture_on_commit_callbacks
+):
+    suggested_positions_refresh(product_id=product.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the edit's score job, then the refresh
+        item_update(item=scored["D"], actor=owner, changes={"business_value": 20, "estimate": 1})
+    assert Item.objects.get(pk=scored["D"].pk).suggested_position == 1  # scored 20 now: first
+    assert Item.objects.get(pk=scored["B"].pk).suggested_position == 2
 
 
 def test_where_a_newcomer_would_go(product, owner, scored):
