@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Product
 from accounts.permissions import Action
 from accounts.views import product_for_page
+from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
 from backlog.models import Item
 from backlog.readiness import readiness
@@ -199,6 +200,8 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
             )
         except ValidationError as invalid:
             _form_errors(form, invalid)
+        except VersionConflict:
+            form.add_error(None, "Someone changed this item since you opened it. Reload it to see their changes.")
         else:
             messages.success(request, f"{item.key} saved.")
             return redirect("item", product.key, item.number)
