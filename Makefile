@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench-scoring: install  ## scoring benchmark on PostgreSQL and Redis, prints JSO
 
 bench-api: install  ## API benchmark on PostgreSQL behind gunicorn, prints JSON
 	$(PY) bench/api.py
+
+bench-pages: install  ## backlog page against the API's first page, 100,000 items on PostgreSQL, prints JSON
+	$(PY) bench/pages.py
+
+screenshots: install  ## refresh the README's screenshots (demo data, Debian's Chromium)
+	$(PY) bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache

@@ -12,5 +12,6 @@ def markdown(text: str):
 
 
 @register.filter
-def get(mapping, key):
-    return mapping.get(key) if hasattr(mapping, "get") else None
+def field_name(name: str) -> str:
+    """``time_criticality`` → ``Time criticality``."""
+    return str(name).replace("_", " ").capitalize()
