@@ -14,6 +14,7 @@ from accounts.models import ApiToken, Product
 from accounts.permissions import Action, actions_for, membership_of, require
 from accounts.selectors import products_for
 from accounts.services import token_create, token_revoke
+from config.numbers import whole_number
 
 
 def product_for_page(request: HttpRequest, key: str, action: Action = Action.VIEW) -> tuple[Product, frozenset]:
@@ -45,7 +46,7 @@ def me(request: HttpRequest) -> HttpResponse:
         try:
             if not name or len(name) > 100:
                 raise ValidationError("Give the token a name (up to 100 characters).")
-            if days and (not days.isdigit() or not 1 <= int(days) <= 3650):
+            if days and whole_number(days, low=1, high=3650) is None:
                 raise ValidationError("Expiry is a number of days from 1 to 3650, or empty for none.")
             expires_at = timezone.now() + timedelta(days=int(days)) if days else None
             token, raw = token_create(

@@ -5,6 +5,7 @@ from django import forms
 from accounts.permissions import Action
 from backlog.models import Item
 from backlog.services.items import KIND_INPUTS, ORDER_FIELDS, VALUE_CASE, VALUE_FIELDS, WORK_FIELDS
+from config.numbers import whole_number
 
 # Fieldsets of the item form: (legend, fields, the kinds they belong to or None for all).
 FIELDSETS = [
@@ -98,8 +99,9 @@ class SplitForm(forms.Form):
             title, _, estimate = line.partition("|")
             part = {"title": title.strip()}
             if estimate.strip():
-                if not estimate.strip().isdigit():
-                    raise forms.ValidationError(f"“{estimate.strip()}” is not a whole number of points.")
-                part["estimate"] = int(estimate.strip())
+                points = whole_number(estimate, high=32767)
+                if points is None:
+                    raise forms.ValidationError(f"“{estimate.strip()[:20]}” is not a whole number of points.")
+                part["estimate"] = points
             parts.append(part)
         return parts

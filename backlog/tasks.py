@@ -8,6 +8,7 @@ item, further edits of it enqueue nothing (the queued job reads the latest input
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models.functions import Length
@@ -60,14 +61,21 @@ def enqueue_product_scores(product_id: int) -> None:
 
 
 SUGGESTION_PENDING = "backlog:suggestion-pending:{}"
-# Score changes come in bursts (a product recompute, many edits): the stored suggested positions
-# are refreshed once, this long after the first change of a burst. Without a broker (jobs run
-# in-process) the refresh runs at once.
+SUGGESTION_STALE = "backlog:suggestion-stale:{}"
+# Changes come in bursts (a product recompute, many edits, a run of moves): the stored suggested
+# positions are refreshed once, this long after the first change of a burst.
 SUGGESTION_DELAY_SECONDS = 5
 
 
 def enqueue_suggestions(product_id: int) -> None:
-    """Queue a refresh of the product's stored suggested positions, once per burst of score changes."""
+    """Queue a refresh of the product's stored suggested positions, once per burst of changes.
+
+    Without a broker (jobs in-process) nothing runs now: the product is marked stale and the
+    next page that shows suggested positions refreshes them first, once for the whole burst.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        cache.set(SUGGESTION_STALE.format(product_id), 1, timeout=None)
+        return
     key = SUGGESTION_PENDING.format(product_id)
     try:
         first = cache.add(key, 1, timeout=PENDING_SECONDS)

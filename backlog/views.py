@@ -19,7 +19,8 @@ from backlog.forms import ItemForm
 from backlog.models import Item
 from backlog.readiness import readiness
 from backlog.services.items import item_create, item_transition, item_update
-from backlog.services.suggestion import order_apply_suggestion, suggested_order
+from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
+from config.numbers import whole_number
 
 PAGE_SIZE = 50
 STATUS_CHOICES = [("", "The backlog (open, in progress)"), *Item.Status.choices]
@@ -52,7 +53,7 @@ class BacklogQuery:
         self.q = params.get("q", "").strip()[:200]
         self.after = params.get("after", "")
         start = params.get("from", "1")
-        self.start = int(start) if start.isdigit() and 0 < int(start) < 10**9 else 1
+        self.start = whole_number(start, low=1) or 1
 
     @property
     def ordered(self) -> bool:
@@ -80,8 +81,8 @@ class BacklogQuery:
             if self.after:
                 queryset = queryset.filter(rank__gt=self.after)
             return queryset.order_by("rank")
-        if self.after.isdigit():
-            queryset = queryset.filter(number__lt=int(self.after))
+        if (after := whole_number(self.after)) is not None:
+            queryset = queryset.filter(number__lt=after)
         return queryset.order_by("-number")
 
     def page(self) -> tuple[list[Item], str | None]:
@@ -113,6 +114,7 @@ class BacklogQuery:
 @login_required
 def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
     product, actions = product_for_page(request, key)
+    suggested_positions_ensure_fresh(product_id=product.pk)
     query = BacklogQuery(product, request.GET)
     rows, next_params = query.page()
     context = {
@@ -126,8 +128,10 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "kinds": Item.Kind.choices,
         "statuses": STATUS_CHOICES,
     }
-    if request.htmx and request.htmx.target in ("rows", "more"):
+    if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)
+    if request.htmx and request.htmx.target == "backlog":
+        return render(request, "backlog/_backlog.html", context)
     return render(request, "backlog/backlog.html", context)
 
 
@@ -186,10 +190,7 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
         raise PermissionDenied("Only the product owner and developers edit items.")
     form = ItemForm(request.POST or None, instance=item, actions=actions, creating=False)
     if request.method == "POST" and form.is_valid():
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = None
+        version = whole_number(request.POST.get("version"))
         try:
             item_update(
                 item=item,
@@ -208,7 +209,16 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
     return render(
         request,
         "backlog/item_form.html",
-        {"product": product, "actions": actions, "form": form, "item": item, "direct": True},
+        {
+            "product": product,
+            "actions": actions,
+            "form": form,
+            "item": item,
+            "direct": True,
+            # After a conflict the form keeps the version it was opened at: saving it again is
+            # refused again, instead of overwriting the other person's changes.
+            "version": request.POST.get("version", item.version) if request.method == "POST" else item.version,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -237,7 +247,7 @@ def suggested_page(request: HttpRequest, key: str) -> HttpResponse:
     if request.method == "POST":
         if Action.REORDER not in actions:
             raise PermissionDenied("Only the product owner or an ordering delegate reorders.")
-        ids = [int(pk) for pk in request.POST.getlist("items") if pk.isdigit()]
+        ids = [pk for pk in map(whole_number, request.POST.getlist("items")) if pk is not None]
         if not ids:
             messages.error(request, "Select the items to move to their suggested positions.")
         else:

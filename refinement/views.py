@@ -18,8 +18,10 @@ from backlog.forms import SplitForm
 from backlog.models import Item
 from backlog.readiness import readiness
 from backlog.selectors import item_by_reference, item_history, item_position
-from backlog.services.ordering import Placement
+from backlog.services.ordering import MAX_POSITION, Placement
+from backlog.services.suggestion import suggested_positions_ensure_fresh
 from backlog.views import transitions_for
+from config.numbers import whole_number
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
     comments_for,
@@ -61,6 +63,7 @@ def _say(request: HttpRequest, invalid: ValidationError) -> None:
 @login_required
 def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product, actions = product_for_page(request, key)
+    suggested_positions_ensure_fresh(product_id=product.pk)
     item = _item(product, number)
     questions = list(questions_for(item=item))
     return render(
@@ -192,10 +195,10 @@ def _placement(product: Product, place: str, data) -> tuple[Placement | None, bo
     if place in ("top", "bottom"):
         return Placement(place), False
     if place == "position":
-        raw = data.get("position", "").strip()
-        if not raw.isdigit() or not 0 < int(raw) < 10**9:
+        position = whole_number(data.get("position"), low=1, high=MAX_POSITION)
+        if position is None:
             raise ValidationError("Give the position as a whole number, 1 or more.")
-        return Placement.at(int(raw)), False
+        return Placement.at(position), False
     if place in ("before", "after"):
         anchor = item_by_reference(reference=data.get("anchor", "").strip())
         if anchor is None or anchor.product_id != product.pk:

@@ -17,7 +17,7 @@ from backlog.services.ordering import (
     order_place,
     order_remove,
 )
-from backlog.tasks import enqueue_item_score
+from backlog.tasks import enqueue_item_score, enqueue_suggestions
 
 # Who may set which fields (see the roles table in DESIGN.md).
 KIND_INPUTS = (
@@ -262,4 +262,6 @@ def item_transition(
             reason=reason,
             created_at=current.updated_at,
         )
+        if entering or leaving:
+            transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return current

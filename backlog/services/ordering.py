@@ -21,6 +21,7 @@ from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import order_sql, ranking
 from backlog.models import Item, ItemEvent
+from backlog.tasks import enqueue_suggestions
 
 Where = Literal["top", "bottom", "before", "after", "position"]
 # Positions past the end mean the bottom; beyond this they are refused (a database offset limit).
@@ -290,6 +291,8 @@ def items_move(
             for item in items
             if item.rank != old[item.pk][0]
         )
+        # Ties and pinned slots of the suggestion follow the order (coalesced; nothing runs now).
+        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return MoveResult(items=items, gap=gap, operation=operation)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -21,6 +22,7 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog import order_sql, ranking
 from backlog.models import Item, ItemEvent
 from backlog.services.ordering import order_rebalance
+from backlog.tasks import SUGGESTION_STALE, enqueue_suggestions
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ def order_apply_suggestion(
             rows = _ordered_rows(product)
             new_keys = _keys_around_kept(rows, final, kept)
         _write(product, actor, rows, final, new_keys, reason)
+        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
         return len(new_keys)
 
 
@@ -246,3 +249,11 @@ def suggested_positions_refresh(*, product_id: int) -> int:
                 batch_size=500,
             )
     return len(changed)
+
+
+def suggested_positions_ensure_fresh(*, product_id: int) -> None:
+    """Refresh the stored suggested positions now if changes made them stale (jobs in-process)."""
+    key = SUGGESTION_STALE.format(product_id)
+    if cache.get(key):
+        cache.delete(key)  # changes from now on mark it stale again
+        suggested_positions_refresh(product_id=product_id)

@@ -9,10 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from backlog.models import Item, ItemEvent
 from backlog.selectors import backlog_items
 from backlog.services.items import item_create, item_update
+from backlog.services.ordering import Placement, item_move
 from backlog.services.suggestion import (
     _longest_increasing,
     order_apply_suggestion,
     suggested_order,
+    suggested_positions_ensure_fresh,
     suggested_positions_for_new,
     suggested_positions_refresh,
 )
@@ -146,8 +148,10 @@ def test_a_score_change_queues_a_refresh_of_the_stored_positions(
     product, owner, scored, django_capture_on_commit_callbacks
 ):
     suggested_positions_refresh(product_id=product.pk)
-    with django_capture_on_commit_callbacks(execute=True):  # the edit's score job, then the refresh
+    with django_capture_on_commit_callbacks(execute=True):  # the edit's score job marks them stale
         item_update(item=scored["D"], actor=owner, changes={"business_value": 20, "estimate": 1})
+    assert Item.objects.get(pk=scored["D"].pk).suggested_position == 5  # not refreshed yet
+    suggested_positions_ensure_fresh(product_id=product.pk)  # what the next page does first
     assert Item.objects.get(pk=scored["D"].pk).suggested_position == 1  # scored 20 now: first
     assert Item.objects.get(pk=scored["B"].pk).suggested_position == 2
 
@@ -156,3 +160,20 @@ def test_where_a_newcomer_would_go(product, owner, scored):
     Item.objects.filter(pk=scored["C"].pk).update(pinned=True)  # C keeps slot 3
     # Movable by score: B(5) E(4) A(1) D(-); slots 1, 2, 4, 5 and the new 6th.
     assert suggested_positions_for_new(product=product, scores=[6.0, 4.0, 2.0, 0.5, None]) == [1, 4, 4, 5, 6]
+
+
+def test_moves_and_status_changes_keep_the_shown_drift_true(product, owner, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    items = [item_create(product=product, actor=owner, kind="story", title=t) for t in "ABC"]  # unscored
+    suggested_positions_ensure_fresh(product_id=product.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        item_move(item=items[2], actor=owner, to=Placement.top())
+    client = Client()
+    client.force_login(owner)
+    rows = client.get(f"/p/{product.key}/").context["rows"]
+    assert [(row.title, row.drift) for row in rows] == [("C", 0), ("A", 0), ("B", 0)]  # ties keep their place
+    live = {row.item_id: row.drift for row in suggested_order(product=product)}
+    assert set(live.values()) == {0}

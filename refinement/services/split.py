@@ -14,7 +14,7 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog.models import Item, ItemEvent
 from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
 from backlog.services.ordering import Placement, order_place_block, order_remove
-from backlog.tasks import enqueue_item_score
+from backlog.tasks import enqueue_item_score, enqueue_suggestions
 
 MAX_PARTS = 20
 PART_FIELDS = ("title", "description", "acceptance_criteria", "estimate")
@@ -115,4 +115,5 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
         ItemEvent.objects.bulk_create(events)
         for new in created:
             transaction.on_commit(lambda pk=new.pk: enqueue_item_score(pk), robust=True)
+        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return created

@@ -227,3 +227,36 @@ def test_the_debt_page_shows_the_policy(product, owner):
     item_create(product=product, actor=owner, kind="story", title="Feature", estimate=5)
     page = client_for(owner).get(f"/p/{product.key}/debt/").content.decode()
     assert "50.0 %" in page and "target 20 %" in page and "8.0 h" in page
+
+
+def test_odd_numbers_are_refused_not_crashed_on(product, owner, items, proposal):
+    client = client_for(owner)
+    nines = "9" * 5000
+    for url in [
+        f"/p/{product.key}/?from=%C2%B2",
+        f"/p/{product.key}/?status=done&after=%C2%B2",
+        f"/p/{product.key}/?from={nines}",
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert client.post(f"/p/{product.key}/suggested/", {"items": ["²", nines]}).status_code == 302
+    assert client.post("/me/", {"name": "x", "expires_in_days": "²"}).status_code == 400
+    decided = client.post(
+        f"/p/{product.key}/{proposal.number}/review/", {"decision": "accept", "place": "position", "position": "²"}
+    )
+    assert decided.status_code == 302 and Item.objects.get(pk=proposal.pk).status == "proposed"
+    split = client.post(f"/p/{product.key}/{items[0].number}/split/", {"parts": f"A | {nines}\nB"})
+    assert split.status_code == 400
+
+
+def test_a_refused_stale_edit_stays_refused_when_saved_again(product, owner, developer, items):
+    item = items[0]
+    url = f"/p/{product.key}/{item.number}/edit/"
+    client_for(developer).post(url, {"kind": "story", "title": "A", "description": "careful", "version": item.version})
+    owner_client = client_for(owner)
+    stale = owner_client.post(url, {"kind": "story", "title": "A", "description": "", "version": item.version})
+    assert stale.status_code == 400
+    again = owner_client.post(
+        url, {"kind": "story", "title": "A", "description": "", "version": stale.context["version"]}
+    )
+    assert again.status_code == 400
+    assert Item.objects.get(pk=item.pk).description == "careful"

@@ -4,24 +4,27 @@
 (function () {
   "use strict";
 
-  const list = document.getElementById("rows");
-  if (!list || list.dataset.reorder !== "1") return;
-  const live = document.getElementById("live");
+  // The list is looked up afresh each time: filters, "show more" and the Back button replace it.
+  function theList() { return document.getElementById("rows"); }
+  function canReorder() { const list = theList(); return Boolean(list) && list.dataset.reorder === "1"; }
   const csrf = document.querySelector("meta[name=csrf-token]").content;
-  const product = list.dataset.product;
   let sayTimer = null;
+  // Moves are saved one after another, so a failed one is undone against the state it saw.
+  let queue = Promise.resolve();
+  function enqueue(task) { queue = queue.then(task, task); return queue; }
 
   function say(message, isError) {
+    const live = document.getElementById("live");  // the Back button can bring a new one
     live.textContent = message;
     live.classList.toggle("error", Boolean(isError));
     clearTimeout(sayTimer);
-    sayTimer = setTimeout(function () { live.textContent = ""; }, isError ? 9000 : 3500);
+    sayTimer = setTimeout(function () { document.getElementById("live").textContent = ""; }, isError ? 9000 : 3500);
   }
 
   async function post(path, body) {
     let response;
     try {
-      response = await fetch(list.dataset.api + path, {
+      response = await fetch(theList().dataset.api + path, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
@@ -38,10 +41,10 @@
     return data;
   }
 
-  function rows() { return Array.from(list.querySelectorAll(":scope > li.row")); }
+  function rows() { const list = theList(); return list ? Array.from(list.querySelectorAll(":scope > li.row")) : []; }
 
   function renumber() {
-    if (list.dataset.filtered === "1") return;
+    if (theList().dataset.filtered === "1") return;
     const all = rows();
     const positions = all.map(function (row) { return parseInt(row.dataset.position, 10); }).filter(Number.isFinite);
     if (!positions.length) return;
@@ -60,7 +63,14 @@
   }
 
   // A move within the loaded rows: shown at once, saved, undone if the save fails.
-  async function moveHere(row, beforeNode, label) {
+  // ``where`` gives the node to insert the row before, worked out when the move's turn comes.
+  function moveHere(row, where, label) {
+    return enqueue(function () { return moveHereNow(row, where(), label); });
+  }
+
+  async function moveHereNow(row, beforeNode, label) {
+    const list = theList();
+    if (!list.contains(row)) return;
     const oldNext = row.nextSibling;
     if (beforeNode === row || beforeNode === oldNext || (beforeNode && beforeNode === neighbourRow(row, 1))) return;
     list.insertBefore(row, beforeNode);
@@ -85,18 +95,27 @@
     }
   }
 
-  function refresh(focusId) {
-    return htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#rows", swap: "innerHTML" })
+  // After a move the loaded rows cannot show, the list is fetched again; focus stays on the
+  // moved row if it is still shown, else on the row now at the place it left.
+  function refresh(focusId, index) {
+    return htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#backlog", swap: "innerHTML" })
       .then(function () {
         updateSelection();
-        const row = focusId && document.getElementById("item-" + focusId);
+        const all = rows();
+        const row = (focusId && document.getElementById("item-" + focusId)) || all[Math.min(index || 0, all.length - 1)];
         if (row) row.focus();
       });
   }
 
   // A move the loaded rows cannot show by themselves (top, bottom, position N, a block): saved,
   // then the rows are fetched again from the server.
-  async function moveAway(ids, keys, placement, label) {
+  function moveAway(ids, keys, placement, label) {
+    return enqueue(function () { return moveAwayNow(ids, keys, placement, label); });
+  }
+
+  async function moveAwayNow(ids, keys, placement, label) {
+    const index = rows().findIndex(function (row) { return row.dataset.id === String(ids[0]); });
+    const product = theList().dataset.product;
     try {
       if (keys.length === 1) {
         await post("items/" + ids[0] + "/move/", placement);
@@ -107,20 +126,24 @@
       say("Not moved (" + error.message + "): the order is unchanged.", true);
       return;
     }
-    await refresh(ids[0]);
+    await refresh(ids[0], index);
     say((keys.length === 1 ? keys[0] : keys.length + " items") + " " + label + ".");
   }
 
   function move(row, how, position) {
     if (how === "up") {
-      const previous = neighbourRow(row, -1);
-      if (previous) return moveHere(row, previous, "moved up");
-      return say(row.dataset.key + " is already the first row shown.");
+      return moveHere(row, function () {
+        const previous = neighbourRow(row, -1);
+        if (!previous) say(row.dataset.key + " is already the first row shown.");
+        return previous || row;
+      }, "moved up");
     }
     if (how === "down") {
-      const next = neighbourRow(row, 1);
-      if (next) return moveHere(row, next.nextSibling, "moved down");
-      return say(row.dataset.key + " is already the last row shown.");
+      return moveHere(row, function () {
+        const next = neighbourRow(row, 1);
+        if (!next) say(row.dataset.key + " is already the last row shown.");
+        return next ? next.nextSibling : row;
+      }, "moved down");
     }
     if (how === "top") return moveAway([row.dataset.id], [row.dataset.key], { to: "top" }, "moved to the top");
     if (how === "bottom") return moveAway([row.dataset.id], [row.dataset.key], { to: "bottom" }, "moved to the bottom");
@@ -131,13 +154,15 @@
 
   function askPosition(row) {
     const menu = row.querySelector(".row-menu");
+    if (!menu) return;
     menu.open = true;
     menu.querySelector("input").focus();
   }
 
   // The keyboard: arrows walk the rows; Alt with arrows, Home, End or P moves; Space selects.
-  list.addEventListener("keydown", function (event) {
-    const row = event.target.closest && event.target.closest("li.row");
+  document.addEventListener("keydown", function (event) {
+    if (!canReorder()) return;
+    const row = event.target.closest && event.target.closest("#rows > li.row");
     if (!row || event.target !== row) return;
     const key = event.key;
     if (event.altKey && (key === "ArrowUp" || key === "ArrowDown")) {
@@ -154,23 +179,24 @@
       const other = neighbourRow(row, key === "ArrowUp" ? -1 : 1);
       if (other) other.focus();
     } else if (key === " ") {
-      event.preventDefault();
       const box = row.querySelector("input.select");
+      if (!box) return;
+      event.preventDefault();
       box.checked = !box.checked;
       updateSelection();
     }
   });
 
   // The row menu: the same moves with buttons.
-  list.addEventListener("click", function (event) {
-    const button = event.target.closest("button[data-move]");
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("#rows button[data-move]");
     if (!button) return;
     const row = button.closest("li.row");
     button.closest("details").open = false;
     move(row, button.dataset.move);
   });
-  list.addEventListener("submit", function (event) {
-    const form = event.target.closest("form[data-move=position]");
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest && event.target.closest("#rows form[data-move=position]");
     if (!form) return;
     event.preventDefault();
     const value = parseInt(form.querySelector("input").value, 10);
@@ -194,7 +220,7 @@
   }
 
   function showIndicator(target) {
-    const listBox = list.getBoundingClientRect();
+    const listBox = theList().getBoundingClientRect();
     let y;
     if (target && target.classList && target.classList.contains("row")) {
       y = target.getBoundingClientRect().top - listBox.top;
@@ -206,22 +232,22 @@
     drag.indicator.style.top = y - 1 + "px";
   }
 
-  list.addEventListener("pointerdown", function (event) {
-    const handle = event.target.closest(".handle");
-    if (!handle || event.button > 0) return;
+  document.addEventListener("pointerdown", function (event) {
+    const handle = event.target.closest && event.target.closest("#rows .handle");
+    if (!handle || event.button > 0 || !canReorder()) return;
     event.preventDefault();
     const row = handle.closest("li.row");
     handle.setPointerCapture(event.pointerId);
     const indicator = document.createElement("div");
     indicator.className = "drop-indicator";
     indicator.setAttribute("aria-hidden", "true");
-    list.appendChild(indicator);
+    theList().appendChild(indicator);
     drag = { row: row, pointer: event.pointerId, indicator: indicator, target: row.nextSibling };
     row.classList.add("dragging");
     showIndicator(drag.target);
   });
 
-  list.addEventListener("pointermove", function (event) {
+  document.addEventListener("pointermove", function (event) {
     if (!drag || event.pointerId !== drag.pointer) return;
     drag.target = dropTarget(event.clientY);
     showIndicator(drag.target);
@@ -235,30 +261,43 @@
     drag = null;
     current.indicator.remove();
     current.row.classList.remove("dragging");
-    if (drop) moveHere(current.row, current.target, "moved");
+    if (drop) moveHere(current.row, function () { return current.target; }, "moved");
   }
-  list.addEventListener("pointerup", function (event) { if (drag && event.pointerId === drag.pointer) endDrag(true); });
-  list.addEventListener("pointercancel", function () { endDrag(false); });
+  document.addEventListener("pointerup", function (event) { if (drag && event.pointerId === drag.pointer) endDrag(true); });
+  document.addEventListener("pointercancel", function () { endDrag(false); });
   document.addEventListener("keydown", function (event) { if (event.key === "Escape") endDrag(false); });
 
   // Selecting rows and moving them as a block.
-  const toolbar = document.getElementById("selection");
-
-  function selected() {
-    return rows().filter(function (row) { return row.querySelector("input.select").checked; });
+  function isSelected(row) {
+    const box = row.querySelector("input.select");
+    return Boolean(box && box.checked);
   }
+
+  function selected() { return rows().filter(isSelected); }
 
   function updateSelection() {
-    const chosen = selected();
-    rows().forEach(function (row) { row.classList.toggle("selected", row.querySelector("input.select").checked); });
-    document.getElementById("selected-count").textContent = String(chosen.length);
-    toolbar.hidden = chosen.length === 0;
+    const toolbar = document.getElementById("selection");
+    rows().forEach(function (row) { row.classList.toggle("selected", isSelected(row)); });
+    if (!toolbar) return;
+    const count = selected().length;
+    document.getElementById("selected-count").textContent = String(count);
+    toolbar.hidden = count === 0;
   }
 
-  list.addEventListener("change", function (event) {
-    if (event.target.matches("input.select")) updateSelection();
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("#rows input.select")) updateSelection();
   });
-  document.body.addEventListener("htmx:afterSwap", updateSelection);
+
+  // "Show the next 50" after local moves can bring back a row already shown: keep the first.
+  document.body.addEventListener("htmx:afterSwap", function () {
+    const seen = new Set();
+    rows().forEach(function (row) {
+      if (seen.has(row.dataset.id)) row.remove();
+      else seen.add(row.dataset.id);
+    });
+    if (theList()) renumber();
+    updateSelection();
+  });
 
   function blockMove(placement, label) {
     const chosen = selected();
@@ -271,8 +310,8 @@
     );
   }
 
-  toolbar.addEventListener("click", function (event) {
-    const button = event.target.closest("button[data-block]");
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("#selection button[data-block]");
     if (!button) return;
     if (button.dataset.block === "clear") {
       rows().forEach(function (row) { row.querySelector("input.select").checked = false; });
@@ -280,7 +319,8 @@
     }
     blockMove({ to: button.dataset.block }, "moved to the " + button.dataset.block);
   });
-  document.getElementById("block-position").addEventListener("submit", function (event) {
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches || !event.target.matches("#block-position")) return;
     event.preventDefault();
     const value = parseInt(document.getElementById("block-to").value, 10);
     if (!(value >= 1)) return say("Give a position of 1 or more.", true);

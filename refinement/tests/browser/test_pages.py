@@ -174,3 +174,34 @@ def test_markdown_with_a_script_renders_inert(page_as, product, owner):
     assert page.locator(".markdown strong", has_text="Bold claim").count() == 1
     assert page.locator(".markdown em", has_text="fine").count() == 1
     assert page.locator(".markdown script, .markdown img").count() == 0
+
+
+def test_reordering_keeps_working_after_filters_paging_and_back(page_as, product, owner, monkeypatch):
+    monkeypatch.setattr("backlog.views.PAGE_SIZE", 3)
+    items = {t: item_create(product=product, actor=owner, kind="story", title=f"Story {t}") for t in "ABCDEFG"}
+    page = page_as(owner, f"/p/{product.key}/?status=done")
+    assert page.locator("#rows li.row").count() == 0
+    page.select_option("#status", "")  # back to the backlog, without a reload
+    page.wait_for_function("document.querySelectorAll('#rows li.row').length === 3")
+    row(page, items["B"]).focus()
+    page.keyboard.press("Alt+ArrowUp")
+    wait_saved(page, "moved up")
+    assert stored(product)[:3] == ["B", "A", "C"]
+    # A moves below C, past the row the next page starts after: that page must not show A again.
+    row(page, items["A"]).focus()
+    page.keyboard.press("Alt+ArrowDown")
+    wait_saved(page, "moved down")
+    page.get_by_role("button", name="Show the next").click()
+    page.wait_for_function("document.querySelectorAll('#rows li.row').length >= 5")
+    assert shown(page) == ["B", "C", "A", "D", "E"]
+    assert page.locator(f"#item-{items['E'].pk} .num").inner_text() == "5"
+    # Filter, then the Back button: the restored list still reorders.
+    page.select_option("#kind", "defect")
+    page.wait_for_function("document.querySelectorAll('#rows li.row').length === 0")
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('#rows li.row').length > 0")
+    row(page, items["A"]).focus()
+    page.keyboard.press("Alt+End")
+    wait_saved(page, "to the bottom")
+    assert stored(product)[-1] == "A"
+    assert page.evaluate("document.activeElement.classList.contains('row')")  # focus stays in the list
