@@ -104,7 +104,7 @@ def test_filters_are_whitelisted_and_partial_for_htmx(product, owner):
     item_create(product=product, actor=owner, kind="defect", title="Checkout crash", severity="major")
     client = client_for(owner)
     response = client.get(
-        f"/p/{product.key}/?kind=defect&q=checkout", headers={"HX-Request": "true", "HX-Target": "rows"}
+        f"/p/{product.key}/?kind=defect&q=checkout", headers={"HX-Request": "true", "HX-Target": "backlog"}
     )
     assert [row.title for row in response.context["rows"]] == ["Checkout crash"]
     assert "<html" not in response.content.decode()
