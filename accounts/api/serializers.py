@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Membership, Product
+from accounts.services import PRODUCT_SETTINGS
 from config.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
 
 
@@ -10,34 +11,14 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = [
-            "key",
-            "name",
-            "description",
-            "stale_after_days",
-            "sla_hours",
-            "definition_of_ready",
-            "debt_target_percent",
-            "sprint_capacity",
-            "created_at",
-            "my_role",
-            "my_ordering_delegated",
-        ]
+        fields = ["key", *PRODUCT_SETTINGS, "created_at", "my_role", "my_ordering_delegated"]
         read_only_fields = ["key", "created_at"]
 
 
 class ProductUpdateSerializer(ApiModelSerializer):
     class Meta:
         model = Product
-        fields = [
-            "name",
-            "description",
-            "stale_after_days",
-            "sla_hours",
-            "definition_of_ready",
-            "debt_target_percent",
-            "sprint_capacity",
-        ]
+        fields = list(PRODUCT_SETTINGS)  # what owners may change
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -2,8 +2,10 @@ import random
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from backlog.models import Item, ItemEvent
@@ -163,9 +165,6 @@ def test_where_a_newcomer_would_go(product, owner, scored):
 
 
 def test_moves_and_status_changes_keep_the_shown_drift_true(product, owner, django_capture_on_commit_callbacks):
-    from django.core.cache import cache
-    from django.test import Client
-
     cache.clear()
     items = [item_create(product=product, actor=owner, kind="story", title=t) for t in "ABC"]  # unscored
     suggested_positions_ensure_fresh(product_id=product.pk)
