@@ -201,13 +201,21 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 class RejectNulMiddleware:
-    """A NUL character in the path or query string is bad input (PostgreSQL cannot store it)."""
+    """A NUL character in the path, the query string or a page's form is bad input (PostgreSQL
+    cannot store it); the API's JSON fields refuse it themselves."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        form = request.method == "POST" and request.content_type in FORM_TYPES and not request.path.startswith("/api/")
+        # The pages' forms: a NUL in any posted value is refused before a view sees it.
+        if form and any("\x00" in key + value for key, values in request.POST.lists() for value in values):
+            return HttpResponseBadRequest("The form contains a NUL character.")
         if "\x00" in request.path or any("\x00" in key + value for key, value in request.GET.items()):
             if request.path.startswith("/api/"):
                 message = "The address contains a NUL character."

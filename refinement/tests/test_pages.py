@@ -260,3 +260,8 @@ def test_a_refused_stale_edit_stays_refused_when_saved_again(product, owner, dev
     )
     assert again.status_code == 400
     assert Item.objects.get(pk=item.pk).description == "careful"
+
+
+def test_a_nul_in_a_form_is_refused(product, owner, items):
+    response = client_for(owner).post(f"/p/{product.key}/{items[0].number}/comment/", {"body": "a\x00b"})
+    assert response.status_code == 400 and not Comment.objects.exists()
