@@ -4,7 +4,7 @@ from django import forms
 
 from accounts.permissions import Action
 from backlog.models import Item
-from backlog.services.items import KIND_INPUTS, ORDER_FIELDS, VALUE_CASE, VALUE_FIELDS, WORK_FIELDS
+from backlog.services.items import ORDER_FIELDS, PROPOSAL_FIELDS, VALUE_CASE, VALUE_FIELDS, WORK_FIELDS
 from config.numbers import whole_number
 
 # Fieldsets of the item form: (legend, fields, the kinds they belong to or None for all).
@@ -40,12 +40,10 @@ class ItemForm(forms.ModelForm):
     def __init__(self, *args, actions: frozenset, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = set()
-        if Action.EDIT_WORK in actions or creating:
-            allowed |= (
-                set(WORK_FIELDS)
-                if Action.EDIT_WORK in actions
-                else {"kind", "title", "description", "acceptance_criteria", *KIND_INPUTS, *VALUE_CASE}
-            )
+        if Action.EDIT_WORK in actions:
+            allowed |= set(WORK_FIELDS)
+        elif creating:
+            allowed |= PROPOSAL_FIELDS  # what anyone who may propose describes
         if Action.EDIT_VALUE in actions:
             allowed |= set(VALUE_FIELDS)
         if Action.REORDER in actions:

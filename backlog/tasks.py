@@ -30,13 +30,30 @@ REBALANCE_ABOVE = 32
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-def _send(task, *args) -> bool:
+def _send(task, *args, countdown: float | None = None) -> bool:
     try:
-        task.delay(*args)
+        if countdown is None:
+            task.delay(*args)
+        else:
+            task.apply_async(args, countdown=countdown)
     except BrokerUnavailable:
         logger.warning("Broker unreachable: %s%s not queued; the schedule will catch up.", task.name, args)
         return False
     return True
+
+
+def _send_once(key: str, task, *args, countdown: float | None = None) -> None:
+    """Queue ``task`` unless one is already queued under ``key`` (the task clears the key when it
+    starts). Never fails the caller: with the cache unreachable it queues without coalescing,
+    with the broker unreachable it queues nothing and the schedule catches up."""
+    try:
+        first = cache.add(key, 1, timeout=PENDING_SECONDS)
+    except RedisError:
+        logger.warning("Cache unreachable: queueing %s%s without coalescing.", task.name, args)
+        _send(task, *args, countdown=countdown)
+        return
+    if first and not _send(task, *args, countdown=countdown):
+        cache.delete(key)
 
 
 def enqueue_item_score(item_id: int) -> None:
@@ -45,15 +62,7 @@ def enqueue_item_score(item_id: int) -> None:
     Never fails the caller: with the broker (or the cache, on the same Redis) unreachable, the
     job is simply not queued and the scheduled refresh catches the item up.
     """
-    key = PENDING.format(item_id)
-    try:
-        first = cache.add(key, 1, timeout=PENDING_SECONDS)
-    except RedisError:
-        logger.warning("Cache unreachable: queueing the rescore of item %s without coalescing.", item_id)
-        _send(score_item, item_id)
-        return
-    if first and not _send(score_item, item_id):
-        cache.delete(key)
+    _send_once(PENDING.format(item_id), score_item, item_id)
 
 
 def enqueue_product_scores(product_id: int) -> None:
@@ -76,19 +85,9 @@ def enqueue_suggestions(product_id: int) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         cache.set(SUGGESTION_STALE.format(product_id), 1, timeout=None)
         return
-    key = SUGGESTION_PENDING.format(product_id)
-    try:
-        first = cache.add(key, 1, timeout=PENDING_SECONDS)
-    except RedisError:
-        logger.warning("Cache unreachable: queueing the suggestion refresh of product %s anyway.", product_id)
-        first = True
-    if not first:
-        return
-    try:
-        refresh_suggestions.apply_async((product_id,), countdown=SUGGESTION_DELAY_SECONDS)
-    except BrokerUnavailable:
-        logger.warning("Broker unreachable: suggestion refresh of product %s not queued.", product_id)
-        cache.delete(key)
+    _send_once(
+        SUGGESTION_PENDING.format(product_id), refresh_suggestions, product_id, countdown=SUGGESTION_DELAY_SECONDS
+    )
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

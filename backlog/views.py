@@ -26,8 +26,13 @@ PAGE_SIZE = 50
 STATUS_CHOICES = [("", "The backlog (open, in progress)"), *Item.Status.choices]
 
 
-def _item(product: Product, number: int) -> Item:
-    item = Item.objects.filter(product=product, number=number).select_related("product", "created_by").first()
+def item_for_page(product: Product, number: int) -> Item:
+    """The product's item ``number`` (with what its pages show of its links), or 404."""
+    item = (
+        Item.objects.filter(product=product, number=number)
+        .select_related("product", "created_by", "split_from", "duplicate_of")
+        .first()
+    )
     if item is None:
         raise Http404("No such item.")
     return item
@@ -185,7 +190,7 @@ def item_new(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product, actions = product_for_page(request, key)
-    item = _item(product, number)
+    item = item_for_page(product, number)
     if not actions & {Action.EDIT_WORK, Action.EDIT_VALUE}:
         raise PermissionDenied("Only the product owner and developers edit items.")
     form = ItemForm(request.POST or None, instance=item, actions=actions, creating=False)
@@ -227,7 +232,7 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @require_POST
 def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product, actions = product_for_page(request, key)
-    item = _item(product, number)
+    item = item_for_page(product, number)
     to = request.POST.get("status", "")
     if to not in dict(transitions_for(item, actions)):
         raise PermissionDenied("You cannot make that change to this item.")

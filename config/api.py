@@ -223,3 +223,10 @@ class RejectNulMiddleware:
                 return JsonResponse(body, status=400)
             return HttpResponseBadRequest("The address contains a NUL character.")
         return self.get_response(request)
+
+
+def reject_unknown_parameters(request, allowed: set[str]) -> None:
+    """A query parameter the endpoint does not know is a 400 naming it, not silently ignored."""
+    unknown = set(request.query_params) - set(allowed)
+    if unknown:
+        raise exceptions.ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})

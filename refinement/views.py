@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from backlog.readiness import readiness
 from backlog.selectors import item_by_reference, item_history, item_position
 from backlog.services.ordering import MAX_POSITION, Placement
 from backlog.services.suggestion import suggested_positions_ensure_fresh
-from backlog.views import transitions_for
+from backlog.views import item_for_page, transitions_for
 from config.numbers import whole_number
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
@@ -45,17 +45,6 @@ AGENDA_SIZE = 20
 QUEUE_SIZE = 100
 
 
-def _item(product: Product, number: int) -> Item:
-    item = (
-        Item.objects.filter(product=product, number=number)
-        .select_related("product", "created_by", "split_from", "duplicate_of")
-        .first()
-    )
-    if item is None:
-        raise Http404("No such item.")
-    return item
-
-
 def _say(request: HttpRequest, invalid: ValidationError) -> None:
     messages.error(request, " ".join(invalid.messages))
 
@@ -64,7 +53,7 @@ def _say(request: HttpRequest, invalid: ValidationError) -> None:
 def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product, actions = product_for_page(request, key)
     suggested_positions_ensure_fresh(product_id=product.pk)
-    item = _item(product, number)
+    item = item_for_page(product, number)
     questions = list(questions_for(item=item))
     return render(
         request,
@@ -90,7 +79,7 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @require_POST
 def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product, _ = product_for_page(request, key, Action.COMMENT)
-    item = _item(product, number)
+    item = item_for_page(product, number)
     try:
         comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
     except ValidationError as invalid:
@@ -105,7 +94,7 @@ def item_url(item: Item) -> str:
 @login_required
 def split_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product, actions = product_for_page(request, key, Action.REORDER)
-    item = _item(product, number)
+    item = item_for_page(product, number)
     form = SplitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -132,7 +121,7 @@ def split_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @require_POST
 def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product, _ = product_for_page(request, key)
-    item = _item(product, number)
+    item = item_for_page(product, number)
     try:
         proposal_answer(item=item, actor=request.user, answer=request.POST.get("answer", ""))
     except ValidationError as invalid:
@@ -164,7 +153,7 @@ def review_queue_page(request: HttpRequest, key: str) -> HttpResponse:
 def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """Accept (at a chosen place), reject (with a reason, maybe as a duplicate) or ask."""
     product, _ = product_for_page(request, key, Action.REVIEW)
-    item = _item(product, number)
+    item = item_for_page(product, number)
     decision = request.POST.get("decision")
     try:
         if decision == "accept":

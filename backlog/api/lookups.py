@@ -20,12 +20,16 @@ def item_or_404(user, reference: str, action: Action = Action.VIEW) -> Item:
     return item
 
 
-def item_id_in(product: Product, reference: str, field: str) -> int:
-    """Return the id of an item of ``product`` given by id or key; a 400 naming ``field`` if none."""
+def item_in(product: Product, reference: str, field: str) -> Item:
+    """Return the item of ``product`` given by id or key; a 400 naming ``field`` if none."""
     item = item_by_reference(reference=reference)
     if item is None or item.product_id != product.pk:
         raise ValidationError({field: [f"No item {reference} in {product.key}."]})
-    return item.pk
+    return item
+
+
+def item_id_in(product: Product, reference: str, field: str) -> int:
+    return item_in(product, reference, field).pk
 
 
 def placement_from(product: Product, data: dict | None) -> Placement | None:

@@ -22,7 +22,7 @@ from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
-from config.api import ErrorSerializer, PreconditionFailed
+from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
 LIST_PARAMS = ("kind", "status", "label")  # comma-separated
@@ -51,7 +51,9 @@ def _version_matching(item: Item, if_match: str) -> int | str | None:
     return None
 
 
-def _item_response(item: Item, **kwargs) -> Response:
+def item_response(item: Item, **kwargs) -> Response:
+    """The item as the API shows it (loaded afresh, in the list's constant queries), with its ETag."""
+    item = items_for_api(product=item.product).get(pk=item.pk)
     response = Response(s.ItemSerializer(item).data, **kwargs)
     response["ETag"] = _etag(item)
     return response
@@ -70,9 +72,7 @@ class ItemListApi(GenericAPIView):
     )
     def get(self, request, key: str):
         product = get_product_or_404(request.user, key)
-        unknown = set(request.query_params) - set(ItemFilter.base_filters) - PAGINATION_PARAMS
-        if unknown:
-            raise ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+        reject_unknown_parameters(request, set(ItemFilter.base_filters) | PAGINATION_PARAMS)
         empty = [name for name, value in request.query_params.items() if not value.strip()]
         if empty:
             raise ValidationError({name: ["Give a value, or leave the parameter out."] for name in sorted(empty)})
@@ -106,7 +106,7 @@ class ItemListApi(GenericAPIView):
         fields = dict(data.validated_data)
         placement = placement_from(product, fields.pop("placement", None))
         item = item_create(product=product, actor=request.user, placement=placement, **fields)
-        return _item_response(items_for_api(product=product).get(pk=item.pk), status=status.HTTP_201_CREATED)
+        return item_response(item, status=status.HTTP_201_CREATED)
 
 
 class ItemDetailApi(GenericAPIView):
@@ -114,7 +114,7 @@ class ItemDetailApi(GenericAPIView):
 
     @extend_schema(summary="One item, by id or key", parameters=[ITEM_REF, ETAG])
     def get(self, request, ref: str):
-        return _item_response(item_or_404(request.user, ref))
+        return item_response(item_or_404(request.user, ref))
 
     @extend_schema(
         summary="Edit an item; send If-Match (its ETag) or version to refuse a stale update",
@@ -141,7 +141,7 @@ class ItemDetailApi(GenericAPIView):
             if expected is None and matched != "*":
                 expected = matched  # checked again under the item's lock by the service
         item_update(item=item, actor=request.user, changes=changes, labels=labels, expected_version=expected)
-        return _item_response(item_or_404(request.user, str(item.pk)))
+        return item_response(item)  # as it is now
 
 
 class ItemTransitionApi(GenericAPIView):
@@ -163,7 +163,7 @@ class ItemTransitionApi(GenericAPIView):
             placement=placement_from(item.product, data.validated_data.get("placement")),
             reason=data.validated_data["reason"],
         )
-        return _item_response(item_or_404(request.user, str(item.pk)))
+        return item_response(item)  # as it is now
 
 
 class ItemArchiveApi(GenericAPIView):
@@ -179,7 +179,7 @@ class ItemArchiveApi(GenericAPIView):
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item_transition(item=item, actor=request.user, to=Item.Status.ARCHIVED, reason=data.validated_data["reason"])
-        return _item_response(item_or_404(request.user, str(item.pk)))
+        return item_response(item)  # as it is now
 
 
 def _move_response(product: Product, result) -> Response:
@@ -272,9 +272,7 @@ class SuggestedOrderApi(GenericAPIView):
     def get(self, request, key: str):
         product = get_product_or_404(request.user, key)
         raw = request.query_params.get("limit", "50")
-        unknown = set(request.query_params) - {"limit"}
-        if unknown:
-            raise ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+        reject_unknown_parameters(request, {"limit"})
         if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 500:
             raise ValidationError({"limit": ["A whole number from 1 to 500."]})
         rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))

@@ -252,7 +252,12 @@ def suggested_positions_refresh(*, product_id: int) -> int:
 
 
 def suggested_positions_ensure_fresh(*, product_id: int) -> None:
-    """Refresh the stored suggested positions now if changes made them stale (jobs in-process)."""
+    """Refresh the stored suggested positions now if changes made them stale (jobs in-process).
+
+    With a broker the refresh job does it; pages then skip even the cache look-up.
+    """
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return
     key = SUGGESTION_STALE.format(product_id)
     if cache.get(key):
         cache.delete(key)  # changes from now on mark it stale again

@@ -12,12 +12,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import Action, get_product_or_404, membership_of
-from backlog.api.lookups import item_id_in, item_or_404, placement_from
+from backlog.api.lookups import item_in, item_or_404, placement_from
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
 from backlog.api.serializers import ItemSerializer
-from backlog.api.views import ITEM_REF, PAGINATION_PARAMS
-from backlog.models import Item
+from backlog.api.views import ITEM_REF, PAGINATION_PARAMS, item_response
 from backlog.selectors import items_for_api
+from config.api import reject_unknown_parameters
 from refinement.api import serializers as s
 from refinement.models import Comment
 from refinement.selectors import (
@@ -40,16 +40,6 @@ from refinement.services.split import item_split
 MAX_AGENDA = 100
 
 
-def _only(request, allowed: set[str]) -> None:
-    unknown = set(request.query_params) - allowed
-    if unknown:
-        raise ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
-
-
-def _item_response(item: Item, **kwargs) -> Response:
-    return Response(ItemSerializer(items_for_api(product=item.product).get(pk=item.pk)).data, **kwargs)
-
-
 class ProposalPagination(HistoryCursorPagination):
     ordering = ("-created_at", "-id")
 
@@ -67,7 +57,7 @@ class ReviewQueueApi(GenericAPIView):
         responses=s.ReviewQueueItemSerializer(many=True),
     )
     def get(self, request, key: str):
-        _only(request, PAGINATION_PARAMS - {"count"})
+        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         product = get_product_or_404(request.user, key, Action.REVIEW)
         page = self.paginate_queryset(review_queue(product=product).prefetch_related("labels"))
         page = with_suggested_positions(list(page), product)
@@ -83,7 +73,7 @@ class MyProposalsApi(GenericAPIView):
         responses=s.ProposalSerializer(many=True),
     )
     def get(self, request, key: str):
-        _only(request, PAGINATION_PARAMS - {"count"})
+        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         product = get_product_or_404(request.user, key)
         page = self.paginate_queryset(proposals_of(product=product, user=request.user))
         return self.get_paginated_response(s.ProposalSerializer(page, many=True).data)
@@ -104,7 +94,7 @@ class AcceptApi(GenericAPIView):
         suggested = data.validated_data["to"] == "suggested"
         placement = None if suggested else placement_from(item.product, data.validated_data)
         accepted = proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
-        return _item_response(accepted)
+        return item_response(accepted)
 
 
 class RejectApi(GenericAPIView):
@@ -120,11 +110,11 @@ class RejectApi(GenericAPIView):
         data = s.RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reference = data.validated_data.get("duplicate_of")
-        duplicate = Item.objects.get(pk=item_id_in(item.product, reference, "duplicate_of")) if reference else None
+        duplicate = item_in(item.product, reference, "duplicate_of") if reference else None
         rejected = proposal_reject(
             item=item, actor=request.user, reason=data.validated_data["reason"], duplicate_of=duplicate
         )
-        return _item_response(rejected)
+        return item_response(rejected)
 
 
 class QuestionListApi(GenericAPIView):
@@ -137,7 +127,7 @@ class QuestionListApi(GenericAPIView):
         responses=s.QuestionSerializer(many=True),
     )
     def get(self, request, ref: str):
-        _only(request, PAGINATION_PARAMS - {"count"})
+        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         item = item_or_404(request.user, ref)
         page = self.paginate_queryset(questions_for(item=item))
         return self.get_paginated_response(s.QuestionSerializer(page, many=True).data)
@@ -182,7 +172,7 @@ class CommentListApi(GenericAPIView):
         responses=s.CommentSerializer(many=True),
     )
     def get(self, request, ref: str):
-        _only(request, PAGINATION_PARAMS - {"count"})
+        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         item = item_or_404(request.user, ref)
         page = self.paginate_queryset(comments_for(item=item))
         return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
@@ -248,7 +238,7 @@ class AgendaApi(GenericAPIView):
         responses=s.AgendaItemSerializer(many=True),
     )
     def get(self, request, key: str):
-        _only(request, {"limit"})
+        reject_unknown_parameters(request, {"limit"})
         product = get_product_or_404(request.user, key)
         raw = request.query_params.get("limit", "10")
         if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_AGENDA:
@@ -266,7 +256,7 @@ class StaleItemsApi(GenericAPIView):
         responses=ItemSerializer(many=True),
     )
     def get(self, request, key: str):
-        _only(request, PAGINATION_PARAMS)
+        reject_unknown_parameters(request, PAGINATION_PARAMS)
         product = get_product_or_404(request.user, key)
         queryset = stale_items(product=product).select_related("created_by", "split_from", "duplicate_of")
         page = self.paginate_queryset(queryset.prefetch_related("labels"))
@@ -278,7 +268,7 @@ class DebtReportApi(GenericAPIView):
 
     @extend_schema(summary="Technical debt: totals, trend, the next sprint's share against the policy, costliest")
     def get(self, request, key: str):
-        _only(request, set())
+        reject_unknown_parameters(request, set())
         product = get_product_or_404(request.user, key)
         sprint = next_sprint_slice(product=product)
         share = sprint.debt_percent
