@@ -166,7 +166,7 @@ def test_a_bad_place_is_explained_and_nothing_changes(product, owner, items, pro
         {"decision": "accept", "place": "before", "anchor": "XX-1"},
         follow=True,
     )
-    assert "Name the item to place it before" in response.content.decode()
+    assert f"No item XX-1 in {product.key}." in response.content.decode()  # the API's words
     assert Item.objects.get(pk=proposal.pk).status == "proposed"
 
 
