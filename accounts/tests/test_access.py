@@ -3,10 +3,13 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.test import Client
 
 from accounts.access import access_product, access_token
+from accounts.models import ApiToken
 from accounts.permissions import Action, actions_for
 from accounts.services import token_create
+from accounts.tests.routes import assert_hidden, routes_of
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +56,20 @@ def test_a_token_is_reached_only_by_its_owner(owner, developer, anonymous):
         with pytest.raises(Http404) as missing:
             access_token(other, token.pk + 1000)
         assert str(foreign.value) == str(missing.value)
+
+
+def test_outsiders_get_404_on_every_accounts_url(product, owner, outsider, as_role):
+    token, _ = token_create(user=owner, name="theirs")
+    urls = routes_of("accounts", key=product.key, token_id=token.pk, username=owner.username)
+    page = Client()
+    page.force_login(outsider)
+    assert_hidden(page, as_role("outsider"), urls)
+    assert ApiToken.objects.filter(pk=token.pk, revoked_at=None).exists()
+
+
+def test_product_urls_take_the_key_in_any_case(product, owner, as_role):
+    api = as_role("owner")
+    for url in (f"/api/v1/products/{product.key}/", f"/api/v1/products/{product.key}/members/"):
+        upper, lower = api.get(url), api.get(url.replace(product.key, product.key.lower()))
+        assert upper.status_code == lower.status_code == 200
+        assert upper.json() == lower.json()

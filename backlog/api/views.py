@@ -15,29 +15,16 @@ from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in, placement_in
 from backlog.api import serializers as s
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item
-from backlog.selectors import item_history, item_list, item_position, items_for_api
+from backlog.selectors import item_history, item_list, item_position
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
 from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
 from config.numbers import number_parameter
-
-PAGINATION_PARAMS = {"cursor", "page_size", "count"}
-ITEM_REF = OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Item id or key, e.g. OB-42.")
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=True,
-    description="The item's content version; send it back in If-Match. Moves do not change it.",
-)
-
-
-def _etag(item: Item) -> str:
-    return f'"{item.pk}-{item.version}"'
 
 
 def _version_matching(item: Item, if_match: str) -> int | str | None:
@@ -51,14 +38,6 @@ def _version_matching(item: Item, if_match: str) -> int | str | None:
     return None
 
 
-def item_response(item: Item, **kwargs) -> Response:
-    """The item as the API shows it (loaded afresh, in the list's constant queries), with its ETag."""
-    item = items_for_api(product=item.product).get(pk=item.pk)
-    response = Response(s.ItemSerializer(item).data, **kwargs)
-    response["ETag"] = _etag(item)
-    return response
-
-
 def _list_parameter(name: str, choices: list[str] | None) -> OpenApiParameter:
     """A list parameter as generated clients send it: repeated (explode); commas are read too."""
     help_text = ItemFilter.base_filters[name].extra.get("help_text", "")
@@ -68,7 +47,7 @@ def _list_parameter(name: str, choices: list[str] | None) -> OpenApiParameter:
         OpenApiParameter.QUERY,
         style="form",
         explode=True,
-        description=f"{help_text} Repeat the parameter (kind=story&kind=defect) or separate with commas.",
+        description=f"{help_text} Repeat the parameter ({name}=a&{name}=b) or separate the values with commas.",
     )
 
 
@@ -267,6 +246,7 @@ class ItemHistoryApi(GenericAPIView):
         responses=s.ItemEventSerializer(many=True),
     )
     def get(self, request, ref: str):
+        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         item, _ = access_item(request.user, ref)
         page = self.paginate_queryset(item_history(item=item))
         return self.get_paginated_response(s.ItemEventSerializer(page, many=True).data)

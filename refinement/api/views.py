@@ -12,7 +12,7 @@ from accounts.permissions import Action
 from backlog.access import access_item, item_in, placement_in
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
 from backlog.api.serializers import ItemSerializer
-from backlog.api.views import ITEM_REF, PAGINATION_PARAMS, item_response
+from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response
 from backlog.selectors import items_for_api
 from config.api import reject_unknown_parameters
 from config.numbers import number_parameter
