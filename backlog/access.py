@@ -17,7 +17,8 @@ from accounts.access import access_product
 from accounts.models import Product, User
 from accounts.permissions import Action, actions_for, membership_of, require
 from backlog.models import Item
-from backlog.selectors import DIGITS, item_by_reference
+from backlog.references import parse_reference
+from backlog.selectors import item_by_reference
 from backlog.services.ordering import MAX_POSITION, Placement
 from config.numbers import whole_number
 
@@ -70,28 +71,23 @@ def item_ids_in(product: Product, references: list[str], field: str) -> list[int
 
     A ValidationError naming ``field`` lists the references the product has no item for.
     """
-    ids = {int(ref) for ref in references if DIGITS.fullmatch(ref)}
-    numbers: dict[int, str] = {}
-    for ref in references:
-        prefix, _, number = ref.rpartition("-")
-        if prefix.upper() == product.key and DIGITS.fullmatch(number):
-            numbers[int(number)] = ref
+    parsed = [parse_reference(reference) for reference in references]
+    ids = {found.pk for found in parsed if found and found.pk is not None}
+    numbers = {found.number for found in parsed if found and found.product_key == product.key}
     items = Item.objects.filter(product=product)
-    found = set(items.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    known_ids = set(items.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
     by_number = dict(items.filter(number__in=numbers).values_list("number", "pk")) if numbers else {}
     resolved: list[int] = []
     missing: list[str] = []
-    for ref in references:
-        if DIGITS.fullmatch(ref) and int(ref) in found:
-            resolved.append(int(ref))
-            continue
-        prefix, _, number = ref.rpartition("-")
-        if prefix.upper() == product.key and DIGITS.fullmatch(number) and int(number) in by_number:
-            resolved.append(by_number[int(number)])
+    for reference, found in zip(references, parsed, strict=True):
+        if found and found.pk in known_ids:
+            resolved.append(found.pk)
+        elif found and found.product_key == product.key and found.number in by_number:
+            resolved.append(by_number[found.number])
         else:
-            missing.append(ref)
+            missing.append(reference)
     if missing:
-        raise ValidationError({field: [f"No item {ref} in {product.key}." for ref in missing]})
+        raise ValidationError({field: [f"No item {reference} in {product.key}." for reference in missing]})
     return resolved
 
 

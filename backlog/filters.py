@@ -5,28 +5,28 @@
 (``?kind=defect,story``), the same; any other parameter given twice is refused, never the last.
 """
 
-import re
-
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Product
 from backlog.models import Item
+from backlog.references import parse_reference
 
 # Only unique keys: a cursor over a value many items share would skip or repeat items.
 ORDERINGS = ["rank", "number", "-number"]
 LIST_PARAMETERS = ("kind", "status", "label")
 READY_WORDS = {"true": "true", "false": "false", "yes": "true", "no": "false"}  # yes/no: older page links
-KEY = re.compile(r"(?:([A-Za-z][A-Za-z0-9]{0,9})-)?([0-9]{1,9})")
 
 
 def number_in_key(text: str, product: Product) -> int | None:
     """The item number ``text`` names in ``product``: ``OB-48``, ``ob-48`` or ``48`` give 48."""
-    found = KEY.fullmatch(text.strip())
-    if found is None or (found.group(1) and found.group(1).upper() != product.key):
+    found = parse_reference(text)
+    if found is None:
         return None
-    return int(found.group(2))
+    if found.pk is not None:  # a bare number here is the item's number, as in its key
+        return found.pk
+    return found.number if found.product_key == product.key else None
 
 
 class ChoicesInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):

@@ -1,6 +1,5 @@
 """Reads of the backlog that span relations."""
 
-import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -9,8 +8,7 @@ from django.db.models import QuerySet
 from accounts.models import Product
 from backlog.filters import ItemFilter, filter_parameters
 from backlog.models import Item, ItemEvent
-
-DIGITS = re.compile(r"[0-9]{1,18}")
+from backlog.references import parse_reference
 
 
 def backlog_items(*, product: Product) -> QuerySet[Item]:
@@ -33,14 +31,12 @@ def item_history(*, item: Item) -> QuerySet[ItemEvent]:
 def item_by_reference(*, reference: str) -> Item | None:
     """Find an item by id (``"42"``) or key (``"OB-42"``, ``"ob-42"``), with its product."""
     items = Item.objects.select_related("product", "created_by").prefetch_related("labels")
-    if "\x00" in reference:
+    found = parse_reference(reference)
+    if found is None:
         return None
-    if DIGITS.fullmatch(reference):
-        return items.filter(pk=int(reference)).first()
-    product_key, _, number = reference.rpartition("-")
-    if product_key and DIGITS.fullmatch(number):  # keys in any case: ob-42 is OB-42
-        return items.filter(product__key=product_key.upper(), number=int(number)).first()
-    return None
+    if found.pk is not None:
+        return items.filter(pk=found.pk).first()
+    return items.filter(product__key=found.product_key, number=found.number).first()
 
 
 def items_for_api(*, product: Product) -> QuerySet[Item]:

@@ -39,3 +39,14 @@ def assert_hidden(page_client, api_client, urls: list[str]) -> None:
     for url in urls:
         found = answers(api_client if url.startswith("/api/") else page_client, url)
         assert set(found.values()) <= {404, 405} and 404 in found.values(), (url, found)
+
+
+def assert_any_case(page_client, api_client, urls: list[str], key: str) -> None:
+    """Every URL answers a GET the same with the product key (and item keys) in lower case."""
+    assert urls
+    for url in urls:
+        client = api_client if url.startswith("/api/") else page_client
+        upper, lower = client.get(url), client.get(url.replace(key, key.lower()))
+        assert upper.status_code == lower.status_code and upper.status_code in (200, 405), url
+        if url.startswith("/api/") and upper.status_code == 200:
+            assert upper.json() == lower.json(), url
