@@ -111,3 +111,20 @@ def test_the_page_filters_are_the_apis_parameters(product, backlog):
     assert listing.filters == {"kind": "defect,story", "ready": "true", "q": "x"}
     assert listing.filtered and listing.ordering == "rank"
     assert not item_list(product=product, filters=QueryDict("ordering=rank"), strict=False).filtered
+
+
+def test_the_page_pages_a_filtered_list_outside_the_order_keeping_its_filters(product, owner, developer, monkeypatch):
+    monkeypatch.setattr("backlog.views.PAGE_SIZE", 2)
+    for title in "ABCDE":
+        item_create(product=product, actor=developer, kind="story", title=title)
+    item_create(product=product, actor=owner, kind="story", title="In the order")
+    page = Client()
+    page.force_login(owner)
+    seen, params = [], {"status": "proposed", "kind": ["story", "defect"]}
+    while params is not None:
+        response = page.get(f"/p/{product.key}/", params)
+        seen += [row.title for row in response.context["rows"]]
+        params = response.context["next_params"]
+        if params:
+            assert (params["status"], params["kind"]) == ("proposed", "story,defect")
+    assert seen == list("ABCDE")
