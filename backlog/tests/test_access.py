@@ -152,3 +152,30 @@ def test_every_backlog_url_takes_keys_in_any_case(product, items, owner, as_role
     page.force_login(owner)
     urls = routes_of("backlog", key=product.key, number=item.number, ref=item.key)
     assert_any_case(page, as_role("owner"), urls, product.key)
+
+
+def test_request_bodies_name_items_in_any_case(product, owner, developer, items, as_role):
+    api = as_role("owner")
+    lower = [item.key.lower() for item in items]
+    moved = api.post(
+        f"/api/v1/products/{product.key}/items/move/",
+        {"items": [lower[0]], "to": "after", "anchor": lower[2]},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    assert list(Item.objects.filter(product=product).ordered().values_list("title", flat=True)) == ["B", "C", "A"]
+    assert (
+        api.post(f"/api/v1/items/{lower[2]}/move/", {"to": "before", "anchor": lower[1]}, format="json").status_code
+        == 200
+    )
+    assert list(Item.objects.filter(product=product).ordered().values_list("title", flat=True)) == ["C", "B", "A"]
+    proposal = item_create(product=product, actor=developer, kind="story", title="Again")
+    rejected = api.post(
+        f"/api/v1/items/{proposal.key.lower()}/reject/", {"reason": "Have it", "duplicate_of": lower[0]}, format="json"
+    )
+    assert rejected.status_code == 200, rejected.content
+    assert Item.objects.get(pk=proposal.pk).duplicate_of_id == items[0].pk
+    applied = api.post(
+        f"/api/v1/products/{product.key.lower()}/suggested-order/apply/", {"items": lower}, format="json"
+    )
+    assert applied.status_code == 200, applied.content
