@@ -5,6 +5,7 @@ form's untouched text, the review queue after a refused decision."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_create
@@ -155,6 +156,8 @@ def test_saving_the_edit_form_untouched_records_no_edit(page_as, product, owner)
 def test_a_refused_accept_keeps_the_choices_and_names_the_proposal(page_as, product, owner, developer):
     anchor = item_create(product=product, actor=owner, kind="story", title="Anchor")
     first = item_create(product=product, actor=developer, kind="story", title="First idea")
+    for n in range(6):  # the refused one is far down the queue
+        item_create(product=product, actor=developer, kind="story", title=f"Idea {n}")
     second = item_create(product=product, actor=developer, kind="story", title="Second idea")
     page = page_as(owner, f"/p/{product.key}/review/")
     card = page.locator(f"#proposal-{second.number}")
@@ -166,6 +169,7 @@ def test_a_refused_accept_keeps_the_choices_and_names_the_proposal(page_as, prod
     assert (
         error.inner_text() == f"{second.key} was not accepted: There is no item {product.key}-99999 in {product.key}."
     )
+    expect(error).to_be_in_viewport()  # brought into view after the page reloads
     assert page.locator(f"#proposal-{first.number}").get_by_role("alert").count() == 0
     assert card.locator("select[name=place]").input_value() == "after"  # the choices are kept
     assert card.locator("input[name=anchor]").is_visible()
