@@ -184,7 +184,7 @@ def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
             duplicate = request.POST.get("duplicate_of", "").strip()
             original = item_by_reference(reference=duplicate) if duplicate else None
             if duplicate and (original is None or original.product_id != product.pk):
-                raise ValidationError(f"There is no item {duplicate[:40]} in {product.key}.")
+                raise ValidationError(f"No item {duplicate} in {product.key}.")
             proposal_reject(item=item, actor=request.user, reason=request.POST.get("reason", ""), duplicate_of=original)
             messages.success(request, f"{item.key} rejected; the proposer can read why.")
         elif decision == "ask":
@@ -210,12 +210,13 @@ def _placement(product: Product, place: str, data) -> tuple[Placement | None, bo
             raise ValidationError("Give the position as a whole number, 1 or more.")
         return Placement.at(position), False
     if place in ("before", "after"):
+        # The API's words: an unknown key is named, an example only when none is given.
         reference = data.get("anchor", "").strip()
         if not reference:
-            raise ValidationError(f"Name the item to place it {place}, for example {product.key}-12.")
+            raise ValidationError(f"Say which item to move {place}, for example {product.key}-12.")
         anchor = item_by_reference(reference=reference)
         if anchor is None or anchor.product_id != product.pk:
-            raise ValidationError(f"There is no item {reference[:40]} in {product.key}.")
+            raise ValidationError(f"No item {reference} in {product.key}.")
         return Placement(place, anchor_id=anchor.pk), False
     raise ValidationError("Choose where the item goes.")
 

@@ -165,9 +165,9 @@ def test_review_decisions_on_the_page(product, owner, developer, items, proposal
 def test_a_bad_place_is_explained_and_nothing_changes(product, owner, items, proposal):
     url = f"/p/{product.key}/{proposal.number}/review/"
     response = client_for(owner).post(url, {"decision": "accept", "place": "before", "anchor": "XX-1"})
-    assert f"{proposal.key} was not accepted: There is no item XX-1 in {product.key}." in response.content.decode()
+    assert f"{proposal.key} was not accepted: No item XX-1 in {product.key}." in response.content.decode()
     response = client_for(owner).post(url, {"decision": "accept", "place": "after", "anchor": ""})
-    assert f"Name the item to place it after, for example {product.key}-12." in response.content.decode()
+    assert f"Say which item to move after, for example {product.key}-12." in response.content.decode()
     assert Item.objects.get(pk=proposal.pk).status == "proposed"
 
 
@@ -179,12 +179,12 @@ def test_a_refused_decision_names_the_proposal_and_keeps_the_choices(product, ow
     assert response.status_code == 400  # the queue again, not a redirect that forgets the choices
     page = response.content.decode()
     card = page[page.index(f'id="proposal-{proposal.number}"') : page.index(f'id="proposal-{other.number}"')]
-    assert f"{proposal.key} was not accepted: There is no item {missing} in {product.key}." in card
+    assert f"{proposal.key} was not accepted: No item {missing} in {product.key}." in card
     assert '<option value="before" selected>' in card and f'value="{missing}"' in card
     assert "not accepted" not in page[page.index(f'id="proposal-{other.number}"') :]
     response = client_for(owner).post(url, {"decision": "reject", "reason": "", "duplicate_of": "C"})
     page = response.content.decode()
-    assert f"{proposal.key} was not rejected: There is no item C in {product.key}." in page
+    assert f"{proposal.key} was not rejected: No item C in {product.key}." in page
     assert "<details open>" in page and 'value="C"' in page
     assert Item.objects.get(pk=proposal.pk).status == "proposed"
 

@@ -166,9 +166,7 @@ def test_a_refused_accept_keeps_the_choices_and_names_the_proposal(page_as, prod
     card.get_by_role("button", name="Accept").click()
     card = page.locator(f"#proposal-{second.number}")
     error = card.get_by_role("alert")
-    assert (
-        error.inner_text() == f"{second.key} was not accepted: There is no item {product.key}-99999 in {product.key}."
-    )
+    assert error.inner_text() == f"{second.key} was not accepted: No item {product.key}-99999 in {product.key}."
     expect(error).to_be_in_viewport()  # brought into view after the page reloads
     assert page.locator(f"#proposal-{first.number}").get_by_role("alert").count() == 0
     assert card.locator("select[name=place]").input_value() == "after"  # the choices are kept
