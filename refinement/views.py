@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_product
+from accounts.models import Product
 from accounts.permissions import Action
 from backlog.access import access_item_by_number, item_in, placement_in, transitions_for
 from backlog.forms import SplitForm
@@ -130,7 +131,18 @@ def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @login_required
 def review_queue_page(request: HttpRequest, key: str) -> HttpResponse:
     product, actions = access_product(request.user, key, Action.REVIEW)
+    return _review_queue(request, product, actions)
+
+
+def _review_queue(request: HttpRequest, product: Product, actions, failed: Item | None = None, error: str = ""):
+    """The queue; after a refused decision, the proposal it was about says why and keeps the choices made."""
     proposals = with_suggested_positions(list(review_queue(product=product)[:QUEUE_SIZE]), product)
+    for proposal in proposals:
+        if failed is not None and proposal.pk == failed.pk:
+            proposal.error, proposal.chosen = error, request.POST
+            failed = None
+    if failed is not None:  # not shown in the queue (decided meanwhile, or further down)
+        messages.error(request, error)
     return render(
         request,
         "refinement/review.html",
@@ -141,14 +153,22 @@ def review_queue_page(request: HttpRequest, key: str) -> HttpResponse:
             "proposals": proposals,
             "waiting": Item.objects.filter(product=product, status=Item.Status.PROPOSED).count() - len(proposals),
         },
+        status=400 if error else 200,
     )
+
+
+REFUSED = {
+    "accept": "{key} was not accepted: {why}",
+    "reject": "{key} was not rejected: {why}",
+    "ask": "No question was sent for {key}: {why}",
+}
 
 
 @login_required
 @require_POST
 def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """Accept (at a chosen place), reject (with a reason, maybe as a duplicate) or ask."""
-    item, _ = access_item_by_number(request.user, key, number, Action.REVIEW)
+    item, actions = access_item_by_number(request.user, key, number, Action.REVIEW)
     product = item.product
     decision = request.POST.get("decision")
     try:
@@ -175,7 +195,9 @@ def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
         else:
             raise ValidationError("Choose accept, reject or ask.")
     except ValidationError as invalid:
-        _say(request, invalid)
+        why = " ".join(invalid.messages)
+        error = REFUSED.get(decision, "{key}: {why}").format(key=item.key, why=why)
+        return _review_queue(request, product, actions, failed=item, error=error)
     return redirect("review-queue", product.key)
 
 
