@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "backlog",
     "refinement",
+    "delivery",
 ]
 
 MIDDLEWARE = [
