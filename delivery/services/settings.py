@@ -34,6 +34,9 @@ def delivery_settings_update(*, product: Product, actor: User, changes: dict[str
             if name == "definition_of_done" and isinstance(value, list):
                 value = [entry.strip() if isinstance(entry, str) else entry for entry in value]
             setattr(settings, name, value)
+        total = sum(share or 0 for share in settings.shares.values())
+        if total > 100:
+            raise ValidationError(f"The shares add up to at most 100 %; these add up to {total} %.")
         settings.full_clean(exclude=["product"], validate_constraints=False)
         settings.save()
     return settings
