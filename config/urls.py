@@ -94,6 +94,7 @@ pages = [
 
 urlpatterns = [
     *pages,
+    path("", include("delivery.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -46,6 +46,10 @@ class Row:
     def points(self) -> int:
         return self.estimate or 0
 
+    @property
+    def class_noun(self) -> str:
+        return CLASS_NOUN[self.work_class]
+
 
 @dataclass(frozen=True)
 class ClassFigure:

@@ -114,3 +114,14 @@ def item_done(
                 )
             )
     return done, created
+
+
+def item_start(*, item: Item, actor: User, expected_version: int | None = None) -> Item:
+    """Start an open item (the board's open → in progress), refusing a stale version (If-Match)."""
+    with transaction.atomic():
+        product, actions = lock_product_for(actor, item.product_id)
+        require(actor, Action.VIEW, product, actions=actions)
+        current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise VersionConflict(expected=expected_version, current=current.version)
+        return item_transition(item=current, actor=actor, to=Item.Status.IN_PROGRESS)
