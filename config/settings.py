@@ -239,6 +239,11 @@ SPECTACULAR_SETTINGS = {
         "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The schema and its docs are public and the same for everyone: no address budget for them.
+    "SERVE_AUTHENTICATION": [
+        "accounts.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "AUTHENTICATION_WHITELIST": [
         "accounts.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
