@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthMiddleware",  # /healthz and /readyz, before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "config.api.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
