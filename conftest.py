@@ -1,6 +1,7 @@
 """Shared fixtures: users in every role of one product, and the database guard for CI."""
 
 import os
+import signal
 
 import pytest
 from django.db import connection
@@ -159,8 +160,16 @@ class RedisServer:
                     raise
                 time.sleep(0.05)
 
+    def pause(self) -> None:
+        """Hang the server: it keeps accepting connections but answers nothing (SIGSTOP)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.resume()
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None

@@ -171,6 +171,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A broker that accepts connections but does not answer (hung, paused, a half-open network) must
+# not hold a request either: every broker command gives up after a few seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = TIME_ZONE
 # A request that enqueues a job must not hang when the broker is down: fail fast, the schedule
 # catches up.

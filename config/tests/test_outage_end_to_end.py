@@ -1,5 +1,5 @@
 """Redis down, for real: the web code in a process of its own, configured with a REDIS_URL whose
-server (the test's own) was stopped. The throttle, the job marks and the broker all live there;
+server (the test's own) was stopped, or hangs. The throttle, the job marks and the broker all live there;
 every request still answers 2xx and saves, and none waits long on the missing Redis."""
 
 import json
@@ -20,9 +20,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_with_redis_stopped_every_request_answers_and_saves(redis_server, product, owner, items):
+@pytest.mark.parametrize("outage", ["stopped", "hung"])
+def test_with_redis_away_every_request_answers_and_saves(outage, redis_server, product, owner, items):
     _, raw = token_create(user=owner, name="outage")
-    redis_server.stop()
+    if outage == "stopped":
+        redis_server.stop()  # connections are refused
+    else:
+        redis_server.pause()  # connections are accepted, nothing answers
     code = f"""
         import json, time
         from django.test import Client
@@ -60,7 +64,7 @@ def test_with_redis_stopped_every_request_answers_and_saves(redis_server, produc
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=90,
     )
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout.strip().splitlines()[-1])
@@ -71,7 +75,9 @@ def test_with_redis_stopped_every_request_answers_and_saves(redis_server, produc
         "move": 200,
         "page": 200,
     }, run.stderr
-    assert seen["seconds"] < 10, seen  # no request hung on the missing Redis
+    # No request hung on the missing Redis: a hung one costs each job's enqueue the broker's
+    # socket timeout (2 s; here the edit and the move queue jobs), the cache's only once.
+    assert seen["seconds"] < 15, seen
     edited = Item.objects.get(pk=items[0].pk)
     assert (edited.title, edited.estimate) == ("Saved anyway", 3)
     assert Item.objects.filter(product=product, title="New anyway").exists()
