@@ -44,10 +44,16 @@ def test_the_api_and_the_pages_serve_and_save_while_redis_is_away(redis_server, 
             f"/api/v1/products/{product.key}/items/", {"kind": "story", "title": "New anyway"}, format="json"
         )
         shown = page.get(f"/p/{product.key}/")
+        item = Item.objects.get(pk=items[1].pk)
+        form = page.post(
+            f"/p/{product.key}/{item.number}/edit/", {"kind": "story", "title": "Form saved", "version": item.version}
+        )
         seconds = time.monotonic() - started
 
         assert [listed.status_code, edited.status_code, created.status_code, shown.status_code] == [200, 200, 201, 200]
+        assert form.status_code == 302
         assert Item.objects.get(pk=items[0].pk).title == "Saved anyway"
+        assert Item.objects.get(pk=items[1].pk).title == "Form saved"
         assert Item.objects.filter(product=product, title="New anyway").exists()
         assert seconds < 5  # nothing waited on the missing Redis
 
