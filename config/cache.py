@@ -2,7 +2,8 @@
 
 The cache holds nothing that must survive (throttle counts, marks that coalesce jobs), and it
 lives on the same Redis as the broker. So when Redis is unreachable the cache fails open: reads
-miss, writes are dropped, ``add`` answers "added" (the caller goes ahead, as if the key were new),
+miss, writes are dropped, ``add`` answers "added" and ``incr`` counts from zero (the caller goes
+ahead, as if the key were new),
 and after one failure the process stops asking Redis for a few seconds, so requests neither fail
 nor wait on it. One warning per outage, one line when Redis is back.
 """
@@ -68,6 +69,9 @@ class ResilientRedisCache(RedisCache):
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         return self._fail_open(False, super().touch, key, timeout, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._fail_open(delta, super().incr, key, delta, version)  # as if the key were new
 
     def delete(self, key, version=None):
         return self._fail_open(False, super().delete, key, version)

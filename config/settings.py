@@ -160,7 +160,12 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "throttle": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": THROTTLE_CACHE_TABLE},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": THROTTLE_CACHE_TABLE,
+            # Culling drops live counts too: keep room for every client of a busy minute.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        },
     }
 
 # Celery: JSON only; eager (in-process) unless a Redis broker is configured.

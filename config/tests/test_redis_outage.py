@@ -23,7 +23,7 @@ def caches_on(url: str) -> dict:
 
 
 def throttle_keys(url: str) -> list[bytes]:
-    return redis.Redis.from_url(url).keys("*throttle_api_*")
+    return redis.Redis.from_url(url).keys("*throttle:api:*")
 
 
 def test_the_api_and_the_pages_serve_and_save_while_redis_is_away(redis_server, product, owner, items):
