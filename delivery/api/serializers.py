@@ -2,9 +2,9 @@
 
 from rest_framework import serializers
 
-from backlog.api.serializers import ItemReferenceField
+from backlog.api.serializers import ItemReferenceField, ItemSerializer
 from config.api import StrictCharField, StrictChoiceField, StrictDecimalField, StrictIntegerField
-from delivery.models import MAX_DOD_ENTRIES, MAX_DOD_ENTRY_LENGTH, DeliverySettings, RetroAction, Sprint
+from delivery.models import MAX_DOD_ENTRIES, MAX_DOD_ENTRY_LENGTH, DeliverySettings, RetroAction, Sprint, WorkClass
 from delivery.services.sprints import MAX_SPRINT_ITEMS
 
 
@@ -52,6 +52,13 @@ class SprintCreateSerializer(StrictSerializer):
 
 
 class SprintSerializer(serializers.ModelSerializer):
+    carry_over = serializers.CharField(
+        read_only=True, help_text="Where unfinished items went at close: stay or top (empty before)."
+    )
+    policy = serializers.JSONField(
+        read_only=True, help_text="The figures recorded at commit (classes, in, out, why) and at close (close)."
+    )
+
     class Meta:
         model = Sprint
         fields = [
@@ -117,3 +124,157 @@ class RetroActionCreateSerializer(StrictSerializer):
 
 class ToDebtSerializer(StrictSerializer):
     interest_hours = StrictDecimalField(max_digits=7, decimal_places=1, min_value=0, required=False)
+
+
+# Response bodies (documented in the schema; the views build them from the selectors' results).
+
+CLASS_FIELD = {"class": serializers.ChoiceField(choices=WorkClass.choices, help_text="The class of work.")}
+
+
+def _with_class(name: str, **fields) -> type[serializers.Serializer]:
+    """A serializer with a field named ``class`` (a Python keyword, so not declarable as an attribute)."""
+    return type(name, (serializers.Serializer,), {**CLASS_FIELD, **fields})
+
+
+PlanRowSerializer = _with_class(
+    "PlanRowSerializer",
+    key=serializers.CharField(),
+    title=serializers.CharField(),
+    kind=serializers.CharField(),
+    estimate=serializers.IntegerField(allow_null=True),
+    reason=serializers.CharField(required=False, help_text="Why it comes in or goes out (in and out only)."),
+)
+ClassFigureSerializer = _with_class(
+    "ClassFigureSerializer",
+    target_percent=serializers.IntegerField(allow_null=True),
+    top_percent=serializers.FloatField(help_text="Its share of the capacity in the slice from the top of the order."),
+    planned_percent=serializers.FloatField(help_text="Its share of the capacity in the plan."),
+    met=serializers.BooleanField(allow_null=True, help_text="Null without a target."),
+)
+
+
+class PlanSerializer(serializers.Serializer):
+    capacity = serializers.IntegerField()
+    buffer_percent = serializers.IntegerField()
+    plannable_points = serializers.FloatField(help_text="The capacity less the operational buffer.")
+    points = serializers.IntegerField()
+    items = PlanRowSerializer(many=True, help_text="The plan, in rank order.")
+    _in = PlanRowSerializer(many=True, help_text="Brought in from below the top slice.")
+    out = PlanRowSerializer(many=True, help_text="Left out of the top slice.")
+    classes = ClassFigureSerializer(many=True)
+    why = serializers.ListField(child=serializers.CharField(), help_text='e.g. "debt share 8 % → 21 %, target 20 %".')
+    missed = serializers.ListField(child=serializers.CharField(), help_text="The targets the plan misses.")
+    unestimated = serializers.ListField(child=serializers.CharField(), help_text="Keys of items without an estimate.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["in"] = fields.pop("_in")
+        return fields
+
+
+SprintItemRowSerializer = _with_class(
+    "SprintItemRowSerializer",
+    key=serializers.CharField(),
+    title=serializers.CharField(),
+    status=serializers.CharField(),
+    points=serializers.IntegerField(allow_null=True),
+    done_at=serializers.DateTimeField(allow_null=True),
+)
+
+
+class PolicyFigureSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    target = serializers.IntegerField(allow_null=True)
+    committed = serializers.IntegerField()
+    done = serializers.IntegerField()
+    planned_percent = serializers.FloatField()
+    done_percent = serializers.FloatField()
+    met = serializers.BooleanField(allow_null=True)
+
+
+class SprintDetailSerializer(SprintSerializer):
+    items = SprintItemRowSerializer(many=True, read_only=True)
+    policy_figures = serializers.DictField(child=PolicyFigureSerializer(), read_only=True)
+
+    class Meta(SprintSerializer.Meta):
+        fields = [*SprintSerializer.Meta.fields, "items", "policy_figures"]
+
+
+class DeliverySettingsBodySerializer(serializers.Serializer):
+    features = serializers.IntegerField(allow_null=True)
+    defects = serializers.IntegerField(allow_null=True)
+    debt = serializers.IntegerField(allow_null=True)
+    operational = serializers.IntegerField(allow_null=True, help_text="The buffer for interrupts.")
+    definition_of_done = serializers.ListField(child=serializers.CharField())
+    waiver_debt = serializers.ChoiceField(choices=DeliverySettings.WaiverDebt.choices)
+    wip_limits = serializers.DictField(child=serializers.IntegerField())
+
+
+class PolicySprintSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    honoured = serializers.BooleanField(allow_null=True)
+    classes = serializers.DictField(child=PolicyFigureSerializer())
+
+
+class PolicyReportSerializer(serializers.Serializer):
+    summary = serializers.CharField(help_text='e.g. "honoured in 5 of the last 6 sprints".')
+    honoured = serializers.IntegerField()
+    judged = serializers.IntegerField()
+    sprints = PolicySprintSerializer(many=True)
+
+
+class VelocitySprintSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    done_points = serializers.IntegerField()
+
+
+class VelocitySerializer(serializers.Serializer):
+    velocity = serializers.FloatField(allow_null=True)
+    sprints = VelocitySprintSerializer(many=True)
+
+
+class SprintRefSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    ends = serializers.DateField()
+
+
+class ForecastItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    estimate = serializers.IntegerField(allow_null=True)
+    points_through = serializers.IntegerField(help_text="Points of its class above it, and its own.")
+    likely = SprintRefSerializer(allow_null=True)
+    p50 = SprintRefSerializer(allow_null=True)
+    p85 = SprintRefSerializer(allow_null=True)
+
+
+class UnestimatedSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    items = serializers.ListField(child=serializers.CharField(), help_text="The first 50, in order.")
+
+
+class ForecastSerializer(serializers.Serializer):
+    velocity = serializers.FloatField(allow_null=True)
+    points_per_sprint = serializers.FloatField()
+    shares = serializers.DictField(child=serializers.FloatField())
+    unestimated = UnestimatedSerializer()
+    items = ForecastItemSerializer(many=True)
+
+
+class ItemForecastSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    estimated = serializers.BooleanField()
+    done_in = serializers.CharField(allow_null=True)
+    likely = SprintRefSerializer(allow_null=True)
+    p50 = SprintRefSerializer(allow_null=True)
+    p85 = SprintRefSerializer(allow_null=True)
+
+
+class DoneItemSerializer(ItemSerializer):
+    debt_items = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(ItemSerializer.Meta):
+        fields = [*ItemSerializer.Meta.fields, "debt_items"]

@@ -4,7 +4,7 @@ done with the Definition of Done, retrospective actions, the policy report, velo
 import re
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from accounts.access import access_product
 from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in
+from backlog.api.serializers import ItemSerializer
 from backlog.api.shared import ETAG, ITEM_REF, item_response
-from config.api import PreconditionFailed, reject_unknown_parameters
+from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
 from config.numbers import number_parameter
 from delivery.access import access_retro_action, access_sprint
 from delivery.api import serializers as s
@@ -40,6 +41,10 @@ from delivery.services.sprints import (
     sprint_start,
 )
 
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The item's ETag: refuse (412) if it changed."
+)
+LAST = OpenApiParameter("last", OpenApiTypes.INT, description="How many closed sprints (1–50, default 6).")
 NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The sprint's number.")
 
 
@@ -105,13 +110,19 @@ def sprint_body(sprint) -> dict:
 class DeliverySettingsApi(GenericAPIView):
     serializer_class = s.DeliverySettingsSerializer
 
-    @extend_schema(summary="The capacity allocation, the Definition of Done and the board's WIP limits")
+    @extend_schema(
+        summary="The capacity allocation, the Definition of Done and the board's WIP limits",
+        responses=s.DeliverySettingsBodySerializer,
+    )
     def get(self, request, key: str):
         reject_unknown_parameters(request, set())
         product, _ = access_product(request.user, key)
         return Response(settings_body(delivery_settings_for(product=product)))
 
-    @extend_schema(summary="Change the allocation (shares add up to at most 100 %) or the Definition of Done (owner)")
+    @extend_schema(
+        summary="Change the allocation (shares add up to at most 100 %) or the Definition of Done (owner)",
+        responses=s.DeliverySettingsBodySerializer,
+    )
     def patch(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
         data = s.DeliverySettingsSerializer(data=request.data, partial=True)
@@ -126,13 +137,21 @@ class DeliverySettingsApi(GenericAPIView):
 class SprintListApi(GenericAPIView):
     serializer_class = s.SprintSerializer
 
-    @extend_schema(summary="The product's sprints, newest first")
+    @extend_schema(
+        summary="The product's sprints, newest first",
+        operation_id="sprint_list",
+        responses=s.SprintSerializer(many=True),
+    )
     def get(self, request, key: str):
         reject_unknown_parameters(request, set())
         product, _ = access_product(request.user, key)
         return Response(s.SprintSerializer(sprint_list(product=product), many=True).data)
 
-    @extend_schema(summary="Create a planned sprint (owners and ordering delegates)", request=s.SprintCreateSerializer)
+    @extend_schema(
+        summary="Create a planned sprint (owners and ordering delegates)",
+        request=s.SprintCreateSerializer,
+        responses={201: s.SprintDetailSerializer},
+    )
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.REORDER)
         data = s.SprintCreateSerializer(data=request.data)
@@ -144,7 +163,12 @@ class SprintListApi(GenericAPIView):
 class SprintDetailApi(GenericAPIView):
     serializer_class = s.SprintSerializer
 
-    @extend_schema(summary="A sprint: its items (in rank order) and its policy figures", parameters=[NUMBER])
+    @extend_schema(
+        summary="A sprint: its items (in rank order) and its policy figures",
+        parameters=[NUMBER],
+        responses=s.SprintDetailSerializer,
+        operation_id="sprint_retrieve",
+    )
     def get(self, request, key: str, number: int):
         reject_unknown_parameters(request, set())
         sprint, _ = access_sprint(request.user, key, number)
@@ -155,14 +179,21 @@ class SprintPlanApi(GenericAPIView):
     serializer_class = s.ItemsSerializer
 
     @extend_schema(
-        summary="What planning proposes: the diff against the top of the order, and why", parameters=[NUMBER]
+        summary="What planning proposes: the diff against the top of the order, and why",
+        parameters=[NUMBER],
+        responses=s.PlanSerializer,
     )
     def get(self, request, key: str, number: int):
         reject_unknown_parameters(request, set())
         sprint, _ = access_sprint(request.user, key, number)
         return Response(plan_body(plan_proposal(sprint=sprint)))
 
-    @extend_schema(summary="The figures of an edited plan (nothing is saved)", parameters=[NUMBER])
+    @extend_schema(
+        summary="The figures of an edited plan (nothing is saved)",
+        parameters=[NUMBER],
+        request=s.ItemsSerializer,
+        responses=s.PlanSerializer,
+    )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number)
         data = s.ItemsSerializer(data=request.data)
@@ -177,6 +208,7 @@ class SprintCommitApi(GenericAPIView):
     @extend_schema(
         summary="Commit the plan; a plan that misses a target needs a reason (owners and ordering delegates)",
         parameters=[NUMBER],
+        responses=s.SprintDetailSerializer,
     )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.REORDER)
@@ -191,7 +223,10 @@ class SprintStartApi(GenericAPIView):
     serializer_class = s.SprintSerializer
 
     @extend_schema(
-        summary="Start a committed sprint (one active sprint per product)", request=None, parameters=[NUMBER]
+        summary="Start a committed sprint (one active sprint per product)",
+        request=None,
+        parameters=[NUMBER],
+        responses=s.SprintDetailSerializer,
     )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.REORDER)
@@ -202,7 +237,9 @@ class SprintCloseApi(GenericAPIView):
     serializer_class = s.CloseSerializer
 
     @extend_schema(
-        summary="Close the active sprint; unfinished items stay where they stand or go to the top", parameters=[NUMBER]
+        summary="Close the active sprint; unfinished items stay where they stand or go to the top",
+        parameters=[NUMBER],
+        responses=s.SprintDetailSerializer,
     )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.REORDER)
@@ -221,7 +258,12 @@ class RetroActionListApi(GenericAPIView):
         sprint, _ = access_sprint(request.user, key, number)
         return Response(s.RetroActionSerializer(sprint.actions.select_related("debt_item__product"), many=True).data)
 
-    @extend_schema(summary="Add a retrospective action (owner and developers)", request=s.RetroActionCreateSerializer)
+    @extend_schema(
+        summary="Add a retrospective action (owner and developers)",
+        parameters=[NUMBER],
+        request=s.RetroActionCreateSerializer,
+        responses={201: s.RetroActionSerializer},
+    )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.EDIT_WORK)
         data = s.RetroActionCreateSerializer(data=request.data)
@@ -233,7 +275,11 @@ class RetroActionListApi(GenericAPIView):
 class RetroActionDebtApi(GenericAPIView):
     serializer_class = s.ToDebtSerializer
 
-    @extend_schema(summary="Turn a retrospective action into a technical-debt proposal", parameters=[NUMBER])
+    @extend_schema(
+        summary="Turn a retrospective action into a technical-debt proposal",
+        parameters=[NUMBER],
+        responses={201: ItemSerializer},
+    )
     def post(self, request, key: str, number: int, action_id: int):
         action, _ = access_retro_action(request.user, key, number, action_id, Action.PROPOSE)
         data = s.ToDebtSerializer(data=request.data)
@@ -263,7 +309,11 @@ class ItemDoneApi(GenericAPIView):
     @extend_schema(
         summary="Mark an item done: check each Definition of Done entry or waive it with a reason "
         "(each waiver creates a linked technical-debt item)",
-        parameters=[ITEM_REF, ETAG],
+        parameters=[ITEM_REF, ETAG, IF_MATCH],
+        responses={
+            200: s.DoneItemSerializer,
+            412: OpenApiResponse(ErrorSerializer, description="The item changed since it was read."),
+        },
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
@@ -289,7 +339,12 @@ class ItemDoneApi(GenericAPIView):
 
 
 class PolicyReportApi(GenericAPIView):
-    @extend_schema(summary="The last closed sprints against the allocation: planned and done shares per class")
+    serializer_class = s.PolicyReportSerializer
+
+    @extend_schema(
+        summary="The last closed sprints against the allocation: planned and done shares per class",
+        parameters=[LAST],
+    )
     def get(self, request, key: str):
         reject_unknown_parameters(request, {"last"})
         product, _ = access_product(request.user, key)
@@ -314,7 +369,9 @@ class PolicyReportApi(GenericAPIView):
 
 
 class VelocityApi(GenericAPIView):
-    @extend_schema(summary="Velocity: done points of the last closed sprints and their average")
+    serializer_class = s.VelocitySerializer
+
+    @extend_schema(summary="Velocity: done points of the last closed sprints and their average", parameters=[LAST])
     def get(self, request, key: str):
         reject_unknown_parameters(request, {"last"})
         product, _ = access_product(request.user, key)
@@ -335,9 +392,14 @@ def _sprint_ref(result, offset: int | None) -> dict | None:
 
 
 class ForecastApi(GenericAPIView):
+    serializer_class = s.ForecastSerializer
+
     @extend_schema(
         summary="The forecast: each ordered item's likely sprint (by the allocation), 50 % and 85 % sprints "
-        "for the top 500, unestimated items named"
+        "for the top 500, unestimated items named",
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Items from the top (1–1000, default 100).")
+        ],
     )
     def get(self, request, key: str):
         reject_unknown_parameters(request, {"limit"})
@@ -368,6 +430,8 @@ class ForecastApi(GenericAPIView):
 
 
 class ItemForecastApi(GenericAPIView):
+    serializer_class = s.ItemForecastSerializer
+
     @extend_schema(summary="One item's likely sprint and its 50 % and 85 % range", parameters=[ITEM_REF])
     def get(self, request, ref: str):
         reject_unknown_parameters(request, set())
