@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import Membership, Product, User
 from accounts.permissions import Action, can
 from backlog.models import Item
+from delivery.services.demo import DEMO_ITEMS
 from refinement.models import Comment, DebtSnapshot, Question
 from refinement.selectors import review_queue
 from refinement.services.demo import DEMO_PROPOSALS
@@ -19,7 +20,7 @@ def _development(settings):
 def test_seed_demo_builds_a_plausible_backlog_once(capsys):
     call_command("seed_demo", "--items", "300")
     product = Product.objects.get(key="OB")
-    total = 300 + DEMO_PROPOSALS
+    total = 300 + DEMO_PROPOSALS + DEMO_ITEMS
     assert product.items.count() == total
     assert set(product.items.values_list("kind", flat=True)) == set(Item.Kind.values)
     assert {m.role for m in Membership.objects.filter(product=product)} == set(Membership.Role.values)
@@ -53,7 +54,7 @@ def test_seed_demo_reset_and_large_backlogs():
     call_command("seed_demo", "--key", "BIG", "--items", "5000")
     call_command("seed_demo", "--key", "BIG", "--items", "2000", "--reset")
     product = Product.objects.get(key="BIG")
-    assert product.items.count() == 2000 + DEMO_PROPOSALS
+    assert product.items.count() == 2000 + DEMO_PROPOSALS + DEMO_ITEMS
     ranks = list(product.items.filter(rank__isnull=False).values_list("rank", flat=True))
     assert len(set(ranks)) == len(ranks)
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from accounts.models import Membership, Product, User
 from backlog.services.demo import demo_backlog_seed
 from backlog.services.scores import product_scores_recompute
+from delivery.services.demo import delivery_demo_seed
 from refinement.services.demo import refinement_demo_seed
 
 DEMO_PASSWORD = "onebacklog-demo"  # noqa: S105 - printed demo login, local data only
@@ -41,6 +42,7 @@ class Command(BaseCommand):
                 )
                 people.append(user)
             if reset:
+                product.sprints.all().delete()  # before the items: a waiver's debt item is protected
                 product.items.all().delete()
                 product.last_item_number = 0
                 product.save(update_fields=["last_item_number"])
@@ -51,6 +53,7 @@ class Command(BaseCommand):
             demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
             owner, developer, _, stakeholder = people
             refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)
+            delivery_demo_seed(product=product, owner=owner, developer=developer, seed=seed)
             scored = product_scores_recompute(product_id=product.pk)
             self.stdout.write(f"{product.key}: created {items} items and scored {scored}.")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
