@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -20,9 +19,9 @@ from django.db.models import Q
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import order_sql, ranking
-from backlog.models import Item, ItemEvent
+from backlog.models import Item, ItemEvent, StaleSuggestions
 from backlog.services.ordering import order_rebalance
-from backlog.tasks import SUGGESTION_STALE, enqueue_suggestions
+from backlog.tasks import enqueue_suggestions
 
 
 @dataclass(frozen=True)
@@ -254,11 +253,12 @@ def suggested_positions_refresh(*, product_id: int) -> int:
 def suggested_positions_ensure_fresh(*, product_id: int) -> None:
     """Refresh the stored suggested positions now if changes made them stale (jobs in-process).
 
-    With a broker the refresh job does it; pages then skip even the cache look-up.
+    With a broker the refresh job does it; pages then skip even the look-up. The mark is a row
+    (see ``StaleSuggestions``): whichever process deletes it refreshes, and changes from then on
+    mark the product stale again.
     """
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         return
-    key = SUGGESTION_STALE.format(product_id)
-    if cache.get(key):
-        cache.delete(key)  # changes from now on mark it stale again
+    mark = StaleSuggestions.objects.filter(product_id=product_id)
+    if mark.exists() and mark.delete()[0]:
         suggested_positions_refresh(product_id=product_id)
