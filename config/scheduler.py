@@ -24,9 +24,9 @@ logger = logging.getLogger(__name__)
 STANDBY_SECONDS = 60.0  # how often a process without the lock tries to take it over
 
 
-def lock_path() -> Path:
-    """The lock file of this database's schedule (one per database, wherever it is served from)."""
-    database = settings.DATABASES["default"]
+def lock_path(database: dict | None = None) -> Path:
+    """The lock file of a database's schedule (one per database, wherever it is served from)."""
+    database = database or settings.DATABASES["default"]
     identity = "|".join(str(database.get(part, "")) for part in ("ENGINE", "NAME", "HOST", "PORT"))
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"onebacklog-schedule-{digest}.lock"
@@ -61,7 +61,9 @@ class EmbeddedSchedule:
     def run(self) -> None:
         try:
             while not self.stop_event.is_set():
-                self.stop_event.wait(self.tick())
+                wait = self.tick()
+                connections.close_all()  # this thread's connections: none held while it sleeps
+                self.stop_event.wait(wait)
         finally:
             if self._lock is not None:
                 self._lock.close()  # releases the lock: a standby process takes over
@@ -71,15 +73,12 @@ class EmbeddedSchedule:
         """Run what is due if this process holds the lock; return the seconds until the next tick."""
         if not self._holds_lock():
             return self.standby_seconds
-        try:
-            for name, schedule in self._schedules.items():
-                if self.stop_event.is_set():
-                    break
-                if name not in self._last_run or schedule.is_due(self._last_run[name]).is_due:
-                    self._last_run[name] = schedule.now()
-                    self._run(name)
-        finally:
-            connections.close_all()  # this thread's connections; the next tick opens fresh ones
+        for name, schedule in self._schedules.items():
+            if self.stop_event.is_set():
+                break
+            if name not in self._last_run or schedule.is_due(self._last_run[name]).is_due:
+                self._last_run[name] = schedule.now()
+                self._run(name)
         if self.stop_event.is_set():
             return 0.0
         return max(1.0, min(schedule.is_due(self._last_run[name]).next for name, schedule in self._schedules.items()))
