@@ -135,19 +135,19 @@ SPIKES = [
     ("What would multi-currency touch in {area}?", "Which parts of {area} assume one currency?"),
     ("Could {area} run without the legacy batch job?", "What still depends on the nightly batch?"),
 ]
-OPERATIONS = [
-    "Rotate the TLS certificates of the {area} service",
-    "Grant the new support team access to {area}",
-    "Migrate {area} backups to the new storage bucket",
-    "Investigate the nightly {area} job timing out",
-    "Raise the connection limit for {area} during the sale",
-    "Renew the {area} monitoring contract",
+OPERATIONS = [  # with what waiting costs
+    ("Rotate the TLS certificates of the {area} service", "Expired certificates take {area} offline"),
+    ("Grant the new support team access to {area}", "The new team cannot answer {area} tickets"),
+    ("Migrate {area} backups to the new storage bucket", "The old bucket's contract ends this month"),
+    ("Investigate the nightly {area} job timing out", "Each timeout leaves {area} with yesterday's data"),
+    ("Raise the connection limit for {area} during the sale", "Shoppers see errors at the sale's peak"),
+    ("Renew the {area} monitoring contract", "Outages of {area} go unnoticed until customers call"),
 ]
 # Each technical kind's value case: who benefits, what waiting costs, what risk goes.
 VALUE_CASES = {
     Item.Kind.TECH_DEBT: (
         "The {area} team: changes there take hours instead of days",
-        "Every sprint we lose the interest below, and it grows",
+        "Every sprint it costs its interest in hours, and the interest grows",
         "{risk}",
     ),
     Item.Kind.SPIKE: (
@@ -157,7 +157,7 @@ VALUE_CASES = {
     ),
     Item.Kind.OPERATIONAL: (
         "Everyone using {area}",
-        "Past the deadline {area} stops working for customers",
+        "{cost}",
         "An outage of {area} and the support load that follows",
     ),
 }
@@ -233,7 +233,8 @@ def _make(rng: random.Random, kind: str, titles: Titles, now) -> dict:
         if drawn[0] == "story":
             _, who, want, why = drawn
             fields["title"] = f"As {with_article(who)} I want to {want}"
-            fields["description"] = f"As {with_article(f'**{who}**')} I want to {want} so that {why}."
+            article = with_article(who).split(" ", 1)[0]
+            fields["description"] = f"As {article} **{who}** I want to {want} so that {why}."
         else:
             _, feature, area = drawn
             fields["title"] = feature.format(Area=area.capitalize())
@@ -265,11 +266,11 @@ def _make(rng: random.Random, kind: str, titles: Titles, now) -> dict:
         fields["timebox_days"] = rng.choice([1, 2, 3, 5])
         fields.update(_value_case(kind, area=area))
     else:
-        (template, area), round_ = titles.draw(kind, _per_area(OPERATIONS))
+        ((template, cost), area), round_ = titles.draw(kind, _per_area(OPERATIONS))
         fields["title"] = template.format(area=area)
         fields["impact"] = rng.choice(["high", "medium", "low"])
         fields["urgency"] = rng.choice(["medium", "low", "low"])
-        fields.update(_value_case(kind, area=area))
+        fields.update(_value_case(kind, area=area, cost=cost.format(area=area)))
     if round_ > 1:
         fields["title"] = f"{fields['title']} (round {round_})"
     return fields

@@ -40,6 +40,10 @@ def test_the_stories_are_grammatical(demo):
         article, initial = match.groups()
         assert article == ("an" if initial in "aeiou" else "a"), match.string
     assert any(title.startswith("As an ") for title, _ in stories)  # "As an account manager"
+    for _, description in stories:  # "As an **account manager** I want to …"
+        match = re.match(r"As (an?) \*\*(\w)", description)
+        if match:
+            assert match.group(1) == ("an" if match.group(2) in "aeiou" else "a"), description
     assert with_article("account manager") == "an account manager"
     assert with_article("shopper") == "a shopper"
 
