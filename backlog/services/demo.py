@@ -161,6 +161,7 @@ VALUE_CASES = {
         "An outage of {area} and the support load that follows",
     ),
 }
+ESTIMATES, ESTIMATE_WEIGHTS = [1, 2, 3, 5, 8, 13], [1, 3, 4, 3, 2, 1]  # most work is 2 to 5 points
 LABELS = ["payments", "ux", "performance", "security", "compliance", "customer-request", "platform"]
 
 
@@ -212,21 +213,19 @@ def _debt():
             yield from ((title, risk, None, area) for area in AREAS)
 
 
-def _value(rng: random.Random) -> int | None:
-    return rng.choice(VALUE_SCALE) if rng.random() < 0.85 else None
+def _value(rng: random.Random) -> int:
+    return rng.choice(VALUE_SCALE)
 
 
 def _make(rng: random.Random, kind: str, titles: Titles, now) -> dict:
-    """Return the fields of one generated item of ``kind``."""
+    """Return the fields of one generated item of ``kind``, refined (see ``_unrefine``)."""
     fields: dict = {
         "kind": kind,
-        "estimate": rng.choice([1, 2, 3, 5, 8, 13]) if rng.random() < 0.85 else None,
+        "estimate": rng.choices(ESTIMATES, ESTIMATE_WEIGHTS)[0],
         "business_value": _value(rng),
         "time_criticality": _value(rng),
         "risk_reduction": _value(rng),
-        "acceptance_criteria": "- [ ] Works on desktop and mobile\n- [ ] Covered by tests"
-        if rng.random() < 0.7
-        else "",
+        "acceptance_criteria": "- [ ] Works on desktop and mobile\n- [ ] Covered by tests",
     }
     if kind == Item.Kind.STORY:
         drawn, round_ = titles.draw(kind, _stories)
@@ -300,9 +299,11 @@ STATUSES = [
 ]
 AGE_DAYS = {Item.Kind.OPERATIONAL: 6, Item.Kind.DEFECT: 120}
 IN_PROGRESS_SHARE = 0.04  # the top of the order is being worked on
-# How far the owner's order strays from the scores: each score is multiplied by a random factor
-# around 1 (log-normal, this sigma) before sorting, so neighbours swap but nothing jumps far.
-ORDER_NOISE = 0.25
+REFINED_SHARE = 0.25  # the next few sprints are refined (ready); below, some items are not yet
+UNREFINED = {"acceptance_criteria": 0.4, "value": 0.15, "idea": 0.2}  # chances, below the refined top
+# How far the owner's order strays from the scores: an item's place by score moves by a normal
+# deviation of 1 + this share of the place (about 1 at the top, 15 at place 100).
+ORDER_SPREAD = 0.14
 
 
 def demo_backlog_seed(
@@ -311,9 +312,9 @@ def demo_backlog_seed(
     """Add ``count`` generated items to ``product`` in bulk, in a plausible order.
 
     No two titles repeat (until a kind's catalogue runs out, in large backlogs). The order follows
-    the scores loosely, as an owner's does (each score times a random factor near 1), and its top
-    few items are in progress. With ``only_ordered`` every item is open or in progress (a backlog
-    of exactly ``count``).
+    the scores as an owner's does: closely at the refined top, whose first few items are in
+    progress, loosely further down, where some items are not refined yet. With ``only_ordered``
+    every item is open or in progress (a backlog of exactly ``count``).
     """
     rng = random.Random(seed)
     titles = Titles(rng)
@@ -343,6 +344,8 @@ def demo_backlog_seed(
             item.derive_fields()
             items.append(item)
         ordered = _plausible_order(rng, product, [i for i in items if i.is_ordered], now)
+        ordered_ids = set(map(id, ordered))
+        _unrefine(rng, [item for item in items if id(item) not in ordered_ids])
         for item in ordered[: round(len(ordered) * IN_PROGRESS_SHARE)]:
             item.status = Item.Status.IN_PROGRESS
         _give_keys_after(product, ordered)
@@ -373,14 +376,41 @@ def demo_backlog_seed(
     return count
 
 
+def _unrefine(rng: random.Random, items: list[Item]) -> None:
+    """Leave some of ``items`` unrefined: no acceptance criteria yet, a value unsaid, or a story
+    that is still an idea (nothing estimated or valued: it scores nothing, so it sinks)."""
+    for item in items:
+        if rng.random() < UNREFINED["acceptance_criteria"]:
+            item.acceptance_criteria = ""
+        if rng.random() < UNREFINED["value"]:
+            item.risk_reduction = None
+        if item.kind == Item.Kind.STORY and rng.random() < UNREFINED["idea"]:
+            item.acceptance_criteria = ""
+            item.estimate = item.business_value = item.time_criticality = item.risk_reduction = None
+
+
 def _plausible_order(rng: random.Random, product: Product, items: list[Item], now) -> list[Item]:
-    """Order ``items`` as an owner might: by score, give or take (unscored ones last)."""
+    """Order ``items`` as an owner might, and leave the lower part partly unrefined.
 
-    def key(item: Item) -> float:
-        value = scoring.score(item, model=product.scoring_model, now=now, weights=product.score_weights).value
-        return -1.0 if value is None else value * rng.lognormvariate(0, ORDER_NOISE)
+    The top (the next few sprints) is refined and follows the scores closely; below it some items
+    lack acceptance criteria or a value, and some stories are still ideas (nothing estimated or
+    valued), which sink. Each item then strays from its place by score, a little at the top and
+    more further down (``ORDER_SPREAD``), as an owner's judgement does.
+    """
 
-    return sorted(items, key=key, reverse=True)
+    def by_score(group: list[Item]) -> list[Item]:
+        def score(item: Item) -> float:
+            value = scoring.score(item, model=product.scoring_model, now=now, weights=product.score_weights).value
+            return -1.0 if value is None else value
+
+        return sorted(group, key=score, reverse=True)
+
+    ranked = by_score(items)
+    refined = round(len(ranked) * REFINED_SHARE)
+    _unrefine(rng, ranked[refined:])
+    ranked = ranked[:refined] + by_score(ranked[refined:])
+    strayed = [(rank + rng.gauss(0, 1 + rank * ORDER_SPREAD), item) for rank, item in enumerate(ranked)]
+    return [item for _, item in sorted(strayed, key=lambda pair: pair[0])]
 
 
 def _give_keys_after(product: Product, items: list[Item]) -> None:
