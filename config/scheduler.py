@@ -25,8 +25,15 @@ STANDBY_SECONDS = 60.0  # how often a process without the lock tries to take it 
 
 
 def lock_path(database: dict | None = None) -> Path:
-    """The lock file of a database's schedule (one per database, wherever it is served from)."""
+    """The lock file of a database's schedule: one per database, wherever it is served from.
+
+    Beside a SQLite file (``db.sqlite3-schedule.lock``); for a database server, in the temporary
+    directory under a name derived from the server and database.
+    """
     database = database or settings.DATABASES["default"]
+    name = str(database.get("NAME", ""))
+    if database["ENGINE"].endswith("sqlite3") and name and not name.startswith((":memory:", "file:")):
+        return Path(f"{name}-schedule.lock")
     identity = "|".join(str(database.get(part, "")) for part in ("ENGINE", "NAME", "HOST", "PORT"))
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"onebacklog-schedule-{digest}.lock"

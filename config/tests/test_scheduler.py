@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -92,10 +93,13 @@ def test_it_starts_only_without_a_broker(settings):
     assert embedded_schedule_start() is None
 
 
-def test_one_lock_per_database(settings):
-    here = settings.DATABASES["default"]
-    assert lock_path() == lock_path(dict(here))
-    assert lock_path({**here, "NAME": "/elsewhere/other.sqlite3"}) != lock_path()
+def test_one_lock_per_database():
+    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": "/srv/app/db.sqlite3"}
+    assert lock_path(sqlite) == Path("/srv/app/db.sqlite3-schedule.lock")  # beside it, cleaned with it
+    postgres = {"ENGINE": "django.db.backends.postgresql", "NAME": "ob", "HOST": "db1", "PORT": 5432}
+    assert lock_path(postgres) == lock_path(dict(postgres))
+    assert lock_path(postgres) != lock_path({**postgres, "HOST": "db2"})
+    assert lock_path(postgres).parent == Path(tempfile.gettempdir())
 
 
 def _free_port() -> int:
@@ -173,5 +177,6 @@ def test_make_run_shows_drift_and_stale_items_without_any_move(tmp_path):
         log.close()
     served = (tmp_path / "server.log").read_text()
     assert "Running the schedule in this process" in served
+    assert (tmp_path / "db.sqlite3-schedule.lock").exists()  # its lock, beside the database
     for task in ("refresh_due_scores", "flag_stale_items", "snapshot_debt", "rebalance_long_keys"):
         assert re.search(rf"Task \S+\.{task}\[\S+\] succeeded", served), task
