@@ -241,12 +241,12 @@ def suggested_positions_refresh(*, product_id: int) -> int:
                     "FROM unnest(%s::bigint[], %s::integer[]) AS s(id, position) WHERE i.id = s.id",
                     [[pk for pk, _ in changed], [position for _, position in changed]],
                 )
-        else:
-            Item.objects.bulk_update(
-                [Item(pk=pk, suggested_position=position) for pk, position in changed],
-                ["suggested_position"],
-                batch_size=500,
-            )
+        else:  # one prepared UPDATE run per row: far faster on SQLite than bulk_update's CASE per row
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {Item._meta.db_table} SET suggested_position = %s WHERE id = %s",
+                    [(position, pk) for pk, position in changed],
+                )
     return len(changed)
 
 
