@@ -123,7 +123,7 @@ def test_make_run_shows_drift_and_stale_items_without_any_move(tmp_path):
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "EMBEDDED_SCHEDULE"}
     }
-    env.update(SQLITE_PATH=str(tmp_path / "db.sqlite3"), DEBUG="true", PYTHONUNBUFFERED="1")
+    env.update(SQLITE_PATH=str(tmp_path / "db.sqlite3"), DEBUG="true", PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
     _manage("migrate", "--noinput", env=env)
     seeded = _manage("seed_demo", "--items", "100", env=env)  # a smaller demo: the same behaviour, sooner
     assert "olivia" in seeded.stdout and "onebacklog-demo" in seeded.stdout
