@@ -121,7 +121,7 @@ def test_make_run_shows_drift_and_stale_items_without_any_move(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "EMBEDDED_SCHEDULE"}
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "EMBEDDED_SCHEDULE", "ALLOWED_HOSTS"}
     }
     env.update(SQLITE_PATH=str(tmp_path / "db.sqlite3"), DEBUG="true", PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
     _manage("migrate", "--noinput", env=env)
