@@ -170,7 +170,7 @@ else:
     }
 
 # Celery: JSON only; eager (in-process) unless a Redis broker is configured.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # named: kombu warns about a missing host
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -191,6 +191,9 @@ CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Without a broker the served process runs this schedule itself (config/scheduler.py); off: nothing
+# runs it unless you run ``celery beat`` yourself.
+EMBEDDED_SCHEDULE = env_bool("EMBEDDED_SCHEDULE", True)
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as accounts_pages
@@ -94,6 +96,7 @@ pages = [
 
 urlpatterns = [
     *pages,
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),  # asked for by browsers
     path("", include("delivery.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -251,7 +251,13 @@ class DodWaiver(models.Model):
     sprint = models.ForeignKey(Sprint, null=True, blank=True, on_delete=models.SET_NULL, related_name="waivers")
     entry = models.CharField(max_length=MAX_DOD_ENTRY_LENGTH)
     reason = models.TextField()
-    debt_item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="waiver_of")
+    debt_item = models.OneToOneField(
+        Item,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="waiver_of",
+        help_text="The technical-debt item the waiver created (kept as a record if that item is deleted).",
+    )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
