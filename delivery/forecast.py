@@ -14,9 +14,9 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Case, CharField, F, IntegerField, Q, Sum, Value, When, Window
+from django.db.models import Case, CharField, F, FloatField, IntegerField, Q, Sum, Value, When, Window
 from django.db.models.expressions import RowRange
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Ceil, Coalesce
 from django.utils import timezone
 
 from accounts.models import Product
@@ -134,9 +134,22 @@ def _landing(points_through: int, pool: str, fractions: dict[str, float], per_sp
     return max(1, math.ceil(points_through / throughput - 1e-9))
 
 
-def forecast_rows(*, product: Product, shares: dict[str, int | None], limit: int | None = None):
-    """Every ordered item with its pool's running points, in rank order (one window-function query)."""
+def forecast_rows(
+    *, product: Product, shares: dict[str, int | None], per_sprint: float, limit: int | None = None
+) -> list[tuple]:
+    """Every ordered item (or the top ``limit``, with titles) in rank order, with its pool's running
+    points and its sprint, in one window-function query: the running sum per pool, divided by the
+    pool's throughput. A pool without capacity gets no sprint (None)."""
+    fractions = pool_fractions(shares)
     pool = _pool_of(shares)
+    throughput = Case(
+        *[
+            When(kind=kind, then=Value(fractions.get(work if shares.get(work) else REST, 0) * per_sprint or None))
+            for kind, work in KIND_CLASS.items()
+        ],
+        default=Value(fractions[REST] * per_sprint or None),
+        output_field=FloatField(),
+    )
     items = (
         Item.objects.filter(product=product, rank__isnull=False)
         .annotate(
@@ -148,10 +161,18 @@ def forecast_rows(*, product: Product, shares: dict[str, int | None], limit: int
                 frame=RowRange(start=None, end=0),
             ),
         )
+        .annotate(sprint=Ceil(Cast(F("points_through"), FloatField()) / throughput - Value(1e-9)))
         .order_by("rank")
-        .values_list("pk", "number", "title", "kind", "estimate", "pool", "points_through")
     )
-    return items[:limit] if limit is not None else items
+    if limit is None:  # the whole order: no titles, narrower rows to sort
+        found = items.values_list("pk", "number", Value(""), "kind", "estimate", "pool", "points_through", "sprint")
+    else:
+        found = items.values_list("pk", "number", "title", "kind", "estimate", "pool", "points_through", "sprint")
+        found = found[:limit]
+    return [
+        (pk, number, title, kind, estimate, pool_name, through, None if sprint is None else max(1, int(sprint)))
+        for pk, number, title, kind, estimate, pool_name, through, sprint in found
+    ]
 
 
 def forecast(
@@ -169,14 +190,12 @@ def forecast(
     speed = velocity(product=product)
     per_sprint = speed.points or float(product.sprint_capacity)
     cadence = cadence_for(product=product, today=today)
-    found = forecast_rows(product=product, shares=shares, limit=limit)
-
-    def land(through: int, pool: str) -> int | None:
-        return _landing(through, pool, fractions, per_sprint)
-
+    key = product.key
     rows = [
-        ForecastRow(pk, f"{product.key}-{n}", title, kind, points, pool, through, land(through, pool))
-        for pk, n, title, kind, points, pool, through in found
+        ForecastRow(pk, f"{key}-{n}", title, kind, points, pool, through, sprint)
+        for pk, n, title, kind, points, pool, through, sprint in forecast_rows(
+            product=product, shares=shares, per_sprint=per_sprint, limit=limit
+        )
     ]
     unestimated = Item.objects.filter(product=product, rank__isnull=False, estimate__isnull=True)
     result = Forecast(
@@ -202,37 +221,45 @@ def monte_carlo(
     """Each item's 50 % and 85 % sprint over ``runs`` futures drawn from past sprints' done points.
 
     An item of pool p lands in the first sprint k whose drawn throughput up to k, times p's
-    fraction, reaches its points; so each item needs a total throughput, and a future is its
-    running sum of draws, searched with bisect.
+    fraction, reaches its points: it needs a total throughput T. It has landed by sprint k in
+    every future whose running total C_k reaches T, so its q-sprint is the first k where the
+    ceil(q × runs)-th largest C_k reaches T: one sorted column of totals per sprint, then one
+    bisect per item and quantile (no per-item pass over the futures).
     """
-    needs = []
+    needs = {}
     for row in rows:
         fraction = fractions.get(row.pool, 0)
-        needs.append(None if fraction <= 0 else row.points_through / fraction)
-    finite = [need for need in needs if need is not None]
-    if not finite:
+        if fraction > 0:
+            needs[row.id] = row.points_through / fraction
+    positive = [sample for sample in samples if sample > 0]
+    if not needs or not positive:
         return {}
-    most = max(finite)
-    landed: list[list[int]] = [[] for _ in rows]
+    most = max(needs.values())
+    futures = []
     for run in range(runs):
         # One generator per future: a future's draws are the same however far it is followed, so
         # an item's range is the same alone (its page) as among the top 500 (the list).
         generator = random.Random(seed * 1_000_003 + run)
-        totals = []
-        total = 0.0
+        totals, total = [], 0.0
         while total < most - 1e-9:
             total += generator.choice(samples)
             totals.append(total)
-        if not totals:
-            totals.append(0.0)
-        for index, need in enumerate(needs):
-            if need is not None:
-                landed[index].append(bisect_left(totals, need - 1e-9) + 1)
+        futures.append(totals)
+    horizon = max(1, max(len(totals) for totals in futures))
+    thresholds = {}
+    for quantile in (0.5, 0.85):
+        rank = math.ceil(quantile * runs)  # the rank-th largest total of each sprint
+        column = []
+        for k in range(horizon):
+            # Past its end a future has covered every need: it counts as reaching any total.
+            values = sorted((totals[k] if k < len(totals) else math.inf for totals in futures), reverse=True)
+            column.append(values[rank - 1])
+        thresholds[quantile] = column
     ranges = {}
-    for row, sprints in zip(rows, landed, strict=True):
-        if sprints:
-            sprints.sort()
-            ranges[row.id] = (sprints[math.ceil(0.5 * runs) - 1], sprints[math.ceil(0.85 * runs) - 1])
+    for item_id, need in needs.items():
+        low = bisect_left(thresholds[0.5], need - 1e-9) + 1
+        high = bisect_left(thresholds[0.85], need - 1e-9) + 1
+        ranges[item_id] = (low, high)
     return ranges
 
 

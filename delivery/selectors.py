@@ -162,3 +162,27 @@ def done_sprint_of(*, item: Item) -> Sprint | None:
     """The sprint the item was done in, if any."""
     entry = SprintItem.objects.filter(item=item, done_at__isnull=False).select_related("sprint").first()
     return entry.sprint if entry else None
+
+
+@dataclass(frozen=True)
+class BurnUpRow:
+    sprint: Sprint
+    done_total: int  # done points of the closed sprints so far
+    remaining: dict[str, int]  # points left in the order per class when it closed
+    unestimated: int
+
+    @property
+    def scope(self) -> int:
+        return self.done_total + sum(self.remaining.values())
+
+
+def burn_up_rows(*, product: Product, last: int = 12) -> list[BurnUpRow]:
+    """The last closed sprints, oldest first: cumulative done points against what the order still held."""
+    rows = []
+    done_total = 0
+    for sprint in Sprint.objects.filter(product=product, state=Sprint.State.CLOSED).order_by("number"):
+        closing = sprint.policy.get("close", {})
+        done_total += sum(closing.get("done", {}).values())
+        if "remaining" in closing:
+            rows.append(BurnUpRow(sprint, done_total, closing["remaining"], closing.get("remaining_unestimated", 0)))
+    return rows[-last:]

@@ -19,11 +19,13 @@ from backlog.exceptions import VersionConflict
 from backlog.models import Item
 from config.numbers import whole_number
 from delivery.access import access_retro_action, access_sprint
+from delivery.charts import burn_up
 from delivery.forecast import forecast, item_forecast, velocity
 from delivery.models import SHARE_FIELDS, DeliverySettings, DodWaiver, Sprint, WorkClass
 from delivery.planning import CLASS_NOUN
 from delivery.selectors import (
     active_sprint,
+    burn_up_rows,
     delivery_settings_for,
     plan_for_items,
     plan_proposal,
@@ -423,8 +425,26 @@ def forecast_page(request: HttpRequest, key: str) -> HttpResponse:
         }
         for row in result.rows
     ]
+    history = burn_up_rows(product=product)
+    chart = burn_up(
+        [row.sprint.name for row in history],
+        [
+            ("Scope (done + remaining)", "scope", [row.scope for row in history]),
+            ("Done", "done", [row.done_total for row in history]),
+            ("Remaining debt", "debt", [row.remaining.get(WorkClass.DEBT, 0) for row in history]),
+        ],
+    )
     return render(
         request,
         "delivery/forecast.html",
-        {"product": product, "actions": actions, "section": "forecast", "result": result, "rows": rows},
+        {
+            "product": product,
+            "actions": actions,
+            "section": "forecast",
+            "result": result,
+            "rows": rows,
+            "history": history,
+            "chart": chart,
+            "classes": [(work, CLASS_NOUN[work]) for work in SHARE_FIELDS],
+        },
     )

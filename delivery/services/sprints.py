@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Product, User
@@ -153,6 +153,7 @@ def sprint_close(*, sprint: Sprint, actor: User, carry_over: str = Sprint.CarryO
         closing = {
             "committed": committed,
             "done": done,
+            **remaining_backlog(product_id=current.product_id),
             "unfinished": [item.key for item in unfinished],
             "carry_over": carry_over,
         }
@@ -165,6 +166,21 @@ def sprint_close(*, sprint: Sprint, actor: User, carry_over: str = Sprint.CarryO
             sprint=current, actor=actor, type=SprintEvent.Type.CLOSED, data=closing, created_at=now
         )
     return current
+
+
+def remaining_backlog(*, product_id: int) -> dict[str, Any]:
+    """The points left in the order per class, and the items without an estimate (one aggregate query)."""
+    remaining = dict.fromkeys(WorkClass.values, 0)
+    unestimated = 0
+    rows = (
+        Item.objects.filter(product_id=product_id, rank__isnull=False)
+        .values("kind")
+        .annotate(points=Sum("estimate"), unestimated=Count("pk", filter=Q(estimate__isnull=True)))
+    )
+    for row in rows:
+        remaining[work_class(row["kind"])] += row["points"] or 0
+        unestimated += row["unestimated"]
+    return {"remaining": remaining, "remaining_unestimated": unestimated}
 
 
 def retro_action_add(*, sprint: Sprint, actor: User, text: str) -> RetroAction:

@@ -1,12 +1,14 @@
 """Velocity and the forecast against hand-computed sprints for a small backlog."""
 
+import math
+import random
 from datetime import date, timedelta
 
 import pytest
 
 from backlog.models import Item
 from backlog.services.items import item_transition
-from delivery.forecast import forecast, item_forecast, monte_carlo, velocity
+from delivery.forecast import ForecastRow, forecast, item_forecast, monte_carlo, velocity
 from delivery.services.sprints import sprint_close, sprint_commit, sprint_create, sprint_start
 
 TODAY = date(2026, 3, 2)
@@ -94,3 +96,36 @@ def test_a_done_item_names_its_sprint(product, owner, make_item):
     sprint = close_sprint_with(product, owner, [item], date(2026, 1, 5))
     item.refresh_from_db()
     assert item_forecast(item=item).done_in == sprint.name
+
+
+def brute_force(rows, fractions, samples, *, seed, runs=1000):
+    """Every future followed item by item: the definition the quantile columns must agree with."""
+    needs = {row.id: row.points_through / fractions[row.pool] for row in rows}
+    most = max(needs.values())
+    landed = {row.id: [] for row in rows}
+    for run in range(runs):
+        generator = random.Random(seed * 1_000_003 + run)
+        totals, total = [], 0.0
+        while total < most - 1e-9:
+            total += generator.choice(samples)
+            totals.append(total)
+        for item_id, need in needs.items():
+            landed[item_id].append(next(k + 1 for k, value in enumerate(totals) if value >= need - 1e-9))
+    return {
+        item_id: (sorted(found)[math.ceil(0.5 * runs) - 1], sorted(found)[math.ceil(0.85 * runs) - 1])
+        for item_id, found in landed.items()
+    }
+
+
+def test_the_quantile_columns_agree_with_following_every_future():
+    generator = random.Random(3)
+    rows, through = [], {"debt": 0, "rest": 0}
+    for index in range(60):
+        pool = generator.choice(["debt", "rest"])
+        through[pool] += generator.choice([1, 2, 3, 5, 8])
+        rows.append(ForecastRow(index, f"X-{index}", "t", "story", 1, pool, through[pool], None))
+    fractions = {"debt": 0.2, "rest": 0.8}
+    samples = [12, 30, 0, 41, 25]
+    assert monte_carlo(rows, fractions, samples, seed=11, runs=300) == brute_force(
+        rows, fractions, samples, seed=11, runs=300
+    )

@@ -7,6 +7,7 @@ from django.test import Client
 from backlog.models import Item
 from backlog.services.items import item_transition
 from delivery.models import DodWaiver, Sprint, SprintEvent
+from delivery.services.done import item_done
 from delivery.services.settings import delivery_settings_update
 from delivery.services.sprints import sprint_commit, sprint_start
 
@@ -151,3 +152,14 @@ def test_the_sprints_and_forecast_pages_render(owner, product, make_item, sprint
     assert "Sprint 1" in client_for(owner).get(f"/p/{product.key}/sprints/").content.decode()
     forecast = client_for(owner).get(f"/p/{product.key}/forecast/").content.decode()
     assert 'id="unestimated"' in forecast and "Mystery" in forecast
+
+
+def test_the_burn_up_shows_done_work_against_the_remaining_scope(owner, product, active):
+    item = item_transition(item=active[0], actor=owner, to=Item.Status.IN_PROGRESS)
+    item_done(item=item, actor=owner, checked=["Tests pass", "Docs"], waivers={})
+    client_for(owner).post(f"/p/{product.key}/sprints/1/close/", {"carry_over": "stay"})
+    html = client_for(owner).get(f"/p/{product.key}/forecast/").content.decode()
+    table = html.split('id="burnup-table"')[1]
+    # Sprint 1: 3 points done; 6 feature points left in the order.
+    assert "<td>Sprint 1</td><td>3 pt</td><td>6 pt</td><td>0 pt</td><td>0 pt</td><td>0 pt</td>" in table
+    assert 'class="line-done"' in html

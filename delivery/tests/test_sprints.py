@@ -178,6 +178,9 @@ def test_close_records_committed_and_done_points_per_class_and_unfinished_items_
     assert close["committed"] == {"features": 8, "defects": 0, "debt": 2, "operational": 0}
     assert close["done"] == {"features": 5, "defects": 0, "debt": 2, "operational": 0}
     assert close["unfinished"] == [late.key]
+    # What the order still held at close (late 3 + below 3 features), for the burn-up.
+    assert close["remaining"] == {"features": 6, "defects": 0, "debt": 0, "operational": 0}
+    assert close["remaining_unestimated"] == 0
     assert list(Item.objects.filter(rank__isnull=False).order_by("rank").values_list("pk", flat=True)) == before
     assert before == [late.pk, below.pk]
 
