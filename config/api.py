@@ -1,5 +1,7 @@
 """API-wide pieces: the one error format, and the error schema documented for every operation."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -171,8 +173,37 @@ class StrictChoiceField(serializers.ChoiceField):
         return data
 
 
-class ApiModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose input fields are strict about JSON types."""
+class StrictFieldsMixin:
+    """Refuse a body that names a field the serializer does not take: a 400 naming each one.
+
+    A typo (``acceptance_critera``) or a field only the server sets (``status``) would otherwise
+    be dropped silently and the client told 200. ``read_only_hints`` maps such fields to what to
+    do instead; any other field the serializer only shows is "Read-only field.".
+    """
+
+    read_only_hints: dict[str, str] = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            shown = {name for name, field in self.fields.items() if field.read_only}
+            errors = {}
+            for name in sorted(set(data) - writable, key=str):
+                if name in self.read_only_hints:
+                    errors[name] = [self.read_only_hints[name]]
+                else:
+                    errors[name] = ["Read-only field." if name in shown else "Unknown field."]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class ApiSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The base of every API input serializer that is not a ModelSerializer."""
+
+
+class ApiModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A ModelSerializer whose input fields are strict about JSON types and names."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiToken, Membership, Product
 from accounts.services import PRODUCT_SETTINGS
-from config.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
+from config.api import ApiModelSerializer, ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -16,6 +16,8 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class ProductUpdateSerializer(ApiModelSerializer):
+    read_only_hints = dict.fromkeys(ProductSerializer.Meta.fields, "Read-only field.")
+
     class Meta:
         model = Product
         fields = list(PRODUCT_SETTINGS)  # what owners may change
@@ -30,13 +32,13 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MembershipWriteSerializer(serializers.Serializer):
+class MembershipWriteSerializer(ApiSerializer):
     username = StrictCharField(max_length=150)
     role = StrictChoiceField(choices=Membership.Role.choices)
     ordering_delegated = StrictBooleanField(default=False)
 
 
-class MembershipChangeSerializer(serializers.Serializer):
+class MembershipChangeSerializer(ApiSerializer):
     """What is left out stays as it is."""
 
     role = StrictChoiceField(choices=Membership.Role.choices, required=False)
@@ -50,7 +52,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(ApiSerializer):
     name = StrictCharField(max_length=100)
     read_only = StrictBooleanField(default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -5,7 +5,7 @@ from backlog.models import Item, ItemEvent
 from backlog.readiness import readiness
 from backlog.services.items import EDITABLE_FIELDS
 from backlog.services.ordering import MAX_POSITION
-from config.api import ApiModelSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
+from config.api import ApiModelSerializer, ApiSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
 
 PLACES = ["top", "bottom", "before", "after", "position"]
 
@@ -25,7 +25,7 @@ class ItemReferenceField(serializers.Field):
         return str(value)
 
 
-class PlacementSerializer(serializers.Serializer):
+class PlacementSerializer(ApiSerializer):
     to = StrictChoiceField(choices=PLACES)
     anchor = serializers.CharField(required=False, help_text="For before/after: the other item's id or key (OB-42).")
     position = StrictIntegerField(
@@ -153,8 +153,22 @@ class ItemSerializer(serializers.ModelSerializer):
         return item.score_breakdown or None
 
 
+# What to do instead of setting a field the item only shows.
+ITEM_READ_ONLY_HINTS = {
+    "status": "Read-only field: change the status through /transition/ (or /archive/, /accept/, /reject/).",
+    "rank": "Read-only field: move the item through /move/.",
+    "position": "Read-only field: move the item through /move/.",
+    "score": "Read-only field: the score is computed from the value inputs.",
+}
+
+
 class ItemWriteSerializer(ApiModelSerializer):
     """The fields a client may set; who may set which is the service's business."""
+
+    read_only_hints = {
+        **dict.fromkeys(ItemSerializer.Meta.fields, "Read-only field."),
+        **ITEM_READ_ONLY_HINTS,
+    }
 
     labels = serializers.ListField(child=StrictCharField(max_length=50), required=False)
 
@@ -182,13 +196,13 @@ class ItemUpdateSerializer(ItemWriteSerializer):
         fields = [*ItemWriteSerializer.Meta.fields, "version"]
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(ApiSerializer):
     status = StrictChoiceField(choices=Item.Status.choices)
     placement = PlacementSerializer(required=False, help_text="Where an accepted proposal enters the order.")
     reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(ApiSerializer):
     reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
@@ -235,7 +249,7 @@ class SuggestionSerializer(serializers.Serializer):
     drift = serializers.IntegerField(help_text="Suggested minus actual: negative means the scores would move it up.")
 
 
-class ApplySuggestionSerializer(serializers.Serializer):
+class ApplySuggestionSerializer(ApiSerializer):
     items = serializers.ListField(
         child=ItemReferenceField(),
         required=False,
@@ -249,7 +263,7 @@ class ApplySuggestionResultSerializer(serializers.Serializer):
     moved = serializers.IntegerField(help_text="How many items got a new place (one row each).")
 
 
-class ScoringSettingsSerializer(serializers.Serializer):
+class ScoringSettingsSerializer(ApiSerializer):
     scoring_model = StrictChoiceField(choices=[("wsjf", "WSJF"), ("rice", "RICE"), ("moscow", "MoSCoW")])
     score_weights = serializers.DictField(
         child=serializers.FloatField(min_value=0, max_value=10),
