@@ -1,7 +1,9 @@
 """API-wide pieces: the one error format, and the error schema documented for every operation."""
 
 from collections.abc import Mapping
+from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -10,6 +12,8 @@ from django.views.defaults import page_not_found
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.parsers import RequestBodyTooLarge
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -224,12 +228,57 @@ class ApiModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     serializer_choice_field = StrictChoiceField
 
 
+def error_response(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+    """The API's one error body, for answers given outside DRF (middleware, Django's handlers)."""
+    body = {"error": {"status": status, "code": code, "message": message, "fields": fields or {}}}
+    return JsonResponse(body, status=status)
+
+
 def not_found(request, exception=None):
     """404 for URLs that match nothing: the API's error body under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        body = {"error": {"status": 404, "code": "not_found", "message": "No such endpoint.", "fields": {}}}
-        return JsonResponse(body, status=404)
+        return error_response(404, "not_found", "No such endpoint.")
     return page_not_found(request, exception)
+
+
+ERROR_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "server_error",
+}
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "ETag")
+
+
+class ApiErrorMiddleware:
+    """Under /api/, every error is the API's JSON error body, whoever answered: DRF, a middleware,
+    or Django itself before any view (an unknown URL, a body over the size limit, a suspicious
+    request, a server error). Outermost, so it sees every answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            too_large = RequestBodyTooLarge()
+            return error_response(413, "too_large", str(too_large.detail))
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith("application/json"):
+            return response
+        status = response.status_code
+        message = "Something went wrong on our side; try again later." if status >= 500 else HTTPStatus(status).phrase
+        replaced = error_response(status, ERROR_CODES.get(status, "error"), message + ("" if status >= 500 else "."))
+        for header in KEPT_HEADERS:
+            if header in response:
+                replaced[header] = response[header]
+        return replaced
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -249,9 +298,7 @@ class RejectNulMiddleware:
             return HttpResponseBadRequest("The form contains a NUL character.")
         if "\x00" in request.path or any("\x00" in key + value for key, value in request.GET.items()):
             if request.path.startswith("/api/"):
-                message = "The address contains a NUL character."
-                body = {"error": {"status": 400, "code": "invalid", "message": message, "fields": {}}}
-                return JsonResponse(body, status=400)
+                return error_response(400, "invalid", "The address contains a NUL character.")
             return HttpResponseBadRequest("The address contains a NUL character.")
         return self.get_response(request)
 

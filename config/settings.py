@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.api.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -138,6 +139,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# The largest request body (bytes) read: the API answers 413 above it (Django's default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 if REDIS_URL:
@@ -184,7 +188,7 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("API_ANON_THROTTLE_RATE", "60/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JsonBodyParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -93,3 +93,87 @@ def test_product_settings_name_read_only_fields(api, product):
     response = api.patch(f"/api/v1/products/{product.key}/", {"key": "NEW"}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"key": ["Read-only field."]}
+
+
+# One error body for every API error, whoever raises it.
+
+
+def _is_error_body(response, status: int) -> dict:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["status"] == status and set(error) == {"status", "code", "message", "fields"}
+    return error
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(api, items):
+    body = "[" * 1000 + "]" * 1000  # 2 KB, past Python's recursion limit when decoded
+    response = api.generic("POST", f"/api/v1/items/{items[0].key}/transition/", body, content_type="application/json")
+    error = _is_error_body(response, 400)
+    assert "nests deeper than" in error["message"]
+    nested: object = 1
+    for _ in range(40):  # deep enough to refuse, shallow enough to decode
+        nested = [nested]
+    response = api.post(f"/api/v1/items/{items[0].key}/transition/", {"status": "x", "reason": nested}, format="json")
+    response = api.post(f"/api/v1/items/{items[0].key}/transition/", nested, format="json")
+    assert "nests deeper than" in _is_error_body(response, 400)["message"]
+
+
+def test_a_body_over_the_limit_is_a_413_before_anything_reads_it(api, items, settings, caplog):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"title": "' + "x" * 2000 + '"}'
+    response = api.generic("PATCH", f"/api/v1/items/{items[0].key}/", body, content_type="application/json")
+    assert "over the limit of 1,000 bytes" in _is_error_body(response, 413)["message"]
+    assert not [record for record in caplog.records if record.exc_info or record.levelname == "ERROR"]
+
+
+def test_a_body_without_a_length_is_bounded_by_the_parser(settings):
+    from io import BytesIO
+
+    from config.parsers import JsonBodyParser, RequestBodyTooLarge
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    with pytest.raises(RequestBodyTooLarge):
+        JsonBodyParser().parse(BytesIO(b'{"title": "long enough"}'), "application/json", {})
+    assert JsonBodyParser().parse(BytesIO(b'{"a": 1}'), "application/json", {}) == {"a": 1}
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_urls_and_wrong_methods_answer_the_error_body(api, items, settings, debug):
+    settings.DEBUG = debug
+    assert _is_error_body(api.get("/api/v1/nothing-here/"), 404)["code"] == "not_found"
+    response = api.delete(f"/api/v1/items/{items[0].key}/")
+    assert _is_error_body(response, 405)["code"] == "method_not_allowed"
+    assert "PATCH" in response["Allow"]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_django_refusals_before_any_view_answer_the_error_body(client, settings, debug):
+    settings.DEBUG = debug
+    response = client.get("/api/v1/products/", HTTP_HOST="evil.example")  # DisallowedHost, a SuspiciousOperation
+    assert _is_error_body(response, 400)["code"] == "invalid"
+
+
+def test_a_server_error_answers_the_error_body(owner, monkeypatch):
+    from rest_framework.test import APIClient
+
+    from accounts.api import views
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "products_for", crash)
+    client = APIClient(raise_request_exception=False)
+    client.force_login(owner)
+    error = _is_error_body(client.get("/api/v1/products/"), 500)
+    assert error["code"] == "server_error" and "boom" not in error["message"]
+
+
+def test_a_session_write_without_csrf_token_answers_the_error_body(owner, items):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(f"/api/v1/items/{items[0].key}/archive/", {}, format="json")
+    assert "CSRF" in _is_error_body(response, 403)["message"]
+    assert client.get("/p/nothing/").status_code == 404  # pages keep Django's HTML answers
