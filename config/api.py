@@ -17,9 +17,15 @@ from config.parsers import RequestBodyTooLarge
 
 
 class PreconditionFailed(exceptions.APIException):
+    """412; ``etag`` is the current one, sent back in the ETag header."""
+
     status_code = 412
     default_code = "version_conflict"
     default_detail = "The item has changed since you read it; reload it and retry."
+
+    def __init__(self, detail=None, *, etag: str | None = None) -> None:
+        super().__init__(detail)
+        self.etag = etag
 
 
 def _from_django(exc: Exception) -> Exception:
@@ -31,7 +37,7 @@ def _from_django(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound("Not found.")
     if getattr(exc, "api_status", None) == 412:
-        return PreconditionFailed(str(exc))
+        return PreconditionFailed(str(exc), etag=getattr(exc, "etag", None))
     return exc
 
 
@@ -61,6 +67,8 @@ def exception_handler(exc: Exception, context) -> Response | None:
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
     response.data = {"error": {"status": response.status_code, "code": code, "message": message, "fields": fields}}
+    if getattr(exc, "etag", None):
+        response["ETag"] = exc.etag
     return response
 
 
@@ -117,6 +125,15 @@ def document_error_responses(result, generator, request, public):
                 if code == "400" and method == "get" and not operation.get("parameters"):
                     continue
                 responses.setdefault(code, {"description": description, "content": reference})
+            if any(parameter.get("name") == "If-Match" for parameter in operation.get("parameters", [])):
+                responses.setdefault(
+                    "412",
+                    {
+                        "description": "The item changed since you read it (If-Match): reload it and retry.",
+                        "content": reference,
+                        "headers": {"ETag": {"schema": {"type": "string"}, "description": "The current ETag."}},
+                    },
+                )
             if "429" in responses:
                 responses["429"]["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}

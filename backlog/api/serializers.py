@@ -197,8 +197,9 @@ class ItemUpdateSerializer(ItemWriteSerializer):
 
 
 class TransitionSerializer(ApiSerializer):
-    status = StrictChoiceField(choices=Item.Status.choices)
-    placement = PlacementSerializer(required=False, help_text="Where an accepted proposal enters the order.")
+    status = StrictChoiceField(
+        choices=Item.Status.choices, help_text="A proposal is accepted or rejected through /accept/ and /reject/."
+    )
     reason = StrictCharField(required=False, allow_blank=True, default="")
 
 

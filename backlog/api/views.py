@@ -4,7 +4,7 @@ import re
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -16,13 +16,14 @@ from backlog.api import serializers as s
 from backlog.api.filters import ItemFilter
 from backlog.api.lookups import item_id_in, item_or_404, placement_from
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.models import Item
 from backlog.selectors import item_history, item_position, items_for_api
 from backlog.services.items import item_create, item_transition, item_update
-from backlog.services.ordering import items_move
+from backlog.services.ordering import item_move, items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
-from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
+from config.api import reject_unknown_parameters
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
 LIST_PARAMS = ("kind", "status", "label")  # comma-separated
@@ -36,26 +37,11 @@ ETAG = OpenApiParameter(
 )
 
 
-def _etag(item: Item) -> str:
-    return f'"{item.pk}-{item.version}"'
-
-
-def _version_matching(item: Item, if_match: str) -> int | str | None:
-    """Return the version an If-Match header names for this item ("*" for any), or None."""
-    for tag in (part.strip() for part in if_match.split(",")):
-        if tag == "*":
-            return "*"
-        found = re.fullmatch(r'"([0-9]+)-([0-9]+)"', tag)
-        if found and int(found.group(1)) == item.pk:
-            return int(found.group(2))
-    return None
-
-
 def item_response(item: Item, **kwargs) -> Response:
     """The item as the API shows it (loaded afresh, in the list's constant queries), with its ETag."""
     item = items_for_api(product=item.product).get(pk=item.pk)
     response = Response(s.ItemSerializer(item).data, **kwargs)
-    response["ETag"] = _etag(item)
+    response["ETag"] = item.etag
     return response
 
 
@@ -118,28 +104,18 @@ class ItemDetailApi(GenericAPIView):
 
     @extend_schema(
         summary="Edit an item; send If-Match (its ETag) or version to refuse a stale update",
-        parameters=[
-            ITEM_REF,
-            ETAG,
-            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The item's ETag."),
-        ],
+        parameters=[ITEM_REF, ETAG, IF_MATCH],
         request=s.ItemUpdateSerializer,
-        responses={200: s.ItemSerializer, 412: OpenApiResponse(ErrorSerializer, description="Changed since read.")},
     )
     def patch(self, request, ref: str):
         item = item_or_404(request.user, ref)
         data = s.ItemUpdateSerializer(item, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        expected = changes.pop("version", None)
         labels = changes.pop("labels", None)
-        if_match = request.headers.get("If-Match")
-        if if_match is not None:
-            matched = _version_matching(item, if_match)
-            if matched is None:
-                raise PreconditionFailed()
-            if expected is None and matched != "*":
-                expected = matched  # checked again under the item's lock by the service
+        from_header = if_match_version(request, item)
+        expected = changes.pop("version", None)
+        expected = from_header if expected is None else expected
         item_update(item=item, actor=request.user, changes=changes, labels=labels, expected_version=expected)
         return item_response(item)  # as it is now
 
@@ -148,8 +124,8 @@ class ItemTransitionApi(GenericAPIView):
     serializer_class = s.ItemSerializer
 
     @extend_schema(
-        summary="Change an item's status along the lifecycle",
-        parameters=[ITEM_REF, ETAG],
+        summary="Change an item's status along the lifecycle (proposals: /accept/ and /reject/)",
+        parameters=[ITEM_REF, ETAG, IF_MATCH],
         request=s.TransitionSerializer,
     )
     def post(self, request, ref: str):
@@ -160,8 +136,8 @@ class ItemTransitionApi(GenericAPIView):
             item=item,
             actor=request.user,
             to=data.validated_data["status"],
-            placement=placement_from(item.product, data.validated_data.get("placement")),
             reason=data.validated_data["reason"],
+            expected_version=if_match_version(request, item),
         )
         return item_response(item)  # as it is now
 
@@ -171,14 +147,20 @@ class ItemArchiveApi(GenericAPIView):
 
     @extend_schema(
         summary="Archive an open item: it leaves the order, kept for history",
-        parameters=[ITEM_REF, ETAG],
+        parameters=[ITEM_REF, ETAG, IF_MATCH],
         request=s.ReasonSerializer,
     )
     def post(self, request, ref: str):
         item = item_or_404(request.user, ref)
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item_transition(item=item, actor=request.user, to=Item.Status.ARCHIVED, reason=data.validated_data["reason"])
+        item_transition(
+            item=item,
+            actor=request.user,
+            to=Item.Status.ARCHIVED,
+            reason=data.validated_data["reason"],
+            expected_version=if_match_version(request, item),
+        )
         return item_response(item)  # as it is now
 
 
@@ -207,18 +189,20 @@ class ItemMoveApi(GenericAPIView):
     serializer_class = s.MoveResultSerializer
 
     @extend_schema(
-        summary="Move one item (owners and ordering delegates)", parameters=[ITEM_REF], request=s.MoveSerializer
+        summary="Move one item (owners and ordering delegates)",
+        parameters=[ITEM_REF, IF_MATCH],
+        request=s.MoveSerializer,
     )
     def post(self, request, ref: str):
         item = item_or_404(request.user, ref)
         data = s.MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = items_move(
-            product=item.product,
+        result = item_move(
+            item=item,
             actor=request.user,
-            item_ids=[item.pk],
             to=placement_from(item.product, data.validated_data),
             reason=data.validated_data["reason"],
+            expected_version=if_match_version(request, item),
         )
         return _move_response(item.product, result)
 

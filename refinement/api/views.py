@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from accounts.permissions import Action, get_product_or_404, membership_of
 from backlog.api.lookups import item_in, item_or_404, placement_from
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
 from backlog.api.views import ITEM_REF, PAGINATION_PARAMS, item_response
 from backlog.selectors import items_for_api
@@ -84,7 +85,7 @@ class AcceptApi(GenericAPIView):
 
     @extend_schema(
         summary="Accept a proposal into the order: top, bottom, before/after an item, a position, or suggested",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.AcceptSerializer,
     )
     def post(self, request, ref: str):
@@ -93,7 +94,13 @@ class AcceptApi(GenericAPIView):
         data.is_valid(raise_exception=True)
         suggested = data.validated_data["to"] == "suggested"
         placement = None if suggested else placement_from(item.product, data.validated_data)
-        accepted = proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
+        accepted = proposal_accept(
+            item=item,
+            actor=request.user,
+            placement=placement,
+            at_suggested_position=suggested,
+            expected_version=if_match_version(request, item),
+        )
         return item_response(accepted)
 
 
@@ -102,7 +109,7 @@ class RejectApi(GenericAPIView):
 
     @extend_schema(
         summary="Reject a proposal with a reason the proposer reads (optionally as a duplicate)",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.RejectSerializer,
     )
     def post(self, request, ref: str):
@@ -112,7 +119,11 @@ class RejectApi(GenericAPIView):
         reference = data.validated_data.get("duplicate_of")
         duplicate = item_in(item.product, reference, "duplicate_of") if reference else None
         rejected = proposal_reject(
-            item=item, actor=request.user, reason=data.validated_data["reason"], duplicate_of=duplicate
+            item=item,
+            actor=request.user,
+            reason=data.validated_data["reason"],
+            duplicate_of=duplicate,
+            expected_version=if_match_version(request, item),
         )
         return item_response(rejected)
 
@@ -134,7 +145,7 @@ class QuestionListApi(GenericAPIView):
 
     @extend_schema(
         summary="Ask the proposer for more information (owners and ordering delegates)",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.AskSerializer,
         responses={201: s.QuestionSerializer},
     )
@@ -142,7 +153,12 @@ class QuestionListApi(GenericAPIView):
         item = item_or_404(request.user, ref)
         data = s.AskSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asked = proposal_ask(item=item, actor=request.user, question=data.validated_data["question"])
+        asked = proposal_ask(
+            item=item,
+            actor=request.user,
+            question=data.validated_data["question"],
+            expected_version=if_match_version(request, item),
+        )
         return Response(s.QuestionSerializer(asked).data, status=status.HTTP_201_CREATED)
 
 
@@ -151,14 +167,19 @@ class AnswerApi(GenericAPIView):
 
     @extend_schema(
         summary="Answer the open question (the proposer); the proposal returns to the review queue",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.AnswerSerializer,
     )
     def post(self, request, ref: str):
         item = item_or_404(request.user, ref)
         data = s.AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        answered = proposal_answer(item=item, actor=request.user, answer=data.validated_data["answer"])
+        answered = proposal_answer(
+            item=item,
+            actor=request.user,
+            answer=data.validated_data["answer"],
+            expected_version=if_match_version(request, item),
+        )
         return Response(s.QuestionSerializer(answered).data)
 
 
@@ -208,7 +229,7 @@ class SplitApi(GenericAPIView):
 
     @extend_schema(
         summary="Split an item into smaller ones that take its place in the order (owners and delegates)",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.SplitSerializer,
         responses={201: s.SplitResultSerializer},
     )
@@ -221,6 +242,7 @@ class SplitApi(GenericAPIView):
             actor=request.user,
             parts=[dict(part) for part in data.validated_data["parts"]],
             keep_original=data.validated_data["keep_original"],
+            expected_version=if_match_version(request, item),
         )
         created = items_for_api(product=item.product).filter(pk__in=[part.pk for part in parts]).order_by("rank")
         return Response(s.SplitResultSerializer({"items": created}).data, status=status.HTTP_201_CREATED)
