@@ -46,9 +46,26 @@ class MembershipChangeSerializer(ApiSerializer):
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
+    parent = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the token this one was made with (null: made in the browser); "
+        "it stops working when that one is revoked or expires.",
+    )
+
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "read_only", "expires_at", "created_at", "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "read_only",
+            "expires_at",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+            "parent",
+        ]
         read_only_fields = fields
 
 
