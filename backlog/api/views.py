@@ -26,6 +26,7 @@ from backlog.services.suggestion import order_apply_suggestion, suggested_order
 from config.api import reject_unknown_parameters
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
+MAX_SUGGESTIONS = 500
 LIST_PARAMS = ("kind", "status", "label")  # comma-separated
 ITEM_REF = OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Item id or key, e.g. OB-42.")
 ETAG = OpenApiParameter(
@@ -249,7 +250,12 @@ class SuggestedOrderApi(GenericAPIView):
     @extend_schema(
         summary="The items the scores would move most: actual and suggested position, drift",
         parameters=[
-            OpenApiParameter("limit", OpenApiTypes.INT, description="How many (1 to 500, default 50).", required=False)
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 50},
+                description=f"How many (1 to {MAX_SUGGESTIONS}, default 50).",
+                required=False,
+            )
         ],
         responses=s.SuggestionSerializer(many=True),
     )
@@ -257,8 +263,8 @@ class SuggestedOrderApi(GenericAPIView):
         product = get_product_or_404(request.user, key)
         raw = request.query_params.get("limit", "50")
         reject_unknown_parameters(request, {"limit"})
-        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 500:
-            raise ValidationError({"limit": ["A whole number from 1 to 500."]})
+        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_SUGGESTIONS:
+            raise ValidationError({"limit": [f"A whole number from 1 to {MAX_SUGGESTIONS}."]})
         rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
         rows = [row for row in rows if row.drift][: int(raw)]
         numbers = {row.item_id: row.number for row in rows}

@@ -177,3 +177,73 @@ def test_a_session_write_without_csrf_token_answers_the_error_body(owner, items)
     response = client.post(f"/api/v1/items/{items[0].key}/archive/", {}, format="json")
     assert "CSRF" in _is_error_body(response, 403)["message"]
     assert client.get("/p/nothing/").status_code == 404  # pages keep Django's HTML answers
+
+
+# The schema declares the bounds the server enforces.
+
+
+def _schema(client) -> dict:
+    return client.get("/api/schema/?format=json").json()
+
+
+def _parameter(operation: dict, name: str) -> dict:
+    return next(parameter for parameter in operation["parameters"] if parameter["name"] == name)
+
+
+def test_the_schema_declares_page_size_and_limit_ranges(client):
+    paths = _schema(client)["paths"]
+    paged = [
+        operation for operations in paths.values() for operation in operations.values() if "parameters" in operation
+    ]
+    page_sizes = [_parameter(op, "page_size")["schema"] for op in paged if "page_size" in str(op["parameters"])]
+    assert len(page_sizes) >= 7  # items, history, stale items, review queue, my proposals, questions, comments
+    assert all((schema["minimum"], schema["maximum"]) == (1, 200) for schema in page_sizes)
+    for path, maximum in (("refinement-agenda", 100), ("suggested-order", 500)):
+        limit = _parameter(paths[f"/api/v1/products/{{key}}/{path}/"]["get"], "limit")["schema"]
+        assert (limit["type"], limit["minimum"], limit["maximum"]) == ("integer", 1, maximum)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "bound"), [("review-queue", "page_size", 200), ("refinement-agenda", "limit", 100)]
+)
+def test_the_declared_bounds_are_the_enforced_ones(api, product, path, query, bound):
+    url = f"/api/v1/products/{product.key}/{path}/?{query}="
+    assert api.get(url + str(bound)).status_code == 200
+    assert api.get(url + str(bound + 1)).status_code == 400
+    assert api.get(url + "0").status_code == 400
+
+
+def test_the_schema_declares_the_product_settings_structure(client):
+    schemas = _schema(client)["components"]["schemas"]
+    sla = schemas["Product"]["properties"]["sla_hours"]
+    assert sla["required"] == ["P1", "P2", "P3", "P4", "P5"] and sla["additionalProperties"] is False
+    assert sla["properties"]["P1"] == {"type": "integer", "minimum": 1, "maximum": 87600}
+    ready = schemas["PatchedProductUpdateRequest"]["properties"]["definition_of_ready"]
+    assert ready["additionalProperties"] is False and "required" not in ready
+    assert ready["properties"]["estimate"] == {"type": "boolean"}
+    assert (ready["properties"]["max_estimate"]["maximum"], ready["properties"]["max_estimate"]["nullable"]) == (
+        1000,
+        True,
+    )
+    assert schemas["PatchedProductUpdateRequest"]["properties"]["sla_hours"]["required"] == [
+        "P1",
+        "P2",
+        "P3",
+        "P4",
+        "P5",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sla_hours", {"P1": 0, "P2": 8, "P3": 24, "P4": 72, "P5": 168}),
+        ("sla_hours", {"P1": 4}),
+        ("definition_of_ready", {"max_estimate": 1001}),
+        ("definition_of_ready", {"estimate": True, "colour": True}),
+    ],
+)
+def test_values_outside_the_declared_structure_are_refused(api, product, field, value):
+    response = api.patch(f"/api/v1/products/{product.key}/", {field: value}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]

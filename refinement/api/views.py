@@ -4,7 +4,6 @@ import re
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -255,7 +254,11 @@ class AgendaApi(GenericAPIView):
     @extend_schema(
         summary="The refinement agenda: the first not-ready items of the order, with what they lack",
         parameters=[
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"How many (1 to {MAX_AGENDA}, default 10).")
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_AGENDA, "default": 10},
+                description=f"How many (1 to {MAX_AGENDA}, default 10).",
+            )
         ],
         responses=s.AgendaItemSerializer(many=True),
     )
