@@ -72,19 +72,6 @@ def exception_handler(exc: Exception, context) -> Response | None:
     return response
 
 
-class ErrorBodySerializer(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, permission_denied, …")
-    message = serializers.CharField(help_text="What went wrong, in words a person can act on.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), help_text="Messages per input field."
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()
-
-
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
