@@ -41,12 +41,22 @@ def _from_django(exc: Exception) -> Exception:
     return exc
 
 
-def _flatten(detail) -> list[str]:
+def _flatten(detail, where: str = "") -> list[str]:
+    """One field's messages; inside it, a nested field's name or a list entry's number (from 1)
+    leads its messages: "#2 points: Unknown field."."""
     if isinstance(detail, dict):
-        return [message for value in detail.values() for message in _flatten(value)]
+        return [message for name, value in detail.items() for message in _flatten(value, where + _place(name))]
     if isinstance(detail, list):
-        return [message for value in detail for message in _flatten(value)]
-    return [str(detail)]
+        if any(isinstance(value, dict) for value in detail):  # a list of objects: one entry each
+            return [message for index, value in enumerate(detail) for message in _flatten(value, where + _place(index))]
+        return [message for value in detail for message in _flatten(value, where)]
+    return [f"{where}{detail}"]
+
+
+def _place(name: str | int) -> str:
+    if isinstance(name, int):
+        return f"#{name + 1} "
+    return "" if name == "non_field_errors" else f"{name}: "
 
 
 def exception_handler(exc: Exception, context) -> Response | None:

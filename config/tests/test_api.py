@@ -86,7 +86,7 @@ def test_nested_parts_refuse_unknown_fields(api, items):
     body = {"parts": [{"title": "a"}, {"title": "b", "points": 3}]}
     response = api.post(f"/api/v1/items/{items[0].key}/split/", body, format="json")
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {"parts": ["Unknown field."]}
+    assert response.json()["error"]["fields"] == {"parts": ["#2 points: Unknown field."]}
 
 
 def test_product_settings_name_read_only_fields(api, product):
