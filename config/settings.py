@@ -156,6 +156,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A job whose worker process dies (killed, out of memory) goes back to the queue instead of being
+# acknowledged and dropped; a message a lost worker took is handed out again after the visibility
+# timeout (Redis's default is an hour). Every job is idempotent, and none runs nearly this long.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300"))}
 CELERY_TIMEZONE = TIME_ZONE
 # A request that enqueues a job must not hang when the broker is down: fail fast, the schedule
 # catches up.

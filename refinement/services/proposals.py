@@ -14,6 +14,7 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_transition
 from backlog.services.ordering import Placement
+from backlog.transactions import retry_on_conflict
 from refinement.models import Question
 from refinement.selectors import suggested_position
 
@@ -86,6 +87,7 @@ def proposal_answer(*, item: Item, actor: User, answer: str) -> Question:
     return question
 
 
+@retry_on_conflict
 def proposal_accept(
     *, item: Item, actor: User, placement: Placement | None = None, at_suggested_position: bool = False
 ) -> Item:
@@ -100,6 +102,7 @@ def proposal_accept(
         return item_transition(item=current, actor=actor, to=Item.Status.OPEN, placement=placement)
 
 
+@retry_on_conflict
 def proposal_reject(*, item: Item, actor: User, reason: str, duplicate_of: Item | None = None) -> Item:
     """Reject a proposal with a reason the proposer reads; a duplicate is linked to its original."""
     text = _text(reason, "reason", "why the proposal is rejected; the proposer will read it")
