@@ -2,6 +2,7 @@
 broker and cache, and the test database on PostgreSQL (committed data, so every process sees it)."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ from accounts.models import Membership
 from accounts.tests.factories import MembershipFactory
 from backlog.models import Item
 from backlog.services.scores import scores_refresh_due
-from backlog.tests.flaky_worker import FLAG
+from backlog.tests.flaky_worker import FLAG, RECOMPUTE_PID, SLOW_RECOMPUTE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -49,17 +50,16 @@ def redis_url():
     return url
 
 
-@pytest.fixture
-def worker(redis_url):
-    process = subprocess.Popen(
+def start_worker(redis_url: str, *pool: str) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 - our own test app
         [
             sys.executable,
             "-m",
             "celery",
             "-A",
-            "backlog.tests.flaky_worker",  # the real app; fails once when a test sets a flag
+            "backlog.tests.flaky_worker",  # the real app, with faults a test switches on
             "worker",
-            "--pool=solo",
+            *pool,
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -69,9 +69,30 @@ def worker(redis_url):
         cwd=ROOT,
         env=environment(redis_url),
     )
-    yield process
+
+
+def stop(process: subprocess.Popen) -> None:
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker(redis_url):
+    process = start_worker(redis_url, "--pool=solo")
+    yield process
+    stop(process)
+
+
+@pytest.fixture
+def prefork_worker(redis_url):
+    """A worker as production runs it: jobs in a child process the parent replaces when it dies."""
+    process = start_worker(redis_url, "--pool=prefork", "--concurrency=1")
+    yield process
+    stop(process)
 
 
 @pytest.fixture
@@ -146,3 +167,38 @@ def test_with_the_broker_unreachable_saving_works_and_the_schedule_catches_up(pr
     assert scores_refresh_due(product_id=product.pk) == 1
     item.refresh_from_db()
     assert item.score == 6.5
+
+
+def test_a_recompute_whose_worker_process_is_killed_is_done_all_the_same(prefork_worker, redis_url, product_and_owner):
+    """kill -9 of the process running a whole-product recompute: the job is handed out again
+    (rejected on worker loss, not acknowledged and dropped) and every item ends scored with the
+    new weights, the product marked as recomputed with them."""
+    product, owner = product_and_owner
+    for number in range(1, 41):
+        Item.objects.create(
+            product=product, number=number, title=f"s{number}", kind="story", business_value=8, estimate=2
+        )
+    assert scores_refresh_due(product_id=product.pk) == 40  # scored with the default weights: 4.0
+    flags = redis.Redis.from_url(redis_url)
+    flags.set(SLOW_RECOMPUTE, 1)
+    run_web_code(
+        f"""
+        from accounts.models import Product, User
+        from backlog.services.scores import product_scoring_update
+        product_scoring_update(product=Product.objects.get(pk={product.pk}), actor=User.objects.get(pk={owner.pk}),
+                               weights={{"business_value": 3, "time_criticality": 1, "risk_reduction": 1}})
+        """,
+        redis_url,
+    )
+    assert wait_for(lambda: flags.get(RECOMPUTE_PID) is not None, 30)
+    child = int(flags.get(RECOMPUTE_PID))
+    assert child != prefork_worker.pid
+    os.kill(child, signal.SIGKILL)
+
+    def recomputed() -> bool:
+        product.refresh_from_db()
+        scored = set(Item.objects.filter(product=product).values_list("score", flat=True))
+        return scored == {12.0} and product.scores_version == product.scoring_version
+
+    assert wait_for(recomputed, 30)
+    assert prefork_worker.poll() is None  # the worker replaced its child and goes on
