@@ -1,7 +1,9 @@
 """The items API: thin views over the backlog services and selectors."""
 
+import logging
 import re
 
+from django.db import InterfaceError, OperationalError, connection
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,6 +25,8 @@ from backlog.services.ordering import items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
 from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
+
+logger = logging.getLogger(__name__)
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
 LIST_PARAMS = ("kind", "status", "label")  # comma-separated
@@ -51,10 +55,29 @@ def _version_matching(item: Item, if_match: str) -> int | str | None:
     return None
 
 
+def read_after_write(read):
+    """Run ``read``, the response's look-up after a committed write. If the database connection
+    died after the commit, read once more on a new connection: the write happened, so the client
+    gets its answer (a retried create would duplicate), not a 500."""
+    try:
+        return read()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        logger.warning("The connection died after a write; reading the response on a new one.")
+        connection.close()
+        return read()
+
+
 def item_response(item: Item, **kwargs) -> Response:
     """The item as the API shows it (loaded afresh, in the list's constant queries), with its ETag."""
-    item = items_for_api(product=item.product).get(pk=item.pk)
-    response = Response(s.ItemSerializer(item).data, **kwargs)
+
+    def read():
+        found = items_for_api(product=item.product).get(pk=item.pk)
+        return found, s.ItemSerializer(found).data
+
+    item, data = read_after_write(read)
+    response = Response(data, **kwargs)
     response["ETag"] = _etag(item)
     return response
 
@@ -183,18 +206,20 @@ class ItemArchiveApi(GenericAPIView):
 
 
 def _move_response(product: Product, result) -> Response:
-    keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
+    def read():
+        keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
 
-    def neighbour(found):
-        return {"id": found.id, "key": keys[found.id]} if found else None
+        def neighbour(found):
+            return {"id": found.id, "key": keys[found.id]} if found else None
 
-    body = {
-        "items": [keys[item.pk] for item in result.items],
-        "position": item_position(item=result.items[0]),  # the moved items carry their new keys
-        "after": neighbour(result.gap.after),
-        "before": neighbour(result.gap.before),
-    }
-    return Response(s.MoveResultSerializer(body).data)
+        return {
+            "items": [keys[item.pk] for item in result.items],
+            "position": item_position(item=result.items[0]),  # the moved items carry their new keys
+            "after": neighbour(result.gap.after),
+            "before": neighbour(result.gap.before),
+        }
+
+    return Response(s.MoveResultSerializer(read_after_write(read)).data)
 
 
 def _numbers(product: Product, result):
