@@ -147,3 +147,15 @@ def test_every_status_change_queues_a_rescore(product, owner, monkeypatch, djang
     with django_capture_on_commit_callbacks(execute=True):
         item_transition(item=item, actor=owner, to=Item.Status.ARCHIVED)
     assert queued == [item.pk]
+
+
+@pytest.mark.django_db
+def test_a_split_queues_a_rescore_of_the_original_too(product, owner, monkeypatch, django_capture_on_commit_callbacks):
+    from refinement.services import split
+
+    item = item_create(product=product, actor=owner, kind="story", title="big", estimate=8)
+    queued = []
+    monkeypatch.setattr(split, "enqueue_item_score", lambda pk: queued.append(pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        parts = split.item_split(item=item, actor=owner, parts=[{"title": "one"}, {"title": "two"}])
+    assert sorted(queued) == sorted([item.pk, *(part.pk for part in parts)])

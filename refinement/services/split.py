@@ -113,7 +113,7 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
             )
         )
         ItemEvent.objects.bulk_create(events)
-        for new in created:
-            transaction.on_commit(lambda pk=new.pk: enqueue_item_score(pk), robust=True)
+        for scored in [*created, original]:  # the original changed too: its job must not be overtaken
+            transaction.on_commit(lambda pk=scored.pk: enqueue_item_score(pk), robust=True)
         transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return created
