@@ -1,13 +1,14 @@
 """Reads of the backlog that span relations."""
 
-import re
+from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.models import Product
+from backlog.filters import ItemFilter, filter_parameters
 from backlog.models import Item, ItemEvent
-
-DIGITS = re.compile(r"[0-9]{1,18}")
+from backlog.references import parse_reference
 
 
 def backlog_items(*, product: Product) -> QuerySet[Item]:
@@ -28,16 +29,14 @@ def item_history(*, item: Item) -> QuerySet[ItemEvent]:
 
 
 def item_by_reference(*, reference: str) -> Item | None:
-    """Find an item by id (``"42"``) or key (``"OB-42"``), with its product."""
+    """Find an item by id (``"42"``) or key (``"OB-42"``, ``"ob-42"``), with its product."""
     items = Item.objects.select_related("product", "created_by").prefetch_related("labels")
-    if "\x00" in reference:
+    found = parse_reference(reference)
+    if found is None:
         return None
-    if DIGITS.fullmatch(reference):
-        return items.filter(pk=int(reference)).first()
-    product_key, _, number = reference.rpartition("-")
-    if product_key and DIGITS.fullmatch(number):
-        return items.filter(product__key=product_key, number=int(number)).first()
-    return None
+    if found.pk is not None:
+        return items.filter(pk=found.pk).first()
+    return items.filter(product__key=found.product_key, number=found.number).first()
 
 
 def items_for_api(*, product: Product) -> QuerySet[Item]:
@@ -47,3 +46,37 @@ def items_for_api(*, product: Product) -> QuerySet[Item]:
         .select_related("product", "created_by", "split_from", "duplicate_of")
         .prefetch_related("labels")
     )
+
+
+@dataclass(frozen=True)
+class ItemListing:
+    """A filtered list of a product's items, as the backlog page and the API show it."""
+
+    items: QuerySet[Item]  # in ``ordering``
+    ordering: str  # "rank", "number" or "-number"
+    filters: dict[str, str]  # the parameters applied, as query-string values (lists comma-separated)
+
+    @property
+    def filtered(self) -> bool:
+        """Does it leave items of the backlog out (so positions are not the backlog's)?"""
+        return bool(set(self.filters) - {"ordering"})
+
+
+def item_list(*, product: Product, filters, strict: bool = True) -> ItemListing:
+    """Filter a product's items by the list's parameters (``backlog.filters``), for the page and the API.
+
+    ``filters`` is a query string's parameters. ``strict`` (the API): an invalid parameter is a
+    ValidationError naming it; otherwise (the page) invalid parameters are left out.
+    """
+    data, errors = filter_parameters(filters, strict=strict)
+    if errors:
+        raise ValidationError(errors)
+    filterset = ItemFilter(data, queryset=items_for_api(product=product), product=product)
+    if not filterset.is_valid():
+        if strict:
+            raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+        data = {name: value for name, value in data.items() if name not in filterset.errors}
+        filterset = ItemFilter(data, queryset=items_for_api(product=product), product=product)
+        filterset.is_valid()
+    ordering = filterset.chosen_ordering
+    return ItemListing(items=filterset.qs.order_by(ordering), ordering=ordering, filters=data)
