@@ -19,6 +19,8 @@ from django.core.cache import cache
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import RedisError
 
+from backlog.models import StaleSuggestions
+
 logger = logging.getLogger(__name__)
 
 SCORE_ITEM = "backlog.tasks.score_item"
@@ -28,7 +30,6 @@ REFRESH_SUGGESTIONS = "backlog.tasks.refresh_suggestions"
 PENDING = "backlog:score-pending:{}"
 PENDING_SECONDS = 600  # a lost job frees its item after this; the schedule catches up anyway
 SUGGESTION_PENDING = "backlog:suggestion-pending:{}"
-SUGGESTION_STALE = "backlog:suggestion-stale:{}"
 # Changes come in bursts (a product recompute, many edits, a run of moves): the stored suggested
 # positions are refreshed once, this long after the first change of a burst.
 SUGGESTION_DELAY_SECONDS = 5
@@ -95,11 +96,12 @@ def enqueue_product_scores(product_id: int) -> None:
 def enqueue_suggestions(product_id: int) -> None:
     """Queue a refresh of the product's stored suggested positions, once per burst of changes.
 
-    In process nothing runs now: the product is marked stale and the next page that shows
-    suggested positions refreshes them first, once for the whole burst.
+    In process nothing runs now: the product is marked stale in the database (every process sees
+    it) and the next page that shows suggested positions refreshes them first, once for the whole
+    burst.
     """
     if in_process():
-        cache.set(SUGGESTION_STALE.format(product_id), 1, timeout=None)
+        StaleSuggestions.objects.bulk_create([StaleSuggestions(product_id=product_id)], ignore_conflicts=True)
         return
     _send_once(
         SUGGESTION_PENDING.format(product_id), REFRESH_SUGGESTIONS, product_id, countdown=SUGGESTION_DELAY_SECONDS
@@ -112,12 +114,10 @@ def suggestions_started(product_id: int) -> None:
 
 
 def suggestions_stale_take(product_id: int) -> bool:
-    """In process: whether changes made the product's suggested positions stale (and clear the
-    mark, so changes from now on mark it again). With a broker the refresh job does it: False."""
+    """In process: whether changes made the product's suggested positions stale, clearing the mark
+    (a row, see ``StaleSuggestions``: whichever process deletes it refreshes, and changes from then
+    on mark the product stale again). With a broker the refresh job does it: False, no look-up."""
     if not in_process():
         return False
-    key = SUGGESTION_STALE.format(product_id)
-    if cache.get(key):
-        cache.delete(key)
-        return True
-    return False
+    mark = StaleSuggestions.objects.filter(product_id=product_id)
+    return bool(mark.exists() and mark.delete()[0])

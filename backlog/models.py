@@ -372,3 +372,20 @@ class ItemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.item_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StaleSuggestions(models.Model):
+    """A product whose stored suggested positions wait for a refresh (jobs in-process only).
+
+    In the database rather than the cache, so that every process sees the mark: the one that
+    changed the order (a page, a command, the embedded schedule) and the one serving the next page.
+    """
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "stale suggestions"
+
+    def __str__(self) -> str:
+        return f"suggested positions of product {self.product_id} stale since {self.marked_at:%Y-%m-%d %H:%M}"

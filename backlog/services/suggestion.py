@@ -252,12 +252,15 @@ def suggested_positions_refresh(*, product_id: int) -> int:
 
 
 def _write_suggested_positions(chunk: list[tuple[int, int | None]]) -> int:
-    if connection.vendor != "postgresql":
-        Item.objects.bulk_update(
-            [Item(pk=pk, suggested_position=position) for pk, position in chunk], ["suggested_position"]
-        )
-        return len(chunk)
     table = connection.ops.quote_name(Item._meta.db_table)
+    if connection.vendor != "postgresql":
+        # One prepared UPDATE run per row: far faster on SQLite than bulk_update's CASE per row.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET suggested_position = %s WHERE id = %s",
+                [(position, pk) for pk, position in chunk],
+            )
+        return len(chunk)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH free AS (SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED) "
@@ -271,7 +274,9 @@ def _write_suggested_positions(chunk: list[tuple[int, int | None]]) -> int:
 def suggested_positions_ensure_fresh(*, product_id: int) -> None:
     """Refresh the stored suggested positions now if changes made them stale (jobs in process).
 
-    With a broker the refresh job does it; pages then skip even the cache look-up.
+    With a broker the refresh job does it; pages then skip even the look-up. The mark is a row
+    (see ``StaleSuggestions``): whichever process deletes it refreshes, and changes from then on
+    mark the product stale again.
     """
     if suggestions_stale_take(product_id):
         suggested_positions_refresh(product_id=product_id)
