@@ -6,9 +6,10 @@ propose, accept, transition and archive through the API with personal tokens. Th
 all, the order whole (unique keys; every open or in-progress item ranked, nothing else), and
 every item scored after its last change within a minute.
 
-With ``STORM_REDIS_OUTAGE=1`` the test's Redis is stopped for ``OUTAGE_SECONDS`` in the middle
-of the storm and started again; the scheduled refresh (what beat runs every ten minutes) then
-runs once, since jobs queued while the broker was away were never queued.
+In the middle of the storm the test's Redis (broker, cache and throttle counts) is stopped for
+``OUTAGE_SECONDS`` and started again: the API keeps answering, the worker reconnects, and the
+scheduled refresh (what beat runs every ten minutes) runs once, since jobs queued while the broker
+was away were never queued. ``STORM_REDIS_OUTAGE=0`` leaves the outage out.
 """
 
 import http.client
@@ -42,7 +43,7 @@ STORM_SECONDS = 24
 OUTAGE_AFTER_SECONDS = 6
 OUTAGE_SECONDS = 10
 FRESH_WITHIN_SECONDS = 60
-OUTAGE = os.environ.get("STORM_REDIS_OUTAGE") == "1"
+OUTAGE = os.environ.get("STORM_REDIS_OUTAGE", "1") == "1"
 
 
 def free_port() -> int:
