@@ -13,7 +13,7 @@ from backlog.access import access_item, item_ids_in, placement_in
 from backlog.api import serializers as s
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
-from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response
+from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response, read_after_write
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item
 from backlog.selectors import item_history, item_list, item_position
@@ -161,18 +161,20 @@ def _placement(product: Product, data: dict | None) -> Placement | None:
 
 
 def _move_response(product: Product, result) -> Response:
-    keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
+    def read():
+        keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
 
-    def neighbour(found):
-        return {"id": found.id, "key": keys[found.id]} if found else None
+        def neighbour(found):
+            return {"id": found.id, "key": keys[found.id]} if found else None
 
-    body = {
-        "items": [keys[item.pk] for item in result.items],
-        "position": item_position(item=result.items[0]),  # the moved items carry their new keys
-        "after": neighbour(result.gap.after),
-        "before": neighbour(result.gap.before),
-    }
-    return Response(s.MoveResultSerializer(body).data)
+        return {
+            "items": [keys[item.pk] for item in result.items],
+            "position": item_position(item=result.items[0]),  # the moved items carry their new keys
+            "after": neighbour(result.gap.after),
+            "before": neighbour(result.gap.before),
+        }
+
+    return Response(s.MoveResultSerializer(read_after_write(read)).data)
 
 
 def _numbers(product: Product, result):

@@ -14,6 +14,7 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_transition_locked
 from backlog.services.ordering import Placement
+from backlog.transactions import retry_on_conflict
 from refinement.models import Question
 from refinement.selectors import suggested_position
 
@@ -91,6 +92,7 @@ def proposal_answer(*, item: Item, actor: User, answer: str, expected_version: i
     return question
 
 
+@retry_on_conflict
 def proposal_accept(
     *,
     item: Item,
@@ -112,6 +114,7 @@ def proposal_accept(
         )
 
 
+@retry_on_conflict
 def proposal_reject(
     *,
     item: Item,
