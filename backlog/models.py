@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Product
+from backlog.exceptions import VersionConflict
 from backlog.fields import RankKeyField
 from backlog.readiness import ready_q
 
@@ -265,6 +266,19 @@ class Item(models.Model):
     @property
     def is_ordered(self) -> bool:
         return self.status in self.ORDERED_STATUSES
+
+    @property
+    def etag(self) -> str:
+        """The item's content version as an HTTP entity tag (moves do not change it)."""
+        return f'"{self.pk}-{self.version}"'
+
+    def check_version(self, expected: int | None) -> None:
+        """Raise VersionConflict unless the item is at ``expected`` (None: any version).
+
+        Call it on the row locked for the write, so nothing changes it between check and write.
+        """
+        if expected is not None and self.version != expected:
+            raise VersionConflict(expected=expected, current=self.version, etag=self.etag)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -1,34 +1,23 @@
-"""The delivery API's bodies: strict about JSON types and about unknown fields."""
+"""The delivery API's bodies: strict about JSON types and about unknown fields (config.api.ApiSerializer)."""
 
 from rest_framework import serializers
 
 from backlog.api.serializers import ItemReferenceField, ItemSerializer
-from config.api import StrictCharField, StrictChoiceField, StrictDecimalField, StrictIntegerField
+from config.api import ApiSerializer, StrictCharField, StrictChoiceField, StrictDecimalField, StrictIntegerField
 from delivery.models import MAX_DOD_ENTRIES, MAX_DOD_ENTRY_LENGTH, DeliverySettings, RetroAction, Sprint, WorkClass
 from delivery.services.sprints import MAX_SPRINT_ITEMS
-
-
-class StrictSerializer(serializers.Serializer):
-    """A body naming a field the endpoint does not know is a 400 naming it."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = set(data) - set(self.fields)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-        return super().to_internal_value(data)
 
 
 def _share() -> StrictIntegerField:
     return StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=100)
 
 
-class WipLimitsSerializer(StrictSerializer):
+class WipLimitsSerializer(ApiSerializer):
     open = StrictIntegerField(required=False, min_value=1, max_value=1000)
     in_progress = StrictIntegerField(required=False, min_value=1, max_value=1000)
 
 
-class DeliverySettingsSerializer(StrictSerializer):
+class DeliverySettingsSerializer(ApiSerializer):
     feature_share = _share()
     defect_share = _share()
     debt_share = _share()
@@ -43,7 +32,7 @@ class DeliverySettingsSerializer(StrictSerializer):
     wip_limits = WipLimitsSerializer(required=False)
 
 
-class SprintCreateSerializer(StrictSerializer):
+class SprintCreateSerializer(ApiSerializer):
     name = StrictCharField(max_length=100, required=False, allow_blank=True)
     goal = StrictCharField(max_length=2000, required=False, allow_blank=True)
     start_date = serializers.DateField()
@@ -78,7 +67,7 @@ class SprintSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ItemsSerializer(StrictSerializer):
+class ItemsSerializer(ApiSerializer):
     items = serializers.ListField(child=ItemReferenceField(), max_length=MAX_SPRINT_ITEMS)
 
 
@@ -86,11 +75,11 @@ class CommitSerializer(ItemsSerializer):
     reason = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class CloseSerializer(StrictSerializer):
+class CloseSerializer(ApiSerializer):
     carry_over = StrictChoiceField(choices=Sprint.CarryOver.choices, required=False, default=Sprint.CarryOver.STAY)
 
 
-class WaiverSerializer(StrictSerializer):
+class WaiverSerializer(ApiSerializer):
     entry = StrictCharField(max_length=MAX_DOD_ENTRY_LENGTH)
     reason = StrictCharField(max_length=2000)
     interest_hours = StrictDecimalField(
@@ -98,7 +87,7 @@ class WaiverSerializer(StrictSerializer):
     )
 
 
-class DoneSerializer(StrictSerializer):
+class DoneSerializer(ApiSerializer):
     checked = serializers.ListField(
         child=StrictCharField(max_length=MAX_DOD_ENTRY_LENGTH), required=False, default=list
     )
@@ -118,11 +107,11 @@ class RetroActionSerializer(serializers.ModelSerializer):
         return action.debt_item.key if action.debt_item_id else None
 
 
-class RetroActionCreateSerializer(StrictSerializer):
+class RetroActionCreateSerializer(ApiSerializer):
     text = StrictCharField(max_length=300)
 
 
-class ToDebtSerializer(StrictSerializer):
+class ToDebtSerializer(ApiSerializer):
     interest_hours = StrictDecimalField(max_digits=7, decimal_places=1, min_value=0, required=False)
 
 

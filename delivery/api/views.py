@@ -1,10 +1,8 @@
 """The delivery API: allocation and Definition of Done, sprints (plan, commit, start, close),
 done with the Definition of Done, retrospective actions, the policy report, velocity and forecast."""
 
-import re
-
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -12,9 +10,10 @@ from rest_framework.response import Response
 from accounts.access import access_product
 from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in
+from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
 from backlog.api.shared import ETAG, ITEM_REF, item_response
-from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
+from config.api import reject_unknown_parameters
 from config.numbers import number_parameter
 from delivery.access import access_retro_action, access_sprint
 from delivery.api import serializers as s
@@ -41,9 +40,6 @@ from delivery.services.sprints import (
     sprint_start,
 )
 
-IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The item's ETag: refuse (412) if it changed."
-)
 LAST = OpenApiParameter("last", OpenApiTypes.INT, description="How many closed sprints (1–50, default 6).")
 NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The sprint's number.")
 
@@ -288,21 +284,6 @@ class RetroActionDebtApi(GenericAPIView):
         return item_response(item, status=status.HTTP_201_CREATED)
 
 
-def _if_match_version(request, item) -> int | None:
-    """The version an If-Match header (the item's ETag) names; None without one or for "*".
-    A header naming no version of this item is a 412."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    for tag in (part.strip() for part in header.split(",")):
-        if tag == "*":
-            return None
-        found = re.fullmatch(r'"([0-9]+)-([0-9]+)"', tag)
-        if found and int(found.group(1)) == item.pk:
-            return int(found.group(2))
-    raise PreconditionFailed()
-
-
 class ItemDoneApi(GenericAPIView):
     serializer_class = s.DoneSerializer
 
@@ -310,17 +291,14 @@ class ItemDoneApi(GenericAPIView):
         summary="Mark an item done: check each Definition of Done entry or waive it with a reason "
         "(each waiver creates a linked technical-debt item)",
         parameters=[ITEM_REF, ETAG, IF_MATCH],
-        responses={
-            200: s.DoneItemSerializer,
-            412: OpenApiResponse(ErrorSerializer, description="The item changed since it was read."),
-        },
+        responses=s.DoneItemSerializer,
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         data = s.DoneSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
-        expected = _if_match_version(request, item)
+        expected = if_match_version(request, item)
         if expected is None:
             expected = body.get("version")
         waivers = {waiver["entry"]: waiver["reason"] for waiver in body["waivers"]}

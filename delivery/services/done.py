@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, lock_product_for, require
-from backlog.exceptions import VersionConflict
 from backlog.models import Item
-from backlog.services.items import item_create, item_transition
+from backlog.services.items import item_create, item_transition, item_transition_locked
 from backlog.services.ordering import Placement
 from delivery.models import DeliverySettings, DodWaiver, Sprint, SprintItem
 from delivery.selectors import delivery_settings_for
@@ -73,8 +72,7 @@ def item_done(
         require(actor, Action.EDIT_WORK, product, actions=actions)
         current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
         current.product = product
-        if expected_version is not None and current.version != expected_version:
-            raise VersionConflict(expected=expected_version, current=current.version)
+        current.check_version(expected_version)
         settings = delivery_settings_for(product=product)
         entries = list(settings.definition_of_done)
         errors = _checklist_errors(entries, checked, waivers)
@@ -83,9 +81,10 @@ def item_done(
         if errors:
             raise ValidationError({"waivers": errors})
         reasons = {entry: waivers[entry].strip() for entry in entries if entry in waivers}
-        done = item_transition(
+        done = item_transition_locked(
             item=current,
             actor=actor,
+            actions=actions,
             to=Item.Status.DONE,
             details={DOD_DETAILS: {"checked": [e for e in entries if e in checked], "waived": reasons}},
         )
@@ -118,10 +117,4 @@ def item_done(
 
 def item_start(*, item: Item, actor: User, expected_version: int | None = None) -> Item:
     """Start an open item (the board's open → in progress), refusing a stale version (If-Match)."""
-    with transaction.atomic():
-        product, actions = lock_product_for(actor, item.product_id)
-        require(actor, Action.VIEW, product, actions=actions)
-        current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
-        if expected_version is not None and current.version != expected_version:
-            raise VersionConflict(expected=expected_version, current=current.version)
-        return item_transition(item=current, actor=actor, to=Item.Status.IN_PROGRESS)
+    return item_transition(item=item, actor=actor, to=Item.Status.IN_PROGRESS, expected_version=expected_version)
