@@ -71,3 +71,9 @@ def test_a_developer_drags_a_card_to_done_waives_one_entry_and_finds_the_debt(pa
     page.goto(f"/p/{product.key}/")
     row = page.locator(f"#item-{waiver.debt_item.pk}")
     assert row.count() == 1 and "Docs updated" in row.inner_text()
+
+    # The item page loads its delivery part (htmx, under the CSP): the waiver and its debt item.
+    page.goto(f"/p/{product.key}/{card.number}/")
+    delivery = page.locator("#item-delivery")
+    delivery.wait_for()
+    assert "Done in Sprint 1" in delivery.inner_text() and waiver.debt_item.key in delivery.inner_text()
