@@ -342,7 +342,7 @@ def item_done_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @login_required
 def item_delivery_fragment(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """The item page's delivery part (loaded by htmx): its forecast, its sprint, its waivers."""
-    item, actions = access_item_by_number(request.user, key, number)
+    item, _ = access_item_by_number(request.user, key, number)
     return render(
         request,
         "delivery/_item_delivery.html",
@@ -352,7 +352,6 @@ def item_delivery_fragment(request: HttpRequest, key: str, number: int) -> HttpR
             "forecast": item_forecast(item=item),
             "waivers": DodWaiver.objects.filter(item=item).select_related("debt_item__product"),
             "waiver_of": DodWaiver.objects.filter(debt_item=item).select_related("item__product").first(),
-            "can_finish": Action.EDIT_WORK in actions and item.status == Item.Status.IN_PROGRESS,
         },
     )
 

@@ -163,3 +163,12 @@ def test_the_burn_up_shows_done_work_against_the_remaining_scope(owner, product,
     # Sprint 1: 3 points done; 6 feature points left in the order.
     assert "<td>Sprint 1</td><td>3 pt</td><td>6 pt</td><td>0 pt</td><td>0 pt</td><td>0 pt</td>" in table
     assert 'class="line-done"' in html
+
+
+def test_the_item_pages_mark_done_opens_the_definition_of_done(owner, product, make_item):
+    item = item_transition(item=make_item(), actor=owner, to=Item.Status.IN_PROGRESS)
+    page = client_for(owner).get(f"/p/{product.key}/{item.number}/").content.decode()
+    assert f'href="/p/{product.key}/{item.number}/done/">Mark done</a>' in page
+    # With no Definition of Done written, the page just confirms.
+    done = client_for(owner).post(f"/p/{product.key}/{item.number}/done/", {"version": item.version})
+    assert done.status_code == 302 and Item.objects.get(pk=item.pk).status == Item.Status.DONE
