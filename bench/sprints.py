@@ -62,7 +62,7 @@ def main() -> None:
         "sizes": {},
     }
     for size in sizes:
-        product = Product.objects.create(name=f"Benchmark {size}", key=f"B{size // 1000}K", sprint_capacity=40)
+        product = Product.objects.create(name=f"Benchmark {size}", key=f"B{size}", sprint_capacity=40)
         Membership.objects.create(user=owner, product=product, role=Membership.Role.OWNER)
         start = time.perf_counter()
         demo_backlog_seed(product=product, creators=[owner], count=size, only_ordered=True)
