@@ -203,6 +203,7 @@ class PolicySprintSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     name = serializers.CharField()
     honoured = serializers.BooleanField(allow_null=True)
+    plan_reason = serializers.CharField(help_text="Why a plan that missed a target was committed (empty if none).")
     classes = serializers.DictField(child=PolicyFigureSerializer())
 
 

@@ -338,6 +338,7 @@ class PolicyReportApi(GenericAPIView):
                         "number": row.sprint.number,
                         "name": row.sprint.name,
                         "honoured": row.honoured,
+                        "plan_reason": row.sprint.plan_reason,
                         "classes": row.classes,
                     }
                     for row in report.sprints

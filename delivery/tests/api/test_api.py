@@ -3,12 +3,13 @@
 from datetime import date
 
 import pytest
+from django.test import Client
 
 from backlog.models import Item
 from backlog.services.items import item_transition
 from delivery.models import DodWaiver
 from delivery.services.settings import delivery_settings_update
-from delivery.services.sprints import sprint_create
+from delivery.services.sprints import sprint_close, sprint_commit, sprint_create, sprint_start
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,27 @@ def test_done_with_a_waiver_through_the_api_honours_if_match(as_role, product, o
     assert waiver.debt_item.key == debt_key and waiver.debt_item.status == "proposed"
     listed = developer.get(f"/api/v1/products/{product.key}/items/?status=proposed&kind=tech_debt").json()
     assert debt_key in [row["key"] for row in listed["results"]]
+
+
+def test_the_policy_report_keeps_the_reason_of_a_short_plan(owner_api, product, owner, make_item):
+    sprint = sprint_create(product=product, actor=owner, start_date=date(2026, 1, 5), end_date=date(2026, 1, 16))
+    item = make_item("story", 3)
+    sprint_commit(sprint=sprint, actor=owner, item_ids=[item.pk], reason="Launch week")
+    sprint_start(sprint=sprint, actor=owner)
+    sprint_close(sprint=sprint, actor=owner)
+    report = owner_api.get(f"/api/v1/products/{product.key}/policy-report/").json()
+    assert report["summary"] == "honoured in 0 of the last 1 sprint"
+    (row,) = report["sprints"]
+    assert row["plan_reason"] == "Launch week" and row["honoured"] is False
+    assert row["classes"]["debt"] == {
+        "label": "debt",
+        "target": 20,
+        "committed": 0,
+        "done": 0,
+        "planned_percent": 0.0,
+        "done_percent": 0.0,
+        "met": False,
+    }
+    page = Client()
+    page.force_login(owner)
+    assert "Launch week" in page.get(f"/p/{product.key}/sprints/").content.decode()

@@ -77,3 +77,19 @@ def test_a_developer_drags_a_card_to_done_waives_one_entry_and_finds_the_debt(pa
     delivery = page.locator("#item-delivery")
     delivery.wait_for()
     assert "Done in Sprint 1" in delivery.inner_text() and waiver.debt_item.key in delivery.inner_text()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/p/{key}/sprints/", "/p/{key}/sprints/1/", "/p/{key}/board/", "/p/{key}/forecast/", "/p/{key}/delivery/"],
+)
+def test_delivery_pages_keep_to_the_content_security_policy(page_as, product, owner, path):
+    item = story(product, owner, "S1", 3)
+    sprint = sprint_create(product=product, actor=owner, start_date=date(2026, 3, 2), end_date=date(2026, 3, 13))
+    sprint_commit(sprint=sprint, actor=owner, item_ids=[item.pk], reason="short")
+    page = page_as(owner, path.format(key=product.key))
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert [text for text in messages if "Content Security Policy" in text] == []
