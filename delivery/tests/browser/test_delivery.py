@@ -93,3 +93,18 @@ def test_delivery_pages_keep_to_the_content_security_policy(page_as, product, ow
     page.reload()
     page.wait_for_load_state("networkidle")
     assert [text for text in messages if "Content Security Policy" in text] == []
+
+
+def test_the_backlog_page_shows_each_items_likely_sprint_on_request(page_as, product, owner):
+    product.sprint_capacity = 10
+    product.save()
+    first, second = story(product, owner, "S1", 8), story(product, owner, "S2", 8)
+    page = page_as(owner, f"/p/{product.key}/")
+    assert page.locator(".forecast-badge").count() == 0
+    page.get_by_label("Show each item's likely sprint").check()
+    # Features get 80 % of 10 points a sprint (debt holds the product's 20 %): 8 points, then 16.
+    page.locator(f"#item-{second.pk} .forecast-badge").wait_for()
+    assert page.locator(f"#item-{first.pk} .forecast-badge").inner_text() == "sprint 1"
+    assert page.locator(f"#item-{second.pk} .forecast-badge").inner_text() == "sprint 2"
+    page.reload()  # remembered
+    page.locator(f"#item-{first.pk} .forecast-badge").wait_for()
