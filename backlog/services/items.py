@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
-from backlog.exceptions import VersionConflict
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item, ItemEvent, Label
 from backlog.services.ordering import (
