@@ -184,5 +184,7 @@ def burn_up_rows(*, product: Product, last: int = 12) -> list[BurnUpRow]:
         closing = sprint.policy.get("close", {})
         done_total += sum(closing.get("done", {}).values())
         if "remaining" in closing:
-            rows.append(BurnUpRow(sprint, done_total, closing["remaining"], closing.get("remaining_unestimated", 0)))
+            # In class order (PostgreSQL's jsonb keeps its own key order).
+            remaining = {work: closing["remaining"].get(work, 0) for work in WorkClass.values}
+            rows.append(BurnUpRow(sprint, done_total, remaining, closing.get("remaining_unestimated", 0)))
     return rows[-last:]

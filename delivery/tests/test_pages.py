@@ -172,3 +172,9 @@ def test_the_item_pages_mark_done_opens_the_definition_of_done(owner, product, m
     # With no Definition of Done written, the page just confirms.
     done = client_for(owner).post(f"/p/{product.key}/{item.number}/done/", {"version": item.version})
     assert done.status_code == 302 and Item.objects.get(pk=item.pk).status == Item.Status.DONE
+
+
+def test_the_forecast_page_title_is_plain(owner, product):
+    html = client_for(owner).get(f"/p/{product.key}/forecast/").content.decode()
+    assert f"<title>Forecast · {product.key} · OneBacklog</title>" in html
+    assert html.count('id="burnup-title"') == 1
