@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Product
@@ -28,6 +29,11 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def item_key(product_key: str, number: int) -> str:
+    """The key people call an item by: its product's key and its number, as in OB-42."""
+    return f"{product_key}-{number}"
 
 
 class ItemQuerySet(models.QuerySet):
@@ -258,9 +264,12 @@ class Item(models.Model):
     def __str__(self) -> str:
         return f"{self.key} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("item", args=[self.product.key, self.number])
+
     @property
     def key(self) -> str:
-        return f"{self.product.key}-{self.number}"
+        return item_key(self.product.key, self.number)
 
     @property
     def is_ordered(self) -> bool:

@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 from accounts.models import Product
 from accounts.permissions import Action, actions_for, membership_of, require
 from backlog.models import Item
-from backlog.selectors import item_by_reference
+from backlog.selectors import item_by_reference, item_ids_by_reference
 from backlog.services.ordering import Placement
 
 
@@ -30,6 +30,16 @@ def item_in(product: Product, reference: str, field: str) -> Item:
 
 def item_id_in(product: Product, reference: str, field: str) -> int:
     return item_in(product, reference, field).pk
+
+
+def item_ids_in(product: Product, references: list[str], field: str) -> list[int]:
+    """Return the ids of the items of ``product`` given by id or key, in the order given, in one
+    query whatever their number; a 400 naming ``field`` and every reference that names none."""
+    found = item_ids_by_reference(product=product, references=references)
+    missing = [reference for reference in dict.fromkeys(references) if reference not in found]
+    if missing:
+        raise ValidationError({field: [f"No item {', '.join(missing)} in {product.key}."]})
+    return [found[reference] for reference in references]
 
 
 def placement_from(product: Product, data: dict | None) -> Placement | None:

@@ -14,7 +14,7 @@ from accounts.models import Product
 from accounts.permissions import Action, get_product_or_404
 from backlog.api import serializers as s
 from backlog.api.filters import ItemFilter
-from backlog.api.lookups import item_id_in, item_or_404, placement_from
+from backlog.api.lookups import item_ids_in, item_or_404, placement_from
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
 from backlog.models import Item
 from backlog.selectors import item_history, item_position, items_for_api
@@ -236,7 +236,7 @@ class BlockMoveApi(GenericAPIView):
         result = items_move(
             product=product,
             actor=request.user,
-            item_ids=[item_id_in(product, reference, "items") for reference in data.validated_data["items"]],
+            item_ids=item_ids_in(product, data.validated_data["items"], "items"),
             to=placement_from(product, data.validated_data),
             reason=data.validated_data["reason"],
         )
@@ -294,7 +294,7 @@ class ApplySuggestionApi(GenericAPIView):
         data = s.ApplySuggestionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         references = data.validated_data.get("items")
-        item_ids = [item_id_in(product, ref, "items") for ref in references] if references is not None else None
+        item_ids = item_ids_in(product, references, "items") if references is not None else None
         moved = order_apply_suggestion(
             product=product, actor=request.user, item_ids=item_ids, reason=data.validated_data["reason"]
         )

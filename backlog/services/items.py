@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
+from backlog import history
 from backlog.exceptions import VersionConflict
-from backlog.models import Item, ItemEvent, Label
+from backlog.models import Item, Label
 from backlog.services.ordering import (
     Placement,
     order_place,
@@ -139,23 +140,11 @@ def item_create(
             raise ValidationError({**errors, **invalid.message_dict}) from invalid
         if errors:
             raise ValidationError(errors)
-        gap = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
+        placed = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
         item.save(force_insert=True)
         label_names = _set_labels(item, labels, new=True)
-        ItemEvent.objects.create(
-            item=item,
-            product=product,
-            actor=actor,
-            type=ItemEvent.Type.CREATED,
-            data={
-                "status": item.status,
-                "kind": item.kind,
-                "labels": label_names,
-                "placed": gap.record() if gap else None,
-            },
-            created_at=now,
-        )
+        history.write([history.created(item=item, actor=actor, placed=placed, labels=label_names)])
         transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
     return item
 
@@ -202,14 +191,7 @@ def item_update(
         current.version += 1
         current.updated_at = timezone.now()
         current.save()
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.UPDATED,
-            data={"changes": diff, "version": current.version},
-            created_at=current.updated_at,
-        )
+        history.write([history.updated(item=current, actor=actor, changes=diff)])
         transaction.on_commit(lambda: enqueue_item_score(current.pk), robust=True)
     return current
 
@@ -221,11 +203,11 @@ def item_transition(
     to: str,
     placement: Placement | None = None,
     reason: str = "",
-    details: dict[str, Any] | None = None,
+    duplicate_of: Item | None = None,
 ) -> Item:
     """Change an item's status along the lifecycle, entering or leaving the order as it goes.
 
-    ``details`` are recorded with the change in the history (a duplicate's original, say).
+    ``duplicate_of`` (a rejected duplicate's original) is recorded with the change in the history.
     """
     with transaction.atomic():
         product, actions = lock_product_for(actor, item.product_id)
@@ -244,23 +226,25 @@ def item_transition(
         leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
         if placement is not None and not entering:
             raise ValidationError({"placement": "Only an item entering the order takes a position."})
-        data: dict[str, Any] = {"from": current.status, "to": to, **(details or {})}
-        if entering:
-            data["placed"] = order_place(item=current, placement=placement or Placement.bottom()).record()
-        elif leaving:
-            data["removed"] = order_remove(item=current)
+        old = current.status
+        placed = order_place(item=current, placement=placement or Placement.bottom()) if entering else None
+        removed = order_remove(item=current) if leaving else None
         current.status = to
         current.version += 1
         current.updated_at = timezone.now()
         current.save(update_fields=["status", "rank", "version", "updated_at"])
-        ItemEvent.objects.create(
-            item=current,
-            product=product,
-            actor=actor,
-            type=ItemEvent.Type.STATUS_CHANGED,
-            data=data,
-            reason=reason,
-            created_at=current.updated_at,
+        history.write(
+            [
+                history.status_changed(
+                    item=current,
+                    actor=actor,
+                    old=old,
+                    placed=placed,
+                    removed=removed,
+                    duplicate_of=duplicate_of,
+                    reason=reason,
+                )
+            ]
         )
         if entering or leaving:
             transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)

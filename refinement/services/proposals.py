@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, lock_product_for, require
-from backlog.models import Item, ItemEvent
+from backlog import history
+from backlog.models import Item
 from backlog.services.items import item_transition
 from backlog.services.ordering import Placement
 from refinement.models import Question
@@ -50,15 +51,7 @@ def proposal_ask(*, item: Item, actor: User, question: str) -> Question:
             raise ValidationError({"question": "The proposer's account is gone: accept or reject instead."})
         now = timezone.now()
         asked = Question.objects.create(item=current, asked_by=actor, text=text, asked_at=now)
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.QUESTION_ASKED,
-            data={"question": asked.pk},
-            reason=text,
-            created_at=now,
-        )
+        history.write([history.question_asked(item=current, actor=actor, question_id=asked.pk, text=text, at=now)])
     return asked
 
 
@@ -74,14 +67,12 @@ def proposal_answer(*, item: Item, actor: User, answer: str) -> Question:
             raise ValidationError({"answer": "There is no open question on this proposal."})
         question.answer, question.answered_by, question.answered_at = text, actor, timezone.now()
         question.save(update_fields=["answer", "answered_by", "answered_at"])
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.QUESTION_ANSWERED,
-            data={"question": question.pk},
-            reason=text,
-            created_at=question.answered_at,
+        history.write(
+            [
+                history.question_answered(
+                    item=current, actor=actor, question_id=question.pk, text=text, at=question.answered_at
+                )
+            ]
         )
     return question
 
@@ -105,11 +96,11 @@ def proposal_reject(*, item: Item, actor: User, reason: str, duplicate_of: Item 
     text = _text(reason, "reason", "why the proposal is rejected; the proposer will read it")
     with transaction.atomic():
         current = _locked_proposal(item, actor, Action.REVIEW)
-        details = {}
         if duplicate_of is not None:
             if duplicate_of.product_id != current.product_id or duplicate_of.pk == current.pk:
                 raise ValidationError({"duplicate_of": "Choose another item of the same product."})
             current.duplicate_of = duplicate_of
             current.save(update_fields=["duplicate_of"])
-            details["duplicate_of"] = duplicate_of.pk
-        return item_transition(item=current, actor=actor, to=Item.Status.REJECTED, reason=text, details=details)
+        return item_transition(
+            item=current, actor=actor, to=Item.Status.REJECTED, reason=text, duplicate_of=duplicate_of
+        )
