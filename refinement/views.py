@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Product
 from accounts.permissions import Action
 from accounts.views import product_for_page
+from backlog import history
 from backlog.forms import SplitForm
 from backlog.models import Item
 from backlog.readiness import readiness
@@ -45,7 +46,7 @@ AGENDA_SIZE = 20
 QUEUE_SIZE = 100
 
 
-def _say(request: HttpRequest, invalid: ValidationError) -> None:
+def _show_errors(request: HttpRequest, invalid: ValidationError) -> None:
     messages.error(request, " ".join(invalid.messages))
 
 
@@ -55,6 +56,8 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
     suggested_positions_ensure_fresh(product_id=product.pk)
     item = item_for_page(product, number)
     questions = list(questions_for(item=item))
+    events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
+    texts = history.describe(events)
     return render(
         request,
         "refinement/item.html",
@@ -64,7 +67,7 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "item": item,
             "position": item_position(item=item),
             "checks": readiness(item, product),
-            "history": list(item_history(item=item).select_related("actor").order_by("-created_at", "-id")[:50]),
+            "history": [(event, texts[event.pk]) for event in events],
             "comments": comments_for(item=item),
             "questions": questions,
             "open_question": next((q for q in questions if q.is_open), None),
@@ -83,7 +86,7 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
     except ValidationError as invalid:
-        _say(request, invalid)
+        _show_errors(request, invalid)
     return redirect(f"{item_url(item)}#comments")
 
 
@@ -125,7 +128,7 @@ def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         proposal_answer(item=item, actor=request.user, answer=request.POST.get("answer", ""))
     except ValidationError as invalid:
-        _say(request, invalid)
+        _show_errors(request, invalid)
     else:
         messages.success(request, f"Answer sent: {item.key} is back in the review queue.")
     return redirect("my-proposals", product.key)
@@ -174,7 +177,7 @@ def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
         else:
             raise ValidationError("Choose accept, reject or ask.")
     except ValidationError as invalid:
-        _say(request, invalid)
+        _show_errors(request, invalid)
     return redirect("review-queue", product.key)
 
 

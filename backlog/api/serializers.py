@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from backlog.models import Item, ItemEvent
+from backlog.models import Item
 from backlog.readiness import readiness
 from backlog.services.items import EDITABLE_FIELDS
 from backlog.services.ordering import MAX_POSITION
@@ -212,17 +212,6 @@ class MoveResultSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="Position of the first moved item, 1 is the top.")
     after = NeighbourSerializer(allow_null=True, help_text="The item right before the moved block.")
     before = NeighbourSerializer(allow_null=True, help_text="The item right after the moved block.")
-
-
-class ItemEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
-        source="actor.username", read_only=True, default=None, allow_null=True, help_text="Null once deleted."
-    )
-
-    class Meta:
-        model = ItemEvent
-        fields = ["id", "type", "actor", "data", "reason", "operation", "created_at"]
-        read_only_fields = fields
 
 
 class SuggestionSerializer(serializers.Serializer):

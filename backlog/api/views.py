@@ -14,10 +14,11 @@ from accounts.models import Product
 from accounts.permissions import Action, get_product_or_404
 from backlog.api import serializers as s
 from backlog.api.filters import ItemFilter
+from backlog.api.history import ItemEventSchema, events_data
 from backlog.api.lookups import item_ids_in, item_or_404, placement_from
-from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
-from backlog.models import Item
-from backlog.selectors import item_history, item_position, items_for_api
+from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
+from backlog.models import Item, item_key
+from backlog.selectors import item_history, items_for_api
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import items_move
 from backlog.services.scores import product_scoring_update
@@ -183,14 +184,14 @@ class ItemArchiveApi(GenericAPIView):
 
 
 def _move_response(product: Product, result) -> Response:
-    keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
+    keys = {pk: item_key(product.key, number) for pk, number in _numbers(product, result)}
 
     def neighbour(found):
         return {"id": found.id, "key": keys[found.id]} if found else None
 
     body = {
         "items": [keys[item.pk] for item in result.items],
-        "position": item_position(item=result.items[0]),  # the moved items carry their new keys
+        "position": result.position,
         "after": neighbour(result.gap.after),
         "before": neighbour(result.gap.before),
     }
@@ -244,18 +245,18 @@ class BlockMoveApi(GenericAPIView):
 
 
 class ItemHistoryApi(GenericAPIView):
-    serializer_class = s.ItemEventSerializer
-    pagination_class = HistoryCursorPagination
+    pagination_class = TimeCursorPagination
 
     @extend_schema(
-        summary="The item's history: creation, edits, status changes, moves",
+        summary="The item's history: creation, edits, status changes, moves, questions, splits",
+        description="Each event has one shape of `data` per `type`, and `text` says it for people.",
         parameters=[ITEM_REF],
-        responses=s.ItemEventSerializer(many=True),
+        responses=ItemEventSchema,
     )
     def get(self, request, ref: str):
         item = item_or_404(request.user, ref)
         page = self.paginate_queryset(item_history(item=item))
-        return self.get_paginated_response(s.ItemEventSerializer(page, many=True).data)
+        return self.get_paginated_response(events_data(page))
 
 
 class SuggestedOrderApi(GenericAPIView):
@@ -278,7 +279,7 @@ class SuggestedOrderApi(GenericAPIView):
         rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
         rows = [row for row in rows if row.drift][: int(raw)]
         numbers = {row.item_id: row.number for row in rows}
-        data = [{**vars(row), "key": f"{product.key}-{numbers[row.item_id]}", "drift": row.drift} for row in rows]
+        data = [{**vars(row), "key": item_key(product.key, numbers[row.item_id]), "drift": row.drift} for row in rows]
         return Response(s.SuggestionSerializer(data, many=True).data)
 
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import Action, get_product_or_404, membership_of
 from backlog.api.lookups import item_in, item_or_404, placement_from
-from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.serializers import ItemSerializer
 from backlog.api.views import ITEM_REF, PAGINATION_PARAMS, item_response
 from backlog.selectors import items_for_api
@@ -40,17 +40,17 @@ from refinement.services.split import item_split
 MAX_AGENDA = 100
 
 
-class ProposalPagination(HistoryCursorPagination):
+class ProposalPagination(TimeCursorPagination):
     ordering = ("-created_at", "-id")
 
 
-class QuestionPagination(HistoryCursorPagination):
+class QuestionPagination(TimeCursorPagination):
     ordering = ("asked_at", "id")
 
 
 class ReviewQueueApi(GenericAPIView):
     serializer_class = s.ReviewQueueItemSerializer
-    pagination_class = HistoryCursorPagination
+    pagination_class = TimeCursorPagination
 
     @extend_schema(
         summary="Proposals waiting for a decision, oldest first (owners and ordering delegates)",
@@ -164,7 +164,7 @@ class AnswerApi(GenericAPIView):
 
 class CommentListApi(GenericAPIView):
     serializer_class = s.CommentSerializer
-    pagination_class = HistoryCursorPagination
+    pagination_class = TimeCursorPagination
 
     @extend_schema(
         summary="Comments on an item or proposal, oldest first",
