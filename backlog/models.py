@@ -37,9 +37,13 @@ def item_key(product_key: str, number: int) -> str:
 
 
 class ItemQuerySet(models.QuerySet):
+    def in_order(self) -> "ItemQuerySet":
+        """The items in the backlog order: open and in progress (they hold a rank key)."""
+        return self.filter(rank__isnull=False)
+
     def ordered(self) -> "ItemQuerySet":
-        """The backlog: open and in-progress items, in rank order."""
-        return self.filter(rank__isnull=False).order_by("rank")
+        """The backlog: the items in the order, sorted by it."""
+        return self.in_order().order_by("rank")
 
     def ready(self, product: Product) -> "ItemQuerySet":
         """The items meeting ``product``'s Definition of Ready (backlog/readiness.py)."""
@@ -92,6 +96,8 @@ class Item(models.Model):
         MINIMAL = "0.25", "Minimal (0.25)"
 
     ORDERED_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+    # Their proposals carry a value case (``value_case_errors``).
+    TECHNICAL_KINDS = (Kind.TECH_DEBT, Kind.SPIKE, Kind.OPERATIONAL)
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="items")
     number = models.PositiveIntegerField(editable=False)
@@ -299,8 +305,6 @@ class Item(models.Model):
                     errors[field] = f"Only items of kind {kind.label.lower()} have this field; leave it empty."
         if errors:
             raise ValidationError(errors)
-
-    TECHNICAL_KINDS = (Kind.TECH_DEBT, Kind.SPIKE, Kind.OPERATIONAL)
 
     def value_case_errors(self) -> dict[str, str]:
         """What a technical proposal's value case lacks: who benefits, the cost of not doing it

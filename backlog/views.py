@@ -178,7 +178,7 @@ def item_new(request: HttpRequest, key: str) -> HttpResponse:
                 messages.success(request, f"{item.key} added at the bottom of the backlog.")
             else:
                 messages.success(request, f"{item.key} proposed: the product owner will review it.")
-            return redirect("item", product.key, item.number)
+            return redirect(item)
     return render(
         request,
         "backlog/item_form.html",
@@ -210,7 +210,7 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
             form.add_error(None, "Someone changed this item since you opened it. Reload it to see their changes.")
         else:
             messages.success(request, f"{item.key} saved.")
-            return redirect("item", product.key, item.number)
+            return redirect(item)
     return render(
         request,
         "backlog/item_form.html",
@@ -242,7 +242,7 @@ def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpRes
         messages.error(request, " ".join(invalid.messages))
     else:
         messages.success(request, f"{item.key} is now {Item.Status(to).label.lower()}.")
-    return redirect("item", product.key, item.number)
+    return redirect(item)
 
 
 @login_required

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -87,11 +86,7 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
         comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
     except ValidationError as invalid:
         _show_errors(request, invalid)
-    return redirect(f"{item_url(item)}#comments")
-
-
-def item_url(item: Item) -> str:
-    return reverse("item", args=[item.product.key, item.number])
+    return redirect(f"{item.get_absolute_url()}#comments")
 
 
 @login_required
@@ -237,7 +232,8 @@ def debt_page(request: HttpRequest, key: str) -> HttpResponse:
     sprint = next_sprint_slice(product=product)
     trend = list(debt_trend(product=product, today=timezone.localdate()))
     composition = (
-        Item.objects.filter(product=product, rank__isnull=False)
+        Item.objects.filter(product=product)
+        .in_order()
         .values("kind")
         .annotate(items=Count("pk"), points=Sum("estimate"))
         .order_by("kind")

@@ -66,24 +66,35 @@ TRANSITIONS: dict[tuple[str, str], Action] = {
 }
 
 
+def settable_fields(actions: frozenset[Action], *, creating: bool) -> frozenset[str]:
+    """The fields someone with ``actions`` may set on an item (creating it, or editing it): the
+    one rule behind the item form and the services."""
+    allowed: set[str] = set()
+    if Action.EDIT_WORK in actions:
+        allowed |= set(WORK_FIELDS)
+    elif creating:
+        allowed |= PROPOSAL_FIELDS
+    if Action.EDIT_VALUE in actions:
+        allowed |= set(VALUE_FIELDS)
+    if Action.REORDER in actions:
+        allowed |= set(ORDER_FIELDS)
+    return frozenset(allowed)
+
+
 def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, creating: bool) -> None:
     fields = set(fields)
     unknown = fields - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set."))
-    value = fields & set(VALUE_FIELDS)
-    if value and Action.EDIT_VALUE not in actions:
+    refused = fields - settable_fields(actions, creating=creating)
+    if value := refused & set(VALUE_FIELDS):
         raise PermissionDenied(
             "Only the product owner or an ordering delegate sets value inputs: " + ", ".join(sorted(value)) + "."
         )
-    order = fields & set(ORDER_FIELDS)
-    if order and Action.REORDER not in actions:
+    if refused & set(ORDER_FIELDS):
         raise PermissionDenied("Only the product owner or an ordering delegate pins items.")
-    work = fields & set(WORK_FIELDS)
-    if creating:
-        work -= PROPOSAL_FIELDS
-    if work and Action.EDIT_WORK not in actions:
-        raise PermissionDenied("Only the product owner and developers edit: " + ", ".join(sorted(work)) + ".")
+    if refused:
+        raise PermissionDenied("Only the product owner and developers edit: " + ", ".join(sorted(refused)) + ".")
 
 
 def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[str]:

@@ -100,7 +100,7 @@ def lock_product(product: Product | int) -> Product:
 
 
 def _ordered(product_id: int, exclude_ids: Sequence[int] = ()) -> QuerySet[Item]:
-    queryset = Item.objects.filter(product_id=product_id).ordered()
+    queryset = Item.objects.filter(product_id=product_id).in_order()
     return queryset.exclude(pk__in=exclude_ids) if exclude_ids else queryset
 
 
@@ -319,7 +319,7 @@ def order_rebalance(*, product: Product) -> int:
     table = connection.ops.quote_name(Item._meta.db_table)
     with transaction.atomic():
         product = lock_product(product)
-        count = Item.objects.filter(product=product).ordered().count()
+        count = Item.objects.filter(product=product).in_order().count()
         if not count:
             return 0
         width = ranking.rebalance_width(count)

@@ -1,5 +1,6 @@
 from django import template
 
+from backlog.history import field_label
 from backlog.rendering import markdown_html
 
 register = template.Library()
@@ -13,5 +14,6 @@ def markdown(text: str):
 
 @register.filter
 def field_name(name: str) -> str:
-    """``time_criticality`` → ``Time criticality``."""
-    return str(name).replace("_", " ").capitalize()
+    """A field's name for people, capitalized: ``value_beneficiaries`` → ``Who benefits``."""
+    label = field_label(str(name))
+    return label[:1].upper() + label[1:]
