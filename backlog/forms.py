@@ -4,7 +4,14 @@ from django import forms
 
 from accounts.permissions import Action
 from backlog.models import Item
-from backlog.services.items import ORDER_FIELDS, VALUE_CASE, VALUE_FIELDS, WORK_FIELDS, settable_fields
+from backlog.services.items import (
+    ORDER_FIELDS,
+    VALUE_CASE,
+    VALUE_FIELDS,
+    WORK_FIELDS,
+    one_line_ending,
+    settable_fields,
+)
 from config.numbers import whole_number
 
 # Fieldsets of the item form: (legend, fields, the kinds they belong to or None for all).
@@ -63,12 +70,30 @@ class ItemForm(forms.ModelForm):
     def _post_clean(self):
         """The services validate the item (with the user's rights); the form does not."""
 
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in cleaned.items():
+            if isinstance(value, str):
+                cleaned[name] = one_line_ending(value)
+        return cleaned
+
     def changes(self) -> dict:
+        """The fields to save: on an edit only those the user changed, so an untouched text that
+        the browser sends back (with CR LF line ends, stripped) is not recorded as edited."""
         data = {name: value for name, value in self.cleaned_data.items() if name != "labels"}
         for name, value in data.items():
             if value is None and isinstance(self.fields[name], forms.CharField):
                 data[name] = ""
+        if self.instance.pk:
+            data = {name: value for name, value in data.items() if not self._unchanged(name, value)}
         return data
+
+    def _unchanged(self, name: str, value) -> bool:
+        before = self.initial.get(name)
+        if isinstance(value, str) and isinstance(before, str):
+            # The form strips what is typed: stored text with a trailing newline is the same text.
+            return one_line_ending(before).strip() == value
+        return before == value
 
     def label_names(self) -> list[str] | None:
         if "labels" not in self.fields:

@@ -20,7 +20,8 @@ DERIVES_TIME_CRITICALITY = ("defect", "tech_debt", "operational")  # age, intere
 @dataclass(frozen=True)
 class Check:
     name: str
-    label: str
+    label: str  # the rule, as the checklist states it
+    missing: str  # what an item that fails it lacks, as lists of unready items say it
     condition: Q
     passes: Callable[[Any], bool]
 
@@ -32,6 +33,7 @@ def _value_inputs(model: str) -> Check:
         return Check(
             "value_inputs",
             "RICE inputs are given (reach, impact, confidence, a non-zero effort)",
+            "RICE inputs missing (reach, impact, confidence, a non-zero effort)",
             condition,
             lambda item: (
                 None not in (item.rice_reach, item.rice_confidence, item.rice_effort)
@@ -40,7 +42,13 @@ def _value_inputs(model: str) -> Check:
             ),
         )
     if model == Product.ScoringModel.MOSCOW:
-        return Check("value_inputs", "A MoSCoW category is chosen", ~Q(moscow=""), lambda item: item.moscow != "")
+        return Check(
+            "value_inputs",
+            "A MoSCoW category is chosen",
+            "No MoSCoW category",
+            ~Q(moscow=""),
+            lambda item: item.moscow != "",
+        )
     condition = (
         (Q(business_value__isnull=False) | Q(kind__in=DERIVES_BUSINESS_VALUE))
         & (Q(time_criticality__isnull=False) | Q(kind__in=DERIVES_TIME_CRITICALITY))
@@ -49,6 +57,7 @@ def _value_inputs(model: str) -> Check:
     return Check(
         "value_inputs",
         "WSJF inputs are given: business value, time criticality, risk reduction (or derived from the kind)",
+        "WSJF inputs missing (business value, time criticality, risk reduction)",
         condition,
         lambda item: (
             (item.business_value is not None or item.kind in DERIVES_BUSINESS_VALUE)
@@ -64,7 +73,13 @@ def checks_for(product: Product) -> list[Check]:
     checks = []
     if chosen["estimate"]:
         checks.append(
-            Check("estimate", "An estimate is set", Q(estimate__isnull=False), lambda item: item.estimate is not None)
+            Check(
+                "estimate",
+                "An estimate is set",
+                "No estimate",
+                Q(estimate__isnull=False),
+                lambda item: item.estimate is not None,
+            )
         )
     if chosen["max_estimate"] is not None:
         limit = chosen["max_estimate"]
@@ -72,6 +87,7 @@ def checks_for(product: Product) -> list[Check]:
             Check(
                 "max_estimate",
                 f"The estimate is at most {limit} points",
+                f"No estimate of at most {limit} points",
                 Q(estimate__lte=limit),
                 lambda item: item.estimate is not None and item.estimate <= limit,
             )
@@ -81,13 +97,20 @@ def checks_for(product: Product) -> list[Check]:
             Check(
                 "acceptance_criteria",
                 "Acceptance criteria are written",
+                "No acceptance criteria",
                 ~Q(acceptance_criteria=""),
                 lambda item: item.acceptance_criteria != "",
             )
         )
     if chosen["description"]:
         checks.append(
-            Check("description", "A description is written", ~Q(description=""), lambda item: item.description != "")
+            Check(
+                "description",
+                "A description is written",
+                "No description",
+                ~Q(description=""),
+                lambda item: item.description != "",
+            )
         )
     if chosen["value_inputs"]:
         checks.append(_value_inputs(product.scoring_model))
@@ -105,7 +128,7 @@ def ready_q(product: Product) -> Q:
 def readiness(item: Any, product: Product | None = None) -> dict[str, Any]:
     """Each check that is on, whether ``item`` passes it, and whether it is ready."""
     results = [
-        {"check": check.name, "label": check.label, "passed": bool(check.passes(item))}
+        {"check": check.name, "label": check.label, "missing": check.missing, "passed": bool(check.passes(item))}
         for check in checks_for(product or item.product)
     ]
     return {"ready": all(result["passed"] for result in results), "checks": results}

@@ -67,8 +67,10 @@ _DERIVED_TIME_CRITICALITY = (
     f" WHEN {_BREACHED} THEN {scoring.MAX_VALUE}"
     f" WHEN {_OPERATIONAL} THEN {_case('i.itil_priority', scoring.ITIL_TIME_CRITICALITY)} END"
 )
+_AGE_DAYS = "floor(extract(epoch FROM p.now - i.created_at) / 86400)"
 _WHY_TIME_CRITICALITY = (
-    f"CASE WHEN {_DEFECT} THEN 'open for ' || floor(extract(epoch FROM p.now - i.created_at) / 86400) || ' days'"
+    f"CASE WHEN {_DEFECT} THEN 'open for ' || {_AGE_DAYS}"
+    f" || CASE WHEN {_AGE_DAYS} = 1 THEN ' day' ELSE ' days' END"
     f" WHEN {_DEBT} THEN 'interest ' || {_plain_number_sql('i.interest_hours')} || ' h per sprint'"
     f" WHEN {_BREACHED} THEN 'SLA breached'"
     f" WHEN {_OPERATIONAL} THEN 'ITIL priority P' || i.itil_priority END"

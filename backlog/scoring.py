@@ -114,7 +114,7 @@ def wsjf(item: Any, *, now: datetime, weights: Mapping[str, float] = DEFAULT_WEI
         derive("business_value", SEVERITY_VALUE[item.severity], f"severity {item.severity}")
         age = now - item.created_at
         bands = tuple((timedelta(days=days), value) for days, value in DEFECT_AGE_DAYS)
-        derive("time_criticality", _band(age, bands), f"open for {age.days} days")
+        derive("time_criticality", _band(age, bands), f"open for {age.days} day{'' if age.days == 1 else 's'}")
     elif item.kind == "tech_debt" and item.interest_hours is not None:
         hours = float(item.interest_hours)
         derive("time_criticality", _band(hours, DEBT_INTEREST_HOURS), f"interest {_plain_number(hours)} h per sprint")

@@ -143,6 +143,11 @@ class SprintSlice:
     unestimated: int  # items in the slice without an estimate (they take no capacity)
 
     @property
+    def overrun(self) -> int:
+        """Points past the capacity: the item that reaches the capacity is taken whole."""
+        return max(self.points - self.capacity, 0)
+
+    @property
     def debt_percent(self) -> float | None:
         return round(100 * self.debt_points / self.points, 1) if self.points else None
 

@@ -132,7 +132,18 @@ def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @login_required
 def review_queue_page(request: HttpRequest, key: str) -> HttpResponse:
     product, actions = product_for_page(request, key, Action.REVIEW)
+    return _review_queue(request, product, actions)
+
+
+def _review_queue(request: HttpRequest, product: Product, actions, failed: Item | None = None, error: str = ""):
+    """The queue; after a refused decision, the proposal it was about says why and keeps the choices made."""
     proposals = with_suggested_positions(list(review_queue(product=product)[:QUEUE_SIZE]), product)
+    for proposal in proposals:
+        if failed is not None and proposal.pk == failed.pk:
+            proposal.error, proposal.chosen = error, request.POST
+            failed = None
+    if failed is not None:  # not shown in the queue (decided meanwhile, or further down)
+        messages.error(request, error)
     return render(
         request,
         "refinement/review.html",
@@ -143,14 +154,22 @@ def review_queue_page(request: HttpRequest, key: str) -> HttpResponse:
             "proposals": proposals,
             "waiting": Item.objects.filter(product=product, status=Item.Status.PROPOSED).count() - len(proposals),
         },
+        status=400 if error else 200,
     )
+
+
+REFUSED = {
+    "accept": "{key} was not accepted: {why}",
+    "reject": "{key} was not rejected: {why}",
+    "ask": "No question was sent for {key}: {why}",
+}
 
 
 @login_required
 @require_POST
 def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """Accept (at a chosen place), reject (with a reason, maybe as a duplicate) or ask."""
-    product, _ = product_for_page(request, key, Action.REVIEW)
+    product, actions = product_for_page(request, key, Action.REVIEW)
     item = item_for_page(product, number)
     decision = request.POST.get("decision")
     try:
@@ -172,7 +191,9 @@ def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
         else:
             raise ValidationError("Choose accept, reject or ask.")
     except ValidationError as invalid:
-        _show_errors(request, invalid)
+        why = " ".join(invalid.messages)
+        error = REFUSED.get(decision, "{key}: {why}").format(key=item.key, why=why)
+        return _review_queue(request, product, actions, failed=item, error=error)
     return redirect("review-queue", product.key)
 
 
@@ -187,9 +208,13 @@ def _placement(product: Product, place: str, data) -> tuple[Placement | None, bo
             raise ValidationError("Give the position as a whole number, 1 or more.")
         return Placement.at(position), False
     if place in ("before", "after"):
-        anchor = item_by_reference(reference=data.get("anchor", "").strip())
+        # The API's words: an unknown key is named, an example only when none is given.
+        reference = data.get("anchor", "").strip()
+        if not reference:
+            raise ValidationError(f"Say which item to move {place}, for example {product.key}-12.")
+        anchor = item_by_reference(reference=reference)
         if anchor is None or anchor.product_id != product.pk:
-            raise ValidationError(f"Name the item to place it {place}, for example {product.key}-12.")
+            raise ValidationError(f"No item {reference} in {product.key}.")
         return Placement(place, anchor_id=anchor.pk), False
     raise ValidationError("Choose where the item goes.")
 

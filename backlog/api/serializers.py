@@ -60,7 +60,8 @@ class ScoreBreakdownSerializer(serializers.Serializer):
 
 class ReadinessCheckSerializer(serializers.Serializer):
     check = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField(help_text="The rule, e.g. “An estimate is set”.")
+    missing = serializers.CharField(help_text="What an item that fails it lacks, e.g. “No estimate”.")
     passed = serializers.BooleanField()
 
 

@@ -81,6 +81,15 @@ def settable_fields(actions: frozenset[Action], *, creating: bool) -> frozenset[
     return frozenset(allowed)
 
 
+def one_line_ending(text: str) -> str:
+    """Return ``text`` with LF line ends only (browsers send CR LF from a textarea, some clients CR)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _one_line_ending(fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: one_line_ending(value) if isinstance(value, str) else value for name, value in fields.items()}
+
+
 def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, creating: bool) -> None:
     fields = set(fields)
     unknown = fields - EDITABLE_FIELDS
@@ -121,6 +130,7 @@ def item_create(
 ) -> Item:
     """Create an item: straight into the order for those who may add directly, else a proposal
     (a technical proposal must carry its value case)."""
+    fields = _one_line_ending(fields)
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.PROPOSE, product, actions=actions)
@@ -169,6 +179,7 @@ def item_update(
     expected_version: int | None = None,
 ) -> Item:
     """Edit an item's fields; with ``expected_version``, refuse if someone changed it meanwhile."""
+    changes = _one_line_ending(changes)
     with transaction.atomic():
         # The product first, then the item: the lock order of every writer, so edits and moves
         # running together wait for each other instead of deadlocking.

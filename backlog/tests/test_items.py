@@ -188,6 +188,16 @@ def test_an_update_that_changes_nothing_writes_nothing(story, owner):
     assert not item_history(item=story).filter(type=ItemEvent.Type.UPDATED).exists()
 
 
+def test_text_is_stored_with_lf_line_ends_and_a_crlf_copy_is_no_change(product, owner):
+    item = item_create(product=product, actor=owner, kind="story", title="Export", description="One\r\nTwo\rThree")
+    assert Item.objects.get(pk=item.pk).description == "One\nTwo\nThree"
+    same = item_update(item=item, actor=owner, changes={"description": "One\r\nTwo\r\nThree"})
+    assert same.version == item.version
+    assert not item_history(item=item).filter(type=ItemEvent.Type.UPDATED).exists()
+    item_update(item=item, actor=owner, changes={"acceptance_criteria": "Given\r\nThen"})
+    assert Item.objects.get(pk=item.pk).acceptance_criteria == "Given\nThen"
+
+
 def test_a_stale_version_is_refused_and_changes_nothing(story, owner, developer):
     item_update(
         item=story,

@@ -22,6 +22,7 @@ numbers = count(1)
 
 # Exactly on a band's edge, a microsecond either side, and anywhere.
 EDGE_DAYS = [d for days, _ in scoring.DEFECT_AGE_DAYS for d in (days, days - 1e-6 / 86400, days + 1e-6 / 86400)]
+EDGE_DAYS += [1, 2 - 1e-6 / 86400, 1 - 1e-6 / 86400]  # "open for 1 day", not "1 days"
 ages = st.one_of(st.sampled_from(EDGE_DAYS), st.floats(min_value=-2, max_value=400, allow_nan=False))
 EDGE_HOURS = [Decimal(h) + delta for h, _ in scoring.DEBT_INTEREST_HOURS for delta in (0, Decimal("-0.1"))]
 interest = st.one_of(st.sampled_from(EDGE_HOURS), st.decimals(min_value=0, max_value=99999, places=1, allow_nan=False))

@@ -69,6 +69,7 @@ def test_wsjf_weights():
     ("severity", "age_days", "value"),
     [
         ("critical", 0, (20 + 1) / 2),  # business value 20 from severity, time criticality 1 when new
+        ("major", 1, (13 + 1) / 2),
         ("major", 10, (13 + 2) / 2),
         ("minor", 45, (5 + 5) / 2),
         ("trivial", 400, (2 + 20) / 2),
@@ -79,7 +80,7 @@ def test_defects_take_value_from_severity_and_urgency_from_age(severity, age_day
     score = scoring.wsjf(defect, now=NOW)
     assert score.value == value
     assert score.derived["business_value"]["why"] == f"severity {severity}"
-    assert score.derived["time_criticality"]["why"] == f"open for {age_days} days"
+    assert score.derived["time_criticality"]["why"] == f"open for {age_days} day{'' if age_days == 1 else 's'}"
 
 
 def test_what_a_person_gave_wins_over_what_is_derived():

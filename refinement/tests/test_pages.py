@@ -1,10 +1,12 @@
 """The HTML pages through Django's test client: who sees what, forms, and what they change."""
 
+import re
+
 import pytest
 from django.test import Client
 
 from accounts.models import ApiToken
-from backlog.models import Item
+from backlog.models import Item, ItemEvent
 from backlog.services.items import item_create
 from refinement.models import Comment, Question
 from refinement.services.proposals import proposal_ask
@@ -161,13 +163,90 @@ def test_review_decisions_on_the_page(product, owner, developer, items, proposal
 
 
 def test_a_bad_place_is_explained_and_nothing_changes(product, owner, items, proposal):
-    response = client_for(owner).post(
-        f"/p/{product.key}/{proposal.number}/review/",
-        {"decision": "accept", "place": "before", "anchor": "XX-1"},
-        follow=True,
-    )
-    assert "Name the item to place it before" in response.content.decode()
+    url = f"/p/{product.key}/{proposal.number}/review/"
+    response = client_for(owner).post(url, {"decision": "accept", "place": "before", "anchor": "XX-1"})
+    assert f"{proposal.key} was not accepted: No item XX-1 in {product.key}." in response.content.decode()
+    response = client_for(owner).post(url, {"decision": "accept", "place": "after", "anchor": ""})
+    assert f"Say which item to move after, for example {product.key}-12." in response.content.decode()
     assert Item.objects.get(pk=proposal.pk).status == "proposed"
+
+
+def test_a_refused_decision_names_the_proposal_and_keeps_the_choices(product, owner, developer, items, proposal):
+    other = item_create(product=product, actor=developer, kind="story", title="Other idea")
+    url = f"/p/{product.key}/{proposal.number}/review/"
+    missing = f"{product.key}-99999"
+    response = client_for(owner).post(url, {"decision": "accept", "place": "before", "anchor": missing})
+    assert response.status_code == 400  # the queue again, not a redirect that forgets the choices
+    page = response.content.decode()
+    card = page[page.index(f'id="proposal-{proposal.number}"') : page.index(f'id="proposal-{other.number}"')]
+    assert f"{proposal.key} was not accepted: No item {missing} in {product.key}." in card
+    assert '<option value="before" selected>' in card and f'value="{missing}"' in card
+    assert "not accepted" not in page[page.index(f'id="proposal-{other.number}"') :]
+    response = client_for(owner).post(url, {"decision": "reject", "reason": "", "duplicate_of": "C"})
+    page = response.content.decode()
+    assert f"{proposal.key} was not rejected: No item C in {product.key}." in page
+    assert "<details open>" in page and 'value="C"' in page
+    assert Item.objects.get(pk=proposal.pk).status == "proposed"
+
+
+def test_an_edit_from_a_browser_stores_lf_and_records_only_what_changed(product, owner):
+    item = item_create(
+        product=product,
+        actor=owner,
+        kind="story",
+        title="Export",
+        description="Line one\nLine two\n",
+        acceptance_criteria="Given a file\nThen it downloads",
+    )
+    url = f"/p/{product.key}/{item.number}/edit/"
+    form = {"kind": "story", "title": "Export", "version": item.version}
+    # What a browser sends back for untouched textareas: CR LF line ends, no trailing newline.
+    untouched = {"description": "Line one\r\nLine two", "acceptance_criteria": "Given a file\r\nThen it downloads"}
+    assert client_for(owner).post(url, {**form, **untouched}).status_code == 302
+    assert not ItemEvent.objects.filter(item=item, type=ItemEvent.Type.UPDATED).exists()
+    client_for(owner).post(url, {**form, **untouched, "title": "Export as CSV"})
+    edit = ItemEvent.objects.get(item=item, type=ItemEvent.Type.UPDATED)
+    assert list(edit.data["changes"]) == ["title"]
+    client_for(owner).post(url, {**form, "version": item.version + 1, "description": "One\r\nTwo\rThree"})
+    assert Item.objects.get(pk=item.pk).description == "One\nTwo\nThree"
+
+
+def test_the_agenda_says_what_is_missing(product, owner, items):
+    page = client_for(owner).get(f"/p/{product.key}/refinement/").content.decode()
+    assert "No estimate" in page and "No acceptance criteria" in page
+    assert "An estimate is set" not in page
+
+
+def test_counts_are_in_the_singular_for_one(product, owner, developer, proposal):
+    proposal_ask(item=proposal, actor=owner, question="Why?")
+    item_create(product=product, actor=developer, kind="story", title="Idea")
+    page = client_for(owner).get(f"/p/{product.key}/review/").content.decode()
+    assert "1 more waits for its proposer's answer." in page
+    item_create(product=product, actor=owner, kind="tech_debt", title="Debt", interest_hours=1, estimate=1)
+    page = client_for(owner).get(f"/p/{product.key}/debt/").content.decode()
+    assert "It holds 1 item, 1 point, of which 1 point of debt (1 item)." in page
+
+
+def test_drift_is_written_one_way_everywhere(product, owner, items):
+    Item.objects.filter(pk=items[2].pk).update(score=9.0)  # C's score would put it first
+    Item.objects.filter(pk=items[0].pk).update(suggested_position=2)
+    Item.objects.filter(pk=items[2].pk).update(suggested_position=1)
+    client = client_for(owner)
+    for url in (f"/p/{product.key}/", f"/p/{product.key}/suggested/"):
+        page = client.get(url).content.decode()
+        assert re.search(r">▲2<span class=\"sr\"> places up by score<", page), url
+        assert re.search(r">▼1<span class=\"sr\"> place down by score<", page), url
+        assert not re.search(r"[▲▼] ?[+-]", page), url
+
+
+def test_the_debt_page_states_how_the_sprint_is_cut(product, owner):
+    product.sprint_capacity = 10
+    product.save(update_fields=["sprint_capacity"])
+    for points in (6, 6, 3):
+        item_create(product=product, actor=owner, kind="story", title=f"{points} points", estimate=points)
+    page = client_for(owner).get(f"/p/{product.key}/debt/").content.decode()
+    assert "the item that reaches the capacity is taken whole, so the sprint may run over it" in page
+    assert "It holds 2 items, 12 points (2 over the capacity)" in page
 
 
 @pytest.mark.parametrize("role", ["developer", "stakeholder"])
@@ -243,7 +322,7 @@ def test_odd_numbers_are_refused_not_crashed_on(product, owner, items, proposal)
     decided = client.post(
         f"/p/{product.key}/{proposal.number}/review/", {"decision": "accept", "place": "position", "position": "²"}
     )
-    assert decided.status_code == 302 and Item.objects.get(pk=proposal.pk).status == "proposed"
+    assert decided.status_code == 400 and Item.objects.get(pk=proposal.pk).status == "proposed"
     split = client.post(f"/p/{product.key}/{items[0].number}/split/", {"parts": f"A | {nines}\nB"})
     assert split.status_code == 400
 

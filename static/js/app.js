@@ -35,5 +35,8 @@
       select.addEventListener("change", sync);
       sync();
     });
+    // A refused review decision: bring its proposal, which says why, into view.
+    const refused = document.querySelector("article.card [role=alert]");
+    if (refused) refused.scrollIntoView({ block: "center" });
   });
 })();

@@ -82,8 +82,8 @@
     row.setAttribute("aria-busy", "true");
     row.focus();
     try {
-      await post("items/" + row.dataset.id + "/move/", placement);
-      say(row.dataset.key + " " + label + (row.dataset.position ? ": now at position " + row.dataset.position : "") + ".");
+      const result = await post("items/" + row.dataset.id + "/move/", placement);
+      say(row.dataset.key + " " + label + nowAt(result, 1) + ".");
     } catch (error) {
       list.insertBefore(row, oldNext);
       renumber();
@@ -116,18 +116,30 @@
   async function moveAwayNow(ids, keys, placement, label) {
     const index = rows().findIndex(function (row) { return row.dataset.id === String(ids[0]); });
     const product = theList().dataset.product;
+    let result;
     try {
       if (keys.length === 1) {
-        await post("items/" + ids[0] + "/move/", placement);
+        result = await post("items/" + ids[0] + "/move/", placement);
       } else {
-        await post("products/" + encodeURIComponent(product) + "/items/move/", Object.assign({ items: keys }, placement));
+        result = await post("products/" + encodeURIComponent(product) + "/items/move/", Object.assign({ items: keys }, placement));
       }
     } catch (error) {
       say("Not moved (" + error.message + "): the order is unchanged.", true);
       return;
     }
     await refresh(ids[0], index);
-    say((keys.length === 1 ? keys[0] : keys.length + " items") + " " + label + ".");
+    let message = (keys.length === 1 ? keys[0] : keys.length + " items") + " " + label + nowAt(result, keys.length);
+    if (placement.to === "position" && result && result.position && result.position < placement.position) {
+      message += " (the end of the backlog: there is no position " + placement.position + ")";
+    }
+    say(message + ".");
+  }
+
+  // Where the moved items are now, as the server says (a position past the end puts them last).
+  function nowAt(result, count) {
+    const first = result && result.position;
+    if (!first) return "";
+    return count > 1 ? ": now at positions " + first + "–" + (first + count - 1) : ": now at position " + first;
   }
 
   function move(row, how, position) {
@@ -148,7 +160,7 @@
     if (how === "top") return moveAway([row.dataset.id], [row.dataset.key], { to: "top" }, "moved to the top");
     if (how === "bottom") return moveAway([row.dataset.id], [row.dataset.key], { to: "bottom" }, "moved to the bottom");
     if (how === "position") {
-      return moveAway([row.dataset.id], [row.dataset.key], { to: "position", position: position }, "moved to position " + position);
+      return moveAway([row.dataset.id], [row.dataset.key], { to: "position", position: position }, "moved");
     }
   }
 
@@ -219,17 +231,20 @@
     return last ? last.nextSibling : null;
   }
 
+  // The indicator is absolutely positioned: its top is measured from the padding box of the
+  // box it is positioned against (its offsetParent, the list), not from the viewport or the page.
   function showIndicator(target) {
-    const listBox = theList().getBoundingClientRect();
+    const origin = drag.indicator.offsetParent || document.documentElement;
+    const top = origin.getBoundingClientRect().top + origin.clientTop;
     let y;
     if (target && target.classList && target.classList.contains("row")) {
-      y = target.getBoundingClientRect().top - listBox.top;
+      y = target.getBoundingClientRect().top;
     } else {
       const all = rows().filter(function (row) { return row !== drag.row; });
       const last = all[all.length - 1];
-      y = last ? last.getBoundingClientRect().bottom - listBox.top : 0;
+      y = last ? last.getBoundingClientRect().bottom : top;
     }
-    drag.indicator.style.top = y - 1 + "px";
+    drag.indicator.style.top = y - top - 1 + "px";
   }
 
   document.addEventListener("pointerdown", function (event) {
@@ -324,6 +339,6 @@
     event.preventDefault();
     const value = parseInt(document.getElementById("block-to").value, 10);
     if (!(value >= 1)) return say("Give a position of 1 or more.", true);
-    blockMove({ to: "position", position: value }, "moved to position " + value);
+    blockMove({ to: "position", position: value }, "moved");
   });
 })();

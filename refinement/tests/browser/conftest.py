@@ -52,10 +52,13 @@ def page_as(chromium, live_server):
     """Open a browser page signed in as ``user`` (a fresh context each, so sessions never mix)."""
     contexts = []
 
-    def open_as(user, path: str = "/", *, viewport=None):
+    def open_as(user, path: str = "/", *, viewport=None, **options):
+        """``options`` go to the browser context: ``has_touch=True, is_mobile=True`` for a phone."""
         client = Client()
         client.force_login(user)
-        context = chromium.new_context(base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900})
+        context = chromium.new_context(
+            base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900}, **options
+        )
         context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
         context.set_default_timeout(10_000)
         contexts.append(context)
