@@ -264,7 +264,13 @@ class _Sentence:
         return text + (" (demo data)" if data["seeded"] else "")
 
     def updated(self, data: dict[str, Any]) -> str:
-        return "changed " + ", ".join(_change(name, *values) for name, values in data["changes"].items())
+        # Fields said with their values first, then those said by name, then labels, each in the
+        # model's field order (PostgreSQL keeps no key order in JSON).
+        names = sorted(
+            data["changes"],
+            key=lambda name: (name == "labels", not _with_values(name), _FIELD_ORDER.get(name, len(_FIELD_ORDER))),
+        )
+        return "changed " + ", ".join(_change(name, *data["changes"][name]) for name in names)
 
     def status_changed(self, data: dict[str, Any]) -> str:
         old, new = data["from"], data["to"]
@@ -309,6 +315,9 @@ class _Sentence:
         return text + ("; kept after them" if data["kept"] else "; archived")
 
 
+_FIELD_ORDER = {field.name: index for index, field in enumerate(Item._meta.concrete_fields)}
+
+
 def _status(value: str) -> str:
     return str(STATUS_LABELS.get(value, value)).lower()
 
@@ -319,12 +328,18 @@ def _change(name: str, old: Any, new: Any) -> str:
     if name == "labels":
         added, gone = sorted(set(new) - set(old)), sorted(set(old) - set(new))
         return "labels " + " ".join([*(f"+{label}" for label in added), *(f"−{label}" for label in gone)])
+    if not _with_values(name):
+        return field_label(name)
     field = _field(name)
-    if field is None or (not field.choices and isinstance(field, models.CharField | models.TextField)):
-        return field_label(name)
-    if isinstance(field, models.DateTimeField):
-        return field_label(name)
     return f"{field_label(name)} {_value(field, old)} → {_value(field, new)}"
+
+
+def _with_values(name: str) -> bool:
+    """Whether a change of the field is said with its values: not text, not times."""
+    field = _field(name)
+    if field is None or isinstance(field, models.DateTimeField):
+        return False
+    return bool(field.choices) or not isinstance(field, models.CharField | models.TextField)
 
 
 def _value(field: models.Field, value: Any) -> str:

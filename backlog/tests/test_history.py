@@ -98,14 +98,14 @@ def test_an_edit_names_the_fields_as_people_do(product, owner, five):
         labels=["ux"],
     )
     assert text(last(five["A"], "updated")) == (
-        "changed estimate 3 → 5, acceptance criteria, who benefits, pinned no → yes, labels +ux"
+        "changed estimate 3 → 5, pinned no → yes, acceptance criteria, who benefits, labels +ux"
     )
 
 
 def test_choices_read_as_their_labels(product, owner):
     item = item_create(product=product, actor=owner, kind="defect", title="Crash", severity="minor")
     item_update(item=item, actor=owner, changes={"severity": "critical", "rice_impact": "2"})
-    assert text(last(item, "updated")) == "changed severity Minor → Critical, rice impact – → High (2)"
+    assert text(last(item, "updated")) == "changed rice impact – → High (2), severity Minor → Critical"
 
 
 def test_a_split_and_its_parts_say_what_happened(product, owner, five):
