@@ -187,9 +187,14 @@ def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]
     return keys[split : split + len(moving)]
 
 
-def _position_at(product: Product, gap: Gap, rank: str) -> int:
-    """The position of a key just placed in ``gap`` (the top needs no count)."""
-    return 1 if gap.after is None else order_sql.position_of(product.pk, rank)
+def _position_at(product: Product, gap: Gap, rank: str, placement: Placement) -> int:
+    """The position of a key just placed in ``gap`` at ``placement``: counted, unless the
+    placement says it (the top, or a position with items on both sides)."""
+    if gap.after is None:
+        return 1
+    if placement.where == "position" and gap.before is not None:
+        return placement.position
+    return order_sql.position_of(product.pk, rank)
 
 
 def order_place(*, item: Item, placement: Placement) -> Place:
@@ -200,7 +205,7 @@ def order_place(*, item: Item, placement: Placement) -> Place:
     """
     gap = _gap_for(item.product, placement, (item.pk,) if item.pk else ())
     item.rank = _keys_for(item.product, gap, [item])[0]
-    [landing] = gap.places([item.pk], _position_at(item.product, gap, item.rank))
+    [landing] = gap.places([item.pk], _position_at(item.product, gap, item.rank, placement))
     return landing
 
 
@@ -214,7 +219,7 @@ def order_place_block(*, items: list[Item], placement: Placement) -> tuple[Gap, 
     gap = _gap_for(product, placement, ())
     for item, key in zip(items, _keys_for(product, gap, items), strict=True):
         item.rank = key
-    return gap, _position_at(product, gap, items[0].rank)
+    return gap, _position_at(product, gap, items[0].rank, placement)
 
 
 def order_remove(*, item: Item) -> Place:
@@ -284,7 +289,7 @@ def items_move(
         for item, key in zip(items, keys, strict=True):
             item.rank = key
         order_sql.write_ranks({item.pk: item.rank for item in items}, current)
-        position = _position_at(product, gap, items[0].rank)
+        position = _position_at(product, gap, items[0].rank, to)
         landings = gap.places([item.pk for item in items], position)
         history.write(
             history.moved(
