@@ -4,6 +4,11 @@ Each ordered item holds one rank key (see ``backlog.ranking``); the backlog is t
 by key. A move computes a key strictly between the target neighbours and writes that one row
 plus its history record. Writers serialize per product on the product row lock
 (``SELECT … FOR UPDATE``), so concurrent moves never produce duplicate keys or lost items.
+
+The history (``backlog.history``) records where each moved item stood and went: its neighbours
+and its position. A position is counted (an index range up to it): one count for where a moved
+item was, one for where it lands unless the placement says it (the top, or a position between two
+items). A block's keys are written in one statement, whatever its size.
 """
 
 import uuid
