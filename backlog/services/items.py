@@ -255,19 +255,10 @@ def item_transition(
         current.version += 1
         current.updated_at = timezone.now()
         current.save(update_fields=["status", "rank", "version", "updated_at"])
-        history.write(
-            [
-                history.status_changed(
-                    item=current,
-                    actor=actor,
-                    old=old,
-                    placed=placed,
-                    removed=removed,
-                    duplicate_of=duplicate_of,
-                    reason=reason,
-                )
-            ]
+        changed = history.status_changed(
+            item=current, actor=actor, old=old, placed=placed, removed=removed, duplicate_of=duplicate_of, reason=reason
         )
+        history.write([changed])
         if entering or leaving:
             transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return current
