@@ -2,7 +2,8 @@
 
 Every row of the roles table in DESIGN.md is an ``Action``; ``can`` answers for a user and a
 product (or anything belonging to a product). HTML views, the API and services all ask here.
-Outsiders are told nothing: ``get_product_or_404`` raises 404 for them whatever they ask.
+Outsiders are told nothing: the access helpers (``accounts.access``, ``backlog.access``,
+``refinement.access``) raise the same 404 for them as for something missing.
 """
 
 from enum import StrEnum
@@ -10,7 +11,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404
 
 from accounts.models import Membership, Product, User
 
@@ -82,16 +82,6 @@ def require(
     """
     if action not in (allowed(user, target) if actions is None else actions):
         raise PermissionDenied(f"You may not {action.value.replace('_', ' ')} in this product.")
-
-
-def get_product_or_404(user: User | Any, key: str, action: Action = Action.VIEW) -> Product:
-    """Load a product by key for ``user``: 404 for outsiders, 403 for members lacking ``action``."""
-    product = Product.objects.filter(key=key).first()
-    membership = membership_of(user, product) if product is not None else None
-    if membership is None:
-        raise Http404("No such product.")
-    require(user, action, product, actions=actions_for(membership))
-    return product
 
 
 def lock_product_for(user: User | Any, product: Product | int) -> tuple[Product, frozenset[Action]]:

@@ -5,27 +5,16 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import ApiToken, Product
-from accounts.permissions import Action, actions_for, membership_of, require
+from accounts.access import access_token
+from accounts.models import ApiToken
 from accounts.selectors import products_for
 from accounts.services import token_create, token_revoke
 from config.numbers import whole_number
-
-
-def product_for_page(request: HttpRequest, key: str, action: Action = Action.VIEW) -> tuple[Product, frozenset]:
-    """The product a page is about and the user's actions on it: 404 for outsiders, 403 without ``action``."""
-    product = Product.objects.filter(key=key).first()
-    membership = membership_of(request.user, product) if product is not None else None
-    if membership is None:
-        raise Http404("No such product.")
-    actions = actions_for(membership)
-    require(request.user, action, product, actions=actions)
-    return product, actions
 
 
 @login_required
@@ -62,9 +51,7 @@ def me(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
-    if token is None:
-        raise Http404("No such token.")
+    token = access_token(request.user, token_id)
     token_revoke(token=token, actor=request.user)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("me")

@@ -1,15 +1,15 @@
 """Reads of the backlog that span relations."""
 
-import re
-from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from accounts.models import Product
 from backlog import order_sql
+from backlog.filters import ItemFilter, filter_parameters
 from backlog.models import Item, ItemEvent
-
-DIGITS = re.compile(r"[0-9]{1,18}")
+from backlog.references import parse_reference
 
 
 def backlog_items(*, product: Product) -> QuerySet[Item]:
@@ -27,53 +27,15 @@ def item_history(*, item: Item) -> QuerySet[ItemEvent]:
     return ItemEvent.objects.filter(item=item).select_related("actor").order_by("created_at", "id")
 
 
-def parse_reference(reference: str) -> tuple[str | None, int] | None:
-    """Read an item reference: ``"42"`` is ``(None, 42)`` (an id), ``"OB-42"`` is ``("OB", 42)``
-    (a product key and number); anything else is None."""
-    if "\x00" in reference:
-        return None
-    if DIGITS.fullmatch(reference):
-        return None, int(reference)
-    product_key, _, number = reference.rpartition("-")
-    if product_key and DIGITS.fullmatch(number):
-        return product_key, int(number)
-    return None
-
-
 def item_by_reference(*, reference: str) -> Item | None:
-    """Find an item by id (``"42"``) or key (``"OB-42"``), with its product."""
-    parsed = parse_reference(reference)
-    if parsed is None:
-        return None
+    """Find an item by id (``"42"``) or key (``"OB-42"``, ``"ob-42"``), with its product."""
     items = Item.objects.select_related("product", "created_by").prefetch_related("labels")
-    product_key, number = parsed
-    if product_key is None:
-        return items.filter(pk=number).first()
-    return items.filter(product__key=product_key, number=number).first()
-
-
-def item_ids_by_reference(*, product: Product, references: Iterable[str]) -> dict[str, int]:
-    """Map the references (ids or keys) that name items of ``product`` to their ids, in one query
-    whatever their number; the others are left out."""
-    ids: dict[str, int] = {}
-    numbers: dict[str, int] = {}
-    for reference in references:
-        parsed = parse_reference(reference)
-        if parsed is None or parsed[0] not in (None, product.key):
-            continue
-        (ids if parsed[0] is None else numbers)[reference] = parsed[1]
-    if not ids and not numbers:
-        return {}
-    found = Item.objects.filter(product=product).filter(
-        Q(pk__in=set(ids.values())) | Q(number__in=set(numbers.values()))
-    )
-    by_id, by_number = {}, {}
-    for pk, number in found.values_list("pk", "number"):
-        by_id[pk], by_number[number] = pk, pk
-    return {
-        **{reference: by_id[pk] for reference, pk in ids.items() if pk in by_id},
-        **{reference: by_number[number] for reference, number in numbers.items() if number in by_number},
-    }
+    found = parse_reference(reference)
+    if found is None:
+        return None
+    if found.pk is not None:
+        return items.filter(pk=found.pk).first()
+    return items.filter(product__key=found.product_key, number=found.number).first()
 
 
 def items_for_api(*, product: Product) -> QuerySet[Item]:
@@ -83,3 +45,37 @@ def items_for_api(*, product: Product) -> QuerySet[Item]:
         .select_related("product", "created_by", "split_from", "duplicate_of")
         .prefetch_related("labels")
     )
+
+
+@dataclass(frozen=True)
+class ItemListing:
+    """A filtered list of a product's items, as the backlog page and the API show it."""
+
+    items: QuerySet[Item]  # in ``ordering``
+    ordering: str  # "rank", "number" or "-number"
+    filters: dict[str, str]  # the parameters applied, as query-string values (lists comma-separated)
+
+    @property
+    def filtered(self) -> bool:
+        """Does it leave items of the backlog out (so positions are not the backlog's)?"""
+        return bool(set(self.filters) - {"ordering"})
+
+
+def item_list(*, product: Product, filters, strict: bool = True) -> ItemListing:
+    """Filter a product's items by the list's parameters (``backlog.filters``), for the page and the API.
+
+    ``filters`` is a query string's parameters. ``strict`` (the API): an invalid parameter is a
+    ValidationError naming it; otherwise (the page) invalid parameters are left out.
+    """
+    data, errors = filter_parameters(filters, strict=strict)
+    if errors:
+        raise ValidationError(errors)
+    filterset = ItemFilter(data, queryset=items_for_api(product=product), product=product)
+    if not filterset.is_valid():
+        if strict:
+            raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+        data = {name: value for name, value in data.items() if name not in filterset.errors}
+        filterset = ItemFilter(data, queryset=items_for_api(product=product), product=product)
+        filterset.is_valid()
+    ordering = filterset.chosen_ordering
+    return ItemListing(items=filterset.qs.order_by(ordering), ordering=ordering, filters=data)

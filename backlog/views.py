@@ -6,36 +6,26 @@ Reordering in the page calls the REST API (same services, same rules); these vie
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
-from accounts.views import product_for_page
+from backlog.access import access_item_by_number, transitions_for
 from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
 from backlog.models import Item
 from backlog.readiness import readiness
+from backlog.selectors import item_list
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
 from config.numbers import whole_number
 
 PAGE_SIZE = 50
 STATUS_CHOICES = [("", "The backlog (open, in progress)"), *Item.Status.choices]
-
-
-def item_for_page(product: Product, number: int) -> Item:
-    """The product's item ``number`` (with what its pages show of its links), or 404."""
-    item = (
-        Item.objects.filter(product=product, number=number)
-        .select_related("product", "created_by", "split_from", "duplicate_of")
-        .first()
-    )
-    if item is None:
-        raise Http404("No such item.")
-    return item
 
 
 def _form_errors(form, invalid: ValidationError) -> None:
@@ -46,51 +36,41 @@ def _form_errors(form, invalid: ValidationError) -> None:
         form.add_error(None, invalid.messages)
 
 
-class BacklogQuery:
-    """The filters of the backlog page, read (and whitelisted) from the query string."""
+class BacklogPage:
+    """One screen of the backlog page: the shared list (``backlog.selectors.item_list``, the API's
+    parameters) read leniently (a parameter it cannot use is left out), paged by keyset."""
 
     def __init__(self, product: Product, params):
         self.product = product
-        self.kinds = [k for k in params.getlist("kind") if k in Item.Kind.values]
-        self.status = params.get("status", "") if params.get("status", "") in Item.Status.values else ""
-        self.label = params.get("label", "").strip()[:50]
-        self.ready = params.get("ready", "") if params.get("ready") in ("yes", "no") else ""
-        self.q = params.get("q", "").strip()[:200]
+        self.listing = item_list(product=product, filters=params, strict=False)
+        filters = self.listing.filters
+        self.kinds = filters.get("kind", "").split(",")
+        self.status = filters.get("status", "")
+        self.label = filters.get("label", "")
+        self.ready = filters.get("ready", "")
+        self.q = filters.get("q", "")
         self.after = params.get("after", "")
-        start = params.get("from", "1")
-        self.start = whole_number(start, low=1) or 1
+        self.start = whole_number(params.get("from", "1"), low=1) or 1
 
     @property
     def ordered(self) -> bool:
-        return self.status in ("", Item.Status.OPEN, Item.Status.IN_PROGRESS)
+        return self.listing.ordering == "rank"
 
     @property
     def filtered(self) -> bool:
-        return bool(self.kinds or self.status or self.label or self.ready or self.q)
+        return self.listing.filtered
 
     def items(self):
-        queryset = Item.objects.filter(product=self.product).select_related("product").prefetch_related("labels")
-        if self.status:
-            queryset = queryset.filter(status=self.status)
-        else:
-            queryset = queryset.filter(status__in=Item.ORDERED_STATUSES)
-        if self.kinds:
-            queryset = queryset.filter(kind__in=self.kinds)
-        if self.label:
-            queryset = queryset.filter(labels__name=self.label)
-        if self.ready:
-            queryset = queryset.ready(self.product) if self.ready == "yes" else queryset.not_ready(self.product)
-        if self.q:
-            queryset = queryset.filter(title__icontains=self.q)
-        if self.ordered:
-            if self.after:
-                queryset = queryset.filter(rank__gt=self.after)
-            return queryset.order_by("rank")
-        if (after := whole_number(self.after)) is not None:
-            queryset = queryset.filter(number__lt=after)
-        return queryset.order_by("-number")
+        queryset, ordering = self.listing.items, self.listing.ordering
+        if not self.after:
+            return queryset
+        if ordering == "rank":
+            return queryset.filter(rank__gt=self.after)
+        if (after := whole_number(self.after)) is None:
+            return queryset
+        return queryset.filter(number__gt=after) if ordering == "number" else queryset.filter(number__lt=after)
 
-    def page(self) -> tuple[list[Item], str | None]:
+    def page(self) -> tuple[list[Item], dict | None]:
         rows = list(self.items()[: PAGE_SIZE + 1])
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
@@ -105,22 +85,19 @@ class BacklogQuery:
                 item.drift_size = abs(item.drift)
         if not more:
             return rows, None
-        params = self.params()
         last = rows[-1]
-        params["after"] = last.rank if self.ordered else str(last.number)
-        params["from"] = str(self.start + len(rows))
-        return rows, params
-
-    def params(self) -> dict:
-        params = {"kind": self.kinds, "status": self.status, "label": self.label, "ready": self.ready, "q": self.q}
-        return {name: value for name, value in params.items() if value}
+        return rows, {
+            **self.listing.filters,
+            "after": last.rank if self.ordered else str(last.number),
+            "from": str(self.start + len(rows)),
+        }
 
 
 @login_required
 def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
-    product, actions = product_for_page(request, key)
+    product, actions = access_product(request.user, key)
     suggested_positions_ensure_fresh(product_id=product.pk)
-    query = BacklogQuery(product, request.GET)
+    query = BacklogPage(product, request.GET)
     rows, next_params = query.page()
     context = {
         "product": product,
@@ -140,22 +117,10 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "backlog/backlog.html", context)
 
 
-def transitions_for(item: Item, actions: frozenset) -> list[tuple[str, str]]:
-    """The status changes the user may make to ``item`` from its page: (status, button label)."""
-    options = {
-        Item.Status.OPEN: [
-            (Item.Status.IN_PROGRESS, "Start", Action.EDIT_WORK),
-            (Item.Status.ARCHIVED, "Archive", Action.REORDER),
-        ],
-        Item.Status.IN_PROGRESS: [(Item.Status.DONE, "Mark done", Action.EDIT_WORK)],
-    }
-    return [(status, label) for status, label, action in options.get(item.status, []) if action in actions]
-
-
 @login_required
 def item_new(request: HttpRequest, key: str) -> HttpResponse:
     """Add an item (owners and delegates) or propose one (everyone else): the same form."""
-    product, actions = product_for_page(request, key, Action.PROPOSE)
+    product, actions = access_product(request.user, key, Action.PROPOSE)
     direct = Action.ADD_DIRECTLY in actions
     form = ItemForm(
         request.POST or None, actions=actions, creating=True, initial={"kind": request.GET.get("kind", "story")}
@@ -189,8 +154,8 @@ def item_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    product, actions = product_for_page(request, key)
-    item = item_for_page(product, number)
+    item, actions = access_item_by_number(request.user, key, number)
+    product = item.product
     if not actions & {Action.EDIT_WORK, Action.EDIT_VALUE}:
         raise PermissionDenied("Only the product owner and developers edit items.")
     form = ItemForm(request.POST or None, instance=item, actions=actions, creating=False)
@@ -231,8 +196,7 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    product, actions = product_for_page(request, key)
-    item = item_for_page(product, number)
+    item, actions = access_item_by_number(request.user, key, number)
     to = request.POST.get("status", "")
     if to not in dict(transitions_for(item, actions)):
         raise PermissionDenied("You cannot make that change to this item.")
@@ -248,7 +212,7 @@ def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpRes
 @login_required
 def suggested_page(request: HttpRequest, key: str) -> HttpResponse:
     """The items the scores would move most; owners and delegates apply the suggestion to a selection."""
-    product, actions = product_for_page(request, key)
+    product, actions = access_product(request.user, key)
     if request.method == "POST":
         if Action.REORDER not in actions:
             raise PermissionDenied("Only the product owner or an ordering delegate reorders.")

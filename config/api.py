@@ -216,7 +216,9 @@ class RejectNulMiddleware:
         # The pages' forms: a NUL in any posted value is refused before a view sees it.
         if form and any("\x00" in key + value for key, values in request.POST.lists() for value in values):
             return HttpResponseBadRequest("The form contains a NUL character.")
-        if "\x00" in request.path or any("\x00" in key + value for key, value in request.GET.items()):
+        if "\x00" in request.path or any(
+            "\x00" in key + value for key, values in request.GET.lists() for value in values
+        ):
             if request.path.startswith("/api/"):
                 message = "The address contains a NUL character."
                 body = {"error": {"status": 400, "code": "invalid", "message": message, "fields": {}}}
@@ -225,8 +227,12 @@ class RejectNulMiddleware:
         return self.get_response(request)
 
 
-def reject_unknown_parameters(request, allowed: set[str]) -> None:
-    """A query parameter the endpoint does not know is a 400 naming it, not silently ignored."""
+def reject_unknown_parameters(request, allowed: set[str], *, lists: tuple[str, ...] = ()) -> None:
+    """A query parameter the endpoint does not know is a 400 naming it, not silently ignored; so is
+    one given twice, unless it is one of ``lists`` (whose repeated values add up, as the comma form)."""
     unknown = set(request.query_params) - set(allowed)
     if unknown:
         raise exceptions.ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+    repeated = [name for name, values in request.query_params.lists() if len(values) > 1 and name not in lists]
+    if repeated:
+        raise exceptions.ValidationError({name: ["Give this parameter once."] for name in sorted(repeated)})

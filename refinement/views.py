@@ -10,18 +10,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
-from accounts.views import product_for_page
 from backlog import history
+from backlog.access import access_item_by_number, item_in, placement_in, transitions_for
 from backlog.forms import SplitForm
 from backlog.models import Item
 from backlog.readiness import readiness
-from backlog.selectors import item_by_reference, item_history, item_position
-from backlog.services.ordering import MAX_POSITION, Placement
+from backlog.selectors import item_history, item_position
 from backlog.services.suggestion import suggested_positions_ensure_fresh
-from backlog.views import item_for_page, transitions_for
-from config.numbers import whole_number
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
     comments_for,
@@ -51,9 +49,9 @@ def _show_errors(request: HttpRequest, invalid: ValidationError) -> None:
 
 @login_required
 def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    product, actions = product_for_page(request, key)
+    item, actions = access_item_by_number(request.user, key, number)
+    product = item.product
     suggested_positions_ensure_fresh(product_id=product.pk)
-    item = item_for_page(product, number)
     questions = list(questions_for(item=item))
     events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
     texts = history.describe(events)
@@ -80,8 +78,7 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    product, _ = product_for_page(request, key, Action.COMMENT)
-    item = item_for_page(product, number)
+    item, _ = access_item_by_number(request.user, key, number, Action.COMMENT)
     try:
         comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
     except ValidationError as invalid:
@@ -91,8 +88,8 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
 
 @login_required
 def split_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    product, actions = product_for_page(request, key, Action.REORDER)
-    item = item_for_page(product, number)
+    item, actions = access_item_by_number(request.user, key, number, Action.REORDER)
+    product = item.product
     form = SplitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -118,8 +115,8 @@ def split_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    product, _ = product_for_page(request, key)
-    item = item_for_page(product, number)
+    item, _ = access_item_by_number(request.user, key, number)
+    product = item.product
     try:
         proposal_answer(item=item, actor=request.user, answer=request.POST.get("answer", ""))
     except ValidationError as invalid:
@@ -131,7 +128,7 @@ def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
 
 @login_required
 def review_queue_page(request: HttpRequest, key: str) -> HttpResponse:
-    product, actions = product_for_page(request, key, Action.REVIEW)
+    product, actions = access_product(request.user, key, Action.REVIEW)
     return _review_queue(request, product, actions)
 
 
@@ -169,20 +166,25 @@ REFUSED = {
 @require_POST
 def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """Accept (at a chosen place), reject (with a reason, maybe as a duplicate) or ask."""
-    product, actions = product_for_page(request, key, Action.REVIEW)
-    item = item_for_page(product, number)
+    item, actions = access_item_by_number(request.user, key, number, Action.REVIEW)
+    product = item.product
     decision = request.POST.get("decision")
     try:
         if decision == "accept":
             place = request.POST.get("place", "bottom")
-            placement, suggested = _placement(product, place, request.POST)
+            suggested = place == "suggested"
+            placement = (
+                None
+                if suggested
+                else placement_in(
+                    product, to=place, anchor=request.POST.get("anchor"), position=request.POST.get("position")
+                )
+            )
             proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
             messages.success(request, f"{item.key} accepted into the backlog.")
         elif decision == "reject":
             duplicate = request.POST.get("duplicate_of", "").strip()
-            original = item_by_reference(reference=duplicate) if duplicate else None
-            if duplicate and (original is None or original.product_id != product.pk):
-                raise ValidationError(f"No item {duplicate} in {product.key}.")
+            original = item_in(product, duplicate, "duplicate_of") if duplicate else None
             proposal_reject(item=item, actor=request.user, reason=request.POST.get("reason", ""), duplicate_of=original)
             messages.success(request, f"{item.key} rejected; the proposer can read why.")
         elif decision == "ask":
@@ -197,31 +199,9 @@ def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
     return redirect("review-queue", product.key)
 
 
-def _placement(product: Product, place: str, data) -> tuple[Placement | None, bool]:
-    if place == "suggested":
-        return None, True
-    if place in ("top", "bottom"):
-        return Placement(place), False
-    if place == "position":
-        position = whole_number(data.get("position"), low=1, high=MAX_POSITION)
-        if position is None:
-            raise ValidationError("Give the position as a whole number, 1 or more.")
-        return Placement.at(position), False
-    if place in ("before", "after"):
-        # The API's words: an unknown key is named, an example only when none is given.
-        reference = data.get("anchor", "").strip()
-        if not reference:
-            raise ValidationError(f"Say which item to move {place}, for example {product.key}-12.")
-        anchor = item_by_reference(reference=reference)
-        if anchor is None or anchor.product_id != product.pk:
-            raise ValidationError(f"No item {reference} in {product.key}.")
-        return Placement(place, anchor_id=anchor.pk), False
-    raise ValidationError("Choose where the item goes.")
-
-
 @login_required
 def my_proposals_page(request: HttpRequest, key: str) -> HttpResponse:
-    product, actions = product_for_page(request, key)
+    product, actions = access_product(request.user, key)
     proposals = list(proposals_of(product=product, user=request.user).order_by("-created_at", "-id")[:200])
     for proposal in proposals:
         proposal.state = proposal_state(proposal)
@@ -234,7 +214,7 @@ def my_proposals_page(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def agenda_page(request: HttpRequest, key: str) -> HttpResponse:
-    product, actions = product_for_page(request, key)
+    product, actions = access_product(request.user, key)
     agenda = refinement_agenda(product=product, limit=AGENDA_SIZE)
     for item in agenda:
         item.checks = readiness(item, product)
@@ -253,7 +233,7 @@ def agenda_page(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def debt_page(request: HttpRequest, key: str) -> HttpResponse:
-    product, actions = product_for_page(request, key)
+    product, actions = access_product(request.user, key)
     sprint = next_sprint_slice(product=product)
     trend = list(debt_trend(product=product, today=timezone.localdate()))
     composition = (

@@ -5,9 +5,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.access import access_product, access_token
 from accounts.api import serializers as s
 from accounts.models import ApiToken, Membership, Product, User
-from accounts.permissions import Action, get_product_or_404, require
+from accounts.permissions import Action
 from accounts.selectors import product_members, products_for
 from accounts.services import membership_remove, membership_set, product_update, token_create, token_revoke
 
@@ -29,7 +30,7 @@ class ProductDetailApi(GenericAPIView):
     serializer_class = s.ProductSerializer
 
     def get_object(self) -> Product:
-        product = get_product_or_404(self.request.user, self.kwargs["key"])
+        product, _ = access_product(self.request.user, self.kwargs["key"])
         return products_for(user=self.request.user).get(pk=product.pk)
 
     @extend_schema(summary="One product")
@@ -53,7 +54,7 @@ class MemberListApi(GenericAPIView):
         summary="The product's members", operation_id="members_list", responses=s.MembershipSerializer(many=True)
     )
     def get(self, request, key: str):
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         return Response(s.MembershipSerializer(product_members(product=product), many=True).data)
 
     @extend_schema(
@@ -62,8 +63,7 @@ class MemberListApi(GenericAPIView):
         responses={201: s.MembershipSerializer},
     )
     def post(self, request, key: str):
-        product = get_product_or_404(request.user, key)
-        require(request.user, Action.MANAGE, product)
+        product, _ = access_product(request.user, key, Action.MANAGE)
         data = s.MembershipWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = User.objects.filter(username=data.validated_data.pop("username"), is_active=True).first()
@@ -77,7 +77,7 @@ class MemberDetailApi(GenericAPIView):
     serializer_class = s.MembershipSerializer
 
     def get_membership(self, request, key: str, username: str) -> Membership:
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         return get_object_or_404(product_members(product=product), user__username=username)
 
     @extend_schema(summary="One member")
@@ -131,6 +131,6 @@ class TokenDetailApi(GenericAPIView):
 
     @extend_schema(summary="Revoke one of your API tokens", responses={204: None})
     def delete(self, request, token_id: int):
-        token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+        token = access_token(request.user, token_id)
         token_revoke(token=token, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

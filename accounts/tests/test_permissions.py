@@ -2,9 +2,8 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 
-from accounts.permissions import Action, can, get_product_or_404, require
+from accounts.permissions import Action, can, require
 
 pytestmark = pytest.mark.django_db
 
@@ -53,29 +52,3 @@ def test_an_object_of_a_product_has_the_products_rules(product, owner, stakehold
 
     assert can(owner, Action.REORDER, Thing())
     assert not can(stakeholder, Action.REORDER, Thing())
-
-
-@pytest.mark.parametrize("role", ["owner", "developer", "delegate", "stakeholder"])
-def test_members_load_their_product(product, role, request):
-    assert get_product_or_404(request.getfixturevalue(role), product.key) == product
-
-
-@pytest.mark.parametrize("role", ["outsider", "anonymous"])
-def test_outsiders_get_404_whatever_they_ask(product, role, request):
-    user = request.getfixturevalue(role)
-    for action in Action:
-        with pytest.raises(Http404):
-            get_product_or_404(user, product.key, action)
-
-
-def test_outsiders_cannot_tell_a_missing_product_from_a_foreign_one(product, outsider):
-    with pytest.raises(Http404) as foreign:
-        get_product_or_404(outsider, product.key)
-    with pytest.raises(Http404) as missing:
-        get_product_or_404(outsider, "NOPE")
-    assert str(foreign.value) == str(missing.value)
-
-
-def test_members_lacking_the_action_get_403(product, stakeholder):
-    with pytest.raises(PermissionDenied):
-        get_product_or_404(stakeholder, product.key, Action.REORDER)

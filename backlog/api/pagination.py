@@ -5,17 +5,16 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from config.numbers import number_parameter
+
 
 class StrictPageSize:
     """A page_size that is not a whole number from 1 to the maximum is a 400, not ignored."""
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
-        return int(raw)
+        return number_parameter(
+            request.query_params, self.page_size_query_param, default=self.page_size, low=1, high=self.max_page_size
+        )
 
 
 POSITION_PATTERNS = {

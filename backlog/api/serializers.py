@@ -2,13 +2,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Product
+from backlog.access import PLACES
 from backlog.models import Item, item_key
 from backlog.readiness import readiness
 from backlog.services.items import EDITABLE_FIELDS, VALUE_FIELDS
 from backlog.services.ordering import MAX_POSITION
 from config.api import ApiModelSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
-
-PLACES = ["top", "bottom", "before", "after", "position"]
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "An id, or a key: OB-42."})
@@ -27,18 +26,13 @@ class ItemReferenceField(serializers.Field):
 
 
 class PlacementSerializer(serializers.Serializer):
+    """Where an item goes: its types here; its meaning (anchor for before/after, …) in backlog.access.placement_in."""
+
     to = StrictChoiceField(choices=PLACES)
     anchor = serializers.CharField(required=False, help_text="For before/after: the other item's id or key (OB-42).")
     position = StrictIntegerField(
         required=False, min_value=1, max_value=MAX_POSITION, help_text="For position: 1 is the top."
     )
-
-    def validate(self, attrs: dict) -> dict:
-        if attrs["to"] in ("before", "after") and not attrs.get("anchor"):
-            raise serializers.ValidationError({"anchor": f"Say which item to move {attrs['to']}."})
-        if attrs["to"] == "position" and attrs.get("position") is None:
-            raise serializers.ValidationError({"position": "Give the position, 1 or more."})
-        return attrs
 
 
 def _optional_choice(name: str) -> serializers.ChoiceField:

@@ -6,39 +6,26 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.access import access_product
 from accounts.models import Product
-from accounts.permissions import Action, get_product_or_404
+from accounts.permissions import Action
+from backlog.access import access_item, item_ids_in, placement_in
 from backlog.api import serializers as s
-from backlog.api.filters import ItemFilter
 from backlog.api.history import ItemEventSchema, events_data
-from backlog.api.lookups import item_ids_in, item_or_404, placement_from
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
+from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response
+from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item, item_key
-from backlog.selectors import item_history, items_for_api
+from backlog.selectors import item_history, item_list
 from backlog.services.items import item_create, item_transition, item_update
-from backlog.services.ordering import items_move
+from backlog.services.ordering import Placement, items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
 from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
-
-PAGINATION_PARAMS = {"cursor", "page_size", "count"}
-LIST_PARAMS = ("kind", "status", "label")  # comma-separated
-ITEM_REF = OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Item id or key, e.g. OB-42.")
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=True,
-    description="The item's content version; send it back in If-Match. Moves do not change it.",
-)
-
-
-def _etag(item: Item) -> str:
-    return f'"{item.pk}-{item.version}"'
+from config.numbers import number_parameter
 
 
 def _version_matching(item: Item, if_match: str) -> int | str | None:
@@ -52,46 +39,44 @@ def _version_matching(item: Item, if_match: str) -> int | str | None:
     return None
 
 
-def item_response(item: Item, **kwargs) -> Response:
-    """The item as the API shows it (loaded afresh, in the list's constant queries), with its ETag."""
-    item = items_for_api(product=item.product).get(pk=item.pk)
-    response = Response(s.ItemSerializer(item).data, **kwargs)
-    response["ETag"] = _etag(item)
-    return response
+def _list_parameter(name: str, choices: list[str] | None) -> OpenApiParameter:
+    """A list parameter as generated clients send it: repeated (explode); commas are read too."""
+    help_text = ItemFilter.base_filters[name].extra.get("help_text", "")
+    return OpenApiParameter(
+        name,
+        {"type": "array", "items": {"type": "string", **({"enum": choices} if choices else {})}},
+        OpenApiParameter.QUERY,
+        style="form",
+        explode=True,
+        description=f"{help_text} Repeat the parameter ({name}=a&{name}=b) or separate the values with commas.",
+    )
+
+
+LIST_PARAMETER_SCHEMA = [
+    _list_parameter("kind", Item.Kind.values),
+    _list_parameter("status", Item.Status.values),
+    _list_parameter("label", None),
+]
 
 
 class ItemListApi(GenericAPIView):
     serializer_class = s.ItemSerializer
     pagination_class = ItemCursorPagination
-    filter_backends = [DjangoFilterBackend]  # documents the filters; the view applies them itself
+    filter_backends = [DjangoFilterBackend]  # documents the filters; the selector applies them
     filterset_class = ItemFilter
     queryset = Item.objects.none()
 
     @extend_schema(
         summary="The backlog in order (or filtered items), cursor-paginated",
+        parameters=LIST_PARAMETER_SCHEMA,
         responses=s.ItemSerializer(many=True),
     )
     def get(self, request, key: str):
-        product = get_product_or_404(request.user, key)
-        reject_unknown_parameters(request, set(ItemFilter.base_filters) | PAGINATION_PARAMS)
-        empty = [name for name, value in request.query_params.items() if not value.strip()]
-        if empty:
-            raise ValidationError({name: ["Give a value, or leave the parameter out."] for name in sorted(empty)})
-        gaps = [
-            name
-            for name in LIST_PARAMS
-            if any(not part.strip() for part in request.query_params.get(name, "x").split(","))
-        ]
-        if gaps:
-            raise ValidationError({name: ["Separate the values with single commas."] for name in gaps})
-        filterset = ItemFilter(
-            request.query_params, queryset=items_for_api(product=product), request=request, product=product
-        )
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        queryset = filterset.qs
-        self.ordering = filterset.chosen_ordering
-        page = self.paginate_queryset(queryset)
+        product, _ = access_product(request.user, key)
+        reject_unknown_parameters(request, set(ItemFilter.base_filters) | PAGINATION_PARAMS, lists=LIST_PARAMETERS)
+        listing = item_list(product=product, filters=request.query_params)
+        self.ordering = listing.ordering
+        page = self.paginate_queryset(listing.items)
         return self.get_paginated_response(s.ItemSerializer(page, many=True).data)
 
     @extend_schema(
@@ -101,11 +86,11 @@ class ItemListApi(GenericAPIView):
         responses={201: s.ItemSerializer},
     )
     def post(self, request, key: str):
-        product = get_product_or_404(request.user, key, Action.PROPOSE)
+        product, _ = access_product(request.user, key, Action.PROPOSE)
         data = s.ItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        placement = placement_from(product, fields.pop("placement", None))
+        placement = _placement(product, fields.pop("placement", None))
         item = item_create(product=product, actor=request.user, placement=placement, **fields)
         return item_response(item, status=status.HTTP_201_CREATED)
 
@@ -115,7 +100,8 @@ class ItemDetailApi(GenericAPIView):
 
     @extend_schema(summary="One item, by id or key", parameters=[ITEM_REF, ETAG])
     def get(self, request, ref: str):
-        return item_response(item_or_404(request.user, ref))
+        item, _ = access_item(request.user, ref)
+        return item_response(item)
 
     @extend_schema(
         summary="Edit an item; send If-Match (its ETag) or version to refuse a stale update",
@@ -128,7 +114,7 @@ class ItemDetailApi(GenericAPIView):
         responses={200: s.ItemSerializer, 412: OpenApiResponse(ErrorSerializer, description="Changed since read.")},
     )
     def patch(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.ItemUpdateSerializer(item, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
@@ -154,14 +140,14 @@ class ItemTransitionApi(GenericAPIView):
         request=s.TransitionSerializer,
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item_transition(
             item=item,
             actor=request.user,
             to=data.validated_data["status"],
-            placement=placement_from(item.product, data.validated_data.get("placement")),
+            placement=_placement(item.product, data.validated_data.get("placement")),
             reason=data.validated_data["reason"],
         )
         return item_response(item)  # as it is now
@@ -176,11 +162,18 @@ class ItemArchiveApi(GenericAPIView):
         request=s.ReasonSerializer,
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item_transition(item=item, actor=request.user, to=Item.Status.ARCHIVED, reason=data.validated_data["reason"])
         return item_response(item)  # as it is now
+
+
+def _placement(product: Product, data: dict | None) -> Placement | None:
+    """The placement an API body gives (``to``, ``anchor``, ``position``), or None when it gives none."""
+    if not data:
+        return None
+    return placement_in(product, to=data["to"], anchor=data.get("anchor"), position=data.get("position"))
 
 
 def _move_response(product: Product, result) -> Response:
@@ -211,14 +204,14 @@ class ItemMoveApi(GenericAPIView):
         summary="Move one item (owners and ordering delegates)", parameters=[ITEM_REF], request=s.MoveSerializer
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = items_move(
             product=item.product,
             actor=request.user,
             item_ids=[item.pk],
-            to=placement_from(item.product, data.validated_data),
+            to=_placement(item.product, data.validated_data),
             reason=data.validated_data["reason"],
         )
         return _move_response(item.product, result)
@@ -231,14 +224,14 @@ class BlockMoveApi(GenericAPIView):
         summary="Move up to 100 items as a block, keeping their relative order", request=s.BlockMoveSerializer
     )
     def post(self, request, key: str):
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         data = s.BlockMoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = items_move(
             product=product,
             actor=request.user,
             item_ids=item_ids_in(product, data.validated_data["items"], "items"),
-            to=placement_from(product, data.validated_data),
+            to=_placement(product, data.validated_data),
             reason=data.validated_data["reason"],
         )
         return _move_response(product, result)
@@ -254,7 +247,8 @@ class ItemHistoryApi(GenericAPIView):
         responses=ItemEventSchema,
     )
     def get(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
+        item, _ = access_item(request.user, ref)
         page = self.paginate_queryset(item_history(item=item))
         return self.get_paginated_response(events_data(page))
 
@@ -271,13 +265,11 @@ class SuggestedOrderApi(GenericAPIView):
         responses=s.SuggestionSerializer(many=True),
     )
     def get(self, request, key: str):
-        product = get_product_or_404(request.user, key)
-        raw = request.query_params.get("limit", "50")
+        product, _ = access_product(request.user, key)
         reject_unknown_parameters(request, {"limit"})
-        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 500:
-            raise ValidationError({"limit": ["A whole number from 1 to 500."]})
+        limit = number_parameter(request.query_params, "limit", default=50, low=1, high=500)
         rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
-        rows = [row for row in rows if row.drift][: int(raw)]
+        rows = [row for row in rows if row.drift][:limit]
         numbers = {row.item_id: row.number for row in rows}
         data = [{**vars(row), "key": item_key(product.key, numbers[row.item_id]), "drift": row.drift} for row in rows]
         return Response(s.SuggestionSerializer(data, many=True).data)
@@ -291,7 +283,7 @@ class ApplySuggestionApi(GenericAPIView):
         request=s.ApplySuggestionSerializer,
     )
     def post(self, request, key: str):
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         data = s.ApplySuggestionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         references = data.validated_data.get("items")
@@ -307,7 +299,7 @@ class ScoringSettingsApi(GenericAPIView):
 
     @extend_schema(summary="The product's scoring model and weights")
     def get(self, request, key: str):
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         return Response(s.ScoringSettingsSerializer(product).data)
 
     @extend_schema(
@@ -315,7 +307,7 @@ class ScoringSettingsApi(GenericAPIView):
         request=s.ScoringSettingsSerializer(partial=True),
     )
     def patch(self, request, key: str):
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         data = s.ScoringSettingsSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = product_scoring_update(

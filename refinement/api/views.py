@@ -1,25 +1,23 @@
 """The refinement API: proposals and their review, comments, split, readiness, stale items, debt."""
 
-import re
-
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts.permissions import Action, get_product_or_404, membership_of
-from backlog.api.lookups import item_in, item_or_404, placement_from
+from accounts.access import access_product
+from accounts.permissions import Action
+from backlog.access import access_item, item_in, placement_in
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.serializers import ItemSerializer
-from backlog.api.views import ITEM_REF, PAGINATION_PARAMS, item_response
+from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response
 from backlog.selectors import items_for_api
 from config.api import reject_unknown_parameters
+from config.numbers import number_parameter
+from refinement.access import access_comment
 from refinement.api import serializers as s
-from refinement.models import Comment
 from refinement.selectors import (
     comments_for,
     costliest_debt,
@@ -58,7 +56,7 @@ class ReviewQueueApi(GenericAPIView):
     )
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
-        product = get_product_or_404(request.user, key, Action.REVIEW)
+        product, _ = access_product(request.user, key, Action.REVIEW)
         page = self.paginate_queryset(review_queue(product=product).prefetch_related("labels"))
         page = with_suggested_positions(list(page), product)
         return self.get_paginated_response(s.ReviewQueueItemSerializer(page, many=True).data)
@@ -74,7 +72,7 @@ class MyProposalsApi(GenericAPIView):
     )
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         page = self.paginate_queryset(proposals_of(product=product, user=request.user))
         return self.get_paginated_response(s.ProposalSerializer(page, many=True).data)
 
@@ -88,11 +86,13 @@ class AcceptApi(GenericAPIView):
         request=s.AcceptSerializer,
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        suggested = data.validated_data["to"] == "suggested"
-        placement = None if suggested else placement_from(item.product, data.validated_data)
+        body = data.validated_data
+        suggested = body["to"] == "suggested"
+        place = {"to": body["to"], "anchor": body.get("anchor"), "position": body.get("position")}
+        placement = None if suggested else placement_in(item.product, **place)
         accepted = proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
         return item_response(accepted)
 
@@ -106,7 +106,7 @@ class RejectApi(GenericAPIView):
         request=s.RejectSerializer,
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reference = data.validated_data.get("duplicate_of")
@@ -128,7 +128,7 @@ class QuestionListApi(GenericAPIView):
     )
     def get(self, request, ref: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         page = self.paginate_queryset(questions_for(item=item))
         return self.get_paginated_response(s.QuestionSerializer(page, many=True).data)
 
@@ -139,7 +139,7 @@ class QuestionListApi(GenericAPIView):
         responses={201: s.QuestionSerializer},
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.AskSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         asked = proposal_ask(item=item, actor=request.user, question=data.validated_data["question"])
@@ -155,7 +155,7 @@ class AnswerApi(GenericAPIView):
         request=s.AnswerSerializer,
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         answered = proposal_answer(item=item, actor=request.user, answer=data.validated_data["answer"])
@@ -173,7 +173,7 @@ class CommentListApi(GenericAPIView):
     )
     def get(self, request, ref: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         page = self.paginate_queryset(comments_for(item=item))
         return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
 
@@ -184,7 +184,7 @@ class CommentListApi(GenericAPIView):
         responses={201: s.CommentSerializer},
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.CommentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         comment = comment_create(item=item, actor=request.user, body=data.validated_data["body"])
@@ -196,9 +196,7 @@ class CommentDetailApi(GenericAPIView):
 
     @extend_schema(summary="Delete a comment (its author, or the product owner)", responses={204: OpenApiResponse()})
     def delete(self, request, comment_id: int):
-        comment = Comment.objects.select_related("item").filter(pk=comment_id).first()
-        if comment is None or membership_of(request.user, comment.item) is None:
-            raise Http404("No such comment.")
+        comment = access_comment(request.user, comment_id)
         comment_delete(comment=comment, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -213,7 +211,7 @@ class SplitApi(GenericAPIView):
         responses={201: s.SplitResultSerializer},
     )
     def post(self, request, ref: str):
-        item = item_or_404(request.user, ref)
+        item, _ = access_item(request.user, ref)
         data = s.SplitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         parts = item_split(
@@ -239,11 +237,9 @@ class AgendaApi(GenericAPIView):
     )
     def get(self, request, key: str):
         reject_unknown_parameters(request, {"limit"})
-        product = get_product_or_404(request.user, key)
-        raw = request.query_params.get("limit", "10")
-        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_AGENDA:
-            raise ValidationError({"limit": [f"A whole number from 1 to {MAX_AGENDA}."]})
-        items = refinement_agenda(product=product, limit=int(raw))
+        product, _ = access_product(request.user, key)
+        limit = number_parameter(request.query_params, "limit", default=10, low=1, high=MAX_AGENDA)
+        items = refinement_agenda(product=product, limit=limit)
         return Response(s.AgendaItemSerializer(items, many=True).data)
 
 
@@ -257,7 +253,7 @@ class StaleItemsApi(GenericAPIView):
     )
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS)
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         queryset = stale_items(product=product).select_related("created_by", "split_from", "duplicate_of")
         page = self.paginate_queryset(queryset.prefetch_related("labels"))
         return self.get_paginated_response(ItemSerializer(page, many=True).data)
@@ -269,7 +265,7 @@ class DebtReportApi(GenericAPIView):
     @extend_schema(summary="Technical debt: totals, trend, the next sprint's share against the policy, costliest")
     def get(self, request, key: str):
         reject_unknown_parameters(request, set())
-        product = get_product_or_404(request.user, key)
+        product, _ = access_product(request.user, key)
         sprint = next_sprint_slice(product=product)
         share = sprint.debt_percent
         report = {
