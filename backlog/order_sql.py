@@ -58,6 +58,21 @@ def items_with_neighbours(product_id: int, item_ids: Sequence[int]) -> list[tupl
     )
 
 
+def last_with_count(product_id: int, *, exclude: Sequence[int] = ()) -> tuple[int, str, int] | None:
+    """Return ``(id, rank, how many)`` of the last ordered item of a product, less ``exclude``
+    (the count being its position): one statement."""
+    conditions, params = "product_id = %s AND rank IS NOT NULL", [product_id]
+    if exclude:
+        conditions += f" AND id NOT IN ({_placeholders(exclude)})"
+        params.extend(exclude)
+    rows = _rows(
+        f"SELECT id, rank, (SELECT COUNT(*) FROM {TABLE} WHERE {conditions}) FROM {TABLE} WHERE {conditions} "
+        "ORDER BY rank DESC LIMIT 1",
+        [*params, *params],
+    )
+    return rows[0] if rows else None
+
+
 def position_of(product_id: int, rank: str) -> int:
     """Return the 1-based position a key has in a product's order (the items before it, plus one)."""
     [(before,)] = _rows(f"SELECT COUNT(*) FROM {TABLE} WHERE product_id = %s AND rank < %s", [product_id, rank])

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import RedisError
 
 from accounts.models import Product
-from backlog.models import Item
+from backlog.models import Item, StaleSuggestions
 
 # The services enqueue these tasks, so the tasks import the services when they run.
 
@@ -70,7 +70,6 @@ def enqueue_product_scores(product_id: int) -> None:
 
 
 SUGGESTION_PENDING = "backlog:suggestion-pending:{}"
-SUGGESTION_STALE = "backlog:suggestion-stale:{}"
 # Changes come in bursts (a product recompute, many edits, a run of moves): the stored suggested
 # positions are refreshed once, this long after the first change of a burst.
 SUGGESTION_DELAY_SECONDS = 5
@@ -79,11 +78,12 @@ SUGGESTION_DELAY_SECONDS = 5
 def enqueue_suggestions(product_id: int) -> None:
     """Queue a refresh of the product's stored suggested positions, once per burst of changes.
 
-    Without a broker (jobs in-process) nothing runs now: the product is marked stale and the
-    next page that shows suggested positions refreshes them first, once for the whole burst.
+    Without a broker (jobs in-process) nothing runs now: the product is marked stale in the
+    database (every process sees it) and the next page that shows suggested positions refreshes
+    them first, once for the whole burst.
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        cache.set(SUGGESTION_STALE.format(product_id), 1, timeout=None)
+        StaleSuggestions.objects.bulk_create([StaleSuggestions(product_id=product_id)], ignore_conflicts=True)
         return
     _send_once(
         SUGGESTION_PENDING.format(product_id), refresh_suggestions, product_id, countdown=SUGGESTION_DELAY_SECONDS

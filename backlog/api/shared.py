@@ -22,13 +22,9 @@ ETAG = OpenApiParameter(
 )
 
 
-def etag(item: Item) -> str:
-    return f'"{item.pk}-{item.version}"'
-
-
 def item_response(item: Item, **kwargs) -> Response:
     """The item as the API shows it (loaded afresh, in the list's constant queries), with its ETag."""
     item = items_for_api(product=item.product).get(pk=item.pk)
     response = Response(ItemSerializer(item).data, **kwargs)
-    response["ETag"] = etag(item)
+    response["ETag"] = item.etag
     return response

@@ -11,7 +11,6 @@ from django.utils import timezone
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history
-from backlog.exceptions import VersionConflict
 from backlog.models import Item, Label
 from backlog.services.ordering import (
     Placement,
@@ -190,8 +189,7 @@ def item_update(
             require(actor, Action.EDIT_WORK, product, actions=actions)
         current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
         current.product = product
-        if expected_version is not None and current.version != expected_version:
-            raise VersionConflict(expected=expected_version, current=current.version)
+        current.check_version(expected_version)
         watched = [*changes, *DERIVED_FIELDS]
         before = {name: getattr(current, name) for name in watched}
         old_labels = sorted(current.labels.values_list("name", flat=True))
@@ -218,47 +216,79 @@ def item_update(
     return current
 
 
+# Deciding a proposal (open or rejected) belongs to the review: refinement/services/proposals.py
+# checks what a decision needs (a reason's length, a duplicate's link, the suggested place) and
+# calls ``item_transition_locked``.
+PROPOSAL_DECISIONS = frozenset({(Item.Status.PROPOSED, Item.Status.OPEN), (Item.Status.PROPOSED, Item.Status.REJECTED)})
+
+
 def item_transition(
     *,
     item: Item,
     actor: User,
     to: str,
-    placement: Placement | None = None,
     reason: str = "",
-    duplicate_of: Item | None = None,
+    expected_version: int | None = None,
 ) -> Item:
-    """Change an item's status along the lifecycle, entering or leaving the order as it goes.
+    """Change an item's status along the lifecycle (start, finish, archive), entering or leaving
+    the order as it goes; with ``expected_version``, refuse if someone changed it meanwhile.
 
-    ``duplicate_of`` (a rejected duplicate's original) is recorded with the change in the history.
+    Proposals are decided through the review (``proposal_accept`` / ``proposal_reject``).
     """
     with transaction.atomic():
         product, actions = lock_product_for(actor, item.product_id)
         require(actor, Action.VIEW, product, actions=actions)
-        current = Item.objects.select_for_update().get(pk=item.pk)
+        current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
         current.product = product
-        action = TRANSITIONS.get((current.status, to))
-        if action is None:
-            possible = [new for (old, new) in TRANSITIONS if old == current.status]
-            hint = f" It can become: {', '.join(possible)}." if possible else " It is final."
-            raise ValidationError({"status": f"A {current.status} item cannot become {to}.{hint}"})
-        require(actor, action, product, actions=actions)
-        if to == Item.Status.REJECTED and not reason.strip():
-            raise ValidationError({"reason": "Say why the proposal is rejected; the proposer will read it."})
-        entering = to in Item.ORDERED_STATUSES and not current.is_ordered
-        leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
-        if placement is not None and not entering:
-            raise ValidationError({"placement": "Only an item entering the order takes a position."})
-        old = current.status
-        placed = order_place(item=current, placement=placement or Placement.bottom()) if entering else None
-        removed = order_remove(item=current) if leaving else None
-        current.status = to
-        current.version += 1
-        current.updated_at = timezone.now()
-        current.save(update_fields=["status", "rank", "version", "updated_at"])
-        changed = history.status_changed(
-            item=current, actor=actor, old=old, placed=placed, removed=removed, duplicate_of=duplicate_of, reason=reason
-        )
-        history.write([changed])
-        if entering or leaving:
-            transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
+        if (current.status, to) in PROPOSAL_DECISIONS:
+            raise ValidationError(
+                {"status": f"{current.key} is a proposal: accept or reject it through its review (/accept/, /reject/)."}
+            )
+        current.check_version(expected_version)
+        return item_transition_locked(item=current, actor=actor, actions=actions, to=to, reason=reason)
+
+
+def item_transition_locked(
+    *,
+    item: Item,
+    actor: User,
+    actions: frozenset[Action],
+    to: str,
+    placement: Placement | None = None,
+    reason: str = "",
+    duplicate_of: Item | None = None,
+    also_save: tuple[str, ...] = (),
+) -> Item:
+    """``item_transition`` for a caller that holds the locks: the product's, then the item's
+    (``item`` is the locked row, with its ``product`` set; ``actions`` the actor's in it).
+
+    ``duplicate_of`` (a rejected duplicate's original) is recorded with the change in the history;
+    ``also_save`` names fields the caller set on ``item``, written in the same UPDATE.
+    """
+    current, product = item, item.product
+    action = TRANSITIONS.get((current.status, to))
+    if action is None:
+        possible = [new for (old, new) in TRANSITIONS if old == current.status]
+        hint = f" It can become: {', '.join(possible)}." if possible else " It is final."
+        raise ValidationError({"status": f"A {current.status} item cannot become {to}.{hint}"})
+    require(actor, action, product, actions=actions)
+    if to == Item.Status.REJECTED and not reason.strip():
+        raise ValidationError({"reason": "Say why the proposal is rejected; the proposer will read it."})
+    entering = to in Item.ORDERED_STATUSES and not current.is_ordered
+    leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
+    if placement is not None and not entering:
+        raise ValidationError({"placement": "Only an item entering the order takes a position."})
+    old = current.status
+    placed = order_place(item=current, placement=placement or Placement.bottom()) if entering else None
+    removed = order_remove(item=current) if leaving else None
+    current.status = to
+    current.version += 1
+    current.updated_at = timezone.now()
+    current.save(update_fields=["status", "rank", "version", "updated_at", *also_save])
+    changed = history.status_changed(
+        item=current, actor=actor, old=old, placed=placed, removed=removed, duplicate_of=duplicate_of, reason=reason
+    )
+    history.write([changed])
+    if entering or leaving:
+        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return current

@@ -7,8 +7,9 @@ plus its history record. Writers serialize per product on the product row lock
 
 The history (``backlog.history``) records where each moved item stood and went: its neighbours
 and its position. A position is counted (an index range up to it): one count for where a moved
-item was, one for where it lands unless the placement says it (the top, or a position between two
-items). A block's keys are written in one statement, whatever its size.
+item was, and none for where it lands (the top is 1, the bottom's count comes with its last item,
+a position in the order is the one asked for) unless it lands next to an anchor. A block's keys
+are written in one statement, whatever its size.
 """
 
 import uuid
@@ -80,6 +81,7 @@ class Gap:
 
     after: Neighbour | None
     before: Neighbour | None
+    after_position: int | None = None  # when known without counting (the bottom)
 
     @property
     def keys(self) -> tuple[str | None, str | None]:
@@ -122,11 +124,11 @@ def _gap_for(product: Product, placement: Placement, exclude_ids: Sequence[int])
     if placement.where == "top" or (placement.where == "position" and placement.position == 1):
         return Gap(after=None, before=_one(others()))
     if placement.where == "bottom":
-        return Gap(after=_one(others(descending=True)), before=None)
+        return _bottom(product, exclude_ids)
     if placement.where == "position":
         window = [Neighbour(*row) for row in others(offset=placement.position - 2, limit=2)]
         if not window:  # past the end: the bottom
-            return Gap(after=_one(others(descending=True)), before=None)
+            return _bottom(product, exclude_ids)
         return Gap(after=window[0], before=window[1] if len(window) > 1 else None)
 
     if placement.anchor_id in exclude_ids:
@@ -137,6 +139,14 @@ def _gap_for(product: Product, placement: Placement, exclude_ids: Sequence[int])
     if placement.where == "before":
         return Gap(after=_one(others(below=anchor.rank, descending=True)), before=anchor)
     return Gap(after=anchor, before=_one(others(above=anchor.rank)))
+
+
+def _bottom(product: Product, exclude_ids: Sequence[int]) -> Gap:
+    """The gap after the last item (and where that item stands, in the same statement)."""
+    last = order_sql.last_with_count(product.pk, exclude=exclude_ids)
+    if last is None:
+        return Gap(after=None, before=None)
+    return Gap(after=Neighbour(last[0], last[1]), before=None, after_position=last[2])
 
 
 def _keys_for(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
@@ -188,16 +198,23 @@ def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]
     split = len(window_before)
     for item, key in zip(window, keys[:split] + keys[split + len(moving) :], strict=True):
         item.rank = key
-    order_sql.write_ranks({item.pk: item.rank for item in window}, current)
+    _write_ranks(window, current)
     return keys[split : split + len(moving)]
 
 
+def _write_ranks(items: list[Item], current: dict[int, str]) -> None:
+    """Write the items' new keys (``current`` holds their keys now) as a set: ``order_sql.write_ranks``."""
+    order_sql.write_ranks({item.pk: item.rank for item in items}, current)
+
+
 def _position_at(product: Product, gap: Gap, rank: str, placement: Placement) -> int:
-    """The position of a key just placed in ``gap`` at ``placement``: counted, unless the
-    placement says it (the top, or a position with items on both sides)."""
+    """The position of a key just placed in ``gap`` at ``placement``: counted, unless it is
+    known (the top, the bottom, a position within the order)."""
     if gap.after is None:
         return 1
-    if placement.where == "position" and gap.before is not None:
+    if gap.after_position is not None:
+        return gap.after_position + 1
+    if placement.where == "position":  # found its window (past the end is the bottom, above)
         return placement.position
     return order_sql.position_of(product.pk, rank)
 
@@ -253,13 +270,16 @@ def items_move(
     to: Placement,
     reason: str = "",
     operation: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> MoveResult:
     """Move one item or a block of items to ``to``, keeping the block's relative order.
 
     Writes one row per moved item, plus one history record each (nothing when the item is
     already there). Round trips, the same for one item or a hundred: lock and permission, the
     items with their old neighbours and positions, the target gap, the keys (one statement, or
-    two when they must step out of each other's way), the new position, the history.
+    two when they must step out of each other's way), the new position, the history. With
+    ``expected_version`` (one item), refuse if someone changed the item since the caller read it
+    (a move itself does not change the version).
     """
     unique_ids = list(dict.fromkeys(item_ids))
     if not unique_ids:
@@ -268,6 +288,10 @@ def items_move(
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.REORDER, product, actions=actions)
+        if expected_version is not None:
+            (only,) = unique_ids
+            for found in Item.objects.only("version").filter(pk=only, product=product):
+                found.check_version(expected_version)
         items, origins = [], {}
         for pk, number, rank, status, after_id, before_id, position in order_sql.items_with_neighbours(
             product.pk, unique_ids
@@ -293,7 +317,7 @@ def items_move(
         current = {item.pk: item.rank for item in items}  # differs from the old key if parked
         for item, key in zip(items, keys, strict=True):
             item.rank = key
-        order_sql.write_ranks({item.pk: item.rank for item in items}, current)
+        _write_ranks(items, current)
         position = _position_at(product, gap, items[0].rank, to)
         landings = gap.places([item.pk for item in items], position)
         history.write(
@@ -315,9 +339,18 @@ def items_move(
     return MoveResult(items=items, gap=gap, position=position, operation=operation)
 
 
-def item_move(*, item: Item, actor: User, to: Placement, reason: str = "") -> MoveResult:
-    """Move one item to ``to``."""
-    return items_move(product=item.product_id, actor=actor, item_ids=[item.pk], to=to, reason=reason)
+def item_move(
+    *, item: Item, actor: User, to: Placement, reason: str = "", expected_version: int | None = None
+) -> MoveResult:
+    """Move one item to ``to`` (if still at ``expected_version``, when given)."""
+    return items_move(
+        product=item.product_id,
+        actor=actor,
+        item_ids=[item.pk],
+        to=to,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
 def order_rebalance(*, product: Product) -> int:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -20,9 +19,9 @@ from django.db.models import Q
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history, order_sql, ranking
-from backlog.models import Item
+from backlog.models import Item, StaleSuggestions
 from backlog.services.ordering import order_rebalance
-from backlog.tasks import SUGGESTION_STALE, enqueue_suggestions
+from backlog.tasks import enqueue_suggestions
 
 
 @dataclass(frozen=True)
@@ -249,23 +248,24 @@ def suggested_positions_refresh(*, product_id: int) -> int:
                     "FROM unnest(%s::bigint[], %s::integer[]) AS s(id, position) WHERE i.id = s.id",
                     [[pk for pk, _ in changed], [position for _, position in changed]],
                 )
-        else:
-            Item.objects.bulk_update(
-                [Item(pk=pk, suggested_position=position) for pk, position in changed],
-                ["suggested_position"],
-                batch_size=500,
-            )
+        else:  # one prepared UPDATE run per row: far faster on SQLite than bulk_update's CASE per row
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {Item._meta.db_table} SET suggested_position = %s WHERE id = %s",
+                    [(position, pk) for pk, position in changed],
+                )
     return len(changed)
 
 
 def suggested_positions_ensure_fresh(*, product_id: int) -> None:
     """Refresh the stored suggested positions now if changes made them stale (jobs in-process).
 
-    With a broker the refresh job does it; pages then skip even the cache look-up.
+    With a broker the refresh job does it; pages then skip even the look-up. The mark is a row
+    (see ``StaleSuggestions``): whichever process deletes it refreshes, and changes from then on
+    mark the product stale again.
     """
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         return
-    key = SUGGESTION_STALE.format(product_id)
-    if cache.get(key):
-        cache.delete(key)  # changes from now on mark it stale again
+    mark = StaleSuggestions.objects.filter(product_id=product_id)
+    if mark.exists() and mark.delete()[0]:
         suggested_positions_refresh(product_id=product_id)

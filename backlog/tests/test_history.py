@@ -54,6 +54,17 @@ def test_each_item_of_a_block_records_its_own_place(product, owner, five):
     assert text(d) == f"moved from 4 to 1 (before {five['E'].key}) in a block of 2"
 
 
+@pytest.mark.parametrize("placement", [Placement.bottom(), Placement.at(99), Placement.at(4), Placement.before(5)])
+def test_every_placement_records_the_position_it_lands_at(product, owner, five, placement):
+    if placement.anchor_id:
+        placement = Placement.before(five["E"])  # E is 5th: the moved A lands 4th
+    item_move(item=five["A"], actor=owner, to=placement)
+    event = last(five["A"], "moved")
+    expected = {"bottom": 5, "position": 5 if placement.position == 99 else 4, "before": 4}[placement.where]
+    assert (event.data["from"]["position"], event.data["to"]["position"]) == (1, expected)
+    assert list(Item.objects.filter(product=product).ordered()).index(five["A"]) + 1 == expected
+
+
 def test_the_suggestion_writes_moves_in_the_same_shape(product, owner, five):
     item_move(item=five["E"], actor=owner, to=Placement.top())
     by_hand = last(five["E"], "moved")
