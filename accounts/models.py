@@ -102,6 +102,15 @@ class Product(models.Model):
         default=default_score_weights,
         help_text="WSJF weights of business value, time criticality and risk reduction.",
     )
+    scoring_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Bumped on every change of the scoring model or weights."
+    )
+    scores_version = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="The scoring_version the last finished whole-product recompute used; the schedule "
+        "redoes a recompute while it lags behind (one lost with its worker, say).",
+    )
     definition_of_ready = models.JSONField(
         default=default_definition_of_ready,
         validators=[validate_definition_of_ready],

@@ -114,7 +114,9 @@ class EmbeddedSchedule:
 
 def embedded_schedule_start() -> EmbeddedSchedule | None:
     """Start the schedule in this process if jobs run in-process and it is switched on."""
-    if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.EMBEDDED_SCHEDULE and settings.CELERY_BEAT_SCHEDULE):
+    from backlog.jobs import in_process  # the one place that decides; loaded once the apps are
+
+    if not (in_process() and settings.EMBEDDED_SCHEDULE and settings.CELERY_BEAT_SCHEDULE):
         return None
     schedule = EmbeddedSchedule(entries=settings.CELERY_BEAT_SCHEDULE, lock_file=lock_path())
     schedule.start()

@@ -209,9 +209,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
-# A broker that accepts connections but does not answer (hung, paused, a half-open network) must
-# not hold a request either: every broker command gives up after a few seconds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
+# A job whose worker process dies (killed, out of memory) goes back to the queue instead of being
+# acknowledged and dropped. A message taken by a worker that died whole is handed out again once
+# the visibility timeout has passed (Redis's default is an hour; every job is idempotent and none
+# runs nearly this long), found by a sweep every 10 s of each running worker (kombu's default
+# sweeps every 100 s). A broker that accepts connections but does not answer (hung, paused, a
+# half-open network) must not hold a request either: every broker command gives up after a few
+# seconds.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
 CELERY_TIMEZONE = TIME_ZONE
 # A request that enqueues a job must not hang when the broker is down: fail fast, the schedule
 # catches up.

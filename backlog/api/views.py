@@ -14,7 +14,7 @@ from backlog.api import serializers as s
 from backlog.api.history import ItemEventSchema, events_data
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
-from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response
+from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response, read_after_write
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item, item_key
 from backlog.selectors import item_history, item_list
@@ -162,18 +162,20 @@ def _placement(product: Product, data: dict | None) -> Placement | None:
 
 
 def _move_response(product: Product, result) -> Response:
-    keys = {pk: item_key(product.key, number) for pk, number in _numbers(product, result)}
+    def read():
+        keys = {pk: item_key(product.key, number) for pk, number in _numbers(product, result)}
 
-    def neighbour(found):
-        return {"id": found.id, "key": keys[found.id]} if found else None
+        def neighbour(found):
+            return {"id": found.id, "key": keys[found.id]} if found else None
 
-    body = {
-        "items": [keys[item.pk] for item in result.items],
-        "position": result.position,
-        "after": neighbour(result.gap.after),
-        "before": neighbour(result.gap.before),
-    }
-    return Response(s.MoveResultSerializer(body).data)
+        return {
+            "items": [keys[item.pk] for item in result.items],
+            "position": result.position,
+            "after": neighbour(result.gap.after),
+            "before": neighbour(result.gap.before),
+        }
+
+    return Response(s.MoveResultSerializer(read_after_write(read)).data)
 
 
 def _numbers(product: Product, result):

@@ -11,13 +11,14 @@ from django.utils import timezone
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history
+from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item, Label
 from backlog.services.ordering import (
     Placement,
     order_place,
     order_remove,
 )
-from backlog.tasks import enqueue_item_score, enqueue_suggestions
+from backlog.transactions import retry_on_conflict
 
 # Who may set which fields (see the roles table in DESIGN.md).
 KIND_INPUTS = (
@@ -117,6 +118,7 @@ def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[
     return cleaned
 
 
+@retry_on_conflict
 def item_create(
     *,
     product: Product,
@@ -169,6 +171,7 @@ def item_create(
     return item
 
 
+@retry_on_conflict
 def item_update(
     *,
     item: Item,
@@ -222,6 +225,7 @@ def item_update(
 PROPOSAL_DECISIONS = frozenset({(Item.Status.PROPOSED, Item.Status.OPEN), (Item.Status.PROPOSED, Item.Status.REJECTED)})
 
 
+@retry_on_conflict
 def item_transition(
     *,
     item: Item,
@@ -289,6 +293,9 @@ def item_transition_locked(
         item=current, actor=actor, old=old, placed=placed, removed=removed, duplicate_of=duplicate_of, reason=reason
     )
     history.write([changed])
+    # The status and the version changed: a score job that read the item before now skips
+    # its write, so the item is scored again.
+    transaction.on_commit(lambda: enqueue_item_score(current.pk), robust=True)
     if entering or leaving:
         transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return current

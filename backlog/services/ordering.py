@@ -26,8 +26,9 @@ from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history, order_sql, ranking
 from backlog.history import Place
+from backlog.jobs import enqueue_suggestions
 from backlog.models import Item, item_key
-from backlog.tasks import enqueue_suggestions
+from backlog.transactions import retry_on_conflict
 
 Where = Literal["top", "bottom", "before", "after", "position"]
 # Positions past the end mean the bottom; beyond this they are refused (a database offset limit).
@@ -262,6 +263,7 @@ class MoveResult:
     operation: uuid.UUID
 
 
+@retry_on_conflict
 def items_move(
     *,
     product: Product,

@@ -15,6 +15,7 @@ from backlog import history
 from backlog.models import Item
 from backlog.services.items import item_transition_locked
 from backlog.services.ordering import Placement
+from backlog.transactions import retry_on_conflict
 from refinement.models import Question
 from refinement.selectors import suggested_position
 
@@ -82,6 +83,7 @@ def proposal_answer(*, item: Item, actor: User, answer: str, expected_version: i
     return question
 
 
+@retry_on_conflict
 def proposal_accept(
     *,
     item: Item,
@@ -103,6 +105,7 @@ def proposal_accept(
         )
 
 
+@retry_on_conflict
 def proposal_reject(
     *,
     item: Item,

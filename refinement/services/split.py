@@ -12,10 +12,10 @@ from django.utils import timezone
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history
+from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item
 from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
 from backlog.services.ordering import Placement, order_place_block, order_remove
-from backlog.tasks import enqueue_item_score, enqueue_suggestions
 
 MAX_PARTS = 20
 PART_FIELDS = ("title", "description", "acceptance_criteria", "estimate")
@@ -116,7 +116,7 @@ def item_split(
             item=original, actor=actor, into=keys, kept=keep_original, removed=removed, operation=operation
         )
         history.write([*events, split])
-        for new in created:
-            transaction.on_commit(lambda pk=new.pk: enqueue_item_score(pk), robust=True)
+        for scored in [*created, original]:  # the original changed too: its job must not be overtaken
+            transaction.on_commit(lambda pk=scored.pk: enqueue_item_score(pk), robust=True)
         transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return created
