@@ -99,9 +99,6 @@ def _fast_password_hashing(settings) -> None:
 
 
 # API clients by role (with real personal tokens) and a small ordered backlog.
-ROLES = ["owner", "developer", "delegate", "stakeholder", "outsider", "anonymous", "read_only_token"]
-
-
 @pytest.fixture
 def as_role(request, owner, developer, delegate, stakeholder, outsider):
     """Return an API client acting as a role, authenticated with a real personal API token."""
@@ -129,6 +126,32 @@ def as_role(request, owner, developer, delegate, stakeholder, outsider):
 def items(product, owner):
     """Three ordered stories A, B, C."""
     return [item_create(product=product, actor=owner, kind="story", title=t) for t in "ABC"]
+
+
+@pytest.fixture
+def matrix_names(product, items, owner, developer, user):
+    """The world of the role × endpoint matrices (config/tests/matrix.py): three ordered stories,
+    a proposal, a proposal with an open question, a developer's comment, and a user of no product;
+    returned as the names their URL templates use."""
+    from refinement.services.comments import comment_create
+    from refinement.services.proposals import proposal_ask
+
+    proposal = item_create(product=product, actor=developer, kind="story", title="Proposal")
+    asked = item_create(product=product, actor=developer, kind="story", title="Unclear proposal")
+    proposal_ask(item=asked, actor=owner, question="Who asked for it?")
+    comment = comment_create(item=items[0], actor=developer, body="Hm")
+    return {
+        "key": product.key,
+        "a": items[0].pk,
+        "a_key": items[0].key,
+        "b": items[1].pk,
+        "c": items[2].pk,
+        "proposal": proposal.pk,
+        "asked": asked.pk,
+        "comment": comment.pk,
+        "developer": developer.username,
+        "newcomer": user.username,
+    }
 
 
 class RedisServer:
