@@ -106,3 +106,23 @@ def test_the_api_filters_and_reports_readiness(as_role, product, owner):
         f"/api/v1/products/{product.key}/", {"definition_of_ready": {"estimate": "maybe"}}, format="json"
     )
     assert refused.status_code == 400 and "definition_of_ready" in refused.json()["error"]["fields"]
+
+
+ALL_OFF = {
+    "estimate": False,
+    "acceptance_criteria": False,
+    "value_inputs": False,
+    "description": False,
+    "max_estimate": None,
+}
+
+
+def test_all_checks_off_every_item_ready_and_none_not_ready(product, owner, items, as_role):
+    product.definition_of_ready = ALL_OFF
+    product.save()
+    assert Item.objects.filter(product=product).ready(product).count() == 3
+    # readiness() says every item is ready, so none should be "not ready"
+    assert Item.objects.filter(product=product).not_ready(product).count() == 0
+    assert refinement_agenda(product=product, limit=10) == []
+    body = as_role("owner").get(f"/api/v1/products/{product.key}/items/?ready=false").json()
+    assert body["results"] == []

@@ -1,6 +1,12 @@
-"""The whole proposal flow through the API, on PostgreSQL: propose, ask, answer, accept, reject."""
+"""refinement.api.views: the whole proposal flow through the API (on PostgreSQL in CI): propose, ask,
+answer, accept, reject; and the lists in constant queries."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backlog.services.items import item_create
+from refinement.services.proposals import proposal_answer, proposal_ask, proposal_reject
 
 pytestmark = pytest.mark.django_db  # and on PostgreSQL in CI
 
@@ -77,3 +83,23 @@ def test_a_debt_proposal_from_proposal_to_its_place_in_the_order(as_role, produc
     assert history[3]["data"]["from"] == "proposed" and history[3]["data"]["to"] == "open"
     assert history[3]["data"]["placed"]["before_id"] == items[1].pk
     assert [step[1] for step in steps] == [developer_name, owner_name, developer_name, owner_name]
+
+
+def test_my_proposals_constant_queries(product, owner, developer, as_role, items):
+    client = as_role("developer")
+
+    def make(n):
+        for i in range(n):
+            p = item_create(product=product, actor=developer, kind="story", title=f"p{i}")
+            proposal_ask(item=p, actor=owner, question="why?")
+            proposal_answer(item=p, actor=developer, answer="because")
+            proposal_reject(item=p, actor=owner, reason="dup", duplicate_of=items[0])
+
+    client.get(f"/api/v1/products/{product.key}/my-proposals/")  # the token's first use is recorded once
+    make(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/api/v1/products/{product.key}/my-proposals/").status_code == 200
+    make(10)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(f"/api/v1/products/{product.key}/my-proposals/").status_code == 200
+    assert len(many) == len(few), (len(few), len(many))

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_create, item_update
 from backlog.services.ordering import Placement
+from backlog.services.suggestion import suggested_order
 from refinement.services.proposals import proposal_accept, proposal_answer, proposal_ask, proposal_reject
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +158,15 @@ def test_an_accept_locks_the_product_once_in_a_few_queries(
     product_locks = [q for q in queries.captured_queries if "JOIN accounts_membership" in q["sql"]]
     assert len(product_locks) == 1
     assert Item.objects.get(pk=proposal.pk).status == "open"
+
+
+def test_suggested_position_respects_pinned_items(product, owner, developer):
+    p = item_create(product=product, actor=owner, kind="story", title="Pinned", pinned=True)
+    a = item_create(product=product, actor=owner, kind="story", title="A")
+    Item.objects.filter(pk=p.pk).update(score=1.0)
+    Item.objects.filter(pk=a.pk).update(score=10.0)
+    proposal = item_create(product=product, actor=developer, kind="story", title="X")
+    Item.objects.filter(pk=proposal.pk).update(score=5.0)
+    proposal_accept(item=proposal, actor=owner, at_suggested_position=True)
+    x = next(s for s in suggested_order(product=product) if s.item_id == proposal.pk)
+    assert x.drift == 0, (x.position, x.suggested_position)

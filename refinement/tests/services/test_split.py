@@ -1,12 +1,17 @@
 """Splitting an item: the parts take its place in the order given, linked to it, in one block."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from backlog import ranking
 from backlog.models import Item, ItemEvent
-from backlog.services.items import item_create
+from backlog.services.items import item_create, item_transition
+from backlog.services.ordering import Placement
 from refinement.services.split import item_split
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +121,51 @@ def test_split_through_the_api(as_role, order, product):
     assert response.json()["items"][0]["split_from"] == order[1].key
     bad = as_role("owner").post(f"/api/v1/items/{order[0].key}/split/", {"parts": [{"title": "x"}]}, format="json")
     assert bad.status_code == 400 and "parts" in bad.json()["error"]["fields"]
+
+
+def test_split_keeping_original_when_gap_is_respaced(product, owner, settings):
+    settings.ORDER_KEY_MAX_LENGTH = 8
+    item_create(product=product, actor=owner, kind="story", title="A")
+    b = item_create(product=product, actor=owner, kind="story", title="B")
+    item_create(product=product, actor=owner, kind="story", title="C")
+    # fill the gap before B until no short key is left in it
+    for i in range(200):
+        prev = Item.objects.filter(product=product, rank__lt=Item.objects.get(pk=b.pk).rank).order_by("-rank").first()
+        b_rank = Item.objects.get(pk=b.pk).rank
+        if max(map(len, ranking.keys_between(prev.rank, b_rank, 2))) > 8:
+            break
+        item_create(product=product, actor=owner, kind="story", title=f"f{i}", placement=Placement.before(b))
+    else:
+        pytest.skip("gap never filled")
+    item_split(
+        item=Item.objects.get(pk=b.pk), actor=owner, parts=[{"title": "B1"}, {"title": "B2"}], keep_original=True
+    )
+    titles = list(Item.objects.ordered().values_list("title", flat=True))
+    assert titles[-4:] == ["B1", "B2", "B", "C"], titles[-6:]
+
+
+def test_splitting_an_operational_item_keeps_its_sla_clock(product, owner):
+    incident = item_create(
+        product=product, actor=owner, kind="operational", title="Outage", impact="high", urgency="high"
+    )
+    long_ago = timezone.now() - timedelta(days=3)
+    Item.objects.filter(pk=incident.pk).update(created_at=long_ago, sla_due_at=long_ago + timedelta(hours=4))
+    incident.refresh_from_db()
+    assert incident.sla_due_at < timezone.now()  # breached
+    parts = item_split(item=incident, actor=owner, parts=[{"title": "Restore"}, {"title": "Root cause"}])
+    assert all(part.sla_due_at <= incident.sla_due_at for part in parts), [p.sla_due_at for p in parts]
+
+
+def test_only_open_items_are_split(product, owner, items):
+    item_transition(item=items[0], actor=owner, to="in_progress")
+    with pytest.raises(ValidationError):
+        item_split(item=items[0], actor=owner, parts=[{"title": "a"}, {"title": "b"}])
+
+
+def test_unknown_fields_of_a_part_are_refused(as_role, items):
+    response = as_role("owner").post(
+        f"/api/v1/items/{items[1].key}/split/",
+        {"parts": [{"title": "a", "kind": "spike"}, {"title": "b"}]},
+        format="json",
+    )
+    assert response.status_code == 400 and "parts" in response.json()["error"]["fields"]

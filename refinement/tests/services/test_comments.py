@@ -66,3 +66,10 @@ def test_comments_over_the_api(as_role, items, product):
     assert as_role("developer").delete(comment_url).status_code == 403
     assert as_role("stakeholder").delete(comment_url).status_code == 204
     assert as_role("stakeholder").delete(comment_url).status_code == 404
+
+
+def test_a_hostile_comment_does_not_break_the_comment_list(as_role, items):
+    url = f"/api/v1/items/{items[0].pk}/comments/"
+    posted = as_role("stakeholder").post(url, {"body": "1. " * 5000}, format="json")
+    assert posted.status_code in (201, 400)
+    assert as_role("owner").get(url).status_code == 200
