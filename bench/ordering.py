@@ -10,7 +10,7 @@ On a fresh database with an N-item backlog (default 100,000) it measures:
   in the same run, and the ratio;
 - the longest key after N adversarial inserts into one gap (each right after the same item, the
   order checked afterwards) and after N random moves: the full-size run of the test suite's
-  small-limit property test (backlog/tests/test_ordering.py);
+  small-limit property test (backlog/tests/services/test_ordering.py);
 - the time of a full rebalance.
 """
 
