@@ -46,8 +46,10 @@ def get(url: str, timeout: float) -> int:
         return response.status
 
 
-@pytest.fixture
-def gunicorn(tmp_path):
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """One gunicorn for the module's tests (starting one takes seconds): its URL and its folder."""
+    tmp_path = tmp_path_factory.mktemp("gunicorn")
     port = spare_port()
     env = {
         **os.environ,
