@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PORT ?= 8000
+# `make test` spreads the suite over this many processes (pytest-xdist; each has its own test database).
+# `make test-postgres` stays on one: its real Celery worker and Redis database are shared by the whole run.
+TEST_PROCESSES ?= 2
 
 .PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints screenshots clean
 
@@ -22,8 +25,8 @@ run: install  ## the app on the embedded default: SQLite, in-process jobs and sc
 	@echo "Sign in at http://127.0.0.1:$(PORT)/ with one of the logins above."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install  ## the whole test suite (SQLite unless DATABASE_URL is set)
-	$(PY) -m pytest
+test: install  ## the whole test suite (SQLite unless DATABASE_URL is set), on two processes (TEST_PROCESSES=2)
+	$(PY) -m pytest -n $(TEST_PROCESSES)
 
 test-postgres: install  ## the suite on the local PostgreSQL and Redis, their tests required
 	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 TEST_REDIS_URL=$(REDIS_TEST_URL) REQUIRE_REDIS=1 $(PY) -m pytest

@@ -11,10 +11,10 @@ from django.conf import settings
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
-def planned(*variables: str) -> str:
+def planned(*variables: str, target: str = "run") -> str:
     venv = Path(sys.executable).parent.parent  # the running interpreter's venv: nothing to install
     return subprocess.run(  # noqa: S603 - a dry run of our own Makefile
-        ["make", "-n", "run", f"VENV={venv}", *variables],  # noqa: S607 - make from the PATH, as the README says
+        ["make", "-n", target, f"VENV={venv}", *variables],  # noqa: S607 - make from the PATH, as the README says
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
@@ -28,3 +28,10 @@ def test_make_run_serves_on_port_8000_or_the_given_port():
     assert "manage.py runserver 127.0.0.1:8123" in commands
     assert "http://127.0.0.1:8123/" in commands  # where to sign in
     assert commands.index("migrate") < commands.index("seed_demo") < commands.index("runserver")
+
+
+def test_make_test_runs_on_two_processes_and_the_postgres_run_on_one():
+    """SQLite test databases are per process; the PostgreSQL run shares one Redis and a real worker."""
+    assert "-m pytest -n 2" in planned(target="test")
+    assert "-m pytest -n 1" in planned("TEST_PROCESSES=1", target="test")
+    assert " -n " not in planned(target="test-postgres")
