@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "backlog",
     "refinement",
+    "service",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,9 @@ CELERY_BEAT_SCHEDULE = {
     "flag-stale-items": {"task": "refinement.tasks.flag_stale_items", "schedule": 3600.0},
     # Hourly, so a day missed by a stopped beat is caught up; the same day's snapshot is updated.
     "snapshot-debt": {"task": "refinement.tasks.snapshot_debt", "schedule": 3600.0},
+    # SLA breaches are recorded (and rescored) within a minute of the due time.
+    "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "service.tasks.purge_idempotency_keys", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
