@@ -186,6 +186,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api": os.environ.get("API_THROTTLE_RATE", "1200/min"),
         "anon": os.environ.get("API_ANON_THROTTLE_RATE", "60/min"),
+        # Intake takes surges (an outage brings hundreds of tickets a minute).
+        "intake": os.environ.get("API_INTAKE_THROTTLE_RATE", "6000/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -177,7 +177,10 @@ class Ticket(models.Model):
 
     @property
     def breached(self) -> bool:
-        return self.response_breached_at is not None or self.resolution_breached_at is not None
+        """Is a target still to be met past its due time (as recorded by the clock check)?"""
+        return (self.response_breached_at is not None and self.responded_at is None) or (
+            self.resolution_breached_at is not None
+        )
 
 
 class Occurrence(models.Model):

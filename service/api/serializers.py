@@ -1,0 +1,155 @@
+from rest_framework import serializers
+
+from config.api import ApiModelSerializer, StrictChoiceField, StrictIntegerField
+from service.models import Queue, ServiceSettings, Ticket
+from service.priority import LEVELS
+
+
+class StrictText(serializers.CharField):
+    default_error_messages = {"invalid": "Give a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IntakeSerializer(serializers.Serializer):
+    title = StrictText(max_length=200)
+    description = StrictText(required=False, allow_blank=True, default="", max_length=20_000)
+    queue = StrictText(max_length=40, help_text="The queue's slug, e.g. database.")
+    affected_users = StrictIntegerField(required=False, default=0, min_value=0, max_value=2_000_000_000)
+    urgency = StrictChoiceField(choices=LEVELS)
+    impact = StrictChoiceField(
+        choices=LEVELS,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Leave out to derive it from affected users by the product's thresholds.",
+    )
+    reporter = StrictText(required=False, allow_blank=True, default="", max_length=200)
+    external_ref = StrictText(required=False, allow_blank=True, default="", max_length=200)
+    fingerprint = StrictText(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="What makes two tickets the same problem: a ticket with an open one's fingerprint folds into it.",
+    )
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+
+class ClockSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=["response", "resolution"])
+    state = serializers.ChoiceField(choices=["running", "waiting", "met", "breached"])
+    target_seconds = serializers.IntegerField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    left_seconds = serializers.FloatField(
+        allow_null=True, help_text="Working time left; negative: breached by that much. Null once met."
+    )
+    met_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    label = serializers.CharField(help_text="In words: '2 h 5 min left', 'breached by 12 min', 'met'.")
+
+
+class TicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="item.pk")
+    key = serializers.CharField(source="item.key")
+    title = serializers.CharField(source="item.title")
+    status = serializers.CharField(source="item.status")
+    queue = serializers.CharField(source="queue.slug")
+    fingerprint = serializers.CharField()
+    reporter = serializers.CharField()
+    external_ref = serializers.CharField()
+    affected_users = serializers.IntegerField()
+    impact = serializers.CharField(source="item.impact")
+    impact_given = serializers.CharField(help_text="Blank: derived from affected users.")
+    urgency = serializers.CharField(source="item.urgency")
+    priority = serializers.SerializerMethodField()
+    priority_why = serializers.JSONField(help_text="The calculation: affected users, thresholds, impact, formula.")
+    score = serializers.FloatField(source="item.score", allow_null=True)
+    occurrence_count = serializers.IntegerField()
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    waiting = serializers.BooleanField()
+    assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    clocks = serializers.SerializerMethodField()
+
+    def get_priority(self, ticket: Ticket) -> str:
+        return f"P{ticket.item.itil_priority}"
+
+    def get_clocks(self, ticket: Ticket) -> list[dict]:
+        clocks = self.context["clocks"](ticket)
+        return ClockSerializer([{**clock.__dict__, "label": clock.label} for clock in clocks], many=True).data
+
+    get_clocks.__annotations__ = {"return": ClockSerializer(many=True)}
+
+
+class IntakeResultSerializer(TicketSerializer):
+    folded = serializers.BooleanField(help_text="True: folded into an open ticket with the same fingerprint.")
+
+
+class QueueSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username")
+
+    class Meta:
+        model = Queue
+        fields = ["slug", "name", "description", "owner"]
+
+
+class QueueWriteSerializer(serializers.Serializer):
+    slug = StrictText(max_length=40)
+    name = StrictText(max_length=80)
+    description = StrictText(required=False, allow_blank=True, default="")
+    owner = StrictText(help_text="A username: the product owner or a developer.")
+
+
+class QueueUpdateSerializer(serializers.Serializer):
+    name = StrictText(max_length=80, required=False)
+    description = StrictText(required=False, allow_blank=True)
+    owner = StrictText(required=False)
+
+
+class ServiceSettingsSerializer(ApiModelSerializer):
+    class Meta:
+        model = ServiceSettings
+        fields = [
+            "high_impact_users",
+            "medium_impact_users",
+            "response_minutes",
+            "business_hours",
+            "time_zone",
+            "lower_priorities",
+        ]
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+
+class TicketActionSerializer(serializers.Serializer):
+    note = StrictText(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = StrictText(allow_null=True, help_text="A username, or null for no one.")
+
+
+class IntakeTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = StrictText(max_length=100)
+    prefix = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class IntakeTokenCreatedSerializer(IntakeTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret: shown only now.")
