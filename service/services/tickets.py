@@ -1,8 +1,11 @@
 """Intake and the work on a ticket: create or fold, acknowledge, wait, resume, resolve, assign,
 and the scheduled clock check. Each writes the item's history.
 
-Lock order, as every item writer: the product row (only to create an item or change its place
-in the order), then the item row. A ticket's row is written only under its item's lock.
+Lock order, as every item writer: the product row, then the item row. Creating an item or
+changing its place takes the product row for update (``lock_product``); the other steps take it
+shared (``FOR KEY SHARE``, what the history row's foreign key takes anyway), so folds into one
+product run side by side, yet never hold an item while waiting for its product. A ticket's row
+is written only under its item's lock.
 """
 
 from dataclasses import dataclass
@@ -10,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -225,6 +228,17 @@ def _create(
     return ticket
 
 
+def _lock_item(item_id: int) -> Item | None:
+    """Lock an item row for update, its product's row shared first (see the module's lock order)."""
+    product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
+    if product_id is None:
+        return None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Product._meta.db_table} WHERE id = %s FOR KEY SHARE", [product_id])
+    return Item.objects.select_for_update(of=("self",)).select_related("product").filter(pk=item_id).first()
+
+
 def _fold(
     item_id: int, settings: ServiceSettings, sender: User | None, data: dict[str, Any], *, product_locked: bool = False
 ) -> Ticket | None:
@@ -236,7 +250,7 @@ def _fold(
     if not product_locked and Item.objects.filter(pk=item_id, status=Item.Status.PROPOSED).exists():
         lock_product(settings.product_id)
         product_locked = True
-    item = Item.objects.select_for_update().select_related("product").filter(pk=item_id).first()
+    item = _lock_item(item_id)
     if item is None or item.status not in OPEN_STATUSES:
         return None
     ticket = Ticket.objects.get(pk=item_id)
@@ -311,7 +325,9 @@ def _apply_priority(
 
 
 def _locked(item: Item) -> tuple[Item, Ticket, ServiceSettings]:
-    current = Item.objects.select_for_update().select_related("product").get(pk=item.pk)
+    current = _lock_item(item.pk)
+    if current is None:
+        raise ValidationError({"item": "The item is gone."})
     ticket = Ticket.objects.filter(pk=item.pk).first()
     if ticket is None:
         raise ValidationError({"item": f"{current.key} is not a service ticket."})
@@ -429,7 +445,7 @@ def clocks_check(*, now: datetime | None = None) -> int:
     closed = Ticket.objects.filter(resolved_at__isnull=True).exclude(item__status__in=OPEN_STATUSES)
     for item_id, updated in closed.values_list("item_id", "item__updated_at"):
         with transaction.atomic():
-            Item.objects.select_for_update().filter(pk=item_id).first()
+            _lock_item(item_id)
             Ticket.objects.filter(pk=item_id, resolved_at__isnull=True).update(
                 resolved_at=updated, running_since=None, waiting_since=None, resolution_due_at=None
             )
@@ -440,7 +456,7 @@ def clocks_check(*, now: datetime | None = None) -> int:
     breaches = 0
     for item_id in list(due.values_list("item_id", flat=True)):
         with transaction.atomic():
-            item = Item.objects.select_for_update().select_related("product").get(pk=item_id)
+            item = _lock_item(item_id)
             ticket = Ticket.objects.get(pk=item_id)
             for name in ("response", "resolution"):
                 met = ticket.responded_at if name == "response" else ticket.resolved_at
