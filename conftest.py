@@ -1,6 +1,7 @@
 """Shared fixtures: users in every role of one product, and the database guard for CI."""
 
 import os
+import signal
 
 import pytest
 from django.db import connection
@@ -122,3 +123,68 @@ def as_role(request, owner, developer, delegate, stakeholder, outsider):
 def items(product, owner):
     """Three ordered stories A, B, C."""
     return [item_create(product=product, actor=owner, kind="story", title=t) for t in "ABC"]
+
+
+class RedisServer:
+    """A redis-server of the test's own on a spare port, which a test may stop and start again
+    (the machine's shared Redis is never stopped). No persistence: a restart starts empty."""
+
+    def __init__(self, directory) -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+        import time
+
+        import redis
+
+        command = [shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - a fixed command
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def pause(self) -> None:
+        """Hang the server: it keeps accepting connections but answers nothing (SIGSTOP)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.resume()
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A running redis-server of this test's own (see RedisServer); needs the redis-server binary."""
+    import shutil
+
+    if not shutil.which("redis-server"):
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("REQUIRE_REDIS=1 but there is no redis-server binary")
+        pytest.skip("needs the redis-server binary")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthMiddleware",  # /healthz and /readyz, before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "config.api.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -141,12 +142,31 @@ WHITENOISE_USE_FINDERS = True
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Two caches. "default" holds marks that coalesce jobs; "throttle" holds the API's request counts,
+# which every process must share. With Redis both live there and fail open when it is away (see
+# config/cache.py): an outage costs throttling and coalescing, never a request. Without Redis the
+# counts live in a database table (created by `migrate`, see accounts/apps.py), so that every
+# server process counts against the same budget.
+THROTTLE_CACHE_TABLE = "onebacklog_throttle_cache"
 if REDIS_URL:
+    _REDIS_CACHE = {
+        "BACKEND": "config.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "socket_connect_timeout": float(os.environ.get("REDIS_CACHE_TIMEOUT", "0.5")),
+            "socket_timeout": float(os.environ.get("REDIS_CACHE_TIMEOUT", "0.5")),
+        },
+    }
+    CACHES = {"default": _REDIS_CACHE, "throttle": _REDIS_CACHE}
+else:
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": THROTTLE_CACHE_TABLE,
+            # Culling drops live counts too: keep room for every client of a busy minute.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        },
     }
 
 # Celery: JSON only; eager (in-process) unless a Redis broker is configured.
@@ -157,10 +177,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A broker that accepts connections but does not answer (hung, paused, a half-open network) must
+# not hold a request either: every broker command gives up after a few seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = TIME_ZONE
 # A request that enqueues a job must not hang when the broker is down: fail fast, the schedule
 # catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A worker rides out a broker outage: it keeps reconnecting (also when it starts before the
+# broker), however long the outage lasts. (Celery 5.7.0 exits instead when the connection drops
+# while it holds an unacknowledged job; requirements.txt pins 5.6.3, see README.)
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
@@ -177,12 +206,17 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "accounts.api.authentication.AddressBudgetAuthentication",  # last: counts what is left
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api.permissions.TokenScope",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.PerTokenThrottle"],
+    # How many proxies in front of the app append to X-Forwarded-For: the client address is the
+    # one the outermost trusted proxy saw. 0 (the default): REMOTE_ADDR, and the header is ignored
+    # (a client could otherwise name a new address per request and never be throttled).
+    "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
     "DEFAULT_THROTTLE_RATES": {
         "api": os.environ.get("API_THROTTLE_RATE", "1200/min"),
         "anon": os.environ.get("API_ANON_THROTTLE_RATE", "60/min"),
@@ -220,6 +254,15 @@ SPECTACULAR_SETTINGS = {
         "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The schema and its docs are public and the same for everyone: no address budget for them.
+    "SERVE_AUTHENTICATION": [
+        "accounts.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "AUTHENTICATION_WHITELIST": [
+        "accounts.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.document_error_responses",

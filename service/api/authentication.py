@@ -2,8 +2,8 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
-from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.api.throttling import WindowThrottle, address_budget_spend
 from service.models import IntakeToken
 from service.services.tokens import INTAKE_TOKEN_PREFIX, intake_token_authenticate
 
@@ -18,6 +18,7 @@ class IntakeTokenAuthentication(authentication.BaseAuthentication):
             return None
         token = intake_token_authenticate(header[1])
         if token is None or not token.created_by.is_active:
+            address_budget_spend(request)  # a failed attempt counts against the address: no free guessing
             raise exceptions.AuthenticationFailed("The intake token is unknown or revoked.")
         return token.created_by, token
 
@@ -37,12 +38,14 @@ class IntakeTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-class IntakeThrottle(SimpleRateThrottle):
-    """One budget per intake token (surges are expected: see settings' ``intake`` rate), else per
-    user as the rest of the API."""
+class IntakeThrottle(WindowThrottle):
+    """One budget per intake token (surges are expected: the ``intake`` rate), else per user."""
 
     scope = "intake"
 
-    def get_cache_key(self, request, view) -> str:
-        ident = f"intake:{request.auth.pk}" if isinstance(request.auth, IntakeToken) else f"user:{request.user.pk}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def identify(self, request) -> str | None:
+        if isinstance(request.auth, IntakeToken):
+            return f"intake:{request.auth.pk}"
+        if request.user and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return None

@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.access import access_product
-from accounts.api.authentication import ApiTokenAuthentication
+from accounts.api.authentication import AddressBudgetAuthentication, ApiTokenAuthentication
 from accounts.api.permissions import TokenScope
 from accounts.models import Product
 from accounts.permissions import Action
@@ -72,7 +72,12 @@ def ticket_response(ticket: Ticket, **kwargs) -> Response:
 class IntakeApi(GenericAPIView):
     """Intake for monitoring systems, a service portal or a script."""
 
-    authentication_classes = [IntakeTokenAuthentication, ApiTokenAuthentication, SessionAuthentication]
+    authentication_classes = [
+        IntakeTokenAuthentication,
+        ApiTokenAuthentication,
+        SessionAuthentication,
+        AddressBudgetAuthentication,
+    ]
     permission_classes = [IsAuthenticated, TokenScope]
     throttle_classes = [IntakeThrottle]
     serializer_class = s.IntakeSerializer
