@@ -20,6 +20,7 @@ from accounts.api.permissions import TokenScope
 from accounts.models import Product
 from accounts.permissions import Action
 from config.api import ErrorSerializer, reject_unknown_parameters
+from config.numbers import number_parameter
 from service.access import access_queue, access_ticket, intake_product, queue_in
 from service.api import serializers as s
 from service.api.authentication import IntakeThrottle, IntakeTokenAuthentication
@@ -50,6 +51,26 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Makes retries safe: the same key with the same body gets the first answer again (for 24 hours); "
     "with another body, 409.",
 )
+
+
+class TicketPagination(LimitOffsetPagination):
+    """limit (1–200, 50 by default) and offset, read strictly: anything else is a 400 naming it."""
+
+    default_limit = 50
+    max_limit = 200
+
+    def get_limit(self, request) -> int:
+        return number_parameter(request.query_params, "limit", default=self.default_limit, low=1, high=self.max_limit)
+
+    def get_offset(self, request) -> int:
+        return number_parameter(request.query_params, "offset", default=0, low=0, high=10**9 - 1)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {"limit": {"minimum": 1, "maximum": self.max_limit}, "offset": {"minimum": 0, "maximum": 10**9 - 1}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds[parameter["name"]])
+        return parameters
 
 
 class Conflict(exceptions.APIException):
@@ -207,7 +228,7 @@ class ServiceSettingsApi(GenericAPIView):
 
 class ServiceQueueApi(GenericAPIView):
     serializer_class = s.TicketSerializer
-    pagination_class = LimitOffsetPagination
+    pagination_class = TicketPagination
     queryset = Ticket.objects.none()
 
     @extend_schema(
@@ -220,6 +241,7 @@ class ServiceQueueApi(GenericAPIView):
             OpenApiParameter("waiting", OpenApiTypes.BOOL, description="Only waiting on the reporter (true) or not."),
             OpenApiParameter("assignee", OpenApiTypes.STR, description="A username, or none."),
         ],
+        responses=s.TicketSerializer(many=True),
     )
     def get(self, request, key: str):
         product, _ = access_product(request.user, key)
