@@ -18,6 +18,7 @@ install: $(VENV)/.installed
 run: install  ## the app on the embedded default: SQLite, in-process jobs, demo data
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_service_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install  ## the whole test suite (SQLite unless DATABASE_URL is set)

@@ -438,10 +438,35 @@ def ticket_assign(*, item: Item, actor: User, assignee: User | None) -> Ticket:
     return ticket
 
 
+def _reconcile_edited(now: datetime) -> int:
+    """Give back the clocks' due time to items edited through the backlog's services, which
+    derive an SLA due time of their own (created + resolution hours); an edited impact or
+    urgency changes the priority, and so the targets, from the time used so far. Return how many."""
+    times = ("response_due_at", "resolution_due_at", "response_breached_at", "resolution_breached_at")
+    matching = Q(item__sla_due_at__isnull=True, running_since__isnull=True)
+    for name in times:
+        matching |= Q(item__sla_due_at=F(name))
+    fixed = 0
+    for item_id in list(Ticket.objects.open().exclude(matching).values_list("item_id", flat=True)):
+        with transaction.atomic():
+            item = _lock_item(item_id)
+            ticket = Ticket.objects.get(pk=item_id)
+            settings = service_settings_for(item.product)
+            set_due_times(ticket, settings, item.product, item.itil_priority)
+            ticket.save()
+            due = item_sla_due(ticket)
+            if due != item.sla_due_at:
+                Item.objects.filter(pk=item_id).update(sla_due_at=due)
+                transaction.on_commit(lambda pk=item_id: enqueue_item_score(pk), robust=True)
+                fixed += 1
+    return fixed
+
+
 def clocks_check(*, now: datetime | None = None) -> int:
     """Record every breach that time has brought (history, and a rescore with time criticality
     maximal); stop the clocks of tickets whose item was closed elsewhere. Return the breaches."""
     now = now or timezone.now()
+    _reconcile_edited(now)
     closed = Ticket.objects.filter(resolved_at__isnull=True).exclude(item__status__in=OPEN_STATUSES)
     for item_id, updated in closed.values_list("item_id", "item__updated_at"):
         with transaction.atomic():

@@ -142,3 +142,22 @@ def test_new_thresholds_recalculate_priorities_in_a_job(product, owner, intake, 
         3,
         2,
     ]
+
+
+def test_an_edit_through_the_backlog_keeps_the_clocks(friday_p2, owner):
+    from backlog.services.items import item_update
+
+    item_update(item=friday_p2.item, actor=owner, changes={"description": "More detail"})
+    assert Item.objects.get(pk=friday_p2.pk).sla_due_at == utc("2026-03-06 23:30")  # the backlog's: created + 8 h
+    clocks_check(now=utc("2026-03-06 16:00"))
+    assert Item.objects.get(pk=friday_p2.pk).sla_due_at == utc("2026-03-09 08:30")  # the clock's again
+
+
+def test_an_edited_urgency_sets_new_targets_from_the_time_used(friday_p2, owner):
+    from backlog.services.items import item_update
+
+    item_update(item=friday_p2.item, actor=owner, changes={"urgency": "low"})  # high × low: P3, 4 h / 24 h
+    clocks_check(now=utc("2026-03-06 16:00"))
+    ticket = fresh(friday_p2)
+    assert ticket.item.itil_priority == 3
+    assert ticket.response_due_at == utc("2026-03-09 11:30")  # 30 min Friday, 3 h 30 Monday
