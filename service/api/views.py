@@ -24,7 +24,7 @@ from config.numbers import number_parameter
 from service.access import access_queue, access_ticket, intake_product, queue_in
 from service.api import serializers as s
 from service.api.authentication import IntakeThrottle, IntakeTokenAuthentication
-from service.models import IntakeToken, Ticket
+from service.models import IntakeToken, ServiceSettings, Ticket
 from service.selectors import QUEUE_FILTERS, queue_list, ticket_filters, ticket_list
 from service.services.clocks import clocks_of
 from service.services.idempotency import Answer, IdempotencyConflict, idempotent
@@ -78,9 +78,9 @@ class Conflict(exceptions.APIException):
     default_code = "idempotency_conflict"
 
 
-def clock_context(product: Product) -> dict:
+def clock_context(product: Product, settings: ServiceSettings | None = None) -> dict:
     """The serializer context that shows each ticket's clocks as of now."""
-    settings = service_settings_for(product)
+    settings = settings or service_settings_for(product)
     now = timezone.now()
     return {"clocks": lambda ticket: clocks_of(ticket, settings, product, ticket.item.itil_priority, now)}
 
@@ -127,9 +127,9 @@ class IntakeApi(GenericAPIView):
             queue = queue_in(product, fields.pop("queue"))
             via = f"intake token {token.name}" if token else "api"
             result = ticket_intake(product=product, sender=request.user, queue=queue, via=via, **fields)
-            ticket = Ticket.objects.select_related("item__product", "queue", "assignee").get(pk=result.ticket.pk)
+            ticket = result.ticket  # with its item, queue and assignee
             ticket.folded = result.folded
-            body = s.IntakeResultSerializer(ticket, context=clock_context(product)).data
+            body = s.IntakeResultSerializer(ticket, context=clock_context(product, result.settings)).data
             return Answer(status.HTTP_200_OK if result.folded else status.HTTP_201_CREATED, dict(body))
 
         if idempotency_key is None:

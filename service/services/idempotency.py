@@ -35,9 +35,10 @@ def request_hash(body: Any) -> str:
 
 
 def _stored(product: Product, sender: str, key: str, digest: str) -> Answer | None:
-    found = IdempotencyKey.objects.filter(
-        product=product, sender=sender, key=key, created_at__gt=timezone.now() - KEEP
-    ).first()
+    found = IdempotencyKey.objects.filter(product=product, sender=sender, key=key).first()
+    if found is not None and found.created_at <= timezone.now() - KEEP:
+        found.delete()  # expired: the key is free again
+        return None
     if found is None:
         return None
     if found.request_hash != digest:
@@ -57,9 +58,6 @@ def idempotent(*, product: Product, sender: str, key: str, body: Any, run: Calla
         return answer
     try:
         with transaction.atomic():
-            IdempotencyKey.objects.filter(
-                product=product, sender=sender, key=key, created_at__lte=timezone.now() - KEEP
-            ).delete()
             answer = run()
             IdempotencyKey.objects.create(
                 product=product,

@@ -34,8 +34,9 @@ INTERRUPTS = (1, 2)  # P1 and P2: worked from the queue, at the top of the order
 
 @dataclass(frozen=True)
 class Intake:
-    ticket: Ticket
+    ticket: Ticket  # with its item, queue and assignee loaded
     folded: bool  # into an open ticket with the same fingerprint
+    settings: ServiceSettings  # the product's, as the priority was calculated with
 
 
 def _record(item: Item, actor: User | None, step: str, changes: dict[str, Any], now: datetime, **extra) -> None:
@@ -101,13 +102,13 @@ def ticket_intake(
             # Fold without the product lock: only the open ticket's item row is locked.
             found = _open_ticket_id(product, fingerprint)
             if found is not None and (folded := _fold(found, settings, sender, data)) is not None:
-                return Intake(folded, True)
+                return Intake(folded, True, settings)
         product = lock_product(product)  # creating serializes per product: the fingerprint is checked again
         if fingerprint:
             found = _open_ticket_id(product, fingerprint)
             if found is not None and (folded := _fold(found, settings, sender, data, product_locked=True)):
-                return Intake(folded, True)
-        return Intake(_create(product, settings, sender, queue, fingerprint, data, via), False)
+                return Intake(folded, True, settings)
+        return Intake(_create(product, settings, sender, queue, fingerprint, data, via), False, settings)
 
 
 def _open_ticket_id(product: Product, fingerprint: str) -> int | None:
@@ -228,9 +229,10 @@ def _create(
     return ticket
 
 
-def _lock_item(item_id: int) -> Item | None:
+def _lock_item(item_id: int, *, product_id: int | None = None) -> Item | None:
     """Lock an item row for update, its product's row shared first (see the module's lock order)."""
-    product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
+    if product_id is None:
+        product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
     if product_id is None:
         return None
     if connection.vendor == "postgresql":
@@ -247,13 +249,17 @@ def _fold(
     A proposed ticket may become an interrupt and enter the order, which takes the product lock:
     taken first (the lock order), only when the item is proposed.
     """
-    if not product_locked and Item.objects.filter(pk=item_id, status=Item.Status.PROPOSED).exists():
-        lock_product(settings.product_id)
+    found = Item.objects.filter(pk=item_id).values_list("product_id", "status").first()
+    if found is None:
+        return None
+    if not product_locked and found[1] == Item.Status.PROPOSED:
+        lock_product(found[0])
         product_locked = True
-    item = _lock_item(item_id)
+    item = _lock_item(item_id, product_id=found[0])
     if item is None or item.status not in OPEN_STATUSES:
         return None
-    ticket = Ticket.objects.get(pk=item_id)
+    ticket = Ticket.objects.select_related("queue", "assignee").get(pk=item_id)
+    ticket.item = item
     now = timezone.now()
     Occurrence.objects.create(
         ticket=ticket,
