@@ -76,6 +76,9 @@ api_v1 = [
         name="ticket-resolve",
     ),
     path("items/<str:ref>/ticket/assign/", service_api.TicketAssignApi.as_view(), name="ticket-assign"),
+    path("items/<str:ref>/ticket/cause/", service_api.TicketCauseApi.as_view(), name="ticket-cause"),
+    path("items/<str:ref>/ticket/hours-lost/", service_api.TicketHoursLostApi.as_view(), name="ticket-hours-lost"),
+    path("items/<str:ref>/incidents/", service_api.CauseIncidentsApi.as_view(), name="cause-incidents"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
 ]
@@ -95,6 +98,7 @@ pages = [
     path("p/<str:key>/debt/", refinement_pages.debt_page, name="debt"),
     path("p/<str:key>/service/", service_pages.queue_page, name="service-queue"),
     path("p/<str:key>/service/new/", service_pages.intake_page, name="service-intake"),
+    path("p/<str:key>/<int:number>/incidents/", service_pages.cause_page, name="cause-incidents"),
     path(
         "p/<str:key>/service/<int:number>/<str:action>/",
         service_pages.ticket_action,

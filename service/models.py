@@ -62,6 +62,16 @@ class ServiceSettings(models.Model):
         help_text='Weekly opening hours the clocks run in, e.g. {"mon": [["09:00", "17:00"]]}; empty: round the clock.',
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    sprint_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text="Sprint length in days: linked incidents' hours lost are counted per sprint of this length.",
+    )
+    interest_window_sprints = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1)],
+        help_text="How many recent sprints the hours lost to incidents are averaged over.",
+    )
     lower_priorities = models.CharField(
         max_length=10,
         choices=LowerPriorities.choices,
@@ -151,6 +161,22 @@ class Ticket(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_tickets"
     )
+    cause = models.ForeignKey(
+        Item,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        help_text="The item that causes this incident (a problem; often technical debt).",
+    )
+    hours_lost = models.DecimalField(
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Hours the incident cost (working it, and the time it took from others).",
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -161,6 +187,10 @@ class Ticket(models.Model):
                 name="ticket_clock_waits_or_runs",
             ),
             models.CheckConstraint(condition=Q(occurrence_count__gte=1), name="ticket_occurrences_positive"),
+            models.CheckConstraint(condition=~Q(cause=models.F("item")), name="ticket_not_its_own_cause"),
+            models.CheckConstraint(
+                condition=Q(hours_lost__isnull=True) | Q(hours_lost__gte=0), name="ticket_hours_lost_not_negative"
+            ),
         ]
         indexes = [
             models.Index(fields=["product", "fingerprint"], name="ticket_product_fingerprint"),
@@ -181,6 +211,24 @@ class Ticket(models.Model):
         return (self.response_breached_at is not None and self.responded_at is None) or (
             self.resolution_breached_at is not None
         )
+
+
+class CauseInterest(models.Model):
+    """What linked incidents cost a technical-debt item, and the interest people gave it.
+
+    The debt's interest (hours lost per sprint) is the higher of what people gave and what its
+    incidents show; ``applied`` is the value last written, so a person's later edit is seen as
+    their new ``given`` value.
+    """
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, primary_key=True, related_name="cause_interest")
+    given = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    evidence = models.DecimalField(max_digits=7, decimal_places=1, default=0)
+    applied = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Incident interest of {self.item_id}: {self.evidence} h per sprint"
 
 
 class Occurrence(models.Model):

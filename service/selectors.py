@@ -62,7 +62,7 @@ def ticket_list(*, product: Product, filters: TicketFilters = TicketFilters()) -
     tickets = (
         Ticket.objects.open()
         .filter(product=product)
-        .select_related("item", "queue", "assignee")
+        .select_related("item", "queue", "assignee", "cause__product")
         .order_by("item__itil_priority", F("item__sla_due_at").asc(nulls_last=True), "item__number")
     )
     if filters.queue:
@@ -92,3 +92,8 @@ def queue_list(*, product: Product) -> QuerySet[Queue]:
 def occurrence_list(*, ticket: Ticket) -> QuerySet[Occurrence]:
     """The ticket's occurrences, newest first."""
     return Occurrence.objects.filter(ticket=ticket).order_by("-received_at", "-id")
+
+
+def incidents_of(*, cause) -> QuerySet[Ticket]:
+    """The incidents an item causes, newest first."""
+    return Ticket.objects.filter(cause=cause).select_related("item__product").order_by("-first_seen_at", "-item_id")

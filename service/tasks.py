@@ -20,6 +20,29 @@ def enqueue_priorities_recalculate(product_id: int) -> None:
         logger.warning("Broker unreachable: priorities of product %s not recalculated now.", product_id)
 
 
+def enqueue_cause_interest(item_id: int) -> None:
+    """Queue a recount of a cause's incident interest (the hourly refresh catches up without a broker)."""
+    try:
+        refresh_cause_interest.delay(item_id)
+    except BrokerUnavailable:
+        logger.warning("Broker unreachable: incident interest of item %s not refreshed now.", item_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def refresh_cause_interest(item_id: int) -> None:
+    from service.services.incidents import cause_interest_refresh
+
+    cause_interest_refresh(item_id=item_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def refresh_causes() -> int:
+    """Scheduled: the hours lost per sprint slide with time."""
+    from service.services.incidents import causes_refresh
+
+    return causes_refresh()
+
+
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def recalculate_priorities(product_id: int) -> int:
     from service.services.priorities import priorities_recalculate

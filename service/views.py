@@ -1,5 +1,7 @@
-"""The service pages: the intake form and the queue (for members). They call the same services
-and selectors as the API."""
+"""The service pages: the intake form, the queue (for members), a cause's incidents. They call the
+same services and selectors as the API."""
+
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,11 +16,13 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_product
 from accounts.models import Membership
 from accounts.permissions import Action
+from backlog.access import access_item_by_number, item_in
 from service.access import access_ticket
 from service.forms import IntakeForm
-from service.models import Queue
-from service.selectors import queue_list, ticket_filters, ticket_list
+from service.models import CauseInterest, Queue
+from service.selectors import incidents_of, queue_list, ticket_filters, ticket_list
 from service.services.clocks import clocks_of
+from service.services.incidents import evidence_of, hours_per_sprint, ticket_hours_lost_set, ticket_link_cause
 from service.services.settings import service_settings_for
 from service.services.tickets import (
     ticket_acknowledge,
@@ -116,13 +120,55 @@ DONE = {
 }
 
 
+def _incident(ticket, request: HttpRequest) -> None:
+    """The queue row's incident form: the cause (a key, blank for none) and the hours lost."""
+    reference = request.POST.get("cause", "").strip()
+    cause = item_in(ticket.item.product, reference, "cause") if reference else None
+    hours_text = request.POST.get("hours_lost", "").strip()
+    try:
+        hours = Decimal(hours_text) if hours_text else None
+    except InvalidOperation:
+        raise ValidationError({"hours_lost": "Hours lost are a number, such as 2.5."}) from None
+    if hours is not None and not hours.is_finite():
+        raise ValidationError({"hours_lost": "Hours lost are a number, such as 2.5."})
+    ticket_link_cause(item=ticket.item, actor=request.user, cause=cause)
+    ticket_hours_lost_set(item=ticket.item, actor=request.user, hours=hours)
+
+
+@login_required
+def cause_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """The incidents an item causes, the hours they cost per sprint, and the interest that follows."""
+    item, actions = access_item_by_number(request.user, key, number)
+    settings = service_settings_for(item.product)
+    sprints = hours_per_sprint(cause=item, settings=settings, now=timezone.now())
+    record = CauseInterest.objects.filter(item=item).first()
+    return render(
+        request,
+        "service/cause.html",
+        {
+            "product": item.product,
+            "actions": actions,
+            "section": "service",
+            "item": item,
+            "sprints": sprints,
+            "evidence": evidence_of(sprints),
+            "given": record.given if record else item.interest_hours,
+            "settings": settings,
+            "incidents": incidents_of(cause=item)[:100],
+        },
+    )
+
+
 @login_required
 @require_POST
 def ticket_action(request: HttpRequest, key: str, number: int, action: str) -> HttpResponse:
     ticket, _ = access_ticket(request.user, f"{key}-{number}")
     item = ticket.item
     try:
-        if action == "assign":
+        if action == "incident":
+            _incident(ticket, request)
+            messages.success(request, f"{item.key}: cause and hours lost saved.")
+        elif action == "assign":
             username = request.POST.get("assignee", "")
             assignee = get_user_model().objects.filter(username=username).first() if username else None
             ticket_assign(item=item, actor=request.user, assignee=assignee)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.api import ApiModelSerializer, StrictChoiceField, StrictIntegerField
+from config.api import ApiModelSerializer, StrictChoiceField, StrictDecimalField, StrictIntegerField
 from service.models import Queue, ServiceSettings, Ticket
 from service.priority import LEVELS
 
@@ -78,6 +78,10 @@ class TicketSerializer(serializers.Serializer):
     last_seen_at = serializers.DateTimeField()
     waiting = serializers.BooleanField()
     assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    cause = serializers.CharField(
+        source="cause.key", allow_null=True, default=None, help_text="The causing item's key."
+    )
+    hours_lost = serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True, coerce_to_string=False)
     clocks = serializers.SerializerMethodField()
 
     def get_priority(self, ticket: Ticket) -> str:
@@ -153,3 +157,40 @@ class IntakeTokenSerializer(serializers.Serializer):
 
 class IntakeTokenCreatedSerializer(IntakeTokenSerializer):
     token = serializers.CharField(read_only=True, help_text="The secret: shown only now.")
+
+
+class CauseSerializer(serializers.Serializer):
+    cause = StrictText(allow_null=True, help_text="The causing item's id or key (OB-42), or null for none.")
+
+
+class HoursLostSerializer(serializers.Serializer):
+    hours_lost = StrictDecimalField(max_digits=7, decimal_places=1, min_value=0, allow_null=True)
+
+
+class SprintHoursSerializer(serializers.Serializer):
+    starts = serializers.DateTimeField()
+    ends = serializers.DateTimeField()
+    hours = serializers.DecimalField(max_digits=9, decimal_places=1, coerce_to_string=False)
+    incidents = serializers.IntegerField()
+
+
+class IncidentSerializer(serializers.Serializer):
+    key = serializers.CharField(source="item.key")
+    title = serializers.CharField(source="item.title")
+    status = serializers.CharField(source="item.status")
+    first_seen_at = serializers.DateTimeField()
+    hours_lost = serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True, coerce_to_string=False)
+
+
+class CauseIncidentsSerializer(serializers.Serializer):
+    hours_lost_per_sprint = serializers.DecimalField(
+        max_digits=9, decimal_places=1, coerce_to_string=False, help_text="The average over the recent sprints."
+    )
+    interest_given = serializers.DecimalField(
+        max_digits=7, decimal_places=1, allow_null=True, coerce_to_string=False, help_text="What people gave."
+    )
+    interest_hours = serializers.DecimalField(
+        max_digits=7, decimal_places=1, allow_null=True, coerce_to_string=False, help_text="The item's interest now."
+    )
+    sprints = SprintHoursSerializer(many=True)
+    incidents = IncidentSerializer(many=True)

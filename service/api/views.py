@@ -19,15 +19,17 @@ from accounts.api.authentication import AddressBudgetAuthentication, ApiTokenAut
 from accounts.api.permissions import TokenScope
 from accounts.models import Product
 from accounts.permissions import Action
+from backlog.access import access_item, item_in
 from config.api import ErrorSerializer, reject_unknown_parameters
 from config.numbers import number_parameter
 from service.access import access_queue, access_ticket, intake_product, queue_in
 from service.api import serializers as s
 from service.api.authentication import IntakeThrottle, IntakeTokenAuthentication
-from service.models import IntakeToken, ServiceSettings, Ticket
-from service.selectors import QUEUE_FILTERS, queue_list, ticket_filters, ticket_list
+from service.models import CauseInterest, IntakeToken, ServiceSettings, Ticket
+from service.selectors import QUEUE_FILTERS, incidents_of, queue_list, ticket_filters, ticket_list
 from service.services.clocks import clocks_of
 from service.services.idempotency import Answer, IdempotencyConflict, idempotent
+from service.services.incidents import evidence_of, hours_per_sprint, ticket_hours_lost_set, ticket_link_cause
 from service.services.queues import queue_create, queue_update
 from service.services.settings import service_settings_for, service_settings_update
 from service.services.tickets import (
@@ -86,7 +88,7 @@ def clock_context(product: Product, settings: ServiceSettings | None = None) -> 
 
 
 def ticket_response(ticket: Ticket, **kwargs) -> Response:
-    ticket = Ticket.objects.select_related("item__product", "queue", "assignee").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_related("item__product", "queue", "assignee", "cause__product").get(pk=ticket.pk)
     return Response(s.TicketSerializer(ticket, context=clock_context(ticket.item.product)).data, **kwargs)
 
 
@@ -357,3 +359,55 @@ class IntakeTokenDetailApi(GenericAPIView):
             raise Http404("No such token.")
         token.product = product
         return Response(s.IntakeTokenSerializer(intake_token_revoke(token=token, actor=request.user)).data)
+
+
+class TicketCauseApi(GenericAPIView):
+    serializer_class = s.TicketSerializer
+
+    @extend_schema(
+        summary="Name the item that causes this incident (a problem, often technical debt), or none",
+        parameters=[REF],
+        request=s.CauseSerializer,
+    )
+    def post(self, request, ref: str):
+        ticket, _ = access_ticket(request.user, ref)
+        data = s.CauseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reference = data.validated_data["cause"]
+        cause = item_in(ticket.item.product, reference, "cause") if reference is not None else None
+        ticket_link_cause(item=ticket.item, actor=request.user, cause=cause)
+        return ticket_response(ticket)
+
+
+class TicketHoursLostApi(GenericAPIView):
+    serializer_class = s.TicketSerializer
+
+    @extend_schema(summary="Record the hours an incident cost", parameters=[REF], request=s.HoursLostSerializer)
+    def post(self, request, ref: str):
+        ticket, _ = access_ticket(request.user, ref)
+        data = s.HoursLostSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket_hours_lost_set(item=ticket.item, actor=request.user, hours=data.validated_data["hours_lost"])
+        return ticket_response(ticket)
+
+
+class CauseIncidentsApi(GenericAPIView):
+    serializer_class = s.CauseIncidentsSerializer
+
+    @extend_schema(
+        summary="The incidents an item causes and the hours they cost per sprint (its interest when higher)",
+        parameters=[REF],
+    )
+    def get(self, request, ref: str):
+        item, _ = access_item(request.user, ref)
+        reject_unknown_parameters(request, set())
+        sprints = hours_per_sprint(cause=item, settings=service_settings_for(item.product), now=timezone.now())
+        record = CauseInterest.objects.filter(item=item).first()
+        body = {
+            "hours_lost_per_sprint": evidence_of(sprints),
+            "interest_given": record.given if record else item.interest_hours,
+            "interest_hours": item.interest_hours,
+            "sprints": sprints,
+            "incidents": list(incidents_of(cause=item)[:100]),
+        }
+        return Response(s.CauseIncidentsSerializer(body).data)

@@ -10,10 +10,11 @@ is written only under its item's lock.
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,6 +28,8 @@ from backlog.tasks import enqueue_item_score, enqueue_suggestions
 from service.models import OPEN_STATUSES, Occurrence, Queue, ServiceSettings, Ticket
 from service.priority import LEVELS, higher_level, priority_of
 from service.services.clocks import elapsed, item_sla_due, set_due_times
+from service.services.incidents import ticket_hours_lost_set
+from service.services.locks import item_lock
 from service.services.settings import service_settings_for
 
 INTERRUPTS = (1, 2)  # P1 and P2: worked from the queue, at the top of the order
@@ -229,18 +232,6 @@ def _create(
     return ticket
 
 
-def _lock_item(item_id: int, *, product_id: int | None = None) -> Item | None:
-    """Lock an item row for update, its product's row shared first (see the module's lock order)."""
-    if product_id is None:
-        product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
-    if product_id is None:
-        return None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {Product._meta.db_table} WHERE id = %s FOR KEY SHARE", [product_id])
-    return Item.objects.select_for_update(of=("self",)).select_related("product").filter(pk=item_id).first()
-
-
 def _fold(
     item_id: int, settings: ServiceSettings, sender: User | None, data: dict[str, Any], *, product_locked: bool = False
 ) -> Ticket | None:
@@ -255,7 +246,7 @@ def _fold(
     if not product_locked and found[1] == Item.Status.PROPOSED:
         lock_product(found[0])
         product_locked = True
-    item = _lock_item(item_id, product_id=found[0])
+    item = item_lock(item_id, product_id=found[0])
     if item is None or item.status not in OPEN_STATUSES:
         return None
     ticket = Ticket.objects.select_related("queue", "assignee").get(pk=item_id)
@@ -331,7 +322,7 @@ def _apply_priority(
 
 
 def _locked(item: Item) -> tuple[Item, Ticket, ServiceSettings]:
-    current = _lock_item(item.pk)
+    current = item_lock(item.pk)
     if current is None:
         raise ValidationError({"item": "The item is gone."})
     ticket = Ticket.objects.filter(pk=item.pk).first()
@@ -406,9 +397,9 @@ def ticket_resume(*, item: Item, actor: User, reply: str = "") -> Ticket:
     return ticket
 
 
-def ticket_resolve(*, item: Item, actor: User, resolution: str = "") -> Ticket:
+def ticket_resolve(*, item: Item, actor: User, resolution: str = "", hours_lost: Decimal | None = None) -> Ticket:
     """Resolve a ticket: its item is done and its clocks stop (an unacknowledged one is
-    acknowledged now)."""
+    acknowledged now); ``hours_lost``, if given, is what the incident cost."""
     require(actor, Action.EDIT_WORK, item)
     with transaction.atomic():
         if item.status == Item.Status.PROPOSED:
@@ -425,6 +416,8 @@ def ticket_resolve(*, item: Item, actor: User, resolution: str = "") -> Ticket:
         ticket.resolved_at = ticket.resolved_at or now
         _save_clocks(item, ticket, settings)
         _record(item, actor, "resolved", {"resolved_at": [None, now]}, now, resolution=resolution)
+        if hours_lost is not None:
+            ticket = ticket_hours_lost_set(item=item, actor=actor, hours=hours_lost)
     return ticket
 
 
@@ -455,7 +448,7 @@ def _reconcile_edited(now: datetime) -> int:
     fixed = 0
     for item_id in list(Ticket.objects.open().exclude(matching).values_list("item_id", flat=True)):
         with transaction.atomic():
-            item = _lock_item(item_id)
+            item = item_lock(item_id)
             ticket = Ticket.objects.get(pk=item_id)
             settings = service_settings_for(item.product)
             set_due_times(ticket, settings, item.product, item.itil_priority)
@@ -476,7 +469,7 @@ def clocks_check(*, now: datetime | None = None) -> int:
     closed = Ticket.objects.filter(resolved_at__isnull=True).exclude(item__status__in=OPEN_STATUSES)
     for item_id, updated in closed.values_list("item_id", "item__updated_at"):
         with transaction.atomic():
-            _lock_item(item_id)
+            item_lock(item_id)
             Ticket.objects.filter(pk=item_id, resolved_at__isnull=True).update(
                 resolved_at=updated, running_since=None, waiting_since=None, resolution_due_at=None
             )
@@ -487,7 +480,7 @@ def clocks_check(*, now: datetime | None = None) -> int:
     breaches = 0
     for item_id in list(due.values_list("item_id", flat=True)):
         with transaction.atomic():
-            item = _lock_item(item_id)
+            item = item_lock(item_id)
             ticket = Ticket.objects.get(pk=item_id)
             for name in ("response", "resolution"):
                 met = ticket.responded_at if name == "response" else ticket.resolved_at

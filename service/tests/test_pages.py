@@ -101,3 +101,24 @@ def test_an_outside_next_address_is_ignored(product, developer, intake):
         f"/p/{product.key}/service/{ticket.item.number}/acknowledge/", {"next": "https://evil.example/"}
     )
     assert response.url == f"/p/{product.key}/service/"
+
+
+def test_a_developer_links_an_incident_to_its_cause_and_the_cause_shows_it(
+    product, owner, developer, outsider, intake, django_capture_on_commit_callbacks
+):
+    from backlog.services.items import item_create
+
+    debt = item_create(product=product, actor=owner, kind="tech_debt", title="Old driver", interest_hours=1)
+    ticket = intake(title="DB connections dropped").ticket
+    client = client_for(developer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/p/{product.key}/service/{ticket.item.number}/incident/", {"cause": debt.key, "hours_lost": "12"})
+    page = client.get(f"/p/{product.key}/service/").content.decode()
+    assert f'cause: <a href="/p/{product.key}/{debt.number}/incidents/">{debt.key}</a> · 12.0 h lost' in page
+    cause = client.get(f"/p/{product.key}/{debt.number}/incidents/").content.decode()
+    assert "DB connections dropped" in cause and "2.0 h" in cause  # 12 h over 6 sprints: the interest now
+    refused = client.post(
+        f"/p/{product.key}/service/{ticket.item.number}/incident/", {"cause": "", "hours_lost": "lots"}, follow=True
+    )
+    assert "Hours lost are a number" in refused.content.decode()
+    assert client_for(outsider).get(f"/p/{product.key}/{debt.number}/incidents/").status_code == 404

@@ -133,3 +133,52 @@ def test_settings_are_validated(as_role, product):
         url, {"business_hours": {"mon": [["09:00", "17:00"]]}, "time_zone": "Europe/Berlin"}, format="json"
     )
     assert ok.status_code == 200 and ok.json()["time_zone"] == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_incident_links_by_role(as_role, product, owner, ticket, role):
+    from backlog.services.items import item_create
+
+    debt = item_create(product=product, actor=owner, kind="tech_debt", title="Old driver", interest_hours=1)
+    client = as_role(role)
+    cases = [
+        ("post", f"/api/v1/items/{ticket.item.key}/ticket/cause/", {"cause": debt.key}, WORKERS, 200, False),
+        ("post", f"/api/v1/items/{ticket.item.key}/ticket/hours-lost/", {"hours_lost": 4.5}, WORKERS, 200, False),
+        ("get", f"/api/v1/items/{debt.key}/incidents/", None, MEMBERS, 200, True),
+    ]
+    for method, url, body, allowed, ok, read in cases:
+        response = (
+            getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
+        )
+        assert response.status_code == expected(role, allowed, ok, read=read), (role, url, response.content)
+
+
+def test_an_incident_names_its_cause_and_the_cause_shows_its_incidents(
+    as_role, product, owner, ticket, django_capture_on_commit_callbacks
+):
+    from backlog.services.items import item_create
+
+    debt = item_create(product=product, actor=owner, kind="tech_debt", title="Old driver", interest_hours=1)
+    client = as_role("developer")
+    with django_capture_on_commit_callbacks(execute=True):
+        linked = client.post(
+            f"/api/v1/items/{ticket.item.key}/ticket/cause/", {"cause": debt.key.lower()}, format="json"
+        )
+        client.post(f"/api/v1/items/{ticket.item.key}/ticket/hours-lost/", {"hours_lost": 30}, format="json")
+    assert linked.json()["cause"] == debt.key
+    shown = client.get(f"/api/v1/items/{debt.key}/incidents/").json()
+    assert shown["hours_lost_per_sprint"] == 5.0 and shown["interest_given"] == 1.0 and shown["interest_hours"] == 5.0
+    assert [incident["key"] for incident in shown["incidents"]] == [ticket.item.key]
+    assert shown["sprints"][0]["hours"] == 30.0
+    missing = client.post(f"/api/v1/items/{ticket.item.key}/ticket/cause/", {"cause": "NOPE-1"}, format="json")
+    assert missing.status_code == 400 and "cause" in missing.json()["error"]["fields"]
+    assert (
+        client.post(
+            f"/api/v1/items/{ticket.item.key}/ticket/hours-lost/", {"hours_lost": -1}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(f"/api/v1/items/{ticket.item.key}/ticket/cause/", {"cause": None}, format="json").json()["cause"]
+        is None
+    )
