@@ -76,6 +76,13 @@ api_v1 = [
         name="ticket-resolve",
     ),
     path("items/<str:ref>/ticket/assign/", service_api.TicketAssignApi.as_view(), name="ticket-assign"),
+    path("items/<str:ref>/ticket/occurrences/", service_api.OccurrenceListApi.as_view(), name="occurrence-list"),
+    path(
+        "items/<str:ref>/ticket/occurrences/<int:occurrence_id>/split/",
+        service_api.OccurrenceSplitApi.as_view(),
+        name="occurrence-split",
+    ),
+    path("items/<str:ref>/ticket/merge/", service_api.TicketMergeApi.as_view(), name="ticket-merge"),
     path("items/<str:ref>/ticket/cause/", service_api.TicketCauseApi.as_view(), name="ticket-cause"),
     path("items/<str:ref>/ticket/hours-lost/", service_api.TicketHoursLostApi.as_view(), name="ticket-hours-lost"),
     path("items/<str:ref>/incidents/", service_api.CauseIncidentsApi.as_view(), name="cause-incidents"),

@@ -194,3 +194,22 @@ class CauseIncidentsSerializer(serializers.Serializer):
     )
     sprints = SprintHoursSerializer(many=True)
     incidents = IncidentSerializer(many=True)
+
+
+class OccurrenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    received_at = serializers.DateTimeField()
+    reporter = serializers.CharField()
+    external_ref = serializers.CharField()
+    affected_users = serializers.IntegerField()
+    urgency = serializers.CharField()
+    impact = serializers.CharField()
+    title = serializers.CharField()
+
+
+class SplitSerializer(serializers.Serializer):
+    fingerprint = StrictText(required=False, allow_blank=True, default="", max_length=200)
+
+
+class MergeSerializer(serializers.Serializer):
+    into = StrictText(help_text="The ticket to merge into: an id or key (OB-42).")

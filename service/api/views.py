@@ -25,11 +25,12 @@ from config.numbers import number_parameter
 from service.access import access_queue, access_ticket, intake_product, queue_in
 from service.api import serializers as s
 from service.api.authentication import IntakeThrottle, IntakeTokenAuthentication
-from service.models import CauseInterest, IntakeToken, ServiceSettings, Ticket
-from service.selectors import QUEUE_FILTERS, incidents_of, queue_list, ticket_filters, ticket_list
+from service.models import CauseInterest, IntakeToken, Occurrence, ServiceSettings, Ticket
+from service.selectors import QUEUE_FILTERS, incidents_of, occurrence_list, queue_list, ticket_filters, ticket_list
 from service.services.clocks import clocks_of
 from service.services.idempotency import Answer, IdempotencyConflict, idempotent
 from service.services.incidents import evidence_of, hours_per_sprint, ticket_hours_lost_set, ticket_link_cause
+from service.services.merging import occurrence_split, tickets_merge
 from service.services.queues import queue_create, queue_update
 from service.services.settings import service_settings_for, service_settings_update
 from service.services.tickets import (
@@ -411,3 +412,57 @@ class CauseIncidentsApi(GenericAPIView):
             "incidents": list(incidents_of(cause=item)[:100]),
         }
         return Response(s.CauseIncidentsSerializer(body).data)
+
+
+class OccurrenceListApi(GenericAPIView):
+    serializer_class = s.OccurrenceSerializer
+    pagination_class = TicketPagination
+    queryset = Occurrence.objects.none()
+
+    @extend_schema(
+        summary="A ticket's occurrences, newest first", parameters=[REF], responses=s.OccurrenceSerializer(many=True)
+    )
+    def get(self, request, ref: str):
+        ticket, _ = access_ticket(request.user, ref)
+        reject_unknown_parameters(request, {"limit", "offset"})
+        page = self.paginate_queryset(occurrence_list(ticket=ticket))
+        return self.get_paginated_response(s.OccurrenceSerializer(page, many=True).data)
+
+
+class OccurrenceSplitApi(GenericAPIView):
+    serializer_class = s.TicketSerializer
+
+    @extend_schema(
+        summary="Split an occurrence out into a ticket of its own (owners and delegates)",
+        parameters=[REF, OpenApiParameter("occurrence_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        request=s.SplitSerializer,
+        responses={201: s.TicketSerializer},
+    )
+    def post(self, request, ref: str, occurrence_id: int):
+        ticket, _ = access_ticket(request.user, ref)
+        occurrence = Occurrence.objects.filter(pk=occurrence_id, ticket=ticket).first()
+        if occurrence is None:
+            raise Http404("No such occurrence.")
+        data = s.SplitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = occurrence_split(
+            occurrence=occurrence, actor=request.user, fingerprint=data.validated_data["fingerprint"]
+        )
+        return ticket_response(new, status=status.HTTP_201_CREATED)
+
+
+class TicketMergeApi(GenericAPIView):
+    serializer_class = s.TicketSerializer
+
+    @extend_schema(
+        summary="Merge this ticket into another: its occurrences move, it leaves the backlog (owners and delegates)",
+        parameters=[REF],
+        request=s.MergeSerializer,
+    )
+    def post(self, request, ref: str):
+        ticket, _ = access_ticket(request.user, ref)
+        data = s.MergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = item_in(ticket.item.product, data.validated_data["into"], "into")
+        kept = tickets_merge(source=ticket.item, target=target, actor=request.user)
+        return ticket_response(kept)

@@ -182,3 +182,25 @@ def test_an_incident_names_its_cause_and_the_cause_shows_its_incidents(
         client.post(f"/api/v1/items/{ticket.item.key}/ticket/cause/", {"cause": None}, format="json").json()["cause"]
         is None
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_split_and_merge_by_role(as_role, intake, role):
+    ORDERERS = {"owner", "delegate"}
+    first = intake(fingerprint="a", reporter="x").ticket
+    intake(fingerprint="a", reporter="y")
+    other = intake(fingerprint="b").ticket
+    client = as_role(role)
+    listed = client.get(f"/api/v1/items/{first.item.key}/ticket/occurrences/")
+    assert listed.status_code == expected(role, MEMBERS, 200, read=True)
+    occurrence = first.occurrences.get(reporter="y")
+    split = client.post(f"/api/v1/items/{first.item.key}/ticket/occurrences/{occurrence.pk}/split/", {}, format="json")
+    assert split.status_code == expected(role, ORDERERS, 201), split.content
+    merged = client.post(f"/api/v1/items/{other.item.key}/ticket/merge/", {"into": first.item.key}, format="json")
+    assert merged.status_code == expected(role, ORDERERS, 200), merged.content
+    if merged.status_code == 200:
+        assert merged.json()["key"] == first.item.key and merged.json()["occurrence_count"] == 2
+        assert [
+            row["reporter"]
+            for row in client.get(f"/api/v1/items/{first.item.key}/ticket/occurrences/").json()["results"]
+        ] == ["", "x"]
