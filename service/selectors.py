@@ -61,7 +61,7 @@ def ticket_list(*, product: Product, filters: TicketFilters = TicketFilters()) -
     first), then by SLA due time (the earliest, or a breach, first; standing clocks last)."""
     tickets = (
         Ticket.objects.open()
-        .filter(product=product)
+        .filter(item__product=product, item__kind="operational")  # read in the order of service_queue_order
         .select_related("item", "queue", "assignee", "cause__product")
         .order_by("item__itil_priority", F("item__sla_due_at").asc(nulls_last=True), "item__number")
     )

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -100,6 +101,9 @@ def queue_page(request: HttpRequest, key: str) -> HttpResponse:
         "workers": [membership.user for membership in workers],
         "settings": settings,
         "can_work": Action.EDIT_WORK in actions,
+        # Row links are built from these (one reverse per page, not several per row).
+        "service_url": reverse("service-queue", args=[product.key]),
+        "backlog_url": reverse("backlog", args=[product.key]),
     }
     if request.htmx:
         return render(request, "service/_tickets.html", context)
