@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+PORT ?= 8000
 
 .PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-intake screenshots clean
 
@@ -15,11 +16,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-run: install  ## the app on the embedded default: SQLite, in-process jobs, demo data
+run: install  ## the app on the embedded default: SQLite, in-process jobs and schedule, demo data (PORT=8000)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_service_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Sign in at http://127.0.0.1:$(PORT)/ with one of the logins above."
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install  ## the whole test suite (SQLite unless DATABASE_URL is set)
 	$(PY) -m pytest

@@ -4,6 +4,7 @@ import os
 import signal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -11,6 +12,11 @@ from accounts.models import Membership
 from accounts.services import token_create
 from accounts.tests.factories import MembershipFactory, ProductFactory, UserFactory
 from backlog.services.items import item_create
+
+
+def pytest_configure(config) -> None:
+    """No embedded schedule in the test process (the API fuzz test imports config.wsgi)."""
+    settings.EMBEDDED_SCHEDULE = False
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -97,6 +97,15 @@ class Product(models.Model):
         default=default_score_weights,
         help_text="WSJF weights of business value, time criticality and risk reduction.",
     )
+    scoring_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Bumped on every change of the scoring model or weights."
+    )
+    scores_version = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="The scoring_version the last finished whole-product recompute used; the schedule "
+        "redoes a recompute while it lags behind (one lost with its worker, say).",
+    )
     definition_of_ready = models.JSONField(
         default=default_definition_of_ready,
         validators=[validate_definition_of_ready],
@@ -180,6 +189,15 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="children",
+        help_text="The token this one was made with: it stops working when its parent does.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

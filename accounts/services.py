@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import DEFAULT_DEFINITION_OF_READY, ApiToken, Membership, Product, User
@@ -146,7 +146,9 @@ def token_create(
         raise ValidationError({"name": f"You have {usable} tokens; revoke one before making another."})
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken(user=user, name=name, prefix=prefix, key_hash=token_hash(raw), read_only=read_only)
+    token = ApiToken(
+        user=user, name=name, prefix=prefix, key_hash=token_hash(raw), read_only=read_only, parent=created_with
+    )
     token.expires_at = expires_at
     token.full_clean()
     token.save()
@@ -154,13 +156,47 @@ def token_create(
 
 
 def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
-    """Revoke a token; only its owner (or staff) may."""
+    """Revoke a token and every token made with it (their children, and theirs); only its owner
+    (or staff) may."""
     if token.user_id != actor.pk and not actor.is_staff:
         raise PermissionDenied("You can only revoke your own tokens.")
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    now = timezone.now()
+    with transaction.atomic():
+        lineage = [token.pk, *_descendant_ids(token.pk)]
+        ApiToken.objects.filter(pk__in=lineage, revoked_at__isnull=True).update(revoked_at=now)
+    token.revoked_at = token.revoked_at or now
     return token
+
+
+_TOKEN_TABLE = ApiToken._meta.db_table
+
+
+def _descendant_ids(token_id: int) -> list[int]:
+    """The tokens made with ``token_id``, and with those, down the line (one recursive query)."""
+    sql = (
+        f"WITH RECURSIVE lineage(id) AS (SELECT id FROM {_TOKEN_TABLE} WHERE parent_id = %s "
+        f"UNION SELECT t.id FROM {_TOKEN_TABLE} t JOIN lineage ON t.parent_id = lineage.id) SELECT id FROM lineage"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_id])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _ancestors_usable(token: ApiToken, now: datetime) -> bool:
+    """Is every token up ``token``'s line (its parent, the parent's parent, …) still usable?
+    One recursive query; a token made with none has nothing to check."""
+    if token.parent_id is None:
+        return True
+    sql = (
+        f"WITH RECURSIVE chain(id, parent_id, revoked_at, expires_at) AS ("
+        f"SELECT id, parent_id, revoked_at, expires_at FROM {_TOKEN_TABLE} WHERE id = %s "
+        f"UNION SELECT t.id, t.parent_id, t.revoked_at, t.expires_at FROM {_TOKEN_TABLE} t "
+        f"JOIN chain ON t.id = chain.parent_id) "
+        f"SELECT COUNT(*) FROM chain WHERE revoked_at IS NOT NULL OR expires_at <= %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token.parent_id, connection.ops.adapt_datetimefield_value(now)])
+        return cursor.fetchone()[0] == 0
 
 
 def token_hash(raw: str) -> str:
@@ -178,6 +214,8 @@ def token_authenticate(raw: str) -> ApiToken | None:
     now = timezone.now()
     if token is None or not hmac.compare_digest(token.key_hash, token_hash(raw)) or not token.is_usable(now):
         return None
+    if not _ancestors_usable(token, now):
+        return None  # made with a token that was revoked or expired since
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RECORD_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

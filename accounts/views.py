@@ -44,7 +44,7 @@ def me(request: HttpRequest) -> HttpResponse:
             context["new_token"], context["new_token_name"] = raw, token.name
         except ValidationError as invalid:
             context["token_error"] = " ".join(invalid.messages)
-    context["tokens"] = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    context["tokens"] = ApiToken.objects.filter(user=request.user).select_related("parent").order_by("-created_at")
     return render(request, "accounts/me.html", context, status=400 if "token_error" in context else 200)
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Product
+from backlog.exceptions import VersionConflict
 from backlog.fields import RankKeyField
 from backlog.readiness import ready_q
 
@@ -266,6 +267,19 @@ class Item(models.Model):
     def is_ordered(self) -> bool:
         return self.status in self.ORDERED_STATUSES
 
+    @property
+    def etag(self) -> str:
+        """The item's content version as an HTTP entity tag (moves do not change it)."""
+        return f'"{self.pk}-{self.version}"'
+
+    def check_version(self, expected: int | None) -> None:
+        """Raise VersionConflict unless the item is at ``expected`` (None: any version).
+
+        Call it on the row locked for the write, so nothing changes it between check and write.
+        """
+        if expected is not None and self.version != expected:
+            raise VersionConflict(expected=expected, current=self.version, etag=self.etag)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         kind_fields = {
@@ -372,3 +386,20 @@ class ItemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.item_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StaleSuggestions(models.Model):
+    """A product whose stored suggested positions wait for a refresh (jobs in-process only).
+
+    In the database rather than the cache, so that every process sees the mark: the one that
+    changed the order (a page, a command, the embedded schedule) and the one serving the next page.
+    """
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "stale suggestions"
+
+    def __str__(self) -> str:
+        return f"suggested positions of product {self.product_id} stale since {self.marked_at:%Y-%m-%d %H:%M}"

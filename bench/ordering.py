@@ -8,7 +8,9 @@ On a fresh database with an N-item backlog (default 100,000) it measures:
 - the same move to the top done by renumbering the tail, as Taiga and django-ordered-model do
   (one ``UPDATE … SET position = position + 1`` over a copy of the item table with its indexes),
   in the same run, and the ratio;
-- the longest key after N adversarial inserts into one gap and after N random moves;
+- the longest key after N adversarial inserts into one gap (each right after the same item, the
+  order checked afterwards) and after N random moves: the full-size run of the test suite's
+  small-limit property test (backlog/tests/test_ordering.py);
 - the time of a full rebalance.
 """
 
@@ -158,6 +160,7 @@ def main() -> None:
     }
 
     anchor = Item.objects.filter(product=product, rank__isnull=False).order_by("rank")[ordered_count // 2]
+    successor = Item.objects.filter(product=product, rank__gt=anchor.rank).order_by("rank").first()
     with connection.cursor() as cursor:
         before = rows_written(cursor)
     start = time.perf_counter()
@@ -170,12 +173,21 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     with connection.cursor() as cursor:
         after = rows_written(cursor)
+    anchor.refresh_from_db()  # respacing may have rewritten its key too
+    following = Item.objects.filter(product=product, rank__gt=anchor.rank).order_by("rank")
+    wedge = list(following.values_list("pk", flat=True)[: adversarial + 1])
+    expected = list(
+        Item.objects.filter(product=product, title__startswith="wedge ").order_by("-pk").values_list("pk", flat=True)
+    )
+    expected += [successor.pk] if successor else []
     results["adversarial_same_gap_inserts"] = {
         "inserts": adversarial,
         "seconds": round(elapsed, 1),
         "longest_key_seen": longest_seen,
         "longest_key_after": longest_key(),
         "item_rows_written_per_insert": round((after - before) / max(adversarial, 1), 2),
+        # Each insert right after the anchor, the last one first, then the anchor's old successor.
+        "order_intact": wedge == expected,
     }
 
     out = json.dumps(results, indent=2)

@@ -1,5 +1,9 @@
 """API-wide pieces: the one error format, and the error schema documented for every operation."""
 
+from collections.abc import Mapping
+from http import HTTPStatus
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -9,11 +13,19 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.parsers import RequestBodyTooLarge
+
 
 class PreconditionFailed(exceptions.APIException):
+    """412; ``etag`` is the current one, sent back in the ETag header."""
+
     status_code = 412
     default_code = "version_conflict"
     default_detail = "The item has changed since you read it; reload it and retry."
+
+    def __init__(self, detail=None, *, etag: str | None = None) -> None:
+        super().__init__(detail)
+        self.etag = etag
 
 
 def _from_django(exc: Exception) -> Exception:
@@ -25,16 +37,26 @@ def _from_django(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound("Not found.")
     if getattr(exc, "api_status", None) == 412:
-        return PreconditionFailed(str(exc))
+        return PreconditionFailed(str(exc), etag=getattr(exc, "etag", None))
     return exc
 
 
-def _flatten(detail) -> list[str]:
+def _flatten(detail, where: str = "") -> list[str]:
+    """One field's messages; inside it, a nested field's name or a list entry's number (from 1)
+    leads its messages: "#2 points: Unknown field."."""
     if isinstance(detail, dict):
-        return [message for value in detail.values() for message in _flatten(value)]
+        return [message for name, value in detail.items() for message in _flatten(value, where + _place(name))]
     if isinstance(detail, list):
-        return [message for value in detail for message in _flatten(value)]
-    return [str(detail)]
+        if any(isinstance(value, dict) for value in detail):  # a list of objects: one entry each
+            return [message for index, value in enumerate(detail) for message in _flatten(value, where + _place(index))]
+        return [message for value in detail for message in _flatten(value, where)]
+    return [f"{where}{detail}"]
+
+
+def _place(name: str | int) -> str:
+    if isinstance(name, int):
+        return f"#{name + 1} "
+    return "" if name == "non_field_errors" else f"{name}: "
 
 
 def exception_handler(exc: Exception, context) -> Response | None:
@@ -55,20 +77,9 @@ def exception_handler(exc: Exception, context) -> Response | None:
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
     response.data = {"error": {"status": response.status_code, "code": code, "message": message, "fields": fields}}
+    if getattr(exc, "etag", None):
+        response["ETag"] = exc.etag
     return response
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, permission_denied, …")
-    message = serializers.CharField(help_text="What went wrong, in words a person can act on.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), help_text="Messages per input field."
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()
 
 
 ERROR_SCHEMA = {
@@ -111,6 +122,15 @@ def document_error_responses(result, generator, request, public):
                 if code == "400" and method == "get" and not operation.get("parameters"):
                     continue
                 responses.setdefault(code, {"description": description, "content": reference})
+            if any(parameter.get("name") == "If-Match" for parameter in operation.get("parameters", [])):
+                responses.setdefault(
+                    "412",
+                    {
+                        "description": "The item changed since you read it (If-Match): reload it and retry.",
+                        "content": reference,
+                        "headers": {"ETag": {"schema": {"type": "string"}, "description": "The current ETag."}},
+                    },
+                )
             if "429" in responses:
                 responses["429"]["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
@@ -171,8 +191,37 @@ class StrictChoiceField(serializers.ChoiceField):
         return data
 
 
-class ApiModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose input fields are strict about JSON types."""
+class StrictFieldsMixin:
+    """Refuse a body that names a field the serializer does not take: a 400 naming each one.
+
+    A typo (``acceptance_critera``) or a field only the server sets (``status``) would otherwise
+    be dropped silently and the client told 200. ``read_only_hints`` maps such fields to what to
+    do instead; any other field the serializer only shows is "Read-only field.".
+    """
+
+    read_only_hints: dict[str, str] = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            shown = {name for name, field in self.fields.items() if field.read_only}
+            errors = {}
+            for name in sorted(set(data) - writable, key=str):
+                if name in self.read_only_hints:
+                    errors[name] = [self.read_only_hints[name]]
+                else:
+                    errors[name] = ["Read-only field." if name in shown else "Unknown field."]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class ApiSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The base of every API input serializer that is not a ModelSerializer."""
+
+
+class ApiModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A ModelSerializer whose input fields are strict about JSON types and names."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -193,12 +242,57 @@ class ApiModelSerializer(serializers.ModelSerializer):
     serializer_choice_field = StrictChoiceField
 
 
+def error_response(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+    """The API's one error body, for answers given outside DRF (middleware, Django's handlers)."""
+    body = {"error": {"status": status, "code": code, "message": message, "fields": fields or {}}}
+    return JsonResponse(body, status=status)
+
+
 def not_found(request, exception=None):
     """404 for URLs that match nothing: the API's error body under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        body = {"error": {"status": 404, "code": "not_found", "message": "No such endpoint.", "fields": {}}}
-        return JsonResponse(body, status=404)
+        return error_response(404, "not_found", "No such endpoint.")
     return page_not_found(request, exception)
+
+
+ERROR_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "server_error",
+}
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "ETag")
+
+
+class ApiErrorMiddleware:
+    """Under /api/, every error is the API's JSON error body, whoever answered: DRF, a middleware,
+    or Django itself before any view (an unknown URL, a body over the size limit, a suspicious
+    request, a server error). Outermost, so it sees every answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            too_large = RequestBodyTooLarge()
+            return error_response(413, "too_large", str(too_large.detail))
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith("application/json"):
+            return response
+        status = response.status_code
+        message = "Something went wrong on our side; try again later." if status >= 500 else HTTPStatus(status).phrase
+        replaced = error_response(status, ERROR_CODES.get(status, "error"), message + ("" if status >= 500 else "."))
+        for header in KEPT_HEADERS:
+            if header in response:
+                replaced[header] = response[header]
+        return replaced
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -220,9 +314,7 @@ class RejectNulMiddleware:
             "\x00" in key + value for key, values in request.GET.lists() for value in values
         ):
             if request.path.startswith("/api/"):
-                message = "The address contains a NUL character."
-                body = {"error": {"status": 400, "code": "invalid", "message": message, "fields": {}}}
-                return JsonResponse(body, status=400)
+                return error_response(400, "invalid", "The address contains a NUL character.")
             return HttpResponseBadRequest("The address contains a NUL character.")
         return self.get_response(request)
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
+from backlog.jobs import in_process
+
 PROBE_TIMEOUT_SECONDS = 1
 
 
@@ -25,7 +27,7 @@ def _database() -> str:
 
 def _broker() -> str:
     url = settings.CELERY_BROKER_URL
-    if settings.CELERY_TASK_ALWAYS_EAGER or not url.startswith(("redis://", "rediss://")):
+    if in_process() or not url.startswith(("redis://", "rediss://")):
         return "ok"  # jobs run in this process: nothing to reach
     client = redis.Redis.from_url(
         url, socket_connect_timeout=PROBE_TIMEOUT_SECONDS, socket_timeout=PROBE_TIMEOUT_SECONDS

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +40,19 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    # HTTPS only, for a year (browsers remember it): set SECURE_HSTS_SECONDS=0 to turn it off.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Behind a TLS-terminating proxy that sets the header (and strips it from clients):
+    # "HEADER,value", e.g. the default HTTP_X_FORWARDED_PROTO,https; empty to trust no header.
+    _proxy_ssl = env_list("SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO,https")
+    if _proxy_ssl:
+        if len(_proxy_ssl) != 2:
+            raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is HEADER,value, e.g. HTTP_X_FORWARDED_PROTO,https.")
+        SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]  # load balancers probe over plain HTTP
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "accounts",
     "backlog",
     "refinement",
@@ -60,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthMiddleware",  # /healthz and /readyz, before host checks and redirects
+    "config.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.api.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,8 +85,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, images and requests
+# from this origin only; no inline script or style anywhere (tested over the templates).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],  # Swagger UI's icons are data: URIs
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -140,6 +170,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# The largest request body (bytes) read: the API answers 413 above it (Django's default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 # Two caches. "default" holds marks that coalesce jobs; "throttle" holds the API's request counts,
@@ -170,16 +203,28 @@ else:
     }
 
 # Celery: JSON only; eager (in-process) unless a Redis broker is configured.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # named: kombu warns about a missing host
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
-# A broker that accepts connections but does not answer (hung, paused, a half-open network) must
-# not hold a request either: every broker command gives up after a few seconds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
+# A job whose worker process dies (killed, out of memory) goes back to the queue instead of being
+# acknowledged and dropped. A message taken by a worker that died whole is handed out again once
+# the visibility timeout has passed (Redis's default is an hour; every job is idempotent and none
+# runs nearly this long), found by a sweep every 10 s of each running worker (kombu's default
+# sweeps every 100 s). A broker that accepts connections but does not answer (hung, paused, a
+# half-open network) must not hold a request either: every broker command gives up after a few
+# seconds.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
 CELERY_TIMEZONE = TIME_ZONE
 # A request that enqueues a job must not hang when the broker is down: fail fast, the schedule
 # catches up.
@@ -191,6 +236,9 @@ CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Without a broker the served process runs this schedule itself (config/scheduler.py); off: nothing
+# runs it unless you run ``celery beat`` yourself.
+EMBEDDED_SCHEDULE = env_bool("EMBEDDED_SCHEDULE", True)
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},
@@ -225,7 +273,7 @@ REST_FRAMEWORK = {
         "intake": os.environ.get("API_INTAKE_THROTTLE_RATE", "6000/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JsonBodyParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

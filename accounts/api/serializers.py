@@ -1,11 +1,63 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import ApiToken, Membership, Product
-from accounts.services import PRODUCT_SETTINGS
-from config.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
+from accounts.models import DEFAULT_DEFINITION_OF_READY, MAX_READY_ESTIMATE, ApiToken, Membership, Product
+from accounts.services import MAX_SLA_HOURS, PRODUCT_SETTINGS
+from config.api import ApiModelSerializer, ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
+
+
+def _sla_hours_schema() -> dict:
+    hours = {"type": "integer", "minimum": 1, "maximum": MAX_SLA_HOURS}
+    return {
+        "type": "object",
+        "description": "Resolution targets in whole hours for operational items, by ITIL priority: all five.",
+        "properties": {f"P{n}": hours for n in range(1, 6)},
+        "required": [f"P{n}" for n in range(1, 6)],
+        "additionalProperties": False,
+    }
+
+
+def _definition_of_ready_schema(*, complete: bool) -> dict:
+    checks = [name for name in DEFAULT_DEFINITION_OF_READY if name != "max_estimate"]
+    schema = {
+        "type": "object",
+        "description": "Which readiness checks apply"
+        + ("." if complete else "; the checks left out stay as they are."),
+        "properties": {
+            **{name: {"type": "boolean"} for name in checks},
+            "max_estimate": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_READY_ESTIMATE,
+                "nullable": True,
+                "description": "The largest estimate a ready item may have (null: any).",
+            },
+        },
+        "additionalProperties": False,
+    }
+    if complete:
+        schema["required"] = list(DEFAULT_DEFINITION_OF_READY)
+    return schema
+
+
+@extend_schema_field(_sla_hours_schema())
+class SlaHoursField(serializers.JSONField):
+    """The SLA targets (checked by the service); typed in the schema."""
+
+
+@extend_schema_field(_definition_of_ready_schema(complete=True))
+class DefinitionOfReadyField(serializers.JSONField):
+    """The whole Definition of Ready, as stored."""
+
+
+@extend_schema_field(_definition_of_ready_schema(complete=False))
+class DefinitionOfReadyChangeField(serializers.JSONField):
+    """The checks to change (checked by the service); typed in the schema."""
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    sla_hours = SlaHoursField(read_only=True)
+    definition_of_ready = DefinitionOfReadyField(read_only=True)
     my_role = serializers.CharField(read_only=True, help_text="The caller's role in the product.")
     my_ordering_delegated = serializers.BooleanField(read_only=True)
 
@@ -16,6 +68,10 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class ProductUpdateSerializer(ApiModelSerializer):
+    read_only_hints = dict.fromkeys(ProductSerializer.Meta.fields, "Read-only field.")
+    sla_hours = SlaHoursField(required=False)
+    definition_of_ready = DefinitionOfReadyChangeField(required=False)
+
     class Meta:
         model = Product
         fields = list(PRODUCT_SETTINGS)  # what owners may change
@@ -30,13 +86,13 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MembershipWriteSerializer(serializers.Serializer):
+class MembershipWriteSerializer(ApiSerializer):
     username = StrictCharField(max_length=150)
     role = StrictChoiceField(choices=Membership.Role.choices)
     ordering_delegated = StrictBooleanField(default=False)
 
 
-class MembershipChangeSerializer(serializers.Serializer):
+class MembershipChangeSerializer(ApiSerializer):
     """What is left out stays as it is."""
 
     role = StrictChoiceField(choices=Membership.Role.choices, required=False)
@@ -44,13 +100,30 @@ class MembershipChangeSerializer(serializers.Serializer):
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
+    parent = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the token this one was made with (null: made in the browser); "
+        "it stops working when that one is revoked or expires.",
+    )
+
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "read_only", "expires_at", "created_at", "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "read_only",
+            "expires_at",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+            "parent",
+        ]
         read_only_fields = fields
 
 
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(ApiSerializer):
     name = StrictCharField(max_length=100)
     read_only = StrictBooleanField(default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -16,6 +16,19 @@ class StrictPageSize:
             request.query_params, self.page_size_query_param, default=self.page_size, low=1, high=self.max_page_size
         )
 
+    def get_schema_operation_parameters(self, view):
+        """Declare the bounds the server enforces on page_size."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
+
 
 POSITION_PATTERNS = {
     "rank": lambda p: re.fullmatch(r"[0-9A-Za-z]{1,255}", p) is not None,

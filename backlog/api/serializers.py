@@ -6,7 +6,7 @@ from backlog.models import Item, ItemEvent
 from backlog.readiness import readiness
 from backlog.services.items import EDITABLE_FIELDS
 from backlog.services.ordering import MAX_POSITION
-from config.api import ApiModelSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
+from config.api import ApiModelSerializer, ApiSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "An id, or a key: OB-42."})
@@ -24,7 +24,7 @@ class ItemReferenceField(serializers.Field):
         return str(value)
 
 
-class PlacementSerializer(serializers.Serializer):
+class PlacementSerializer(ApiSerializer):
     """Where an item goes: its types here; its meaning (anchor for before/after, …) in backlog.access.placement_in."""
 
     to = StrictChoiceField(choices=PLACES)
@@ -148,8 +148,22 @@ class ItemSerializer(serializers.ModelSerializer):
         return item.score_breakdown or None
 
 
+# What to do instead of setting a field the item only shows.
+ITEM_READ_ONLY_HINTS = {
+    "status": "Read-only field: change the status through /transition/ (or /archive/, /accept/, /reject/).",
+    "rank": "Read-only field: move the item through /move/.",
+    "position": "Read-only field: move the item through /move/.",
+    "score": "Read-only field: the score is computed from the value inputs.",
+}
+
+
 class ItemWriteSerializer(ApiModelSerializer):
     """The fields a client may set; who may set which is the service's business."""
+
+    read_only_hints = {
+        **dict.fromkeys(ItemSerializer.Meta.fields, "Read-only field."),
+        **ITEM_READ_ONLY_HINTS,
+    }
 
     labels = serializers.ListField(child=StrictCharField(max_length=50), required=False)
 
@@ -177,13 +191,14 @@ class ItemUpdateSerializer(ItemWriteSerializer):
         fields = [*ItemWriteSerializer.Meta.fields, "version"]
 
 
-class TransitionSerializer(serializers.Serializer):
-    status = StrictChoiceField(choices=Item.Status.choices)
-    placement = PlacementSerializer(required=False, help_text="Where an accepted proposal enters the order.")
+class TransitionSerializer(ApiSerializer):
+    status = StrictChoiceField(
+        choices=Item.Status.choices, help_text="A proposal is accepted or rejected through /accept/ and /reject/."
+    )
     reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(ApiSerializer):
     reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
@@ -230,7 +245,7 @@ class SuggestionSerializer(serializers.Serializer):
     drift = serializers.IntegerField(help_text="Suggested minus actual: negative means the scores would move it up.")
 
 
-class ApplySuggestionSerializer(serializers.Serializer):
+class ApplySuggestionSerializer(ApiSerializer):
     items = serializers.ListField(
         child=ItemReferenceField(),
         required=False,
@@ -244,7 +259,7 @@ class ApplySuggestionResultSerializer(serializers.Serializer):
     moved = serializers.IntegerField(help_text="How many items got a new place (one row each).")
 
 
-class ScoringSettingsSerializer(serializers.Serializer):
+class ScoringSettingsSerializer(ApiSerializer):
     scoring_model = StrictChoiceField(choices=[("wsjf", "WSJF"), ("rice", "RICE"), ("moscow", "MoSCoW")])
     score_weights = serializers.DictField(
         child=serializers.FloatField(min_value=0, max_value=10),

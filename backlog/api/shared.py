@@ -1,6 +1,9 @@
 """What the items API and refinement's API share: the item reference and pagination parameters,
 and the item response with its ETag (so no API view module imports another's)."""
 
+import logging
+
+from django.db import InterfaceError, OperationalError, connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
@@ -8,6 +11,8 @@ from rest_framework.response import Response
 from backlog.api.serializers import ItemSerializer
 from backlog.models import Item
 from backlog.selectors import items_for_api
+
+logger = logging.getLogger(__name__)
 
 PAGINATION_PARAMS = {"cursor", "page_size", "count"}
 ITEM_REF = OpenApiParameter(
@@ -22,13 +27,28 @@ ETAG = OpenApiParameter(
 )
 
 
-def etag(item: Item) -> str:
-    return f'"{item.pk}-{item.version}"'
+def read_after_write(read):
+    """Run ``read``, the response's look-up after a committed write. If the database connection
+    died after the commit, read once more on a new connection: the write happened, so the client
+    gets its answer (a retried create would duplicate), not a 500."""
+    try:
+        return read()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        logger.warning("The connection died after a write; reading the response on a new one.")
+        connection.close()
+        return read()
 
 
 def item_response(item: Item, **kwargs) -> Response:
     """The item as the API shows it (loaded afresh, in the list's constant queries), with its ETag."""
-    item = items_for_api(product=item.product).get(pk=item.pk)
-    response = Response(ItemSerializer(item).data, **kwargs)
-    response["ETag"] = etag(item)
+
+    def read():
+        found = items_for_api(product=item.product).get(pk=item.pk)
+        return found, ItemSerializer(found).data
+
+    item, data = read_after_write(read)
+    response = Response(data, **kwargs)
+    response["ETag"] = item.etag
     return response

@@ -1,10 +1,7 @@
 """The items API: thin views over the backlog services and selectors."""
 
-import re
-
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -15,27 +12,19 @@ from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in, placement_in
 from backlog.api import serializers as s
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
-from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response
+from backlog.api.preconditions import IF_MATCH, if_match_version
+from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response, read_after_write
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item
 from backlog.selectors import item_history, item_list, item_position
 from backlog.services.items import item_create, item_transition, item_update
-from backlog.services.ordering import Placement, items_move
+from backlog.services.ordering import Placement, item_move, items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
-from config.api import ErrorSerializer, PreconditionFailed, reject_unknown_parameters
+from config.api import reject_unknown_parameters
 from config.numbers import number_parameter
 
-
-def _version_matching(item: Item, if_match: str) -> int | str | None:
-    """Return the version an If-Match header names for this item ("*" for any), or None."""
-    for tag in (part.strip() for part in if_match.split(",")):
-        if tag == "*":
-            return "*"
-        found = re.fullmatch(r'"([0-9]+)-([0-9]+)"', tag)
-        if found and int(found.group(1)) == item.pk:
-            return int(found.group(2))
-    return None
+MAX_SUGGESTIONS = 500
 
 
 def _list_parameter(name: str, choices: list[str] | None) -> OpenApiParameter:
@@ -104,28 +93,18 @@ class ItemDetailApi(GenericAPIView):
 
     @extend_schema(
         summary="Edit an item; send If-Match (its ETag) or version to refuse a stale update",
-        parameters=[
-            ITEM_REF,
-            ETAG,
-            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The item's ETag."),
-        ],
+        parameters=[ITEM_REF, ETAG, IF_MATCH],
         request=s.ItemUpdateSerializer,
-        responses={200: s.ItemSerializer, 412: OpenApiResponse(ErrorSerializer, description="Changed since read.")},
     )
     def patch(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         data = s.ItemUpdateSerializer(item, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        expected = changes.pop("version", None)
         labels = changes.pop("labels", None)
-        if_match = request.headers.get("If-Match")
-        if if_match is not None:
-            matched = _version_matching(item, if_match)
-            if matched is None:
-                raise PreconditionFailed()
-            if expected is None and matched != "*":
-                expected = matched  # checked again under the item's lock by the service
+        from_header = if_match_version(request, item)
+        expected = changes.pop("version", None)
+        expected = from_header if expected is None else expected
         item_update(item=item, actor=request.user, changes=changes, labels=labels, expected_version=expected)
         return item_response(item)  # as it is now
 
@@ -134,8 +113,8 @@ class ItemTransitionApi(GenericAPIView):
     serializer_class = s.ItemSerializer
 
     @extend_schema(
-        summary="Change an item's status along the lifecycle",
-        parameters=[ITEM_REF, ETAG],
+        summary="Change an item's status along the lifecycle (proposals: /accept/ and /reject/)",
+        parameters=[ITEM_REF, ETAG, IF_MATCH],
         request=s.TransitionSerializer,
     )
     def post(self, request, ref: str):
@@ -146,8 +125,8 @@ class ItemTransitionApi(GenericAPIView):
             item=item,
             actor=request.user,
             to=data.validated_data["status"],
-            placement=_placement(item.product, data.validated_data.get("placement")),
             reason=data.validated_data["reason"],
+            expected_version=if_match_version(request, item),
         )
         return item_response(item)  # as it is now
 
@@ -157,14 +136,20 @@ class ItemArchiveApi(GenericAPIView):
 
     @extend_schema(
         summary="Archive an open item: it leaves the order, kept for history",
-        parameters=[ITEM_REF, ETAG],
+        parameters=[ITEM_REF, ETAG, IF_MATCH],
         request=s.ReasonSerializer,
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item_transition(item=item, actor=request.user, to=Item.Status.ARCHIVED, reason=data.validated_data["reason"])
+        item_transition(
+            item=item,
+            actor=request.user,
+            to=Item.Status.ARCHIVED,
+            reason=data.validated_data["reason"],
+            expected_version=if_match_version(request, item),
+        )
         return item_response(item)  # as it is now
 
 
@@ -176,18 +161,20 @@ def _placement(product: Product, data: dict | None) -> Placement | None:
 
 
 def _move_response(product: Product, result) -> Response:
-    keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
+    def read():
+        keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
 
-    def neighbour(found):
-        return {"id": found.id, "key": keys[found.id]} if found else None
+        def neighbour(found):
+            return {"id": found.id, "key": keys[found.id]} if found else None
 
-    body = {
-        "items": [keys[item.pk] for item in result.items],
-        "position": item_position(item=result.items[0]),  # the moved items carry their new keys
-        "after": neighbour(result.gap.after),
-        "before": neighbour(result.gap.before),
-    }
-    return Response(s.MoveResultSerializer(body).data)
+        return {
+            "items": [keys[item.pk] for item in result.items],
+            "position": item_position(item=result.items[0]),  # the moved items carry their new keys
+            "after": neighbour(result.gap.after),
+            "before": neighbour(result.gap.before),
+        }
+
+    return Response(s.MoveResultSerializer(read_after_write(read)).data)
 
 
 def _numbers(product: Product, result):
@@ -200,18 +187,20 @@ class ItemMoveApi(GenericAPIView):
     serializer_class = s.MoveResultSerializer
 
     @extend_schema(
-        summary="Move one item (owners and ordering delegates)", parameters=[ITEM_REF], request=s.MoveSerializer
+        summary="Move one item (owners and ordering delegates)",
+        parameters=[ITEM_REF, IF_MATCH],
+        request=s.MoveSerializer,
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         data = s.MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = items_move(
-            product=item.product,
+        result = item_move(
+            item=item,
             actor=request.user,
-            item_ids=[item.pk],
             to=_placement(item.product, data.validated_data),
             reason=data.validated_data["reason"],
+            expected_version=if_match_version(request, item),
         )
         return _move_response(item.product, result)
 
@@ -259,14 +248,19 @@ class SuggestedOrderApi(GenericAPIView):
     @extend_schema(
         summary="The items the scores would move most: actual and suggested position, drift",
         parameters=[
-            OpenApiParameter("limit", OpenApiTypes.INT, description="How many (1 to 500, default 50).", required=False)
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 50},
+                description=f"How many (1 to {MAX_SUGGESTIONS}, default 50).",
+                required=False,
+            )
         ],
         responses=s.SuggestionSerializer(many=True),
     )
     def get(self, request, key: str):
         product, _ = access_product(request.user, key)
         reject_unknown_parameters(request, {"limit"})
-        limit = number_parameter(request.query_params, "limit", default=50, low=1, high=500)
+        limit = number_parameter(request.query_params, "limit", default=50, low=1, high=MAX_SUGGESTIONS)
         rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
         rows = [row for row in rows if row.drift][:limit]
         numbers = {row.item_id: row.number for row in rows}

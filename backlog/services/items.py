@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
-from backlog.exceptions import VersionConflict
+from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item, ItemEvent, Label
 from backlog.services.ordering import (
     Placement,
     order_place,
     order_remove,
 )
-from backlog.tasks import enqueue_item_score, enqueue_suggestions
+from backlog.transactions import retry_on_conflict
 
 # Who may set which fields (see the roles table in DESIGN.md).
 KIND_INPUTS = (
@@ -106,6 +106,7 @@ def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[
     return cleaned
 
 
+@retry_on_conflict
 def item_create(
     *,
     product: Product,
@@ -170,6 +171,7 @@ def item_create(
     return item
 
 
+@retry_on_conflict
 def item_update(
     *,
     item: Item,
@@ -190,8 +192,7 @@ def item_update(
             require(actor, Action.EDIT_WORK, product, actions=actions)
         current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
         current.product = product
-        if expected_version is not None and current.version != expected_version:
-            raise VersionConflict(expected=expected_version, current=current.version)
+        current.check_version(expected_version)
         watched = [*changes, *DERIVED_FIELDS]
         before = {name: getattr(current, name) for name in watched}
         old_labels = sorted(current.labels.values_list("name", flat=True))
@@ -225,54 +226,90 @@ def item_update(
     return current
 
 
+# Deciding a proposal (open or rejected) belongs to the review: refinement/services/proposals.py
+# checks what a decision needs (a reason's length, a duplicate's link, the suggested place) and
+# calls ``item_transition_locked``.
+PROPOSAL_DECISIONS = frozenset({(Item.Status.PROPOSED, Item.Status.OPEN), (Item.Status.PROPOSED, Item.Status.REJECTED)})
+
+
+@retry_on_conflict
 def item_transition(
     *,
     item: Item,
     actor: User,
     to: str,
-    placement: Placement | None = None,
     reason: str = "",
-    details: dict[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> Item:
-    """Change an item's status along the lifecycle, entering or leaving the order as it goes.
+    """Change an item's status along the lifecycle (start, finish, archive), entering or leaving
+    the order as it goes; with ``expected_version``, refuse if someone changed it meanwhile.
 
-    ``details`` are recorded with the change in the history (a duplicate's original, say).
+    Proposals are decided through the review (``proposal_accept`` / ``proposal_reject``).
     """
     with transaction.atomic():
         product, actions = lock_product_for(actor, item.product_id)
         require(actor, Action.VIEW, product, actions=actions)
-        current = Item.objects.select_for_update().get(pk=item.pk)
+        current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
         current.product = product
-        action = TRANSITIONS.get((current.status, to))
-        if action is None:
-            possible = [new for (old, new) in TRANSITIONS if old == current.status]
-            hint = f" It can become: {', '.join(possible)}." if possible else " It is final."
-            raise ValidationError({"status": f"A {current.status} item cannot become {to}.{hint}"})
-        require(actor, action, product, actions=actions)
-        if to == Item.Status.REJECTED and not reason.strip():
-            raise ValidationError({"reason": "Say why the proposal is rejected; the proposer will read it."})
-        entering = to in Item.ORDERED_STATUSES and not current.is_ordered
-        leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
-        if placement is not None and not entering:
-            raise ValidationError({"placement": "Only an item entering the order takes a position."})
-        data: dict[str, Any] = {"from": current.status, "to": to, **(details or {})}
-        if entering:
-            data["placed"] = order_place(item=current, placement=placement or Placement.bottom()).record()
-        elif leaving:
-            data["removed"] = order_remove(item=current)
-        current.status = to
-        current.version += 1
-        current.updated_at = timezone.now()
-        current.save(update_fields=["status", "rank", "version", "updated_at"])
-        ItemEvent.objects.create(
-            item=current,
-            product=product,
-            actor=actor,
-            type=ItemEvent.Type.STATUS_CHANGED,
-            data=data,
-            reason=reason,
-            created_at=current.updated_at,
-        )
-        if entering or leaving:
-            transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
+        if (current.status, to) in PROPOSAL_DECISIONS:
+            raise ValidationError(
+                {"status": f"{current.key} is a proposal: accept or reject it through its review (/accept/, /reject/)."}
+            )
+        current.check_version(expected_version)
+        return item_transition_locked(item=current, actor=actor, actions=actions, to=to, reason=reason)
+
+
+def item_transition_locked(
+    *,
+    item: Item,
+    actor: User,
+    actions: frozenset[Action],
+    to: str,
+    placement: Placement | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    also_save: tuple[str, ...] = (),
+) -> Item:
+    """``item_transition`` for a caller that holds the locks: the product's, then the item's
+    (``item`` is the locked row, with its ``product`` set; ``actions`` the actor's in it).
+
+    ``details`` are recorded with the change in the history (a duplicate's original, say);
+    ``also_save`` names fields the caller set on ``item``, written in the same UPDATE.
+    """
+    current, product = item, item.product
+    action = TRANSITIONS.get((current.status, to))
+    if action is None:
+        possible = [new for (old, new) in TRANSITIONS if old == current.status]
+        hint = f" It can become: {', '.join(possible)}." if possible else " It is final."
+        raise ValidationError({"status": f"A {current.status} item cannot become {to}.{hint}"})
+    require(actor, action, product, actions=actions)
+    if to == Item.Status.REJECTED and not reason.strip():
+        raise ValidationError({"reason": "Say why the proposal is rejected; the proposer will read it."})
+    entering = to in Item.ORDERED_STATUSES and not current.is_ordered
+    leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
+    if placement is not None and not entering:
+        raise ValidationError({"placement": "Only an item entering the order takes a position."})
+    data: dict[str, Any] = {"from": current.status, "to": to, **(details or {})}
+    if entering:
+        data["placed"] = order_place(item=current, placement=placement or Placement.bottom()).record()
+    elif leaving:
+        data["removed"] = order_remove(item=current)
+    current.status = to
+    current.version += 1
+    current.updated_at = timezone.now()
+    current.save(update_fields=["status", "rank", "version", "updated_at", *also_save])
+    ItemEvent.objects.create(
+        item=current,
+        product=product,
+        actor=actor,
+        type=ItemEvent.Type.STATUS_CHANGED,
+        data=data,
+        reason=reason,
+        created_at=current.updated_at,
+    )
+    # The status and the version changed: a score job that read the item before now skips
+    # its write, so the item is scored again.
+    transaction.on_commit(lambda: enqueue_item_score(current.pk), robust=True)
+    if entering or leaving:
+        transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return current

@@ -20,8 +20,9 @@ from django.db.models import QuerySet
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import order_sql, ranking
+from backlog.jobs import enqueue_suggestions
 from backlog.models import Item, ItemEvent
-from backlog.tasks import enqueue_suggestions
+from backlog.transactions import retry_on_conflict
 
 Where = Literal["top", "bottom", "before", "after", "position"]
 # Positions past the end mean the bottom; beyond this they are refused (a database offset limit).
@@ -228,6 +229,7 @@ class MoveResult:
     operation: uuid.UUID
 
 
+@retry_on_conflict
 def items_move(
     *,
     product: Product,
@@ -236,12 +238,14 @@ def items_move(
     to: Placement,
     reason: str = "",
     operation: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> MoveResult:
     """Move one item or a block of items to ``to``, keeping the block's relative order.
 
     Writes one row per moved item, plus one history record each (nothing when the item is
     already there). Round trips: lock and permission, the items with their old neighbours, the
-    target gap, then the writes.
+    target gap, then the writes. With ``expected_version`` (one item), refuse if someone changed
+    the item since the caller read it (a move itself does not change the version).
     """
     unique_ids = list(dict.fromkeys(item_ids))
     if not unique_ids:
@@ -250,6 +254,10 @@ def items_move(
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.REORDER, product, actions=actions)
+        if expected_version is not None:
+            (only,) = unique_ids
+            for found in Item.objects.only("version").filter(pk=only, product=product):
+                found.check_version(expected_version)
         items, old_neighbours = [], {}
         for pk, number, rank, status, previous_id, next_id in order_sql.items_with_neighbours(product.pk, unique_ids):
             items.append(Item(pk=pk, product=product, number=number, rank=rank, status=status))
@@ -296,9 +304,18 @@ def items_move(
     return MoveResult(items=items, gap=gap, operation=operation)
 
 
-def item_move(*, item: Item, actor: User, to: Placement, reason: str = "") -> MoveResult:
-    """Move one item to ``to``."""
-    return items_move(product=item.product_id, actor=actor, item_ids=[item.pk], to=to, reason=reason)
+def item_move(
+    *, item: Item, actor: User, to: Placement, reason: str = "", expected_version: int | None = None
+) -> MoveResult:
+    """Move one item to ``to`` (if still at ``expected_version``, when given)."""
+    return items_move(
+        product=item.product_id,
+        actor=actor,
+        item_ids=[item.pk],
+        to=to,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
 def order_rebalance(*, product: Product) -> int:

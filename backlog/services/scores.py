@@ -21,8 +21,8 @@ from django.utils import timezone
 from accounts.models import Product
 from accounts.permissions import Action, require
 from backlog import score_sql, scoring
+from backlog.jobs import enqueue_product_scores
 from backlog.models import Item
-from backlog.tasks import enqueue_product_scores
 
 # The fields a score reads; loading only these keeps a full recompute light.
 SCORE_INPUTS = (
@@ -49,6 +49,9 @@ CHUNK_SIZE = 5000
 
 
 Row = tuple[int, int, float | None, dict]  # id, version read, score, breakdown
+# One item's refresh: its score, its product, and whether the write happened (False when the item
+# changed between read and write: the job then scores it again).
+ItemScore = namedtuple("ItemScore", ("score", "product_id", "written"))
 # The inputs as light tuples with attribute access: what the scoring functions read.
 Inputs = namedtuple("Inputs", SCORE_INPUTS)
 
@@ -61,20 +64,26 @@ def _scored(items: Iterable[Inputs], product: Product, now) -> list[Row]:
     return rows
 
 
-def _write(rows: list[Row], now) -> None:
+def _write(rows: list[Row], now) -> int:
     """Write scores set-based, skipping items edited since they were read (their own job rescores them).
 
     PostgreSQL: the chunk is streamed with COPY into a temporary table and applied with one
-    UPDATE … FROM, only where the version is still the one read. SQLite: ``bulk_update`` in the
+    UPDATE … FROM, only where the version is still the one read. SQLite: one prepared UPDATE run
+    for every row (``executemany``; 20 times faster than ``bulk_update``'s CASE per row) in the
     same transaction as the read, which SQLite's write lock keeps from interleaving with edits.
     """
     if not rows:
-        return
+        return 0
     table = connection.ops.quote_name(Item._meta.db_table)
     if connection.vendor != "postgresql":
-        items = [Item(pk=pk, score=score, score_breakdown=data, score_computed_at=now) for pk, _, score, data in rows]
-        Item.objects.bulk_update(items, ["score", "score_breakdown", "score_computed_at"], batch_size=500)
-        return
+        breakdown, computed_at = (Item._meta.get_field(name) for name in ("score_breakdown", "score_computed_at"))
+        at = computed_at.get_db_prep_save(now, connection)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET score = %s, score_breakdown = %s, score_computed_at = %s WHERE id = %s",
+                [(score, breakdown.get_db_prep_save(data, connection), at, pk) for pk, _, score, data in rows],
+            )
+        return len(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     encode = json.JSONEncoder(separators=(",", ":")).encode  # breakdowns hold plain JSON types
@@ -97,28 +106,32 @@ def _write(rows: list[Row], now) -> None:
             f"FROM score_load l WHERE {table}.id = l.id AND {table}.version = l.version",
             [now],
         )
+        written = cursor.rowcount
         cursor.execute("TRUNCATE score_load")
+    return written
 
 
-def _score_queryset(queryset: QuerySet[Item], product_id: int, *, in_database: bool = True) -> int:
+def _score_queryset(queryset: QuerySet[Item], product_id: int, *, in_database: bool = True) -> tuple[int, int]:
     """Score ``queryset`` chunk by chunk, each chunk in one transaction with the product's current
     model and weights: scored inside the database on PostgreSQL (unless ``in_database`` is off),
-    else read, scored in Python and written."""
+    else read, scored in Python and written. Return (items read, rows written)."""
     if in_database and connection.vendor == "postgresql":
-        return _score_queryset_in_database(queryset, product_id)
-    count = 0
+        count = _score_queryset_in_database(queryset, product_id)
+        return count, count
+    count = written = 0
     last_id = 0
     while True:
         with transaction.atomic():
             product = Product.objects.get(pk=product_id)
-            now = timezone.now()
             chunk = [
                 Inputs(*row)
                 for row in queryset.filter(pk__gt=last_id).order_by("pk").values_list(*SCORE_INPUTS)[:CHUNK_SIZE]
             ]
             if not chunk:
-                return count
-            _write(_scored(chunk, product, now), now)
+                return count, written
+            # Taken after the read, so a score is never older than the change it reflects.
+            now = timezone.now()
+            written += _write(_scored(chunk, product, now), now)
         count += len(chunk)
         last_id = chunk[-1].id
 
@@ -137,34 +150,51 @@ def _score_queryset_in_database(queryset: QuerySet[Item], product_id: int) -> in
         last_id = ids[-1]
 
 
-def item_score_refresh(*, item_id: int) -> float | None:
-    """Recompute one item's score (in Python, the models' definition); return it (None if the
-    item is gone or not scorable)."""
+def item_score_refresh(*, item_id: int) -> ItemScore | None:
+    """Recompute one item's score (in Python, the models' definition); None if the item is gone.
+
+    ``written`` is False when the item changed between the read and the (version-checked) write:
+    its score is then not fresh, and the caller must score it again.
+    """
     product_id = Item.objects.filter(pk=item_id).values_list("product_id", flat=True).first()
     if product_id is None:
         return None
-    _score_queryset(Item.objects.filter(pk=item_id), product_id, in_database=False)
-    return Item.objects.filter(pk=item_id).values_list("score", flat=True).first()
+    read, written = _score_queryset(Item.objects.filter(pk=item_id), product_id, in_database=False)
+    score = Item.objects.filter(pk=item_id).values_list("score", flat=True).first()
+    return ItemScore(score, product_id, written == read)
 
 
 def product_scores_recompute(*, product_id: int) -> int:
-    """Recompute every score of a product (after a model or weight change), chunk by chunk."""
-    return _score_queryset(Item.objects.filter(product_id=product_id), product_id)
+    """Recompute every score of a product (after a model or weight change), chunk by chunk.
+
+    When it finishes, the product records the scoring version it started from
+    (``scores_version``): a recompute lost on the way (its worker killed) leaves it behind
+    ``scoring_version``, and the schedule redoes it.
+    """
+    started_with = Product.objects.filter(pk=product_id).values_list("scoring_version", flat=True).first()
+    if started_with is None:
+        return 0
+    count, _ = _score_queryset(Item.objects.filter(product_id=product_id), product_id)
+    Product.objects.filter(pk=product_id, scores_version__lt=started_with).update(scores_version=started_with)
+    return count
 
 
 def scores_refresh_due(*, product_id: int) -> int:
     """Recompute the scores that time or edits have made stale.
 
-    Time-sensitive items (defects age, operational items run against their SLA) are rescored
-    on every run; any item edited since it was last scored (for example while the broker was
-    unreachable) catches up too.
+    A product whose last model or weight change was never fully recomputed (the job lost with
+    its worker, or never queued) is recomputed whole. Otherwise time-sensitive items (defects
+    age, operational items run against their SLA) are rescored on every run, and any item edited
+    since it was last scored (for example while the broker was unreachable) catches up too.
     """
+    if Product.objects.filter(pk=product_id, scores_version__lt=F("scoring_version")).exists():
+        return product_scores_recompute(product_id=product_id)
     due = Item.objects.filter(product_id=product_id).filter(
         Q(kind__in=[Item.Kind.DEFECT, Item.Kind.OPERATIONAL], rank__isnull=False)
         | Q(score_computed_at__isnull=True)
         | Q(score_computed_at__lt=F("updated_at"))
     )
-    return _score_queryset(due, product_id)
+    return _score_queryset(due, product_id)[0]
 
 
 def product_scoring_update(
@@ -188,6 +218,7 @@ def product_scoring_update(
             product.scoring_model = model
         if weights is not None:
             product.score_weights = {name: float(value) for name, value in weights.items()}
-        product.save(update_fields=["scoring_model", "score_weights"])
+        product.scoring_version += 1
+        product.save(update_fields=["scoring_model", "score_weights", "scoring_version"])
         transaction.on_commit(lambda: enqueue_product_scores(product.pk), robust=True)
     return product

@@ -124,3 +124,46 @@ def test_edits_and_moves_together_never_deadlock():
 
     assert errors == []
     assert len(set(Item.objects.filter(product=product).values_list("rank", flat=True))) == len(ids)
+
+
+def test_block_moves_against_a_running_suggestion_refresh_never_fail():
+    """The refresh rewrites thousands of stored suggested positions while block moves rewrite
+    ranks of the same rows: neither may deadlock the other into an error, and the order stays
+    whole. Unscored items tie, so the suggestion follows the order and every move changes it."""
+    import time
+
+    from backlog import ranking
+    from backlog.services.suggestion import suggested_positions_refresh
+
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    count = 1500
+    Item.objects.bulk_create(
+        Item(product=product, number=n, title=f"t{n}", kind="story", status=Item.Status.OPEN, rank=key)
+        for n, key in enumerate(ranking.keys_between(None, None, count), start=1)
+    )
+    ids = list(Item.objects.filter(product=product).values_list("pk", flat=True))
+    stop_at = time.monotonic() + 6
+    refreshes, moves = [0], [0]
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        while time.monotonic() < stop_at:
+            if index == 0:
+                suggested_positions_refresh(product_id=product.pk)
+                refreshes[0] += 1
+                continue
+            block = rng.sample(ids, 40)
+            placement = rng.choice([Placement.top(), Placement.bottom(), Placement.at(rng.randint(1, count))])
+            items_move(product=product, actor=owner, item_ids=block, to=placement)
+            moves[0] += 1
+
+    errors = run_in_threads(work, threads=5)
+
+    assert errors == []
+    assert refreshes[0] >= 2 and moves[0] >= 20
+    ranks = list(Item.objects.filter(product=product).values_list("rank", flat=True))
+    assert None not in ranks and len(set(ranks)) == count
+    suggested_positions_refresh(product_id=product.pk)  # once the moves stop, the positions are exact
+    positions = list(Item.objects.filter(product=product).order_by("rank").values_list("suggested_position", flat=True))
+    assert positions == list(range(1, count + 1))

@@ -242,14 +242,9 @@ def test_field_rights_on_update(story, role, changes, allowed, request):
 
 
 def test_the_lifecycle(product, owner, developer):
-    proposal = item_create(product=product, actor=developer, kind="story", title="idea")
+    accepted = item_create(product=product, actor=owner, kind="story", title="idea", placement=Placement.top())
     first = item_create(product=product, actor=owner, kind="story", title="first")
-    accepted = item_transition(item=proposal, actor=owner, to="open", placement=Placement.top())
-    assert accepted.rank
-    assert [i.title for i in backlog_items(product=product)] == [
-        "idea",
-        "first",
-    ]
+    assert [i.title for i in backlog_items(product=product)] == ["idea", "first"]
     started = item_transition(item=accepted, actor=developer, to="in_progress")
     assert started.rank == accepted.rank  # in progress stays in the order
     done = item_transition(item=started, actor=developer, to="done")
@@ -257,8 +252,8 @@ def test_the_lifecycle(product, owner, developer):
     archived = item_transition(item=first, actor=owner, to="archived", reason="obsolete")
     assert archived.rank is None
     assert not backlog_items(product=product).exists()
-    history = [e.data.get("to") for e in item_history(item=proposal) if e.type == ItemEvent.Type.STATUS_CHANGED]
-    assert history == ["open", "in_progress", "done"]
+    history = [e.data.get("to") for e in item_history(item=accepted) if e.type == ItemEvent.Type.STATUS_CHANGED]
+    assert history == ["in_progress", "done"]
 
 
 @pytest.mark.parametrize(
@@ -291,31 +286,14 @@ def test_transitions_outside_the_lifecycle_are_refused(product, owner, developer
     assert "status" in error.value.message_dict
 
 
-def test_rejection_needs_a_reason(product, owner, developer):
+@pytest.mark.parametrize("to", ["open", "rejected"])
+def test_proposals_are_decided_only_through_the_review(product, owner, developer, to):
     proposal = item_create(product=product, actor=developer, kind="story", title="idea")
-    with pytest.raises(ValidationError):
-        item_transition(item=proposal, actor=owner, to="rejected")
-    rejected = item_transition(
-        item=proposal,
-        actor=owner,
-        to="rejected",
-        reason="duplicate of an existing item",
-    )
-    assert item_history(item=rejected).last().reason == "duplicate of an existing item"
-
-
-@pytest.mark.parametrize(
-    ("role", "allowed"),
-    [("owner", True), ("delegate", True), ("developer", False), ("stakeholder", False)],
-)
-def test_who_accepts_proposals(product, developer, role, allowed, request):
-    proposal = item_create(product=product, actor=developer, kind="story", title="idea")
-    actor = request.getfixturevalue(role)
-    if allowed:
-        assert item_transition(item=proposal, actor=actor, to="open").status == "open"
-    else:
-        with pytest.raises(PermissionDenied):
-            item_transition(item=proposal, actor=actor, to="open")
+    with pytest.raises(ValidationError) as refused:
+        item_transition(item=proposal, actor=owner, to=to, reason="not now")
+    assert "/accept/" in refused.value.message_dict["status"][0]
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.version) == ("proposed", 1)
 
 
 @pytest.mark.parametrize(("role", "allowed"), [("owner", True), ("developer", False), ("stakeholder", False)])

@@ -158,6 +158,21 @@ def test_a_score_change_queues_a_refresh_of_the_stored_positions(
     assert Item.objects.get(pk=scored["B"].pk).suggested_position == 2
 
 
+def test_the_stale_mark_is_seen_by_every_process(product, owner, scored, django_capture_on_commit_callbacks):
+    """Jobs in-process: the process that changed the order is not the one serving the next page
+    (``seed_demo`` or a command, then the server; several server processes). The mark that the
+    stored positions are stale lives in the database, not in one process's memory."""
+    suggested_positions_refresh(product_id=product.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        item_update(item=scored["D"], actor=owner, changes={"business_value": 20, "estimate": 1})
+    cache.clear()  # another process: its own (empty) local memory cache
+    suggested_positions_ensure_fresh(product_id=product.pk)
+    assert Item.objects.get(pk=scored["D"].pk).suggested_position == 1
+    with CaptureQueriesContext(connection) as ctx:  # fresh now: one look-up, nothing written
+        suggested_positions_ensure_fresh(product_id=product.pk)
+    assert len(ctx.captured_queries) == 1
+
+
 def test_where_a_newcomer_would_go(product, owner, scored):
     Item.objects.filter(pk=scored["C"].pk).update(pinned=True)  # C keeps slot 3
     # Movable by score: B(5) E(4) A(1) D(-); slots 1, 2, 4, 5 and the new 6th.

@@ -2,6 +2,7 @@
 broker and cache, and the test database on PostgreSQL (committed data, so every process sees it)."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,17 +17,17 @@ from accounts.models import Membership
 from accounts.tests.factories import MembershipFactory
 from backlog.models import Item
 from backlog.services.scores import scores_refresh_due
-from backlog.tests.flaky_worker import FLAG
+from backlog.tests.flaky_worker import FLAG, RECOMPUTE_PID, SLOW_RECOMPUTE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def environment(redis_url: str) -> dict[str, str]:
+def environment(redis_url: str, **extra: str) -> dict[str, str]:
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
+    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", **extra}
 
 
 def run_web_code(code: str, redis_url: str) -> float:
@@ -49,17 +50,16 @@ def redis_url():
     return url
 
 
-@pytest.fixture
-def worker(redis_url):
-    process = subprocess.Popen(
+def start_worker(redis_url: str, *pool: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 - our own test app
         [
             sys.executable,
             "-m",
             "celery",
             "-A",
-            "backlog.tests.flaky_worker",  # the real app; fails once when a test sets a flag
+            "backlog.tests.flaky_worker",  # the real app, with faults a test switches on
             "worker",
-            "--pool=solo",
+            *pool,
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -67,11 +67,32 @@ def worker(redis_url):
             "warning",
         ],
         cwd=ROOT,
-        env=environment(redis_url),
+        env=environment(redis_url, **(env or {})),
     )
-    yield process
+
+
+def stop(process: subprocess.Popen) -> None:
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker(redis_url):
+    process = start_worker(redis_url, "--pool=solo")
+    yield process
+    stop(process)
+
+
+@pytest.fixture
+def prefork_worker(redis_url):
+    """A worker as production runs it: jobs in a child process the parent replaces when it dies."""
+    process = start_worker(redis_url, "--pool=prefork", "--concurrency=1")
+    yield process
+    stop(process)
 
 
 @pytest.fixture
@@ -146,3 +167,80 @@ def test_with_the_broker_unreachable_saving_works_and_the_schedule_catches_up(pr
     assert scores_refresh_due(product_id=product.pk) == 1
     item.refresh_from_db()
     assert item.score == 6.5
+
+
+def test_a_recompute_whose_worker_process_is_killed_is_done_all_the_same(prefork_worker, redis_url, product_and_owner):
+    """kill -9 of the process running a whole-product recompute: the job is handed out again
+    (rejected on worker loss, not acknowledged and dropped) and every item ends scored with the
+    new weights, the product marked as recomputed with them."""
+    product, owner = product_and_owner
+    for number in range(1, 41):
+        Item.objects.create(
+            product=product, number=number, title=f"s{number}", kind="story", business_value=8, estimate=2
+        )
+    assert scores_refresh_due(product_id=product.pk) == 40  # scored with the default weights: 4.0
+    flags = redis.Redis.from_url(redis_url)
+    flags.set(SLOW_RECOMPUTE, 1)
+    run_web_code(
+        f"""
+        from accounts.models import Product, User
+        from backlog.services.scores import product_scoring_update
+        product_scoring_update(product=Product.objects.get(pk={product.pk}), actor=User.objects.get(pk={owner.pk}),
+                               weights={{"business_value": 3, "time_criticality": 1, "risk_reduction": 1}})
+        """,
+        redis_url,
+    )
+    assert wait_for(lambda: flags.get(RECOMPUTE_PID) is not None, 30)
+    child = int(flags.get(RECOMPUTE_PID))
+    assert child != prefork_worker.pid
+    os.kill(child, signal.SIGKILL)
+
+    def recomputed() -> bool:
+        product.refresh_from_db()
+        scored = set(Item.objects.filter(product=product).values_list("score", flat=True))
+        return scored == {12.0} and product.scores_version == product.scoring_version
+
+    assert wait_for(recomputed, 30)
+    assert prefork_worker.poll() is None  # the worker replaced its child and goes on
+
+
+def test_a_recompute_taken_by_a_worker_that_dies_whole_is_handed_out_after_the_visibility_timeout(
+    redis_url, product_and_owner
+):
+    """kill -9 of a whole worker (nothing left to reject the job): the message it took goes back to
+    the queue once the broker's visibility timeout (CELERY_VISIBILITY_TIMEOUT, here 3 s) has passed,
+    and the next worker finishes the recompute."""
+    product, owner = product_and_owner
+    for number in range(1, 11):
+        Item.objects.create(
+            product=product, number=number, title=f"s{number}", kind="story", business_value=8, estimate=2
+        )
+    assert scores_refresh_due(product_id=product.pk) == 10
+    flags = redis.Redis.from_url(redis_url)
+    flags.set(SLOW_RECOMPUTE, 1)
+    short = {"CELERY_VISIBILITY_TIMEOUT": "3"}
+    first = start_worker(redis_url, "--pool=solo", env=short)
+    try:
+        run_web_code(
+            f"""
+            from accounts.models import Product, User
+            from backlog.services.scores import product_scoring_update
+            product_scoring_update(product=Product.objects.get(pk={product.pk}), actor=User.objects.get(pk={owner.pk}),
+                                   weights={{"business_value": 3, "time_criticality": 1, "risk_reduction": 1}})
+            """,
+            redis_url,
+        )
+        assert wait_for(lambda: flags.get(RECOMPUTE_PID) is not None, 30)
+        assert int(flags.get(RECOMPUTE_PID)) == first.pid
+        first.kill()
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            stop(first)
+    started = time.monotonic()
+    second = start_worker(redis_url, "--pool=solo", env=short)
+    try:
+        assert wait_for(lambda: set(Item.objects.filter(product=product).values_list("score", flat=True)) == {12.0}, 60)
+        print(f"handed out again after {time.monotonic() - started:.1f} s")
+    finally:
+        stop(second)

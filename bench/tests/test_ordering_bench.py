@@ -19,4 +19,5 @@ def test_ordering_benchmark_runs_and_reports():
         assert figures[name]["median_ms"] > 0
     assert figures["renumber_move_to_top_baseline"]["rows_written_per_move"] == 400
     assert figures["adversarial_same_gap_inserts"]["longest_key_seen"] <= figures["key_max_length_setting"]
+    assert figures["adversarial_same_gap_inserts"]["order_intact"] is True
     assert figures["random_moves"]["longest_key_after"] <= figures["key_max_length_setting"]

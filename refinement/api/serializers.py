@@ -4,7 +4,7 @@ from rest_framework import serializers
 from backlog.api.serializers import PLACES, ItemReferenceField, ItemSerializer, PlacementSerializer, ReadinessSerializer
 from backlog.readiness import readiness
 from backlog.rendering import markdown_html
-from config.api import StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
+from config.api import ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
 from refinement.models import Comment, Question
 from refinement.selectors import proposal_state
 from refinement.services.proposals import MAX_TEXT
@@ -26,11 +26,11 @@ class QuestionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AskSerializer(serializers.Serializer):
+class AskSerializer(ApiSerializer):
     question = StrictCharField(max_length=MAX_TEXT, help_text="What the proposer should clarify.")
 
 
-class AnswerSerializer(serializers.Serializer):
+class AnswerSerializer(ApiSerializer):
     answer = StrictCharField(max_length=MAX_TEXT)
 
 
@@ -45,7 +45,7 @@ class AcceptSerializer(PlacementSerializer):
     )
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(ApiSerializer):
     reason = StrictCharField(max_length=MAX_TEXT, help_text="Shown to the proposer.")
     duplicate_of = ItemReferenceField(required=False, help_text="The existing item this proposal duplicates.")
 
@@ -95,25 +95,18 @@ class CommentSerializer(serializers.ModelSerializer):
         return str(markdown_html(comment.body))
 
 
-class CommentCreateSerializer(serializers.Serializer):
+class CommentCreateSerializer(ApiSerializer):
     body = StrictCharField(max_length=20_000, help_text="Markdown.")
 
 
-class PartSerializer(serializers.Serializer):
+class PartSerializer(ApiSerializer):
     title = StrictCharField(max_length=200)
     description = StrictCharField(required=False, allow_blank=True)
     acceptance_criteria = StrictCharField(required=False, allow_blank=True)
     estimate = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=32767)
 
 
-class SplitSerializer(serializers.Serializer):
-    def validate_parts(self, parts: list) -> list:
-        for index, raw in enumerate(self.initial_data.get("parts") or []):
-            unknown = set(raw) - set(PartSerializer().fields) if isinstance(raw, dict) else set()
-            if unknown:
-                raise serializers.ValidationError(f"Part {index + 1}: unknown fields {', '.join(sorted(unknown))}.")
-        return parts
-
+class SplitSerializer(ApiSerializer):
     parts = PartSerializer(many=True, help_text=f"2 to {MAX_PARTS} parts, in the order they take.")
     keep_original = StrictBooleanField(default=False, help_text="Keep the original after the parts (else archived).")
 

@@ -1,7 +1,6 @@
 """The refinement API: proposals and their review, comments, split, readiness, stale items, debt."""
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -11,6 +10,7 @@ from accounts.access import access_product
 from accounts.permissions import Action
 from backlog.access import access_item, item_in, placement_in
 from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
 from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response
 from backlog.selectors import items_for_api
@@ -82,7 +82,7 @@ class AcceptApi(GenericAPIView):
 
     @extend_schema(
         summary="Accept a proposal into the order: top, bottom, before/after an item, a position, or suggested",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.AcceptSerializer,
     )
     def post(self, request, ref: str):
@@ -93,7 +93,13 @@ class AcceptApi(GenericAPIView):
         suggested = body["to"] == "suggested"
         place = {"to": body["to"], "anchor": body.get("anchor"), "position": body.get("position")}
         placement = None if suggested else placement_in(item.product, **place)
-        accepted = proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
+        accepted = proposal_accept(
+            item=item,
+            actor=request.user,
+            placement=placement,
+            at_suggested_position=suggested,
+            expected_version=if_match_version(request, item),
+        )
         return item_response(accepted)
 
 
@@ -102,7 +108,7 @@ class RejectApi(GenericAPIView):
 
     @extend_schema(
         summary="Reject a proposal with a reason the proposer reads (optionally as a duplicate)",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.RejectSerializer,
     )
     def post(self, request, ref: str):
@@ -112,7 +118,11 @@ class RejectApi(GenericAPIView):
         reference = data.validated_data.get("duplicate_of")
         duplicate = item_in(item.product, reference, "duplicate_of") if reference else None
         rejected = proposal_reject(
-            item=item, actor=request.user, reason=data.validated_data["reason"], duplicate_of=duplicate
+            item=item,
+            actor=request.user,
+            reason=data.validated_data["reason"],
+            duplicate_of=duplicate,
+            expected_version=if_match_version(request, item),
         )
         return item_response(rejected)
 
@@ -134,7 +144,7 @@ class QuestionListApi(GenericAPIView):
 
     @extend_schema(
         summary="Ask the proposer for more information (owners and ordering delegates)",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.AskSerializer,
         responses={201: s.QuestionSerializer},
     )
@@ -142,7 +152,12 @@ class QuestionListApi(GenericAPIView):
         item, _ = access_item(request.user, ref)
         data = s.AskSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asked = proposal_ask(item=item, actor=request.user, question=data.validated_data["question"])
+        asked = proposal_ask(
+            item=item,
+            actor=request.user,
+            question=data.validated_data["question"],
+            expected_version=if_match_version(request, item),
+        )
         return Response(s.QuestionSerializer(asked).data, status=status.HTTP_201_CREATED)
 
 
@@ -151,14 +166,19 @@ class AnswerApi(GenericAPIView):
 
     @extend_schema(
         summary="Answer the open question (the proposer); the proposal returns to the review queue",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.AnswerSerializer,
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         data = s.AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        answered = proposal_answer(item=item, actor=request.user, answer=data.validated_data["answer"])
+        answered = proposal_answer(
+            item=item,
+            actor=request.user,
+            answer=data.validated_data["answer"],
+            expected_version=if_match_version(request, item),
+        )
         return Response(s.QuestionSerializer(answered).data)
 
 
@@ -206,7 +226,7 @@ class SplitApi(GenericAPIView):
 
     @extend_schema(
         summary="Split an item into smaller ones that take its place in the order (owners and delegates)",
-        parameters=[ITEM_REF],
+        parameters=[ITEM_REF, IF_MATCH],
         request=s.SplitSerializer,
         responses={201: s.SplitResultSerializer},
     )
@@ -219,6 +239,7 @@ class SplitApi(GenericAPIView):
             actor=request.user,
             parts=[dict(part) for part in data.validated_data["parts"]],
             keep_original=data.validated_data["keep_original"],
+            expected_version=if_match_version(request, item),
         )
         created = items_for_api(product=item.product).filter(pk__in=[part.pk for part in parts]).order_by("rank")
         return Response(s.SplitResultSerializer({"items": created}).data, status=status.HTTP_201_CREATED)
@@ -231,7 +252,11 @@ class AgendaApi(GenericAPIView):
     @extend_schema(
         summary="The refinement agenda: the first not-ready items of the order, with what they lack",
         parameters=[
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"How many (1 to {MAX_AGENDA}, default 10).")
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_AGENDA, "default": 10},
+                description=f"How many (1 to {MAX_AGENDA}, default 10).",
+            )
         ],
         responses=s.AgendaItemSerializer(many=True),
     )

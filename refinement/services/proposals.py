@@ -12,8 +12,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Action, lock_product_for, require
 from backlog.models import Item, ItemEvent
-from backlog.services.items import item_transition
+from backlog.services.items import item_transition_locked
 from backlog.services.ordering import Placement
+from backlog.transactions import retry_on_conflict
 from refinement.models import Question
 from refinement.selectors import suggested_position
 
@@ -29,21 +30,26 @@ def _text(value: str, field: str, what: str) -> str:
     return value
 
 
-def _locked_proposal(item: Item, actor: User, action: Action) -> Item:
-    """Lock the product and the item (the lock order of every writer); check ``action``."""
+def _locked_proposal(
+    item: Item, actor: User, action: Action, expected_version: int | None
+) -> tuple[Item, frozenset[Action]]:
+    """Lock the product and the item (the lock order of every writer); check ``action`` and the
+    version the caller read. Return the locked item and the actor's actions."""
     product, actions = lock_product_for(actor, item.product_id)
     require(actor, action, product, actions=actions)
-    current = Item.objects.select_for_update(of=("self",)).select_related("product").get(pk=item.pk)
+    current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
+    current.product = product
     if current.status != Item.Status.PROPOSED:
         raise ValidationError({"status": f"{current.key} is not a proposal under review (it is {current.status})."})
-    return current
+    current.check_version(expected_version)
+    return current, actions
 
 
-def proposal_ask(*, item: Item, actor: User, question: str) -> Question:
+def proposal_ask(*, item: Item, actor: User, question: str, expected_version: int | None = None) -> Question:
     """Ask the proposer for more information; the proposal leaves the queue until answered."""
     text = _text(question, "question", "the question")
     with transaction.atomic():
-        current = _locked_proposal(item, actor, Action.REVIEW)
+        current, _ = _locked_proposal(item, actor, Action.REVIEW, expected_version)
         if current.questions.filter(answered_at__isnull=True).exists():
             raise ValidationError({"question": "The proposer has not answered the last question yet."})
         if current.created_by_id is None:
@@ -62,11 +68,11 @@ def proposal_ask(*, item: Item, actor: User, question: str) -> Question:
     return asked
 
 
-def proposal_answer(*, item: Item, actor: User, answer: str) -> Question:
+def proposal_answer(*, item: Item, actor: User, answer: str, expected_version: int | None = None) -> Question:
     """The proposer answers the open question; the proposal returns to the review queue."""
     text = _text(answer, "answer", "the answer")
     with transaction.atomic():
-        current = _locked_proposal(item, actor, Action.VIEW)
+        current, _ = _locked_proposal(item, actor, Action.VIEW, expected_version)
         if current.created_by_id != actor.pk:
             raise PermissionDenied("Only the proposer answers questions on a proposal.")
         question = current.questions.select_for_update().filter(answered_at__isnull=True).first()
@@ -86,30 +92,54 @@ def proposal_answer(*, item: Item, actor: User, answer: str) -> Question:
     return question
 
 
+@retry_on_conflict
 def proposal_accept(
-    *, item: Item, actor: User, placement: Placement | None = None, at_suggested_position: bool = False
+    *,
+    item: Item,
+    actor: User,
+    placement: Placement | None = None,
+    at_suggested_position: bool = False,
+    expected_version: int | None = None,
 ) -> Item:
     """Accept a proposal into the order: at ``placement`` (default the bottom) or where its score
-    suggests."""
+    suggests. The one way a proposal is accepted, from the pages and the API alike."""
     if at_suggested_position and placement is not None:
         raise ValidationError({"placement": "Choose a place or the suggested position, not both."})
     with transaction.atomic():
-        current = _locked_proposal(item, actor, Action.REVIEW)
+        current, actions = _locked_proposal(item, actor, Action.REVIEW, expected_version)
         if at_suggested_position:
             placement = Placement.at(suggested_position(item=current))
-        return item_transition(item=current, actor=actor, to=Item.Status.OPEN, placement=placement)
+        return item_transition_locked(
+            item=current, actor=actor, actions=actions, to=Item.Status.OPEN, placement=placement
+        )
 
 
-def proposal_reject(*, item: Item, actor: User, reason: str, duplicate_of: Item | None = None) -> Item:
-    """Reject a proposal with a reason the proposer reads; a duplicate is linked to its original."""
+@retry_on_conflict
+def proposal_reject(
+    *,
+    item: Item,
+    actor: User,
+    reason: str,
+    duplicate_of: Item | None = None,
+    expected_version: int | None = None,
+) -> Item:
+    """Reject a proposal with a reason the proposer reads; a duplicate is linked to its original.
+    The one way a proposal is rejected, from the pages and the API alike."""
     text = _text(reason, "reason", "why the proposal is rejected; the proposer will read it")
     with transaction.atomic():
-        current = _locked_proposal(item, actor, Action.REVIEW)
-        details = {}
+        current, actions = _locked_proposal(item, actor, Action.REVIEW, expected_version)
+        details, linked = {}, ()
         if duplicate_of is not None:
             if duplicate_of.product_id != current.product_id or duplicate_of.pk == current.pk:
                 raise ValidationError({"duplicate_of": "Choose another item of the same product."})
             current.duplicate_of = duplicate_of
-            current.save(update_fields=["duplicate_of"])
-            details["duplicate_of"] = duplicate_of.pk
-        return item_transition(item=current, actor=actor, to=Item.Status.REJECTED, reason=text, details=details)
+            details["duplicate_of"], linked = duplicate_of.pk, ("duplicate_of",)
+        return item_transition_locked(
+            item=current,
+            actor=actor,
+            actions=actions,
+            to=Item.Status.REJECTED,
+            reason=text,
+            details=details,
+            also_save=linked,
+        )

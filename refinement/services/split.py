@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
+from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item, ItemEvent
 from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
 from backlog.services.ordering import Placement, order_place_block, order_remove
-from backlog.tasks import enqueue_item_score, enqueue_suggestions
 
 MAX_PARTS = 20
 PART_FIELDS = ("title", "description", "acceptance_criteria", "estimate")
@@ -22,13 +22,21 @@ PART_FIELDS = ("title", "description", "acceptance_criteria", "estimate")
 INHERITED = (*KIND_INPUTS, *VALUE_FIELDS, *VALUE_CASE)
 
 
-def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep_original: bool = False) -> list[Item]:
+def item_split(
+    *,
+    item: Item,
+    actor: User,
+    parts: Sequence[dict[str, Any]],
+    keep_original: bool = False,
+    expected_version: int | None = None,
+) -> list[Item]:
     """Split an ordered item into ``parts`` (title, and optionally description, acceptance
     criteria, estimate), placed as one block where the item is, in the order given.
 
     Each part is of the item's kind, inherits its inputs, labels, value case and clocks (age,
     SLA), and links back to it. The original (open, not yet in progress) is archived, or kept
-    right after the parts. Owners and ordering delegates only.
+    right after the parts. Owners and ordering delegates only. With ``expected_version``, refuse
+    if someone changed the item since the caller read it.
     """
     if not 2 <= len(parts) <= MAX_PARTS:
         raise ValidationError({"parts": f"Split into 2 to {MAX_PARTS} parts."})
@@ -41,6 +49,7 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
         original.product = product
         if original.status != Item.Status.OPEN:
             raise ValidationError({"item": f"Only open items are split; {original.key} is {original.status}."})
+        original.check_version(expected_version)
         now = timezone.now()
         inherited = {name: getattr(original, name) for name in INHERITED}
         new_items, errors = [], {}
@@ -113,7 +122,7 @@ def item_split(*, item: Item, actor: User, parts: Sequence[dict[str, Any]], keep
             )
         )
         ItemEvent.objects.bulk_create(events)
-        for new in created:
-            transaction.on_commit(lambda pk=new.pk: enqueue_item_score(pk), robust=True)
+        for scored in [*created, original]:  # the original changed too: its job must not be overtaken
+            transaction.on_commit(lambda pk=scored.pk: enqueue_item_score(pk), robust=True)
         transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return created

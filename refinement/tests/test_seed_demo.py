@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -50,10 +52,10 @@ def test_seed_demo_builds_a_plausible_backlog_once(capsys):
 
 
 def test_seed_demo_reset_and_large_backlogs():
-    call_command("seed_demo", "--key", "BIG", "--items", "5000")
-    call_command("seed_demo", "--key", "BIG", "--items", "2000", "--reset")
+    call_command("seed_demo", "--key", "BIG", "--items", "2100")  # more than one batch of inserts
+    call_command("seed_demo", "--key", "BIG", "--items", "500", "--reset")
     product = Product.objects.get(key="BIG")
-    assert product.items.count() == 2000 + DEMO_PROPOSALS
+    assert product.items.count() == 500 + DEMO_PROPOSALS
     ranks = list(product.items.filter(rank__isnull=False).values_list("rank", flat=True))
     assert len(set(ranks)) == len(ranks)
 
@@ -78,3 +80,24 @@ def test_the_demo_backlog_is_scored():
     product = Product.objects.get(key="OB")
     assert not product.items.filter(score_computed_at__isnull=True).exists()
     assert product.items.filter(score__isnull=False).exists()
+
+
+def test_seed_demo_says_what_it_made_without_job_logs(capfd):
+    call_command("seed_demo", "--items", "60")
+    out, err = capfd.readouterr()
+    assert "Demo product OB (OneBacklog demo): 64 items" in out
+    assert re.search(r"\d+ stories, \d+ defects?, \d+ technical-debt items?, \d+ spikes?, \d+ operational items?", out)
+    assert re.search(r"\d+ in the order \(\d+ in progress\), \d+ proposals", out)
+    assert "password for all: onebacklog-demo" in out
+    for login in ("admin", "olivia", "dev", "dana", "sam"):
+        assert re.search(rf"^  {login} +– ", out, re.MULTILINE)
+    assert "Task " not in out + err  # no job log lines
+    assert "hostname" not in err  # no broker warning
+    assert err == ""
+
+
+def test_the_demo_shows_drift_on_the_first_page():
+    call_command("seed_demo", "--items", "60")
+    product = Product.objects.get(key="OB")
+    ordered = product.items.ordered()
+    assert not ordered.filter(suggested_position__isnull=True).exists()  # stored by the seed itself

@@ -1,23 +1,21 @@
 from rest_framework import serializers
 
-from config.api import ApiModelSerializer, StrictChoiceField, StrictDecimalField, StrictIntegerField
+from config.api import (
+    ApiModelSerializer,
+    ApiSerializer,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDecimalField,
+    StrictIntegerField,
+)
 from service.models import Queue, ServiceSettings, Ticket
 from service.priority import LEVELS
 
 
-class StrictText(serializers.CharField):
-    default_error_messages = {"invalid": "Give a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class IntakeSerializer(serializers.Serializer):
-    title = StrictText(max_length=200)
-    description = StrictText(required=False, allow_blank=True, default="", max_length=20_000)
-    queue = StrictText(max_length=40, help_text="The queue's slug, e.g. database.")
+class IntakeSerializer(ApiSerializer):
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True, default="", max_length=20_000)
+    queue = StrictCharField(max_length=40, help_text="The queue's slug, e.g. database.")
     affected_users = StrictIntegerField(required=False, default=0, min_value=0, max_value=2_000_000_000)
     urgency = StrictChoiceField(choices=LEVELS)
     impact = StrictChoiceField(
@@ -27,21 +25,15 @@ class IntakeSerializer(serializers.Serializer):
         default="",
         help_text="Leave out to derive it from affected users by the product's thresholds.",
     )
-    reporter = StrictText(required=False, allow_blank=True, default="", max_length=200)
-    external_ref = StrictText(required=False, allow_blank=True, default="", max_length=200)
-    fingerprint = StrictText(
+    reporter = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
+    external_ref = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
+    fingerprint = StrictCharField(
         required=False,
         allow_blank=True,
         default="",
         max_length=200,
         help_text="What makes two tickets the same problem: a ticket with an open one's fingerprint folds into it.",
     )
-
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-        return attrs
 
 
 class ClockSerializer(serializers.Serializer):
@@ -106,17 +98,17 @@ class QueueSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "owner"]
 
 
-class QueueWriteSerializer(serializers.Serializer):
-    slug = StrictText(max_length=40)
-    name = StrictText(max_length=80)
-    description = StrictText(required=False, allow_blank=True, default="")
-    owner = StrictText(help_text="A username: the product owner or a developer.")
+class QueueWriteSerializer(ApiSerializer):
+    slug = StrictCharField(max_length=40)
+    name = StrictCharField(max_length=80)
+    description = StrictCharField(required=False, allow_blank=True, default="")
+    owner = StrictCharField(help_text="A username: the product owner or a developer.")
 
 
-class QueueUpdateSerializer(serializers.Serializer):
-    name = StrictText(max_length=80, required=False)
-    description = StrictText(required=False, allow_blank=True)
-    owner = StrictText(required=False)
+class QueueUpdateSerializer(ApiSerializer):
+    name = StrictCharField(max_length=80, required=False)
+    description = StrictCharField(required=False, allow_blank=True)
+    owner = StrictCharField(required=False)
 
 
 class ServiceSettingsSerializer(ApiModelSerializer):
@@ -131,24 +123,18 @@ class ServiceSettingsSerializer(ApiModelSerializer):
             "lower_priorities",
         ]
 
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-        return attrs
+
+class TicketActionSerializer(ApiSerializer):
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class TicketActionSerializer(serializers.Serializer):
-    note = StrictText(required=False, allow_blank=True, default="", max_length=5000)
+class AssignSerializer(ApiSerializer):
+    assignee = StrictCharField(allow_null=True, help_text="A username, or null for no one.")
 
 
-class AssignSerializer(serializers.Serializer):
-    assignee = StrictText(allow_null=True, help_text="A username, or null for no one.")
-
-
-class IntakeTokenSerializer(serializers.Serializer):
+class IntakeTokenSerializer(ApiSerializer):
     id = serializers.IntegerField(read_only=True)
-    name = StrictText(max_length=100)
+    name = StrictCharField(max_length=100)
     prefix = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -159,11 +145,11 @@ class IntakeTokenCreatedSerializer(IntakeTokenSerializer):
     token = serializers.CharField(read_only=True, help_text="The secret: shown only now.")
 
 
-class CauseSerializer(serializers.Serializer):
-    cause = StrictText(allow_null=True, help_text="The causing item's id or key (OB-42), or null for none.")
+class CauseSerializer(ApiSerializer):
+    cause = StrictCharField(allow_null=True, help_text="The causing item's id or key (OB-42), or null for none.")
 
 
-class HoursLostSerializer(serializers.Serializer):
+class HoursLostSerializer(ApiSerializer):
     hours_lost = StrictDecimalField(max_digits=7, decimal_places=1, min_value=0, allow_null=True)
 
 
@@ -207,9 +193,22 @@ class OccurrenceSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
-class SplitSerializer(serializers.Serializer):
-    fingerprint = StrictText(required=False, allow_blank=True, default="", max_length=200)
+class SplitSerializer(ApiSerializer):
+    fingerprint = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class MergeSerializer(serializers.Serializer):
-    into = StrictText(help_text="The ticket to merge into: an id or key (OB-42).")
+class MergeSerializer(ApiSerializer):
+    into = StrictCharField(help_text="The ticket to merge into: an id or key (OB-42).")
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error body (config.api)."""
+
+    error = ErrorBodySerializer()

@@ -20,7 +20,7 @@ from accounts.api.permissions import TokenScope
 from accounts.models import Product
 from accounts.permissions import Action
 from backlog.access import access_item, item_in
-from config.api import ErrorSerializer, reject_unknown_parameters
+from config.api import reject_unknown_parameters
 from config.numbers import number_parameter
 from service.access import access_queue, access_ticket, intake_product, queue_in
 from service.api import serializers as s
@@ -114,7 +114,7 @@ class IntakeApi(GenericAPIView):
         responses={
             201: OpenApiResponse(s.IntakeResultSerializer, description="A new ticket."),
             200: OpenApiResponse(s.IntakeResultSerializer, description="Folded into an open ticket."),
-            409: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used with another body."),
+            409: OpenApiResponse(s.ErrorSerializer, description="The Idempotency-Key was used with another body."),
         },
     )
     def post(self, request, key: str):

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from backlog.jobs import enqueue_item_score
 from backlog.models import Item, ItemEvent
-from backlog.tasks import enqueue_item_score
+from service.jobs import enqueue_cause_interest
 from service.models import CauseInterest, ServiceSettings, Ticket
 from service.services.locks import item_lock
 from service.services.settings import service_settings_for
-from service.tasks import enqueue_cause_interest
 
 TENTH = Decimal("0.1")
 

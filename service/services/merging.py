@@ -7,11 +7,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import Action, require
+from accounts.permissions import Action, lock_product_for, require
+from backlog.jobs import enqueue_item_score
 from backlog.models import Item
-from backlog.services.items import item_transition
+from backlog.services.items import item_transition_locked
 from backlog.services.ordering import lock_product
-from backlog.tasks import enqueue_item_score
 from service.models import Occurrence, Ticket
 from service.priority import higher_level
 from service.services.locks import item_lock
@@ -83,7 +83,7 @@ def tickets_merge(*, source: Item, target: Item, actor: User) -> Ticket:
     if source.pk == target.pk or source.product_id != target.product_id:
         raise ValidationError({"into": "Merge into another ticket of the same product."})
     with transaction.atomic():
-        product = lock_product(target.product_id)  # the source leaves the order: the product first
+        product, actions = lock_product_for(actor, target.product_id)  # the source leaves the order
         first, second = sorted((source.pk, target.pk))
         locked = {first: item_lock(first, product_id=product.pk), second: item_lock(second, product_id=product.pk)}
         source_item, target_item = locked[source.pk], locked[target.pk]
@@ -117,9 +117,11 @@ def tickets_merge(*, source: Item, target: Item, actor: User) -> Ticket:
             merged=source_item.key,
         )
         closing = Item.Status.REJECTED if source_item.status == Item.Status.PROPOSED else Item.Status.ARCHIVED
-        item_transition(
+        source_item.product = product
+        item_transition_locked(
             item=source_item,
             actor=actor,
+            actions=actions,
             to=closing,
             reason=f"Merged into {target_item.key}.",
             details={"merged_into": target_item.key},

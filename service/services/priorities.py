@@ -4,8 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Product
+from backlog.jobs import enqueue_product_scores
 from backlog.models import Item, ItemEvent
-from backlog.tasks import enqueue_product_scores
 from service.models import Ticket
 from service.priority import priority_of
 from service.services.clocks import item_sla_due, set_due_times

@@ -7,8 +7,8 @@ from django.db import transaction
 
 from accounts.models import Product, User
 from accounts.permissions import Action, require
+from service.jobs import enqueue_priorities_recalculate
 from service.models import ServiceSettings
-from service.tasks import enqueue_priorities_recalculate
 
 SETTINGS_FIELDS = (
     "high_impact_users",

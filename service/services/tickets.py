@@ -21,10 +21,10 @@ from django.utils import timezone
 from accounts.models import Product, User
 from accounts.permissions import Action, allowed, require
 from backlog import scoring
+from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_transition, one_line_ending
 from backlog.services.ordering import Placement, lock_product, order_place
-from backlog.tasks import enqueue_item_score, enqueue_suggestions
 from service.models import OPEN_STATUSES, Occurrence, Queue, ServiceSettings, Ticket
 from service.priority import LEVELS, higher_level, priority_of
 from service.services.clocks import elapsed, item_sla_due, set_due_times

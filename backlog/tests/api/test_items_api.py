@@ -259,10 +259,13 @@ def test_proposals_accepted_at_a_chosen_place(as_role, product, items):
         url(product), {"kind": "tech_debt", "title": "upgrade", "interest_hours": 3, **value_case}, format="json"
     )
     assert proposal.json()["status"] == "proposed"
+    refused = as_role("owner").post(
+        f"/api/v1/items/{proposal.json()['key']}/transition/", {"status": "open"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "/accept/" in refused.json()["error"]["fields"]["status"][0]
     accepted = as_role("owner").post(
-        f"/api/v1/items/{proposal.json()['key']}/transition/",
-        {"status": "open", "placement": {"to": "before", "anchor": items[1].key}},
-        format="json",
+        f"/api/v1/items/{proposal.json()['key']}/accept/", {"to": "before", "anchor": items[1].key}, format="json"
     )
     assert accepted.status_code == 200
     assert keys(as_role("owner").get(url(product))) == [

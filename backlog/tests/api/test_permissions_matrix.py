@@ -68,15 +68,6 @@ CASES = {
     "item edit work": ("patch", "/api/v1/items/{a}/", {"description": "More detail"}, WORKERS, 200, False),
     "item edit value": ("patch", "/api/v1/items/{a}/", {"business_value": 8}, ORDERERS, 200, False),
     "item start": ("post", "/api/v1/items/{a}/transition/", {"status": "in_progress"}, WORKERS, 200, False),
-    "proposal accept": ("post", "/api/v1/items/{proposal}/transition/", {"status": "open"}, ORDERERS, 200, False),
-    "proposal reject": (
-        "post",
-        "/api/v1/items/{proposal}/transition/",
-        {"status": "rejected", "reason": "Not now"},
-        ORDERERS,
-        200,
-        False,
-    ),
     "item archive": ("post", "/api/v1/items/{a}/archive/", {"reason": "obsolete"}, ORDERERS, 200, False),
     "item move": ("post", "/api/v1/items/{c}/move/", {"to": "top"}, ORDERERS, 200, False),
     "block move": (

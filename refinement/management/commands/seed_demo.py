@@ -1,10 +1,17 @@
+import logging
+from collections import Counter
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Product, User
+from backlog.models import Item
 from backlog.services.demo import demo_backlog_seed
 from backlog.services.scores import product_scores_recompute
+from backlog.services.suggestion import suggested_positions_refresh
+from refinement.models import Comment, Question
 from refinement.services.demo import refinement_demo_seed
 
 DEMO_PASSWORD = "onebacklog-demo"  # noqa: S105 - printed demo login, local data only
@@ -15,6 +22,33 @@ USERS = [
     ("dana", Membership.Role.DEVELOPER, True, "developer with ordering delegated"),
     ("sam", Membership.Role.STAKEHOLDER, False, "stakeholder"),
 ]
+
+
+KIND_NOUNS = {
+    Item.Kind.STORY: ("story", "stories"),
+    Item.Kind.DEFECT: ("defect", "defects"),
+    Item.Kind.TECH_DEBT: ("technical-debt item", "technical-debt items"),
+    Item.Kind.SPIKE: ("spike", "spikes"),
+    Item.Kind.OPERATIONAL: ("operational item", "operational items"),
+}
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+@contextmanager
+def _quiet_jobs():
+    """Keep the in-process jobs' log lines (one per item) out of the command's output."""
+    loggers = [logging.getLogger(name) for name in ("celery", "kombu")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -48,15 +82,36 @@ class Command(BaseCommand):
         if existing:
             self.stdout.write(f"{product.key} already has {existing} items; left as is (use --reset to rebuild).")
         else:
-            demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
-            owner, developer, _, stakeholder = people
-            refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)
-            scored = product_scores_recompute(product_id=product.pk)
-            self.stdout.write(f"{product.key}: created {items} items and scored {scored}.")
+            with _quiet_jobs():
+                demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
+                owner, developer, _, stakeholder = people
+                refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)
+                product_scores_recompute(product_id=product.pk)
+                suggested_positions_refresh(product_id=product.pk)  # the drift shows on the first page
+            self._describe(product)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
         self.stdout.write("  admin   – site administrator (Django admin)")
         for username, _role, _delegated, description in USERS:
             self.stdout.write(f"  {username:<7} – {description} of {product.key}")
+
+    def _describe(self, product: Product) -> None:
+        """Print what the demo holds: its items by kind and state, and its refinement."""
+        items = product.items.all()
+        kinds = Counter(items.values_list("kind", flat=True))
+        states = Counter(items.values_list("status", flat=True))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo product {product.key} ({product.name}): {sum(kinds.values())} items")
+        )
+        self.stdout.write("  " + ", ".join(_count(kinds[kind], *KIND_NOUNS[kind]) for kind in Item.Kind.values))
+        self.stdout.write(
+            f"  {items.ordered().count()} in the order ({states[Item.Status.IN_PROGRESS]} in progress), "
+            f"{states[Item.Status.PROPOSED]} proposals, {states[Item.Status.DONE]} done, "
+            f"{states[Item.Status.ARCHIVED]} archived, {states[Item.Status.REJECTED]} rejected; all scored"
+        )
+        self.stdout.write(
+            f"  {Question.objects.filter(item__product=product).count()} review questions, "
+            f"{Comment.objects.filter(item__product=product).count()} comments, {product.labels.count()} labels"
+        )
 
     def _demo_user(self, username: str, **flags: bool) -> User:
         """Create a demo user with the demo password; an existing user is left as it is."""

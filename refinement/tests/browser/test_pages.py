@@ -91,7 +91,7 @@ def test_a_failed_save_puts_the_item_back_and_says_so(page_as, product, owner, f
     page = page_as(owner, f"/p/{product.key}/")
     page.route("**/api/v1/items/*/move/", lambda route: route.abort())  # the connection drops
     drag(page, row(page, five["D"]), row(page, five["A"]))
-    page.wait_for_function("document.getElementById('live').textContent.includes('not saved')")
+    page.wait_for_function("() => document.getElementById('live').textContent.includes('not saved')")
     assert "connection was lost" in page.locator("#live").inner_text()
     assert shown(page) == ["A", "B", "C", "D", "E"] == stored(product)
     page.unroute("**/api/v1/items/*/move/")
@@ -105,7 +105,7 @@ def test_a_failed_save_puts_the_item_back_and_says_so(page_as, product, owner, f
     )
     row(page, five["C"]).focus()
     page.keyboard.press("Alt+ArrowUp")
-    page.wait_for_function("document.getElementById('live').textContent.includes('Someone else moved it')")
+    page.wait_for_function("() => document.getElementById('live').textContent.includes('Someone else moved it')")
     assert shown(page) == ["A", "B", "C", "D", "E"]
 
 
@@ -182,7 +182,7 @@ def test_reordering_keeps_working_after_filters_paging_and_back(page_as, product
     page = page_as(owner, f"/p/{product.key}/?status=done")
     assert page.locator("#rows li.row").count() == 0
     page.select_option("#status", "")  # back to the backlog, without a reload
-    page.wait_for_function("document.querySelectorAll('#rows li.row').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#rows li.row').length === 3")
     row(page, items["B"]).focus()
     page.keyboard.press("Alt+ArrowUp")
     wait_saved(page, "moved up")
@@ -192,14 +192,14 @@ def test_reordering_keeps_working_after_filters_paging_and_back(page_as, product
     page.keyboard.press("Alt+ArrowDown")
     wait_saved(page, "moved down")
     page.get_by_role("button", name="Show the next").click()
-    page.wait_for_function("document.querySelectorAll('#rows li.row').length >= 5")
+    page.wait_for_function("() => document.querySelectorAll('#rows li.row').length >= 5")
     assert shown(page) == ["B", "C", "A", "D", "E"]
     assert page.locator(f"#item-{items['E'].pk} .num").inner_text() == "5"
     # Filter, then the Back button: the restored list still reorders.
     page.select_option("#kind", "defect")
-    page.wait_for_function("document.querySelectorAll('#rows li.row').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('#rows li.row').length === 0")
     page.go_back()
-    page.wait_for_function("document.querySelectorAll('#rows li.row').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#rows li.row').length > 0")
     row(page, items["A"]).focus()
     page.keyboard.press("Alt+End")
     wait_saved(page, "to the bottom")

@@ -1,0 +1,123 @@
+"""Queueing background jobs: what the services call after a commit. The task bodies are
+``backlog.tasks``, which imports the services; this module imports neither, so services and
+tasks import each other in one direction only (services → jobs, tasks → services).
+
+Jobs are named, not imported: they are registered with the Celery app when Django starts
+(``BacklogConfig.ready``). Whether a job runs in this process or on a worker is decided here,
+once (``in_process``): without ``REDIS_URL`` Celery runs them eagerly, with it a worker does.
+
+Score jobs coalesce: while one is queued for an item, further edits of it queue nothing (the
+queued job reads the latest inputs). Nothing here ever fails the caller: with the broker
+unreachable the job is not queued and the schedule catches up.
+"""
+
+import logging
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import RedisError
+
+from backlog.models import StaleSuggestions
+
+logger = logging.getLogger(__name__)
+
+SCORE_ITEM = "backlog.tasks.score_item"
+SCORE_PRODUCT = "backlog.tasks.score_product"
+REFRESH_SUGGESTIONS = "backlog.tasks.refresh_suggestions"
+
+PENDING = "backlog:score-pending:{}"
+PENDING_SECONDS = 600  # a lost job frees its item after this; the schedule catches up anyway
+SUGGESTION_PENDING = "backlog:suggestion-pending:{}"
+# Changes come in bursts (a product recompute, many edits, a run of moves): the stored suggested
+# positions are refreshed once, this long after the first change of a burst.
+SUGGESTION_DELAY_SECONDS = 5
+
+
+def in_process() -> bool:
+    """True when jobs run in the process that queues them (no broker: the embedded default)."""
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+
+
+def _send(name: str, *args, countdown: float | None = None) -> bool:
+    task = current_app.tasks[name]
+    try:
+        if countdown is None:
+            task.delay(*args)
+        else:
+            task.apply_async(args, countdown=countdown)
+    except BrokerUnavailable:
+        logger.warning("Broker unreachable: %s%s not queued; the schedule will catch up.", name, args)
+        return False
+    return True
+
+
+def _send_once(key: str, name: str, *args, countdown: float | None = None) -> None:
+    """Queue ``name`` unless one is already queued under ``key`` (the job clears the key when it
+    starts). With the cache unreachable it queues without coalescing."""
+    try:
+        first = cache.add(key, 1, timeout=PENDING_SECONDS)
+    except RedisError:
+        logger.warning("Cache unreachable: queueing %s%s without coalescing.", name, args)
+        _send(name, *args, countdown=countdown)
+        return
+    if first and not _send(name, *args, countdown=countdown):
+        _forget(key)
+
+
+def _forget(key: str) -> None:
+    try:
+        cache.delete(key)
+    except RedisError:
+        logger.warning("Cache unreachable: %s stays set until it expires.", key)
+
+
+def enqueue_item_score(item_id: int) -> None:
+    """Queue a rescore of one item, once per burst of edits."""
+    _send_once(PENDING.format(item_id), SCORE_ITEM, item_id)
+
+
+def item_score_started(item_id: int) -> None:
+    """Called by the item's job before it reads: edits from now on queue a new job."""
+    _forget(PENDING.format(item_id))
+
+
+def requeue_item_score(item_id: int) -> None:
+    """Queue the item's job again at once, whatever the mark says (its write was overtaken)."""
+    _forget(PENDING.format(item_id))
+    enqueue_item_score(item_id)
+
+
+def enqueue_product_scores(product_id: int) -> None:
+    _send(SCORE_PRODUCT, product_id)
+
+
+def enqueue_suggestions(product_id: int) -> None:
+    """Queue a refresh of the product's stored suggested positions, once per burst of changes.
+
+    In process nothing runs now: the product is marked stale in the database (every process sees
+    it) and the next page that shows suggested positions refreshes them first, once for the whole
+    burst.
+    """
+    if in_process():
+        StaleSuggestions.objects.bulk_create([StaleSuggestions(product_id=product_id)], ignore_conflicts=True)
+        return
+    _send_once(
+        SUGGESTION_PENDING.format(product_id), REFRESH_SUGGESTIONS, product_id, countdown=SUGGESTION_DELAY_SECONDS
+    )
+
+
+def suggestions_started(product_id: int) -> None:
+    """Called by the refresh job before it reads: changes from now on queue a new refresh."""
+    _forget(SUGGESTION_PENDING.format(product_id))
+
+
+def suggestions_stale_take(product_id: int) -> bool:
+    """In process: whether changes made the product's suggested positions stale, clearing the mark
+    (a row, see ``StaleSuggestions``: whichever process deletes it refreshes, and changes from then
+    on mark the product stale again). With a broker the refresh job does it: False, no look-up."""
+    if not in_process():
+        return False
+    mark = StaleSuggestions.objects.filter(product_id=product_id)
+    return bool(mark.exists() and mark.delete()[0])
