@@ -1,15 +1,19 @@
 """Demo service queue for the demo product: queues, a surge folded into one ticket, a breached
-SLA, a ticket waiting on its reporter, an acknowledged one."""
+SLA, a ticket waiting on its reporter, an acknowledged one, an incident linked to the debt that
+causes it."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Product, User
 from backlog.models import Item
+from backlog.services.items import item_create
 from service.models import Queue, Ticket
 from service.services.clocks import item_sla_due, set_due_times
+from service.services.incidents import cause_interest_refresh, ticket_hours_lost_set, ticket_link_cause
 from service.services.queues import queue_create
 from service.services.settings import service_settings_for
 from service.services.tickets import clocks_check, ticket_acknowledge, ticket_intake, ticket_wait
@@ -80,6 +84,18 @@ def service_demo_seed(*, product: Product, owner: User, developer: User, delegat
     )
     ticket_acknowledge(item=acknowledged.item, actor=developer)
     send("access", title="Grant read access to the billing dashboard", urgency="low", affected_users=1, reporter="sam")
+    # The backups fail because of old debt: the incident names it, and its hours count as interest.
+    debt = item_create(
+        product=product,
+        actor=owner,
+        kind=Item.Kind.TECH_DEBT,
+        title="Replace the hand-written backup scripts with the managed snapshots",
+        interest_hours=Decimal(2),
+        estimate=5,
+    )
+    ticket_link_cause(item=breached.item, actor=developer, cause=debt)
+    ticket_hours_lost_set(item=breached.item, actor=developer, hours=Decimal(18))
+    cause_interest_refresh(item_id=debt.pk)
     clocks_check()
     return Ticket.objects.filter(product=product).count()
 

@@ -23,6 +23,7 @@ def test_the_service_demo_has_a_surge_a_breach_and_a_waiting_ticket(capsys):
     assert breached.breached
     assert breached.item.score_breakdown["derived"]["time_criticality"]["why"] == "SLA breached"
     assert Ticket.objects.filter(waiting_since__isnull=False).count() == 1
+    assert breached.cause.kind == "tech_debt" and breached.cause.interest_hours == 3  # 18 h over 6 sprints > 2 given
     assert Item.objects.filter(kind="operational", ticket__isnull=False).count() == 5
     call_command("seed_service_demo")  # once
     assert Ticket.objects.count() == 5
