@@ -102,13 +102,13 @@ def test_a_finished_recompute_records_the_version_it_started_from(product, owner
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("mark_left_set", [False, True], ids=["status-change", "status-change-coalesced-away"])
 def test_a_status_change_while_the_score_job_runs_leaves_the_item_scored(monkeypatch, mark_left_set):
-    """Accepting a proposal between the job's read and its version-checked write: the write is
-    skipped, and the item must be scored again at once, even when the accept found a score job
-    marked as queued and queued nothing itself."""
+    """A status change (here an open item started) between the job's read and its version-checked
+    write: the write is skipped, and the item must be scored again at once, even when the change
+    found a score job marked as queued and queued nothing itself. Accepting a proposal goes
+    through the same ``item_transition_locked``."""
     membership = MembershipFactory(role=Membership.Role.OWNER)
     product, owner = membership.product, membership.user
-    proposer = MembershipFactory(product=product, role=Membership.Role.STAKEHOLDER).user
-    item = item_create(product=product, actor=proposer, kind="story", title="x")  # a proposal
+    item = item_create(product=product, actor=owner, kind="story", title="x")  # open, in the order
     Item.objects.filter(pk=item.pk).update(business_value=8, estimate=2, score=None, score_computed_at=None)
     real_scored = scores._scored
     raced = []
@@ -117,7 +117,7 @@ def test_a_status_change_while_the_score_job_runs_leaves_the_item_scored(monkeyp
         try:
             if mark_left_set:
                 cache.add(jobs.PENDING.format(item.pk), 1)  # as if a job were queued already
-            item_transition(item=item, actor=owner, to=Item.Status.OPEN)
+            item_transition(item=item, actor=owner, to=Item.Status.IN_PROGRESS)
         finally:
             connection.close()
 
@@ -133,7 +133,7 @@ def test_a_status_change_while_the_score_job_runs_leaves_the_item_scored(monkeyp
     tasks.score_item.apply(args=[item.pk])
     assert raced
     item.refresh_from_db()
-    assert item.status == Item.Status.OPEN
+    assert item.status == Item.Status.IN_PROGRESS
     assert item.score == 4.0
     assert item.score_computed_at >= item.updated_at  # scored after its last change
 

@@ -162,7 +162,7 @@ def storm_client(index: int, port: int, key: str, owner_token: str, proposer_tok
             )
             if status == 201:
                 known.append(body["id"])
-                owner.call("POST", f"items/{body['id']}/transition/", {"status": "open"})  # accepted at once
+                owner.call("POST", f"items/{body['id']}/accept/", {"to": "top"})  # accepted at once
         elif roll < 0.45:
             owner.call("PATCH", f"items/{pick}/", {"estimate": rng.choice([1, 2, 3, 5, 8, 13])})
         elif roll < 0.60:
