@@ -107,6 +107,7 @@ pages = [
     path("p/<str:key>/debt/", refinement_pages.debt_page, name="debt"),
     path("p/<str:key>/service/", service_pages.queue_page, name="service-queue"),
     path("p/<str:key>/service/new/", service_pages.intake_page, name="service-intake"),
+    path("p/<str:key>/service/<int:number>/", service_pages.ticket_page, name="service-ticket"),
     path("p/<str:key>/<int:number>/incidents/", service_pages.cause_page, name="cause-incidents"),
     path(
         "p/<str:key>/service/<int:number>/<str:action>/",

@@ -21,7 +21,7 @@ from backlog.access import access_item_by_number, item_in
 from service.access import access_ticket
 from service.forms import IntakeForm
 from service.models import CauseInterest, Queue
-from service.selectors import incidents_of, queue_list, ticket_filters, ticket_list
+from service.selectors import incidents_of, occurrence_list, queue_list, ticket_filters, ticket_list
 from service.services.clocks import clocks_of
 from service.services.incidents import evidence_of, hours_per_sprint, ticket_hours_lost_set, ticket_link_cause
 from service.services.settings import service_settings_for
@@ -137,6 +137,34 @@ def _incident(ticket, request: HttpRequest) -> None:
         raise ValidationError({"hours_lost": "Hours lost are a number, such as 2.5."})
     ticket_link_cause(item=ticket.item, actor=request.user, cause=cause)
     ticket_hours_lost_set(item=ticket.item, actor=request.user, hours=hours)
+
+
+@login_required
+def ticket_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """One ticket: its calculated priority and why, its clocks, occurrences, cause, and the work on it."""
+    ticket, actions = access_ticket(request.user, f"{key}-{number}")
+    product = ticket.item.product
+    settings = service_settings_for(product)
+    ticket.clocks = clocks_of(ticket, settings, product, ticket.item.itil_priority, timezone.now())
+    workers = (
+        Membership.objects.filter(product=product).exclude(role=Membership.Role.STAKEHOLDER).select_related("user")
+    )
+    return render(
+        request,
+        "service/ticket.html",
+        {
+            "product": product,
+            "actions": actions,
+            "section": "service",
+            "ticket": ticket,
+            "occurrences": occurrence_list(ticket=ticket)[:20],
+            "settings": settings,
+            "workers": [membership.user for membership in workers],
+            "can_work": Action.EDIT_WORK in actions,
+            "service_url": reverse("service-queue", args=[product.key]),
+            "backlog_url": reverse("backlog", args=[product.key]),
+        },
+    )
 
 
 @login_required

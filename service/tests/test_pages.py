@@ -122,3 +122,17 @@ def test_a_developer_links_an_incident_to_its_cause_and_the_cause_shows_it(
     )
     assert "Hours lost are a number" in refused.content.decode()
     assert client_for(outsider).get(f"/p/{product.key}/{debt.number}/incidents/").status_code == 404
+
+
+def test_a_ticket_page_shows_why_and_its_clocks(product, stakeholder, developer, outsider, intake):
+    ticket = intake(title="Disk full", affected_users=60, urgency="high", fingerprint="disk", reporter="ops").ticket
+    intake(fingerprint="disk", affected_users=2, reporter="noc")
+    page = client_for(stakeholder).get(f"/p/{product.key}/service/{ticket.item.number}/").content.decode()
+    assert "impact medium × urgency high = P2" in page and "62 affected users ≥ 50" in page
+    assert 'data-clock="response"' in page and "left" in page
+    assert page.index("noc") < page.index("ops")  # newest occurrence first
+    assert "Acknowledge" not in page  # stakeholders look, developers work
+    assert (
+        "Acknowledge" in client_for(developer).get(f"/p/{product.key}/service/{ticket.item.number}/").content.decode()
+    )
+    assert client_for(outsider).get(f"/p/{product.key}/service/{ticket.item.number}/").status_code == 404
