@@ -136,3 +136,11 @@ def test_a_ticket_page_shows_why_and_its_clocks(product, stakeholder, developer,
         "Acknowledge" in client_for(developer).get(f"/p/{product.key}/service/{ticket.item.number}/").content.decode()
     )
     assert client_for(outsider).get(f"/p/{product.key}/service/{ticket.item.number}/").status_code == 404
+
+
+def test_the_queue_refreshes_its_rows_in_place(product, developer, intake):
+    ticket = intake(title="Disk full").ticket
+    partial = client_for(developer).get(f"/p/{product.key}/service/?queue=database", HTTP_HX_REQUEST="true")
+    body = partial.content.decode()
+    assert body.lstrip().startswith('<div id="tickets"') and "<html" not in body
+    assert 'hx-trigger="every 60s"' in body and f'data-ticket="{ticket.item.key}"' in body

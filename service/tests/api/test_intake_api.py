@@ -170,3 +170,27 @@ class TestIdempotencyKey:
         assert bad.status_code == 400
         good = intake_client.post(url(product), BODY, format="json", HTTP_IDEMPOTENCY_KEY="abc")
         assert good.status_code == 201
+
+
+class TestBudgets:
+    @pytest.fixture
+    def intake_limit_3(self, monkeypatch):
+        from service.api.authentication import IntakeThrottle
+
+        monkeypatch.setattr(IntakeThrottle, "THROTTLE_RATES", {"intake": "3/min"})
+
+    def test_each_intake_token_has_its_own_budget(self, intake_limit_3, intake_client, product, owner):
+        sent = [intake_client.post(url(product), BODY, format="json").status_code for _ in range(4)]
+        assert sent == [201, 200, 200, 429]
+        _, raw = intake_token_create(product=product, actor=owner, name="second")
+        other = APIClient()
+        other.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert other.post(url(product), BODY, format="json").status_code == 200
+
+    def test_a_guessed_intake_token_spends_the_address_budget(self, monkeypatch, product, queue):
+        from accounts.api.throttling import AddressThrottle
+
+        monkeypatch.setattr(AddressThrottle, "THROTTLE_RATES", {"anon": "2/min"})
+        guesser = APIClient(REMOTE_ADDR="203.0.113.8")
+        guesser.credentials(HTTP_AUTHORIZATION="Bearer obi_abcd1234_guess")
+        assert [guesser.post(url(product), BODY, format="json").status_code for _ in range(3)] == [401, 401, 429]
