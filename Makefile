@@ -6,7 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/onebacklog
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PORT ?= 8000
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-intake screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench-api: install  ## API benchmark on PostgreSQL behind gunicorn, prints JSON
 
 bench-pages: install  ## backlog page against the API's first page, 100,000 items on PostgreSQL, prints JSON
 	$(PY) bench/pages.py
+
+bench-sprints: install  ## sprint planning and the forecast at 10,000 and 100,000 items on PostgreSQL, prints JSON
+	$(PY) bench/sprints.py
 
 bench-intake: install  ## intake surge (8 senders, 5,000 tickets, 50 fingerprints) on gunicorn + PostgreSQL, queue page; JSON
 	$(PY) bench/intake.py

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "accounts",
     "backlog",
     "refinement",
+    "delivery",
     "service",
 ]
 
@@ -301,6 +302,7 @@ SPECTACULAR_SETTINGS = {
         "Level": "backlog.models.Item.Level",
         "Place": "backlog.api.serializers.PLACES",
         "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
+        "SprintState": "delivery.models.Sprint.State",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The schema and its docs are public and the same for everyone: no address budget for them.

@@ -9,6 +9,7 @@ from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
 from backlog import views as backlog_pages
 from backlog.api import views as backlog_api
+from delivery.api import views as delivery_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
 from service import views as service_pages
@@ -45,6 +46,30 @@ api_v1 = [
     path("items/<str:ref>/comments/", refinement_api.CommentListApi.as_view(), name="comment-list"),
     path("items/<str:ref>/split/", refinement_api.SplitApi.as_view(), name="item-split"),
     path("comments/<int:comment_id>/", refinement_api.CommentDetailApi.as_view(), name="comment-detail"),
+    path("products/<str:key>/delivery/", delivery_api.DeliverySettingsApi.as_view(), name="delivery-settings"),
+    path("products/<str:key>/sprints/", delivery_api.SprintListApi.as_view(), name="sprint-list"),
+    path("products/<str:key>/sprints/<int:number>/", delivery_api.SprintDetailApi.as_view(), name="sprint-detail"),
+    path("products/<str:key>/sprints/<int:number>/plan/", delivery_api.SprintPlanApi.as_view(), name="sprint-plan"),
+    path(
+        "products/<str:key>/sprints/<int:number>/commit/", delivery_api.SprintCommitApi.as_view(), name="sprint-commit"
+    ),
+    path("products/<str:key>/sprints/<int:number>/start/", delivery_api.SprintStartApi.as_view(), name="sprint-start"),
+    path("products/<str:key>/sprints/<int:number>/close/", delivery_api.SprintCloseApi.as_view(), name="sprint-close"),
+    path(
+        "products/<str:key>/sprints/<int:number>/actions/",
+        delivery_api.RetroActionListApi.as_view(),
+        name="retro-actions",
+    ),
+    path(
+        "products/<str:key>/sprints/<int:number>/actions/<int:action_id>/debt/",
+        delivery_api.RetroActionDebtApi.as_view(),
+        name="retro-action-debt",
+    ),
+    path("products/<str:key>/policy-report/", delivery_api.PolicyReportApi.as_view(), name="policy-report"),
+    path("products/<str:key>/velocity/", delivery_api.VelocityApi.as_view(), name="velocity"),
+    path("products/<str:key>/forecast/", delivery_api.ForecastApi.as_view(), name="forecast"),
+    path("items/<str:ref>/done/", delivery_api.ItemDoneApi.as_view(), name="item-done"),
+    path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
     path("products/<str:key>/intake/", service_api.IntakeApi.as_view(), name="intake"),
     path("products/<str:key>/intake-tokens/", service_api.IntakeTokenListApi.as_view(), name="intake-token-list"),
     path(
@@ -126,6 +151,7 @@ pages = [
 urlpatterns = [
     *pages,
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),  # asked for by browsers
+    path("", include("delivery.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

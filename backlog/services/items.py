@@ -1,6 +1,6 @@
 """Item writes: create, edit, status transitions. Each records its history."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -65,6 +65,13 @@ TRANSITIONS: dict[tuple[str, str], Action] = {
 }
 
 
+# What other apps attach to an item becoming done (delivery's Definition of Done and "done in
+# sprint"), registered from their AppConfig.ready so that backlog imports nothing above it. Each is
+# called as ``hook(item=, actor=, details=)`` under the product and item locks, before the change
+# is saved; it may refuse the change with a ValidationError.
+DONE_HOOKS: list[Callable[..., None]] = []
+
+
 def one_line_ending(text: str) -> str:
     """Return ``text`` with LF line ends only (browsers send CR LF from a textarea, some clients CR)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -115,15 +122,20 @@ def item_create(
     title: str,
     placement: Placement | None = None,
     labels: Iterable[str] = (),
+    into_order: bool | None = None,
     **fields: Any,
 ) -> Item:
     """Create an item: straight into the order for those who may add directly, else a proposal
-    (a technical proposal must carry its value case)."""
+    (a technical proposal must carry its value case).
+
+    ``into_order`` decides instead of the actor's rights when a product rule does (the debt item a
+    Definition of Done waiver creates is proposed or placed as the product says).
+    """
     fields = _one_line_ending(fields)
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.PROPOSE, product, actions=actions)
-        direct = Action.ADD_DIRECTLY in actions
+        direct = Action.ADD_DIRECTLY in actions if into_order is None else into_order
         if placement is not None and not direct:
             raise PermissionDenied(
                 "Only the product owner or an ordering delegate places items in the order; "
@@ -290,6 +302,9 @@ def item_transition_locked(
     if placement is not None and not entering:
         raise ValidationError({"placement": "Only an item entering the order takes a position."})
     data: dict[str, Any] = {"from": current.status, "to": to, **(details or {})}
+    if to == Item.Status.DONE:
+        for hook in DONE_HOOKS:
+            hook(item=current, actor=actor, details=data)
     if entering:
         data["placed"] = order_place(item=current, placement=placement or Placement.bottom()).record()
     elif leaving:

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import Membership, Product, User
 from accounts.permissions import Action, can
 from backlog.models import Item
+from delivery.services.demo import DEMO_ITEMS
 from refinement.models import Comment, DebtSnapshot, Question
 from refinement.selectors import review_queue
 from refinement.services.demo import DEMO_PROPOSALS
@@ -21,7 +22,7 @@ def _development(settings):
 def test_seed_demo_builds_a_plausible_backlog_once(capsys):
     call_command("seed_demo", "--items", "300")
     product = Product.objects.get(key="OB")
-    total = 300 + DEMO_PROPOSALS
+    total = 300 + DEMO_PROPOSALS + DEMO_ITEMS
     assert product.items.count() == total
     assert set(product.items.values_list("kind", flat=True)) == set(Item.Kind.values)
     assert {m.role for m in Membership.objects.filter(product=product)} == set(Membership.Role.values)
@@ -55,7 +56,7 @@ def test_seed_demo_reset_and_large_backlogs():
     call_command("seed_demo", "--key", "BIG", "--items", "2100")  # more than one batch of inserts
     call_command("seed_demo", "--key", "BIG", "--items", "500", "--reset")
     product = Product.objects.get(key="BIG")
-    assert product.items.count() == 500 + DEMO_PROPOSALS
+    assert product.items.count() == 500 + DEMO_PROPOSALS + DEMO_ITEMS
     ranks = list(product.items.filter(rank__isnull=False).values_list("rank", flat=True))
     assert len(set(ranks)) == len(ranks)
 
@@ -85,7 +86,8 @@ def test_the_demo_backlog_is_scored():
 def test_seed_demo_says_what_it_made_without_job_logs(capfd):
     call_command("seed_demo", "--items", "60")
     out, err = capfd.readouterr()
-    assert "Demo product OB (OneBacklog demo): 64 items" in out
+    assert f"Demo product OB (OneBacklog demo): {60 + DEMO_PROPOSALS + DEMO_ITEMS} items" in out
+    assert "5 closed sprints, 1 active (the board)" in out
     assert re.search(r"\d+ stories, \d+ defects?, \d+ technical-debt items?, \d+ spikes?, \d+ operational items?", out)
     assert re.search(r"\d+ in the order \(\d+ in progress\), \d+ proposals", out)
     assert "password for all: onebacklog-demo" in out

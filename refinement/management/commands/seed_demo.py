@@ -11,6 +11,7 @@ from backlog.models import Item
 from backlog.services.demo import demo_backlog_seed
 from backlog.services.scores import product_scores_recompute
 from backlog.services.suggestion import suggested_positions_refresh
+from delivery.services.demo import delivery_demo_seed
 from refinement.models import Comment, Question
 from refinement.services.demo import refinement_demo_seed
 
@@ -75,6 +76,7 @@ class Command(BaseCommand):
                 )
                 people.append(user)
             if reset:
+                product.sprints.all().delete()
                 product.items.all().delete()
                 product.last_item_number = 0
                 product.save(update_fields=["last_item_number"])
@@ -86,6 +88,7 @@ class Command(BaseCommand):
                 demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
                 owner, developer, _, stakeholder = people
                 refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)
+                delivery_demo_seed(product=product, owner=owner, developer=developer, seed=seed)
                 product_scores_recompute(product_id=product.pk)
                 suggested_positions_refresh(product_id=product.pk)  # the drift shows on the first page
             self._describe(product)
@@ -112,6 +115,8 @@ class Command(BaseCommand):
             f"  {Question.objects.filter(item__product=product).count()} review questions, "
             f"{Comment.objects.filter(item__product=product).count()} comments, {product.labels.count()} labels"
         )
+        sprints = Counter(product.sprints.values_list("state", flat=True))
+        self.stdout.write(f"  {sprints['closed']} closed sprints, {sprints['active']} active (the board)")
 
     def _demo_user(self, username: str, **flags: bool) -> User:
         """Create a demo user with the demo password; an existing user is left as it is."""
