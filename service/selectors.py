@@ -1,10 +1,13 @@
-"""Reads of the service queue: the open tickets in working order, with filters."""
+"""Reads of the service queue: the open tickets in working order, with filters; the interrupts' draw
+on the active sprint's operational buffer."""
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts.models import Product
 from service.models import Occurrence, Queue, Ticket
@@ -97,3 +100,59 @@ def occurrence_list(*, ticket: Ticket) -> QuerySet[Occurrence]:
 def incidents_of(*, cause) -> QuerySet[Ticket]:
     """The incidents an item causes, newest first."""
     return Ticket.objects.filter(cause=cause).select_related("item__product").order_by("-first_seen_at", "-item_id")
+
+
+INTERRUPT_PRIORITIES = (1, 2)
+
+
+@dataclass(frozen=True)
+class InterruptBuffer:
+    """How the interrupts (P1/P2 tickets) that arrived in the active sprint draw on its
+    operational buffer (the capacity share held back for them, see the delivery app)."""
+
+    sprint: str
+    starts: date
+    ends: date
+    share_percent: int
+    buffer_points: float
+    interrupts: int
+    points: int  # the interrupts' estimates
+    unestimated: int
+    hours_lost: Decimal
+
+    @property
+    def over(self) -> bool:
+        return self.points > self.buffer_points
+
+
+def interrupt_buffer(*, product: Product) -> InterruptBuffer | None:
+    """The active sprint's operational buffer and the interrupts drawing on it (None without an
+    active sprint)."""
+    from delivery.selectors import active_sprint, delivery_settings_for
+
+    sprint = active_sprint(product=product)
+    if sprint is None:
+        return None
+    share = delivery_settings_for(product=product).operational_share or 0
+    found = Ticket.objects.filter(
+        product=product,
+        item__itil_priority__in=INTERRUPT_PRIORITIES,
+        first_seen_at__date__gte=sprint.start_date,
+        first_seen_at__date__lte=sprint.end_date,
+    ).aggregate(
+        interrupts=Count("pk"),
+        points=Sum("item__estimate"),
+        unestimated=Count("pk", filter=Q(item__estimate__isnull=True)),
+        hours=Sum("hours_lost"),
+    )
+    return InterruptBuffer(
+        sprint=sprint.name,
+        starts=sprint.start_date,
+        ends=sprint.end_date,
+        share_percent=share,
+        buffer_points=round(sprint.capacity * share / 100, 1),
+        interrupts=found["interrupts"],
+        points=found["points"] or 0,
+        unestimated=found["unestimated"],
+        hours_lost=found["hours"] or Decimal(0),
+    )

@@ -21,7 +21,14 @@ from backlog.access import access_item_by_number, item_in
 from service.access import access_ticket
 from service.forms import IntakeForm
 from service.models import CauseInterest, Queue
-from service.selectors import incidents_of, occurrence_list, queue_list, ticket_filters, ticket_list
+from service.selectors import (
+    incidents_of,
+    interrupt_buffer,
+    occurrence_list,
+    queue_list,
+    ticket_filters,
+    ticket_list,
+)
 from service.services.clocks import clocks_of
 from service.services.incidents import evidence_of, hours_per_sprint, ticket_hours_lost_set, ticket_link_cause
 from service.services.settings import service_settings_for
@@ -101,6 +108,7 @@ def queue_page(request: HttpRequest, key: str) -> HttpResponse:
         "workers": [membership.user for membership in workers],
         "settings": settings,
         "can_work": Action.EDIT_WORK in actions,
+        "buffer": interrupt_buffer(product=product),
         # Row links are built from these (one reverse per page, not several per row).
         "service_url": reverse("service-queue", args=[product.key]),
         "backlog_url": reverse("backlog", args=[product.key]),
