@@ -15,10 +15,11 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Action, require
 from backlog.jobs import enqueue_item_score
-from backlog.models import Item, ItemEvent
+from backlog.models import Item
 from service.jobs import enqueue_cause_interest
 from service.models import CauseInterest, ServiceSettings, Ticket
 from service.services.locks import item_lock
+from service.services.record import step_record as _record
 from service.services.settings import service_settings_for
 
 TENTH = Decimal("0.1")
@@ -53,18 +54,7 @@ def ticket_link_cause(*, item: Item, actor: User, cause: Item | None) -> Ticket:
         ticket.cause = cause
         ticket.save(update_fields=["cause"])
         now = timezone.now()
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.UPDATED,
-            data={
-                "changes": {"cause": [old.key if old else None, cause.key if cause else None]},
-                "version": current.version,
-                "service": "cause_linked",
-            },
-            created_at=now,
-        )
+        _record(current, actor, {"cause": [old.key if old else None, cause.key if cause else None]}, now)
         for changed in {old.pk if old else None, cause.pk if cause else None} - {None}:
             transaction.on_commit(lambda pk=changed: enqueue_cause_interest(pk), robust=True)
     return ticket
@@ -83,14 +73,7 @@ def ticket_hours_lost_set(*, item: Item, actor: User, hours: Decimal | None) -> 
         old = ticket.hours_lost
         ticket.hours_lost = hours
         ticket.save(update_fields=["hours_lost"])
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.UPDATED,
-            data={"changes": {"hours_lost": [old, hours]}, "version": current.version, "service": "hours_lost"},
-            created_at=timezone.now(),
-        )
+        _record(current, actor, {"hours_lost": [old, hours]}, timezone.now())
         if ticket.cause_id:
             transaction.on_commit(lambda: enqueue_cause_interest(ticket.cause_id), robust=True)
     return ticket
@@ -140,18 +123,12 @@ def cause_interest_refresh(*, item_id: int, now: datetime | None = None) -> Caus
                 cause.version += 1
                 cause.updated_at = now
                 cause.save(update_fields=["interest_hours", "version", "updated_at"])
-                ItemEvent.objects.create(
-                    item=cause,
-                    product_id=cause.product_id,
-                    type=ItemEvent.Type.UPDATED,
-                    data={
-                        "changes": {"interest_hours": [current, interest]},
-                        "version": cause.version,
-                        "service": "incident_interest",
-                        "evidence": evidence,
-                        "given": record.given,
-                    },
-                    created_at=now,
+                _record(
+                    cause,
+                    None,
+                    {"interest_hours": [current, interest]},
+                    now,
+                    reason=f"Hours lost to linked incidents: {evidence} h per sprint; given: {record.given} h.",
                 )
                 transaction.on_commit(lambda: enqueue_item_score(item_id), robust=True)
             record.applied = interest

@@ -15,8 +15,9 @@ from backlog.services.ordering import lock_product
 from service.models import Occurrence, Ticket
 from service.priority import higher_level
 from service.services.locks import item_lock
+from service.services.record import step_record as _record
 from service.services.settings import service_settings_for
-from service.services.tickets import _apply_priority, _create, _priority, _record
+from service.services.tickets import _apply_priority, _create, _priority
 
 
 def occurrence_split(*, occurrence: Occurrence, actor: User, fingerprint: str = "") -> Ticket:
@@ -65,10 +66,9 @@ def occurrence_split(*, occurrence: Occurrence, actor: User, fingerprint: str = 
         _record(
             parent_item,
             actor,
-            "occurrence_split",
             {"occurrences": [parent.occurrence_count + 1, parent.occurrence_count]},
             now,
-            split_into=new.item.key,
+            reason=f"An occurrence was split out into {new.item.key}.",
         )
         if changed:
             transaction.on_commit(lambda: enqueue_item_score(parent_id), robust=True)
@@ -111,10 +111,9 @@ def tickets_merge(*, source: Item, target: Item, actor: User) -> Ticket:
         _record(
             target_item,
             actor,
-            "merged",
             {"occurrences": [kept.occurrence_count - moved, kept.occurrence_count]},
             now,
-            merged=source_item.key,
+            reason=f"{source_item.key} was merged into it.",
         )
         closing = Item.Status.REJECTED if source_item.status == Item.Status.PROPOSED else Item.Status.ARCHIVED
         source_item.product = product
@@ -124,7 +123,7 @@ def tickets_merge(*, source: Item, target: Item, actor: User) -> Ticket:
             actions=actions,
             to=closing,
             reason=f"Merged into {target_item.key}.",
-            details={"merged_into": target_item.key},
+            duplicate_of=target_item,
         )
         transaction.on_commit(lambda: enqueue_item_score(target_item.pk), robust=True)
     return kept

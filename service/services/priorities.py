@@ -4,8 +4,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Product
+from backlog import history
 from backlog.jobs import enqueue_product_scores
-from backlog.models import Item, ItemEvent
+from backlog.models import Item
 from service.models import Ticket
 from service.priority import priority_of
 from service.services.clocks import item_sla_due, set_due_times
@@ -58,20 +59,9 @@ def priorities_recalculate(*, product_id: int) -> int:
                 changes = {
                     name: [old, getattr(item, name)] for name, old in before.items() if getattr(item, name) != old
                 }
-                events.append(
-                    ItemEvent(
-                        item=item,
-                        product=product,
-                        type=ItemEvent.Type.UPDATED,
-                        data={
-                            "changes": changes,
-                            "version": item.version,
-                            "service": "thresholds",
-                            "priority": priority.why,
-                        },
-                        created_at=now,
-                    )
-                )
+                event = history.updated(item=item, actor=None, changes=changes)
+                event.reason = f"New impact thresholds: {priority.why['formula']}."
+                events.append(event)
                 changed_items.append(item)
                 changed_tickets.append(ticket)
             Item.objects.bulk_update(
@@ -80,7 +70,7 @@ def priorities_recalculate(*, product_id: int) -> int:
             Ticket.objects.bulk_update(
                 changed_tickets, ["priority_why", "response_due_at", "resolution_due_at"], batch_size=500
             )
-            ItemEvent.objects.bulk_create(events, batch_size=500)
+            history.write(events)
             changed_total += len(changed_items)
     if changed_total:
         enqueue_product_scores(product_id)

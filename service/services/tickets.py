@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, allowed, require
-from backlog import scoring
+from backlog import history, scoring
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
-from backlog.models import Item, ItemEvent
+from backlog.models import Item
 from backlog.services.items import item_transition, one_line_ending
 from backlog.services.ordering import Placement, lock_product, order_place
 from service.models import OPEN_STATUSES, Occurrence, Queue, ServiceSettings, Ticket
@@ -30,6 +30,7 @@ from service.priority import LEVELS, higher_level, priority_of
 from service.services.clocks import elapsed, item_sla_due, set_due_times
 from service.services.incidents import ticket_hours_lost_set
 from service.services.locks import item_lock
+from service.services.record import step_record as _record
 from service.services.settings import service_settings_for
 
 INTERRUPTS = (1, 2)  # P1 and P2: worked from the queue, at the top of the order
@@ -40,18 +41,6 @@ class Intake:
     ticket: Ticket  # with its item, queue and assignee loaded
     folded: bool  # into an open ticket with the same fingerprint
     settings: ServiceSettings  # the product's, as the priority was calculated with
-
-
-def _record(item: Item, actor: User | None, step: str, changes: dict[str, Any], now: datetime, **extra) -> None:
-    """One history entry of a service step, in the shape of an edit: ``changes`` {field: [old, new]}."""
-    ItemEvent.objects.create(
-        item=item,
-        product_id=item.product_id,
-        actor=actor,
-        type=ItemEvent.Type.UPDATED,
-        data={"changes": changes, "version": item.version, "service": step, **extra},
-        created_at=now,
-    )
 
 
 def _validate(*, title: str, urgency: str, impact: str, affected_users: int) -> None:
@@ -196,7 +185,7 @@ def _create(
     set_due_times(ticket, settings, product, priority.priority)
     item.sla_due_at = item_sla_due(ticket)
     item.full_clean(validate_unique=False, validate_constraints=False)
-    gap = order_place(item=item, placement=_placement(item, product, now)) if ordered else None
+    placed = order_place(item=item, placement=_placement(item, product, now)) if ordered else None
     Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
     item.save(force_insert=True)
     ticket.item = item
@@ -211,23 +200,7 @@ def _create(
         impact=data["impact"],
         title=data["title"],
     )
-    ItemEvent.objects.create(
-        item=item,
-        product=product,
-        actor=sender,
-        type=ItemEvent.Type.CREATED,
-        data={
-            "status": item.status,
-            "kind": item.kind,
-            "labels": [],
-            "placed": gap.record() if gap else None,
-            "service": "intake",
-            "queue": queue.slug,
-            "priority": priority.why,
-            "via": via,
-        },
-        created_at=now,
-    )
+    history.write([history.created(item=item, actor=sender, placed=placed)])
     transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
     return ticket
 
@@ -300,25 +273,31 @@ def _apply_priority(
     item.updated_at = now
     fields = ["impact", "urgency", "itil_priority", "sla_due_at", "version", "updated_at"]
     if may_enter and item.status == Item.Status.PROPOSED and priority.priority in INTERRUPTS:
-        gap = order_place(item=item, placement=Placement.top())
+        placed = order_place(item=item, placement=Placement.top())
         item.status = Item.Status.OPEN
         fields += ["status", "rank"]
-        ItemEvent.objects.create(
+        entered = history.status_changed(
             item=item,
-            product_id=item.product_id,
             actor=actor,
-            type=ItemEvent.Type.STATUS_CHANGED,
-            data={"from": Item.Status.PROPOSED, "to": Item.Status.OPEN, "placed": gap.record(), "service": step},
+            old=Item.Status.PROPOSED,
+            placed=placed,
             reason=f"Became P{priority.priority}: an interrupt enters the order at the top.",
-            created_at=now,
         )
+        entered.created_at = now
+        history.write([entered])
         transaction.on_commit(lambda: enqueue_suggestions(item.product_id), robust=True)
     item.save(update_fields=fields)
-    _record(item, actor, step, changes, now, priority=priority.why)
+    _record(item, actor, changes, now, reason=f"{step}: {priority.why['formula']}")
     return True
 
 
 # The work on a ticket ---------------------------------------------------------------------------
+
+
+def _status(item: Item) -> str:
+    """The item's status as stored now (the caller's instance may be older); the transitions
+    check it again under the item's lock."""
+    return Item.objects.filter(pk=item.pk).values_list("status", flat=True).get()
 
 
 def _locked(item: Item) -> tuple[Item, Ticket, ServiceSettings]:
@@ -351,7 +330,7 @@ def ticket_acknowledge(*, item: Item, actor: User) -> Ticket:
     """Acknowledge a ticket: the response clock is met, and the work starts (in progress)."""
     require(actor, Action.EDIT_WORK, item)
     with transaction.atomic():
-        if item.status == Item.Status.OPEN:
+        if _status(item) == Item.Status.OPEN:
             item_transition(item=item, actor=actor, to=Item.Status.IN_PROGRESS)
         item, ticket, settings = _locked(item)
         if ticket.responded_at is not None:
@@ -359,7 +338,7 @@ def ticket_acknowledge(*, item: Item, actor: User) -> Ticket:
         now = timezone.now()
         ticket.responded_at = now
         _save_clocks(item, ticket, settings)
-        _record(item, actor, "acknowledged", {"responded_at": [None, now]}, now)
+        _record(item, actor, {"responded_at": [None, now]}, now)
     return ticket
 
 
@@ -376,7 +355,7 @@ def ticket_wait(*, item: Item, actor: User, reason: str = "") -> Ticket:
         _stop_running(ticket, settings, now)
         ticket.waiting_since = now
         _save_clocks(item, ticket, settings)
-        _record(item, actor, "waiting", {"waiting": [False, True]}, now, reason=reason)
+        _record(item, actor, {"waiting_since": [None, now]}, now, reason=reason)
     return ticket
 
 
@@ -388,12 +367,12 @@ def ticket_resume(*, item: Item, actor: User, reply: str = "") -> Ticket:
         if ticket.waiting_since is None:
             return ticket
         now = timezone.now()
-        waited = (now - ticket.waiting_since).total_seconds()
+        waited_since = ticket.waiting_since
         ticket.waiting_since = None
         if ticket.resolved_at is None:
             ticket.running_since = now
         _save_clocks(item, ticket, settings)
-        _record(item, actor, "resumed", {"waiting": [True, False]}, now, reply=reply, waited_seconds=waited)
+        _record(item, actor, {"waiting_since": [waited_since, None]}, now, reason=reply)
     return ticket
 
 
@@ -402,11 +381,12 @@ def ticket_resolve(*, item: Item, actor: User, resolution: str = "", hours_lost:
     acknowledged now); ``hours_lost``, if given, is what the incident cost."""
     require(actor, Action.EDIT_WORK, item)
     with transaction.atomic():
-        if item.status == Item.Status.PROPOSED:
+        status = _status(item)
+        if status == Item.Status.PROPOSED:
             raise ValidationError({"status": f"{item.key} is proposed; the owner accepts it into the order first."})
-        if item.status == Item.Status.OPEN:
+        if status == Item.Status.OPEN:
             item_transition(item=item, actor=actor, to=Item.Status.IN_PROGRESS)
-        if item.status != Item.Status.DONE:
+        if status != Item.Status.DONE:
             item_transition(item=item, actor=actor, to=Item.Status.DONE, reason=resolution)
         item, ticket, settings = _locked(item)
         now = timezone.now()
@@ -415,7 +395,7 @@ def ticket_resolve(*, item: Item, actor: User, resolution: str = "", hours_lost:
         ticket.responded_at = ticket.responded_at or now
         ticket.resolved_at = ticket.resolved_at or now
         _save_clocks(item, ticket, settings)
-        _record(item, actor, "resolved", {"resolved_at": [None, now]}, now, resolution=resolution)
+        _record(item, actor, {"resolved_at": [None, now]}, now, reason=resolution)
         if hours_lost is not None:
             ticket = ticket_hours_lost_set(item=item, actor=actor, hours=hours_lost)
     return ticket
@@ -433,7 +413,7 @@ def ticket_assign(*, item: Item, actor: User, assignee: User | None) -> Ticket:
         old = ticket.assignee.username if ticket.assignee else None
         ticket.assignee = assignee
         ticket.save(update_fields=["assignee"])
-        _record(item, actor, "assigned", {"assignee": [old, assignee.username if assignee else None]}, timezone.now())
+        _record(item, actor, {"assignee": [old, assignee.username if assignee else None]}, timezone.now())
     return ticket
 
 
@@ -487,7 +467,9 @@ def clocks_check(*, now: datetime | None = None) -> int:
                 due_at = getattr(ticket, f"{name}_due_at")
                 if met is None and getattr(ticket, f"{name}_breached_at") is None and due_at and due_at <= now:
                     setattr(ticket, f"{name}_breached_at", due_at)
-                    _record(item, None, "sla_breached", {f"{name}_breached_at": [None, due_at]}, now, clock=name)
+                    _record(
+                        item, None, {f"{name}_breached_at": [None, due_at]}, now, reason=f"SLA {name} target breached."
+                    )
                     breaches += 1
             ticket.save()
             sla_due = item_sla_due(ticket)

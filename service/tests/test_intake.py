@@ -25,7 +25,7 @@ def test_a_ticket_becomes_an_operational_item_with_its_priority_calculated(intak
     assert result.ticket.priority_why["impact"]["why"] == "1,200 affected users ≥ 1,000"
     assert Occurrence.objects.filter(ticket=result.ticket).count() == 1
     created = ItemEvent.objects.get(item=item, type=ItemEvent.Type.CREATED)
-    assert created.data["service"] == "intake" and created.data["priority"]["priority"] == "P2"
+    assert created.data["status"] == "open" and created.data["placed"]["position"] == 1
 
 
 def test_interrupts_go_to_the_top_of_the_order(intake, product, owner):
@@ -96,7 +96,7 @@ def test_folding_raises_the_priority_and_records_it(intake):
     item = Item.objects.get(pk=first.ticket.pk)
     assert (item.impact, item.itil_priority, item.version) == ("medium", 3, 2)
     event = ItemEvent.objects.filter(item=item, type=ItemEvent.Type.UPDATED).get()
-    assert event.data["service"] == "surge"
+    assert event.reason == "surge: impact medium × urgency medium = P3"
     assert event.data["changes"]["itil_priority"] == [4, 3]
 
 

@@ -21,7 +21,9 @@ def test_an_owner_splits_an_occurrence_out(intake, owner):
     assert (new.occurrence_count, new.affected_users, new.fingerprint) == (1, 20, "")
     assert list(new.occurrences.values_list("pk", flat=True)) == [stray.pk]
     assert new.first_seen_at == stray.received_at
-    assert ItemEvent.objects.get(item=parent.item, data__service="occurrence_split").data["split_into"] == new.item.key
+    assert ItemEvent.objects.get(item=parent.item, data__changes__has_key="occurrences").reason == (
+        f"An occurrence was split out into {new.item.key}."
+    )
 
 
 def test_the_only_occurrence_stays(intake, owner):
@@ -40,7 +42,8 @@ def test_an_owner_merges_two_tickets(intake, owner):
     assert (item.impact, item.urgency, item.itil_priority) == ("medium", "high", 2)
     gone = Item.objects.get(pk=merged.pk)
     assert gone.status == Item.Status.ARCHIVED and gone.rank is None
-    assert ItemEvent.objects.get(item=gone, type="status_changed").data["merged_into"] == item.key
+    closed = ItemEvent.objects.get(item=gone, type="status_changed")
+    assert (closed.data["duplicate_of"], closed.reason) == (item.pk, f"Merged into {item.key}.")
     assert not intake(fingerprint="db-b").folded  # the merged ticket is closed: a new one starts
 
 

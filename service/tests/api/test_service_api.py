@@ -204,3 +204,32 @@ def test_split_and_merge_by_role(as_role, intake, role):
             row["reporter"]
             for row in client.get(f"/api/v1/items/{first.item.key}/ticket/occurrences/").json()["results"]
         ] == ["", "x"]
+
+
+def test_every_step_is_in_the_items_history(as_role, product, owner, developer, intake):
+    from service.services.incidents import ticket_link_cause
+    from service.services.tickets import clocks_check, ticket_acknowledge, ticket_resolve, ticket_resume
+
+    with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
+        ticket = intake(title="Disk full", affected_users=40, urgency="medium", fingerprint="disk").ticket
+    intake(fingerprint="disk", affected_users=20)  # 60 users: P4 → P3
+    clocks_check()
+    ticket_acknowledge(item=ticket.item, actor=developer)
+    ticket_wait(item=ticket.item, actor=developer, reason="Which volume?")
+    ticket_resume(item=ticket.item, actor=owner, reply="/var")
+    ticket_link_cause(item=ticket.item, actor=developer, cause=None)  # no change, no entry
+    ticket_resolve(item=ticket.item, actor=developer, resolution="Rotated the logs")
+    response = as_role("stakeholder").get(f"/api/v1/items/{ticket.item.key}/history/")
+    assert response.status_code == 200, response.content
+    rows = response.json()["results"]
+    changed = [sorted(row["data"]["changes"]) for row in rows if row["type"] == "updated"]
+    assert changed == [
+        ["impact", "itil_priority", "sla_due_at"],
+        ["response_breached_at"],
+        ["resolution_breached_at"],
+        ["responded_at"],
+        ["waiting_since"],
+        ["waiting_since"],
+        ["resolved_at"],
+    ]
+    assert [row["type"] for row in rows].count("status_changed") == 2  # started, done
