@@ -189,7 +189,7 @@ def main() -> None:
             priority, occurrences, users = cursor.fetchone()
             cursor.execute(
                 "SELECT count(*) FROM backlog_itemevent e JOIN service_ticket t ON t.item_id = e.item_id "
-                "WHERE t.fingerprint = 'checkout-502' AND e.data ->> 'service' = 'surge'"
+                "WHERE t.fingerprint = 'checkout-502' AND e.type = 'updated' AND e.data -> 'changes' ? 'itil_priority'"
             )
             priority_changes = cursor.fetchone()[0]
         stats = percentiles(samples)
