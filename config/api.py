@@ -107,6 +107,7 @@ ERRORS = {
     "401": "Not signed in: send a token (Authorization: Bearer obk_…) or use the session.",
     "403": "Signed in, but your role does not allow this (or the token is read-only).",
     "404": "No such object, or it belongs to a product you are not a member of.",
+    "406": "The Accept header asks for something other than application/json, the only answer there is.",
     "429": "Too many requests: wait the seconds given in Retry-After.",
 }
 
