@@ -14,12 +14,14 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
+from backlog import history
 from backlog.access import access_item_by_number, transitions_for
 from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
 from backlog.models import Item
+from backlog.panels import item_panels
 from backlog.readiness import readiness
-from backlog.selectors import item_list
+from backlog.selectors import item_history, item_list, item_position
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
 from config.numbers import whole_number
@@ -149,6 +151,32 @@ def item_new(request: HttpRequest, key: str) -> HttpResponse:
         "backlog/item_form.html",
         {"product": product, "actions": actions, "section": "new", "form": form, "direct": direct, "item": None},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """One item: its description, details, score, readiness and history, with the panels other
+    apps register (``backlog.panels``: refinement's questions and comments, delivery's forecast)."""
+    item, actions = access_item_by_number(request.user, key, number)
+    product = item.product
+    suggested_positions_ensure_fresh(product_id=product.pk)
+    events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
+    texts = history.describe(events)
+    return render(
+        request,
+        "backlog/item.html",
+        {
+            "product": product,
+            "actions": actions,
+            "item": item,
+            "position": item_position(item=item),
+            "checks": readiness(item, product),
+            "history": [(event, texts[event.pk]) for event in events],
+            "breakdown": item.score_breakdown or None,
+            "transitions": transitions_for(item, actions),
+            "panels": item_panels(item=item, user=request.user, actions=actions),
+        },
     )
 
 

@@ -1,5 +1,5 @@
-"""Refinement pages: the item page (with comments, questions, split), proposals and their review,
-the refinement agenda, the technical-debt page."""
+"""Refinement pages: comments, questions and split of an item (its panels on backlog's item page:
+refinement.panels), proposals and their review, the refinement agenda, the technical-debt page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,23 +13,18 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
-from backlog import history
-from backlog.access import access_item_by_number, item_in, placement_in, transitions_for
+from backlog.access import access_item_by_number, item_in, placement_in
 from backlog.forms import SplitForm
 from backlog.models import Item
 from backlog.readiness import readiness
-from backlog.selectors import item_history, item_position
-from backlog.services.suggestion import suggested_positions_ensure_fresh
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
-    comments_for,
     costliest_debt,
     debt_totals,
     debt_trend,
     next_sprint_slice,
     proposal_state,
     proposals_of,
-    questions_for,
     refinement_agenda,
     review_queue,
     stale_items,
@@ -45,34 +40,6 @@ QUEUE_SIZE = 100
 
 def _show_errors(request: HttpRequest, invalid: ValidationError) -> None:
     messages.error(request, " ".join(invalid.messages))
-
-
-@login_required
-def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    item, actions = access_item_by_number(request.user, key, number)
-    product = item.product
-    suggested_positions_ensure_fresh(product_id=product.pk)
-    questions = list(questions_for(item=item))
-    events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
-    texts = history.describe(events)
-    return render(
-        request,
-        "refinement/item.html",
-        {
-            "product": product,
-            "actions": actions,
-            "item": item,
-            "position": item_position(item=item),
-            "checks": readiness(item, product),
-            "history": [(event, texts[event.pk]) for event in events],
-            "comments": comments_for(item=item),
-            "questions": questions,
-            "open_question": next((q for q in questions if q.is_open), None),
-            "breakdown": item.score_breakdown or None,
-            "transitions": transitions_for(item, actions),
-            "can_split": Action.REORDER in actions and item.status == Item.Status.OPEN,
-        },
-    )
 
 
 @login_required
