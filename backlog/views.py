@@ -24,7 +24,8 @@ from backlog.readiness import readiness
 from backlog.selectors import item_history, item_list, item_position
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
-from config.numbers import whole_number
+from config.numbers import whole_number, whole_numbers
+from config.pages import show_errors
 
 PAGE_SIZE = 50
 STATUS_CHOICES = [("", "The backlog (open, in progress)"), *Item.Status.choices]
@@ -231,7 +232,7 @@ def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpRes
     try:
         item_transition(item=item, actor=request.user, to=to, reason=request.POST.get("reason", "").strip())
     except ValidationError as invalid:
-        messages.error(request, " ".join(invalid.messages))
+        show_errors(request, invalid)
     else:
         messages.success(request, f"{item.key} is now {Item.Status(to).label.lower()}.")
     return redirect(item)
@@ -244,14 +245,14 @@ def suggested_page(request: HttpRequest, key: str) -> HttpResponse:
     if request.method == "POST":
         if Action.REORDER not in actions:
             raise PermissionDenied("Only the product owner or an ordering delegate reorders.")
-        ids = [pk for pk in map(whole_number, request.POST.getlist("items")) if pk is not None]
+        ids = whole_numbers(request.POST.getlist("items"))
         if not ids:
             messages.error(request, "Select the items to move to their suggested positions.")
         else:
             try:
                 moved = order_apply_suggestion(product=product, actor=request.user, item_ids=ids)
             except ValidationError as invalid:
-                messages.error(request, " ".join(invalid.messages))
+                show_errors(request, invalid)
             else:
                 messages.success(request, f"Moved {moved} item{'s' if moved != 1 else ''} to their suggested places.")
         return redirect("suggested", product.key)

@@ -17,6 +17,7 @@ from backlog.access import access_item_by_number, item_in, placement_in
 from backlog.forms import SplitForm
 from backlog.models import Item
 from backlog.readiness import readiness
+from config.pages import show_errors
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
     costliest_debt,
@@ -38,10 +39,6 @@ AGENDA_SIZE = 20
 QUEUE_SIZE = 100
 
 
-def _show_errors(request: HttpRequest, invalid: ValidationError) -> None:
-    messages.error(request, " ".join(invalid.messages))
-
-
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
@@ -49,7 +46,7 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
     except ValidationError as invalid:
-        _show_errors(request, invalid)
+        show_errors(request, invalid)
     return redirect(f"{item.get_absolute_url()}#comments")
 
 
@@ -87,7 +84,7 @@ def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         proposal_answer(item=item, actor=request.user, answer=request.POST.get("answer", ""))
     except ValidationError as invalid:
-        _show_errors(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"Answer sent: {item.key} is back in the review queue.")
     return redirect("my-proposals", product.key)
