@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
-from backlog.access import access_item_by_number, item_in, placement_in
+from backlog.access import access_item_by_number
 from backlog.forms import SplitForm
 from backlog.models import Item
 from backlog.readiness import readiness
 from config.pages import show_errors
+from refinement.access import accept_place, duplicate_in
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
     costliest_debt,
@@ -135,20 +136,12 @@ def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
     decision = request.POST.get("decision")
     try:
         if decision == "accept":
-            place = request.POST.get("place", "bottom")
-            suggested = place == "suggested"
-            placement = (
-                None
-                if suggested
-                else placement_in(
-                    product, to=place, anchor=request.POST.get("anchor"), position=request.POST.get("position")
-                )
-            )
-            proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
+            place = {"anchor": request.POST.get("anchor"), "position": request.POST.get("position")}
+            placement = accept_place(product, to=request.POST.get("place", "bottom"), **place)
+            proposal_accept(item=item, actor=request.user, **placement)
             messages.success(request, f"{item.key} accepted into the backlog.")
         elif decision == "reject":
-            duplicate = request.POST.get("duplicate_of", "").strip()
-            original = item_in(product, duplicate, "duplicate_of") if duplicate else None
+            original = duplicate_in(product, request.POST.get("duplicate_of"))
             proposal_reject(item=item, actor=request.user, reason=request.POST.get("reason", ""), duplicate_of=original)
             messages.success(request, f"{item.key} rejected; the proposer can read why.")
         elif decision == "ask":

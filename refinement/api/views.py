@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from accounts.access import access_product
 from accounts.permissions import Action
-from backlog.access import access_item, item_in, placement_in
+from backlog.access import access_item
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
@@ -16,7 +16,7 @@ from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response, item_
 from backlog.selectors import items_for_api
 from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
-from refinement.access import access_comment
+from refinement.access import accept_place, access_comment, duplicate_in
 from refinement.api import serializers as s
 from refinement.selectors import (
     comments_for,
@@ -88,15 +88,9 @@ class AcceptApi(GenericAPIView):
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.AcceptSerializer, request)
-        suggested = body["to"] == "suggested"
-        place = {"to": body["to"], "anchor": body.get("anchor"), "position": body.get("position")}
-        placement = None if suggested else placement_in(item.product, **place)
+        place = accept_place(item.product, to=body["to"], anchor=body.get("anchor"), position=body.get("position"))
         accepted = proposal_accept(
-            item=item,
-            actor=request.user,
-            placement=placement,
-            at_suggested_position=suggested,
-            expected_version=if_match_version(request, item),
+            item=item, actor=request.user, expected_version=if_match_version(request, item), **place
         )
         return item_response(accepted)
 
@@ -112,8 +106,7 @@ class RejectApi(GenericAPIView):
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.RejectSerializer, request)
-        reference = body.get("duplicate_of")
-        duplicate = item_in(item.product, reference, "duplicate_of") if reference else None
+        duplicate = duplicate_in(item.product, body.get("duplicate_of"))
         rejected = proposal_reject(
             item=item,
             actor=request.user,
