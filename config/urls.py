@@ -139,7 +139,7 @@ pages = [
         service_pages.ticket_action,
         name="service-ticket-action",
     ),
-    path("p/<str:key>/<int:number>/", refinement_pages.item_page, name="item"),
+    path("p/<str:key>/<int:number>/", backlog_pages.item_page, name="item"),
     path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
     path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
     path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),
