@@ -108,9 +108,8 @@ class ItemDetailApi(GenericAPIView):
         return item_response(item)  # as it is now
 
 
-def _transition(request, ref: str, *, to: str, reason: str) -> Response:
-    """Move the item ``ref`` to ``to`` (checked against If-Match) and answer with it as it is now."""
-    item, _ = access_item(request.user, ref)
+def _transition(request, item: Item, *, to: str, reason: str) -> Response:
+    """Move ``item`` to ``to`` (checked against If-Match) and answer with it as it is now."""
     item_transition(
         item=item, actor=request.user, to=to, reason=reason, expected_version=if_match_version(request, item)
     )
@@ -126,8 +125,9 @@ class ItemTransitionApi(GenericAPIView):
         request=s.TransitionSerializer,
     )
     def post(self, request, ref: str):
+        item, _ = access_item(request.user, ref)  # outsiders get 404 whatever they send
         body = validated_input(s.TransitionSerializer, request)
-        return _transition(request, ref, to=body["status"], reason=body["reason"])
+        return _transition(request, item, to=body["status"], reason=body["reason"])
 
 
 class ItemArchiveApi(GenericAPIView):
@@ -139,8 +139,9 @@ class ItemArchiveApi(GenericAPIView):
         request=s.ReasonSerializer,
     )
     def post(self, request, ref: str):
+        item, _ = access_item(request.user, ref)  # outsiders get 404 whatever they send
         body = validated_input(s.ReasonSerializer, request)
-        return _transition(request, ref, to=Item.Status.ARCHIVED, reason=body["reason"])
+        return _transition(request, item, to=Item.Status.ARCHIVED, reason=body["reason"])
 
 
 def _placement(product: Product, data: dict | None) -> Placement | None:

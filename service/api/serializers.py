@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from backlog.models import Item
 from config.api import (
     ApiModelSerializer,
     ApiSerializer,
@@ -9,7 +10,6 @@ from config.api import (
     StrictIntegerField,
 )
 from service.models import Queue, ServiceSettings, Ticket
-from service.priority import LEVELS
 
 
 class IntakeSerializer(ApiSerializer):
@@ -17,9 +17,9 @@ class IntakeSerializer(ApiSerializer):
     description = StrictCharField(required=False, allow_blank=True, default="", max_length=20_000)
     queue = StrictCharField(max_length=40, help_text="The queue's slug, e.g. database.")
     affected_users = StrictIntegerField(required=False, default=0, min_value=0, max_value=2_000_000_000)
-    urgency = StrictChoiceField(choices=LEVELS)
+    urgency = StrictChoiceField(choices=Item.Level.choices)
     impact = StrictChoiceField(
-        choices=LEVELS,
+        choices=Item.Level.choices,
         required=False,
         allow_blank=True,
         default="",
@@ -193,7 +193,7 @@ class OccurrenceSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
-class SplitSerializer(ApiSerializer):
+class OccurrenceSplitSerializer(ApiSerializer):
     fingerprint = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
 
 

@@ -435,7 +435,7 @@ class OccurrenceSplitApi(GenericAPIView):
     @extend_schema(
         summary="Split an occurrence out into a ticket of its own (owners and delegates)",
         parameters=[REF, OpenApiParameter("occurrence_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        request=s.SplitSerializer,
+        request=s.OccurrenceSplitSerializer,
         responses={201: s.TicketSerializer},
     )
     def post(self, request, ref: str, occurrence_id: int):
@@ -443,7 +443,7 @@ class OccurrenceSplitApi(GenericAPIView):
         occurrence = Occurrence.objects.filter(pk=occurrence_id, ticket=ticket).first()
         if occurrence is None:
             raise Http404("No such occurrence.")
-        data = s.SplitSerializer(data=request.data)
+        data = s.OccurrenceSplitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         new = occurrence_split(
             occurrence=occurrence, actor=request.user, fingerprint=data.validated_data["fingerprint"]
