@@ -1,3 +1,4 @@
+from accounts.permissions import can_create_product
 from accounts.selectors import products_for
 
 
@@ -6,4 +7,7 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"my_products": products_for(user=user)}
+    return {
+        "my_products": products_for(user=user).filter(archived_at=None),
+        "can_create_product": can_create_product(user),
+    }

@@ -2,27 +2,45 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import access_token
-from accounts.models import ApiToken
-from accounts.selectors import products_for
-from accounts.services import token_create, token_revoke
+from accounts.access import access_product, access_token
+from accounts.models import ApiToken, Membership, Product
+from accounts.permissions import Action, can_create_product
+from accounts.selectors import audit_events, open_invitations, product_members, products_for
+from accounts.services import (
+    invitation_accept,
+    invitation_create,
+    invitation_find,
+    invitation_revoke,
+    membership_remove,
+    membership_set,
+    product_archive,
+    product_create,
+    product_update,
+    token_create,
+    token_revoke,
+)
 from config.numbers import whole_number
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     products = list(products_for(user=request.user))
-    if len(products) == 1:
+    active = [product for product in products if product.archived_at is None]
+    if len(products) == 1 and active:
         return redirect("backlog", products[0].key)
-    return render(request, "accounts/home.html", {"products": products})
+    archived = [product for product in products if product.archived_at is not None]
+    context = {"products": active, "archived": archived, "can_create": can_create_product(request.user)}
+    return render(request, "accounts/home.html", context)
 
 
 @login_required
@@ -55,3 +73,185 @@ def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     token_revoke(token=token, actor=request.user)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("me")
+
+
+def _say(request: HttpRequest, invalid: ValidationError) -> None:
+    messages.error(request, " ".join(invalid.messages))
+
+
+@login_required
+def product_new(request: HttpRequest) -> HttpResponse:
+    """Start a product: the creator becomes its product owner."""
+    if not can_create_product(request.user):
+        raise PermissionDenied("Only staff start products on this site; ask an administrator.")
+    values = {"name": "", "key": ""}
+    if request.method == "POST":
+        values = {"name": request.POST.get("name", "").strip(), "key": request.POST.get("key", "").strip().upper()}
+        try:
+            if Product.objects.filter(key=values["key"]).exists():
+                raise ValidationError({"key": f"The key {values['key']} is taken: choose another."})
+            product = product_create(name=values["name"], key=values["key"], owner=request.user)
+        except ValidationError as invalid:
+            _say(request, invalid)
+        else:
+            messages.success(request, f"{product.name} is ready: invite your team from Members.")
+            return redirect("backlog", product.key)
+    return render(request, "accounts/product_new.html", {"values": values}, status=400 if values["name"] else 200)
+
+
+def _manage_page(request: HttpRequest, key: str) -> tuple[Product, frozenset]:
+    return access_product(request.user, key, Action.MANAGE)
+
+
+@login_required
+def product_settings_page(request: HttpRequest, key: str) -> HttpResponse:
+    """The product's name, and archiving it (owners)."""
+    product, actions = _manage_page(request, key)
+    if request.method == "POST":
+        action = request.POST.get("action", "rename")
+        try:
+            if action == "rename":
+                product_update(
+                    product=product, actor=request.user, changes={"name": request.POST.get("name", "").strip()}
+                )
+                messages.success(request, "Product renamed.")
+            elif action in ("archive", "restore"):
+                product_archive(product=product, actor=request.user, archived=action == "archive")
+                messages.success(request, f"{product.name} {'archived' if action == 'archive' else 'restored'}.")
+            else:
+                raise ValidationError("Unknown action.")
+        except ValidationError as invalid:
+            _say(request, invalid)
+        return redirect("product-settings", product.key)
+    context = {"product": product, "actions": actions, "section": "settings"}
+    return render(request, "accounts/product_settings.html", context)
+
+
+@login_required
+def members_page(request: HttpRequest, key: str) -> HttpResponse:
+    """The members, the open invitations and the invitation form (owners)."""
+    product, actions = _manage_page(request, key)
+    context = {
+        "product": product,
+        "actions": actions,
+        "section": "members",
+        "members": product_members(product=product),
+        "invitations": open_invitations(product=product),
+        "roles": Membership.Role.choices,
+        "invitation_days": settings.INVITATION_DAYS,
+    }
+    return render(request, "accounts/members.html", context)
+
+
+@login_required
+@require_POST
+def member_invite(request: HttpRequest, key: str) -> HttpResponse:
+    product, _ = _manage_page(request, key)
+    try:
+        invitation, _ = invitation_create(
+            product=product,
+            actor=request.user,
+            invitee=request.POST.get("invitee", ""),
+            role=request.POST.get("role", ""),
+            ordering_delegated=request.POST.get("ordering_delegated") == "on",
+            site_url=request.build_absolute_uri("/"),
+        )
+    except ValidationError as invalid:
+        _say(request, invalid)
+    else:
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+    return redirect("members", product.key)
+
+
+def _member(product: Product, username: str) -> Membership:
+    membership = product_members(product=product).filter(user__username=username).first()
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+@login_required
+@require_POST
+def member_change(request: HttpRequest, key: str, username: str) -> HttpResponse:
+    product, _ = _manage_page(request, key)
+    membership = _member(product, username)
+    try:
+        membership_set(
+            product=product,
+            actor=request.user,
+            user=membership.user,
+            role=request.POST.get("role", ""),
+            ordering_delegated=request.POST.get("ordering_delegated") == "on",
+        )
+    except ValidationError as invalid:
+        _say(request, invalid)
+    else:
+        messages.success(request, f"{username}'s role saved.")
+    return redirect("members", product.key)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, key: str, username: str) -> HttpResponse:
+    product, _ = _manage_page(request, key)
+    membership = _member(product, username)
+    try:
+        membership_remove(product=product, actor=request.user, user=membership.user)
+    except ValidationError as invalid:
+        _say(request, invalid)
+    else:
+        messages.success(request, f"{username} is no longer a member of {product.name}.")
+    return redirect("members", product.key)
+
+
+@login_required
+@require_POST
+def invitation_revoke_view(request: HttpRequest, key: str, invitation_id: int) -> HttpResponse:
+    product, _ = _manage_page(request, key)
+    invitation = open_invitations(product=product).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, f"The invitation of {invitation.email} is withdrawn.")
+    return redirect("members", product.key)
+
+
+@login_required
+def audit_page(request: HttpRequest, key: str) -> HttpResponse:
+    """The product's audit trail: member, invitation and setting changes (owners)."""
+    product, actions = _manage_page(request, key)
+    events = Paginator(audit_events(product=product), 50).get_page(request.GET.get("page"))
+    return render(
+        request, "accounts/audit.html", {"product": product, "actions": actions, "section": "audit", "events": events}
+    )
+
+
+@login_required
+def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation link: who invites you where, and the button to join."""
+    invitation = invitation_find(token)
+    if invitation is None:
+        raise Http404("No such invitation.")
+    if request.method == "POST":
+        try:
+            membership = invitation_accept(raw=token, user=request.user)
+        except ValidationError as invalid:
+            _say(request, invalid)
+            return redirect("invitation", token)
+        messages.success(request, f"Welcome to {membership.product.name}.")
+        return redirect("backlog", membership.product.key)
+    problem = None
+    if not invitation.is_open(timezone.now()):
+        problem = (
+            "This invitation has already been used."
+            if invitation.accepted_at
+            else "This invitation is no longer valid; ask the product owner for a new one."
+        )
+    elif invitation.invitee_id not in (None, request.user.pk):
+        problem = "This invitation is for someone else: sign in as the person invited."
+    return render(
+        request,
+        "accounts/invitation.html",
+        {"invitation": invitation, "problem": problem},
+        status=410 if problem and not invitation.is_open(timezone.now()) else 200,
+    )

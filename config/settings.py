@@ -104,6 +104,21 @@ CONTENT_SECURITY_POLICY = {
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+
+# Who may start a product from the browser: "anyone" signed in, or only "staff".
+PRODUCT_CREATION = os.environ.get("PRODUCT_CREATION", "anyone")
+if PRODUCT_CREATION not in ("anyone", "staff"):
+    raise ImproperlyConfigured("PRODUCT_CREATION is 'anyone' or 'staff'.")
+INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))  # an invitation link works this long
+
+# E-mail (invitations): printed to the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OneBacklog <onebacklog@localhost>")
 LOGOUT_REDIRECT_URL = "login"
 
 ROOT_URLCONF = "config.urls"

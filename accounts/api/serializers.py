@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import DEFAULT_DEFINITION_OF_READY, MAX_READY_ESTIMATE, ApiToken, Membership, Product
+from accounts.models import DEFAULT_DEFINITION_OF_READY, MAX_READY_ESTIMATE, ApiToken, AuditEvent, Membership, Product
 from accounts.services import MAX_SLA_HOURS, PRODUCT_SETTINGS
 from config.api import ApiModelSerializer, ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
 
@@ -134,4 +134,20 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, default=None, allow_null=True, help_text="Null once deleted."
+    )
+    data = serializers.JSONField(
+        read_only=True,
+        help_text="{old, new}: the values before and after (null before an addition, after a removal); "
+        "member (a username) or email when the event is about a person.",
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "action", "actor", "data", "at"]
         read_only_fields = fields

@@ -7,10 +7,12 @@ from rest_framework.response import Response
 
 from accounts.access import access_product, access_token
 from accounts.api import serializers as s
+from accounts.api.pagination import AuditCursorPagination
 from accounts.models import ApiToken, Membership, Product, User
 from accounts.permissions import Action
-from accounts.selectors import product_members, products_for
+from accounts.selectors import audit_events, product_members, products_for
 from accounts.services import membership_remove, membership_set, product_update, token_create, token_revoke
+from config.api import reject_unknown_parameters
 
 
 class ProductListApi(GenericAPIView):
@@ -134,3 +136,18 @@ class TokenDetailApi(GenericAPIView):
         token = access_token(request.user, token_id)
         token_revoke(token=token, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditListApi(GenericAPIView):
+    serializer_class = s.AuditEventSerializer
+    pagination_class = AuditCursorPagination
+
+    @extend_schema(
+        summary="The product's audit trail, newest first: members, invitations and settings (owners)",
+        responses=s.AuditEventSerializer(many=True),
+    )
+    def get(self, request, key: str):
+        reject_unknown_parameters(request, {"cursor", "page_size"})
+        product, _ = access_product(request.user, key, Action.MANAGE)
+        page = self.paginate_queryset(audit_events(product=product))
+        return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
