@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_product, access_token
-from accounts.models import ApiToken, Membership, Product
+from accounts.models import MAX_READY_ESTIMATE, ApiToken, Membership, Product
 from accounts.permissions import Action, can_create_product
 from accounts.selectors import audit_events, open_invitations, product_members, products_for
 from accounts.services import (
+    MAX_SLA_HOURS,
     invitation_accept,
     invitation_create,
     invitation_find,
@@ -103,28 +104,94 @@ def _manage_page(request: HttpRequest, key: str) -> tuple[Product, frozenset]:
     return access_product(request.user, key, Action.MANAGE)
 
 
+READY_CHECKS = {
+    "estimate": "An estimate",
+    "acceptance_criteria": "Acceptance criteria",
+    "value_inputs": "The value inputs of the scoring model",
+    "description": "A description",
+}
+POLICY_NUMBERS = {  # field: (label, lowest, highest)
+    "stale_after_days": ("Stale after (days)", 1, 3650),
+    "debt_target_percent": ("Debt target (%)", 0, 100),
+    "sprint_capacity": ("Sprint capacity (points)", 1, 10_000),
+}
+
+
+def _policy_form(product: Product) -> dict:
+    """The policy settings as the form shows them (text, as typed)."""
+    ready = product.definition_of_ready
+    return {
+        **{name: str(getattr(product, name)) for name in POLICY_NUMBERS},
+        **{f"sla_{priority}": str(hours) for priority, hours in sorted(product.sla_hours.items())},
+        **{f"ready_{check}": bool(ready.get(check)) for check in READY_CHECKS},
+        "ready_max_estimate": "" if ready.get("max_estimate") is None else str(ready["max_estimate"]),
+    }
+
+
+def _policy_changes(post) -> tuple[dict, dict, list[str]]:
+    """Read the policy form: (the form as typed, the changes for ``product_update``, the errors)."""
+    form = {name: post.get(name, "").strip() for name in [*POLICY_NUMBERS, "ready_max_estimate"]}
+    form |= {f"sla_P{n}": post.get(f"sla_P{n}", "").strip() for n in range(1, 6)}
+    form |= {f"ready_{check}": post.get(f"ready_{check}") == "on" for check in READY_CHECKS}
+    changes, errors = {}, []
+    for name, (label, low, high) in POLICY_NUMBERS.items():
+        changes[name] = whole_number(form[name], low=low, high=high)
+        if changes[name] is None:
+            errors.append(f"{label}: give a whole number from {low} to {high:,}.")
+    sla = {f"P{n}": whole_number(form[f"sla_P{n}"], low=1, high=MAX_SLA_HOURS) for n in range(1, 6)}
+    for priority, hours in sla.items():
+        if hours is None:
+            errors.append(f"SLA for {priority}: give whole hours from 1 to {MAX_SLA_HOURS:,}.")
+    changes["sla_hours"] = sla
+    limit = None
+    if form["ready_max_estimate"]:
+        limit = whole_number(form["ready_max_estimate"], low=1, high=MAX_READY_ESTIMATE)
+        if limit is None:
+            errors.append(f"Largest ready estimate: whole points from 1 to {MAX_READY_ESTIMATE}, or empty for any.")
+    changes["definition_of_ready"] = {check: form[f"ready_{check}"] for check in READY_CHECKS} | {"max_estimate": limit}
+    return form, changes, errors
+
+
 @login_required
 def product_settings_page(request: HttpRequest, key: str) -> HttpResponse:
-    """The product's name, and archiving it (owners)."""
+    """The product's name and policies (Definition of Ready, debt target, capacity, stale period,
+    SLA hours), and archiving it (owners)."""
     product, actions = _manage_page(request, key)
+    policy, errors = _policy_form(product), []
     if request.method == "POST":
         action = request.POST.get("action", "rename")
         try:
             if action == "rename":
-                product_update(
-                    product=product, actor=request.user, changes={"name": request.POST.get("name", "").strip()}
-                )
+                name = request.POST.get("name", "").strip()
+                product_update(product=product, actor=request.user, changes={"name": name})
                 messages.success(request, "Product renamed.")
+            elif action == "policies":
+                policy, changes, errors = _policy_changes(request.POST)
+                if not errors:
+                    product_update(product=product, actor=request.user, changes=changes)
+                    messages.success(request, "Policies saved.")
             elif action in ("archive", "restore"):
                 product_archive(product=product, actor=request.user, archived=action == "archive")
                 messages.success(request, f"{product.name} {'archived' if action == 'archive' else 'restored'}.")
             else:
                 raise ValidationError("Unknown action.")
         except ValidationError as invalid:
-            _say(request, invalid)
-        return redirect("product-settings", product.key)
-    context = {"product": product, "actions": actions, "section": "settings"}
-    return render(request, "accounts/product_settings.html", context)
+            errors = invalid.messages
+        if not errors:
+            return redirect("product-settings", product.key)
+    context = {
+        "product": product,
+        "actions": actions,
+        "section": "settings",
+        "errors": errors,
+        "numbers": [(name, label, low, high, policy[name]) for name, (label, low, high) in POLICY_NUMBERS.items()],
+        "ready_checks": [(check, label, policy[f"ready_{check}"]) for check, label in READY_CHECKS.items()],
+        "ready_max_estimate": policy["ready_max_estimate"],
+        "sla": [(f"P{n}", policy[f"sla_P{n}"]) for n in range(1, 6)],
+        "max_sla_hours": MAX_SLA_HOURS,
+        "max_ready_estimate": MAX_READY_ESTIMATE,
+    }
+    return render(request, "accounts/product_settings.html", context, status=400 if errors else 200)
 
 
 @login_required

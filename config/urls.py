@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
+from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
@@ -90,6 +91,7 @@ pages = [
         name="invitation-revoke",
     ),
     path("p/<str:key>/audit/", accounts_pages.audit_page, name="audit"),
+    path("p/<str:key>/scoring/", backlog_settings_pages.scoring_page, name="scoring-settings"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
