@@ -1,18 +1,23 @@
-"""The owner's backlog settings pages: the scoring model and its weights."""
+"""The owner's backlog settings pages: the scoring model and its weights, and the labels."""
 
 import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
 from backlog import scoring
+from backlog.models import Label
+from backlog.selectors import labels_with_counts
+from backlog.services.labels import label_create, label_delete, label_merge, label_rename
 from backlog.services.scores import product_scoring_update
+from config.numbers import whole_number
 
 WEIGHTS = {
     "business_value": "Business value",
@@ -68,3 +73,58 @@ def scoring_page(request: HttpRequest, key: str) -> HttpResponse:
         "errors": errors,
     }
     return render(request, "backlog/scoring_settings.html", context, status=400 if errors else 200)
+
+
+def _label(product: Product, label_id: int | str | None) -> Label:
+    label = (
+        Label.objects.filter(product=product, pk=whole_number(str(label_id or ""))).select_related("product").first()
+    )
+    if label is None:
+        raise Http404("No such label.")
+    return label
+
+
+@login_required
+def labels_page(request: HttpRequest, key: str) -> HttpResponse:
+    """The product's labels with how many items use each; owners create them here."""
+    product, actions = access_product(request.user, key, Action.MANAGE)
+    if request.method == "POST":
+        try:
+            label = label_create(product=product, actor=request.user, name=request.POST.get("name", ""))
+        except ValidationError as invalid:
+            messages.error(request, " ".join(invalid.messages))
+        else:
+            messages.success(request, f"Label “{label.name}” created.")
+        return redirect("labels", product.key)
+    context = {
+        "product": product,
+        "actions": actions,
+        "section": "labels",
+        "labels": labels_with_counts(product=product),
+    }
+    return render(request, "backlog/labels.html", context)
+
+
+@login_required
+@require_POST
+def label_change(request: HttpRequest, key: str, label_id: int) -> HttpResponse:
+    """Rename, merge or delete one label (owners)."""
+    product, _ = access_product(request.user, key, Action.MANAGE)
+    label = _label(product, label_id)
+    action, name = request.POST.get("action"), label.name
+    try:
+        if action == "rename":
+            label_rename(label=label, actor=request.user, name=request.POST.get("name", ""))
+            messages.success(request, f"Label “{name}” is now “{label.name}” on every item.")
+        elif action == "merge":
+            into = _label(product, request.POST.get("into"))
+            moved = label_merge(label=label, into=into, actor=request.user)
+            messages.success(request, f"“{name}” merged into “{into.name}” ({moved} items).")
+        elif action == "delete":
+            count = label_delete(label=label, actor=request.user)
+            messages.success(request, f"Label “{name}” deleted; {count} items no longer carry it.")
+        else:
+            raise ValidationError("Rename, merge or delete.")
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+    return redirect("labels", product.key)

@@ -92,6 +92,8 @@ pages = [
     ),
     path("p/<str:key>/audit/", accounts_pages.audit_page, name="audit"),
     path("p/<str:key>/scoring/", backlog_settings_pages.scoring_page, name="scoring-settings"),
+    path("p/<str:key>/labels/", backlog_settings_pages.labels_page, name="labels"),
+    path("p/<str:key>/labels/<int:label_id>/", backlog_settings_pages.label_change, name="label-change"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
