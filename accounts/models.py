@@ -1,3 +1,5 @@
+from zoneinfo import available_timezones
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -50,11 +52,25 @@ def validate_definition_of_ready(value) -> None:
         raise ValidationError(f"max_estimate is whole points from 1 to {MAX_READY_ESTIMATE}, or null.")
 
 
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError("Choose a time zone from the list, for example Europe/Berlin.")
+
+
 class User(AbstractUser):
     """A person using OneBacklog; product access comes from memberships."""
 
+    display_name = models.CharField(max_length=100, blank=True, help_text="The name others see; the username if empty.")
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="Times are shown in this zone."
+    )
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
 
 
 class Product(models.Model):
@@ -245,6 +261,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.action} by {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def about(self) -> str:
+        """Whom the event is about: a member's username or an invited address ("" if no one)."""
+        return self.data.get("member") or self.data.get("email") or ""
 
 
 class Invitation(models.Model):

@@ -411,3 +411,23 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
                 email=invitation.email,
             )
     return invitation
+
+
+def user_profile_update(*, user: User, display_name: str, email: str, time_zone: str) -> User:
+    """Change the user's own display name, e-mail address and time zone."""
+    email = email.strip()
+    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise ValidationError({"email": "Another account has this address."})
+    user.display_name, user.email, user.time_zone = display_name.strip(), email, time_zone
+    user.full_clean(exclude=["password", "username"])
+    user.save(update_fields=["display_name", "email", "time_zone"])
+    return user
+
+
+def user_sign_up(*, username: str, email: str, password: str) -> User:
+    """Make an account (the sign-up form has checked the password and the address)."""
+    user = User(username=username, email=email)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user

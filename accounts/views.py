@@ -1,10 +1,13 @@
 """Pages of accounts: home (the product switcher), the user's page with personal API tokens."""
 
 from datetime import timedelta
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_product, access_token
+from accounts.forms import SignUpForm
 from accounts.models import MAX_READY_ESTIMATE, ApiToken, Membership, Product
 from accounts.permissions import Action, can_create_product
 from accounts.selectors import audit_events, open_invitations, product_members, products_for
@@ -29,8 +33,12 @@ from accounts.services import (
     product_update,
     token_create,
     token_revoke,
+    user_profile_update,
+    user_sign_up,
 )
 from config.numbers import whole_number
+
+TIME_ZONES = sorted(available_timezones())
 
 
 @login_required
@@ -63,6 +71,7 @@ def me(request: HttpRequest) -> HttpResponse:
             context["new_token"], context["new_token_name"] = raw, token.name
         except ValidationError as invalid:
             context["token_error"] = " ".join(invalid.messages)
+    context["time_zones"] = TIME_ZONES
     context["tokens"] = ApiToken.objects.filter(user=request.user).select_related("parent").order_by("-created_at")
     return render(request, "accounts/me.html", context, status=400 if "token_error" in context else 200)
 
@@ -293,12 +302,14 @@ def audit_page(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-@login_required
 def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
-    """An invitation link: who invites you where, and the button to join."""
+    """An invitation link: who invites you where, and the button to join (signed out: the ways
+    to sign in or sign up first)."""
     invitation = invitation_find(token)
     if invitation is None:
         raise Http404("No such invitation.")
+    if request.method == "POST" and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     if request.method == "POST":
         try:
             membership = invitation_accept(raw=token, user=request.user)
@@ -314,11 +325,63 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
             if invitation.accepted_at
             else "This invitation is no longer valid; ask the product owner for a new one."
         )
-    elif invitation.invitee_id not in (None, request.user.pk):
+    elif request.user.is_authenticated and invitation.invitee_id not in (None, request.user.pk):
         problem = "This invitation is for someone else: sign in as the person invited."
     return render(
         request,
         "accounts/invitation.html",
-        {"invitation": invitation, "problem": problem},
+        {
+            "invitation": invitation,
+            "invitation_token": token,
+            "problem": problem,
+            "can_sign_up": settings.SIGNUP != "off",
+        },
         status=410 if problem and not invitation.is_open(timezone.now()) else 200,
     )
+
+
+def sign_up(request: HttpRequest) -> HttpResponse:
+    """Make an account (``SIGNUP``: open, by invitation only, or off), then sign in — and, when
+    arriving from an invitation link, go back to it to join."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    raw = request.GET.get("invitation") or request.POST.get("invitation", "")
+    invitation = invitation_find(raw)
+    if invitation is not None and not invitation.is_open(timezone.now()):
+        invitation = None
+    if settings.SIGNUP == "off" or (settings.SIGNUP == "invitation" and invitation is None):
+        reason = "Sign-up is closed here" if settings.SIGNUP == "off" else "Sign-up is by invitation only"
+        return render(request, "accounts/signup_closed.html", {"reason": reason}, status=403)
+    invited_email = invitation.email if invitation else ""
+    form = SignUpForm(request.POST or None, invited_email=invited_email, initial={"email": invited_email})
+    if request.method == "POST" and form.is_valid():
+        user = user_sign_up(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
+        messages.success(request, f"Welcome, {user.username}.")
+        return redirect("invitation", raw) if invitation else redirect("home")
+    status = 400 if form.errors else 200
+    return render(
+        request, "accounts/signup.html", {"form": form, "invitation": raw if invitation else ""}, status=status
+    )
+
+
+@login_required
+@require_POST
+def profile_update(request: HttpRequest) -> HttpResponse:
+    try:
+        user_profile_update(
+            user=request.user,
+            display_name=request.POST.get("display_name", ""),
+            email=request.POST.get("email", ""),
+            time_zone=request.POST.get("time_zone", ""),
+        )
+    except ValidationError as invalid:
+        request.user.refresh_from_db()
+        _say(request, invalid)
+    else:
+        messages.success(request, "Profile saved.")
+    return redirect("me")

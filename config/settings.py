@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.user_time_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -104,6 +105,13 @@ CONTENT_SECURITY_POLICY = {
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]  # a username or an e-mail address
+# Who may sign up: "open" (anyone), "invitation" (only with an open invitation link), "off".
+SIGNUP = os.environ.get("SIGNUP", "open")
+if SIGNUP not in ("open", "invitation", "off"):
+    raise ImproperlyConfigured("SIGNUP is 'open', 'invitation' or 'off'.")
+SIGNUP_EMAIL_DOMAINS = env_list("SIGNUP_EMAIL_DOMAINS", "")  # e.g. "example.com,example.org"; empty: any
 
 # Who may start a product from the browser: "anyone" signed in, or only "staff".
 PRODUCT_CREATION = os.environ.get("PRODUCT_CREATION", "anyone")

@@ -313,10 +313,14 @@ def test_an_invitation_by_username_is_for_that_user_only(product, owner):
     assert product.memberships.get(user=invited).role == "stakeholder"
 
 
-def test_signed_out_invitees_are_sent_to_sign_in_and_back(product, owner):
+def test_signed_out_invitees_are_offered_to_sign_in_or_up_and_come_back(product, owner):
     _, raw = invitation_create(product=product, actor=owner, invitee="a@example.com", role="owner", site_url="http://x")
-    response = Client().get(f"/invitations/{raw}/")
-    assert response.status_code == 302 and f"next=/invitations/{raw}/" in response["Location"]
+    page = Client().get(f"/invitations/{raw}/").content.decode()
+    assert f'href="/accounts/login/?next=/invitations/{raw}/"' in page
+    assert f'href="/accounts/signup/?invitation={raw}"' in page
+    joining = Client().post(f"/invitations/{raw}/")
+    assert joining.status_code == 302 and f"next=/invitations/{raw}/" in joining["Location"]
+    assert product.memberships.count() == 1
 
 
 @pytest.mark.parametrize(
