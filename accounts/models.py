@@ -76,6 +76,11 @@ class User(AbstractUser):
 class Product(models.Model):
     """A product with its one ordered backlog."""
 
+    class ScoringModel(models.TextChoices):
+        WSJF = "wsjf", "WSJF"
+        RICE = "rice", "RICE"
+        MOSCOW = "moscow", "MoSCoW"
+
     name = models.CharField(max_length=120)
     key = models.CharField(
         max_length=10,
@@ -105,8 +110,8 @@ class Product(models.Model):
     )
     scoring_model = models.CharField(
         max_length=10,
-        choices=[("wsjf", "WSJF"), ("rice", "RICE"), ("moscow", "MoSCoW")],
-        default="wsjf",
+        choices=ScoringModel.choices,
+        default=ScoringModel.WSJF,
         help_text="How items are scored. MoSCoW groups instead of scoring.",
     )
     score_weights = models.JSONField(

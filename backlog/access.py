@@ -11,6 +11,7 @@ in any case (``ob-48`` is ``OB-48``).
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 
 from accounts.access import access_product
@@ -67,16 +68,21 @@ def item_in(product: Product, reference: str, field: str) -> Item:
 
 
 def item_ids_in(product: Product, references: list[str], field: str) -> list[int]:
-    """Return the ids of the items of ``product`` given by id or key, in the order given, in two queries.
+    """Return the ids of the items of ``product`` given by id or key, in the order given, in one
+    query however many (none when none parses).
 
     A ValidationError naming ``field`` lists the references the product has no item for.
     """
     parsed = [parse_reference(reference) for reference in references]
     ids = {found.pk for found in parsed if found and found.pk is not None}
     numbers = {found.number for found in parsed if found and found.product_key == product.key}
-    items = Item.objects.filter(product=product)
-    known_ids = set(items.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
-    by_number = dict(items.filter(number__in=numbers).values_list("number", "pk")) if numbers else {}
+    rows = (
+        Item.objects.filter(product=product).filter(Q(pk__in=ids) | Q(number__in=numbers)).values_list("pk", "number")
+        if ids or numbers
+        else []
+    )
+    known_ids = {pk for pk, _ in rows}
+    by_number = {number: pk for pk, number in rows}
     resolved: list[int] = []
     missing: list[str] = []
     for reference, found in zip(references, parsed, strict=True):

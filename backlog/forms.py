@@ -6,21 +6,21 @@ from accounts.permissions import Action
 from backlog.models import Item
 from backlog.services.items import (
     ORDER_FIELDS,
-    PROPOSAL_FIELDS,
     VALUE_CASE,
     VALUE_FIELDS,
     WORK_FIELDS,
     one_line_ending,
+    settable_fields,
 )
 from config.numbers import whole_number
 
 # Fieldsets of the item form: (legend, fields, the kinds they belong to or None for all).
 FIELDSETS = [
     ("The work", ("kind", "title", "description", "acceptance_criteria", "estimate"), None),
-    ("Defect", ("severity",), ("defect",)),
-    ("Technical debt", ("interest_hours",), ("tech_debt",)),
-    ("Spike", ("timebox_days", "question"), ("spike",)),
-    ("Operational", ("impact", "urgency"), ("operational",)),
+    ("Defect", ("severity",), (Item.Kind.DEFECT,)),
+    ("Technical debt", ("interest_hours",), (Item.Kind.TECH_DEBT,)),
+    ("Spike", ("timebox_days", "question"), (Item.Kind.SPIKE,)),
+    ("Operational", ("impact", "urgency"), (Item.Kind.OPERATIONAL,)),
     ("Value case", VALUE_CASE, None),
     ("Value", VALUE_FIELDS, None),
     ("Order", ORDER_FIELDS, None),
@@ -46,15 +46,7 @@ class ItemForm(forms.ModelForm):
 
     def __init__(self, *args, actions: frozenset, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = set()
-        if Action.EDIT_WORK in actions:
-            allowed |= set(WORK_FIELDS)
-        elif creating:
-            allowed |= PROPOSAL_FIELDS  # what anyone who may propose describes
-        if Action.EDIT_VALUE in actions:
-            allowed |= set(VALUE_FIELDS)
-        if Action.REORDER in actions:
-            allowed |= set(ORDER_FIELDS)
+        allowed = settable_fields(actions, creating=creating)
         for name in list(self.fields):
             if name != "labels" and name not in allowed:
                 del self.fields[name]
@@ -65,6 +57,8 @@ class ItemForm(forms.ModelForm):
                 self.fields[name].required = True
         if self.instance.pk and "labels" in self.fields:
             self.initial["labels"] = ", ".join(sorted(self.instance.labels.values_list("name", flat=True)))
+
+    technical_kinds = " ".join(Item.TECHNICAL_KINDS)  # their proposals carry a value case (static/js/app.js)
 
     def fieldsets(self):
         """(legend, bound fields, kinds) for the template, leaving out empty sets."""

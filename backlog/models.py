@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Product
@@ -31,10 +32,19 @@ class Label(models.Model):
         return self.name
 
 
+def item_key(product_key: str, number: int) -> str:
+    """The key people call an item by: its product's key and its number, as in OB-42."""
+    return f"{product_key}-{number}"
+
+
 class ItemQuerySet(models.QuerySet):
+    def in_order(self) -> "ItemQuerySet":
+        """The items in the backlog order: open and in progress (they hold a rank key)."""
+        return self.filter(rank__isnull=False)
+
     def ordered(self) -> "ItemQuerySet":
-        """The backlog: open and in-progress items, in rank order."""
-        return self.filter(rank__isnull=False).order_by("rank")
+        """The backlog: the items in the order, sorted by it."""
+        return self.in_order().order_by("rank")
 
     def ready(self, product: Product) -> "ItemQuerySet":
         """The items meeting ``product``'s Definition of Ready (backlog/readiness.py)."""
@@ -87,6 +97,8 @@ class Item(models.Model):
         MINIMAL = "0.25", "Minimal (0.25)"
 
     ORDERED_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+    # Their proposals carry a value case (``value_case_errors``).
+    TECHNICAL_KINDS = (Kind.TECH_DEBT, Kind.SPIKE, Kind.OPERATIONAL)
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="items")
     number = models.PositiveIntegerField(editable=False)
@@ -259,9 +271,12 @@ class Item(models.Model):
     def __str__(self) -> str:
         return f"{self.key} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("item", args=[self.product.key, self.number])
+
     @property
     def key(self) -> str:
-        return f"{self.product.key}-{self.number}"
+        return item_key(self.product.key, self.number)
 
     @property
     def is_ordered(self) -> bool:
@@ -304,8 +319,6 @@ class Item(models.Model):
                     errors[field] = f"Only items of kind {kind.label.lower()} have this field; leave it empty."
         if errors:
             raise ValidationError(errors)
-
-    TECHNICAL_KINDS = (Kind.TECH_DEBT, Kind.SPIKE, Kind.OPERATIONAL)
 
     def value_case_errors(self) -> dict[str, str]:
         """What a technical proposal's value case lacks: who benefits, the cost of not doing it

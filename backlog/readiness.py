@@ -28,7 +28,7 @@ class Check:
 
 def _value_inputs(model: str) -> Check:
     """The scoring model's inputs are given (or derived from the item's kind, for WSJF)."""
-    if model == "rice":
+    if model == Product.ScoringModel.RICE:
         condition = Q(rice_reach__isnull=False, rice_confidence__isnull=False, rice_effort__gt=0) & ~Q(rice_impact="")
         return Check(
             "value_inputs",
@@ -41,7 +41,7 @@ def _value_inputs(model: str) -> Check:
                 and item.rice_impact != ""
             ),
         )
-    if model == "moscow":
+    if model == Product.ScoringModel.MOSCOW:
         return Check(
             "value_inputs",
             "A MoSCoW category is chosen",

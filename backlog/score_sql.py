@@ -33,8 +33,9 @@ def _bands(test: str, bands: tuple[tuple[int, int], ...]) -> str:
     return f"CASE {whens} ELSE {scoring.MAX_VALUE} END"
 
 
-def _text(number: str) -> str:
-    """``scoring._text``: a double at 15 significant digits, plain notation, no trailing zeros."""
+def _plain_number_sql(number: str) -> str:
+    """``scoring._plain_number`` in SQL: a double at 15 significant digits, plain notation, no
+    trailing zeros."""
     return f"trim_scale(({number})::float8::numeric)::text"
 
 
@@ -70,7 +71,7 @@ _AGE_DAYS = "floor(extract(epoch FROM p.now - i.created_at) / 86400)"
 _WHY_TIME_CRITICALITY = (
     f"CASE WHEN {_DEFECT} THEN 'open for ' || {_AGE_DAYS}"
     f" || CASE WHEN {_AGE_DAYS} = 1 THEN ' day' ELSE ' days' END"
-    f" WHEN {_DEBT} THEN 'interest ' || {_text('i.interest_hours')} || ' h per sprint'"
+    f" WHEN {_DEBT} THEN 'interest ' || {_plain_number_sql('i.interest_hours')} || ' h per sprint'"
     f" WHEN {_BREACHED} THEN 'SLA breached'"
     f" WHEN {_OPERATIONAL} THEN 'ITIL priority P' || i.itil_priority END"
 )
@@ -100,8 +101,8 @@ UPDATE {TABLE} i SET score = {_WSJF_VALUE}::float8, score_computed_at = p.now, s
                 jsonb_build_object('value', {_TIME_CRITICALITY}, 'why', {_WHY_TIME_CRITICALITY})) ELSE '{{}}' END
         || CASE WHEN {_SPIKE} THEN jsonb_build_object('risk_reduction', jsonb_build_object(
             'value', i.risk_reduction::float8, 'why', 'the value of the spike''s answer')) ELSE '{{}}' END,
-    'formula', '(' || {" || ' + ' || ".join(_text(part) for part in _PARTS.values())}
-        || ') / ' || {_text(_SIZE)} || ' = ' || trim_scale({_WSJF_VALUE})::text,
+    'formula', '(' || {" || ' + ' || ".join(_plain_number_sql(part) for part in _PARTS.values())}
+        || ') / ' || {_plain_number_sql(_SIZE)} || ' = ' || trim_scale({_WSJF_VALUE})::text,
     'missing', {
     _names_where(
         {
@@ -125,7 +126,6 @@ _RICE_MISSING = {
     "effort": "i.rice_effort IS NULL",
 }
 _RICE_INCOMPLETE = " OR ".join((*_RICE_MISSING.values(), "i.rice_effort = 0"))
-_RICE_FACTORS = ("i.rice_reach", "NULLIF(i.rice_impact, '')", "i.rice_confidence", "i.rice_effort")
 _RICE_VALUE = (
     f"CASE WHEN NOT ({_RICE_INCOMPLETE}) THEN round((i.rice_reach::float8 * i.rice_impact::float8"
     " * (i.rice_confidence::float8 / 100) / i.rice_effort::float8)::numeric, 3) END"
@@ -146,8 +146,10 @@ UPDATE {TABLE} i SET score = {_RICE_VALUE}::float8, score_computed_at = p.now, s
 },
     'derived', '{{}}'::jsonb,
     'formula', CASE WHEN {_RICE_INCOMPLETE} THEN 'needs reach, impact, confidence and a non-zero effort'
-        ELSE {_text("i.rice_reach")} || ' × ' || {_text("i.rice_impact")} || ' × ' || {_text("i.rice_confidence")}
-            || '%% / ' || {_text("i.rice_effort")} || ' = ' || trim_scale({_RICE_VALUE})::text END,
+        ELSE {_plain_number_sql("i.rice_reach")} || ' × ' || {_plain_number_sql("i.rice_impact")} || ' × ' || {
+    _plain_number_sql("i.rice_confidence")
+}
+            || '%% / ' || {_plain_number_sql("i.rice_effort")} || ' = ' || trim_scale({_RICE_VALUE})::text END,
     'missing', {_names_where(_RICE_MISSING)}
         || CASE WHEN i.rice_effort = 0 THEN '["effort"]'::jsonb ELSE '[]' END,
     'category', NULLIF(i.moscow, '')

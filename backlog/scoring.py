@@ -24,8 +24,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from accounts.models import DEFAULT_SCORE_WEIGHTS as DEFAULT_WEIGHTS
+from accounts.models import Product
 
-WSJF, RICE, MOSCOW = "wsjf", "rice", "moscow"
+WSJF, RICE, MOSCOW = Product.ScoringModel.values
 MODELS = (WSJF, RICE, MOSCOW)
 MAX_VALUE = 20  # the top of the 1, 2, 3, 5, 8, 13, 20 scale
 
@@ -88,7 +89,8 @@ def _round(value: float) -> float:
     return float(_decimal(value).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
 
 
-def _text(value: float) -> str:
+def _plain_number(value: float) -> str:
+    """``value`` as the formulas show it: 15 significant digits, plain notation, no trailing zeros."""
     return format(_decimal(value), "f")
 
 
@@ -115,7 +117,7 @@ def wsjf(item: Any, *, now: datetime, weights: Mapping[str, float] = DEFAULT_WEI
         derive("time_criticality", _band(age, bands), f"open for {age.days} day{'' if age.days == 1 else 's'}")
     elif item.kind == "tech_debt" and item.interest_hours is not None:
         hours = float(item.interest_hours)
-        derive("time_criticality", _band(hours, DEBT_INTEREST_HOURS), f"interest {_text(hours)} h per sprint")
+        derive("time_criticality", _band(hours, DEBT_INTEREST_HOURS), f"interest {_plain_number(hours)} h per sprint")
     elif item.kind == "operational" and item.itil_priority:
         breached = item.sla_due_at is not None and now >= item.sla_due_at
         if breached:
@@ -134,8 +136,9 @@ def wsjf(item: Any, *, now: datetime, weights: Mapping[str, float] = DEFAULT_WEI
     cost_of_delay = sum(parts.values())
     value = _round(cost_of_delay / size)
     formula = (
-        f"({_text(parts['business_value'])} + {_text(parts['time_criticality'])} + {_text(parts['risk_reduction'])})"
-        f" / {_text(size)} = {_text(value)}"
+        "("
+        + " + ".join(_plain_number(parts[name]) for name in ("business_value", "time_criticality", "risk_reduction"))
+        + f") / {_plain_number(size)} = {_plain_number(value)}"
     )
     if item.estimate is None:
         missing = (*missing, "estimate")
@@ -159,8 +162,10 @@ def rice(item: Any) -> Score:
         formula = "needs reach, impact, confidence and a non-zero effort"
         return Score(RICE, None, given, formula=formula, missing=missing, category=category)
     value = _round(numbers["reach"] * numbers["impact"] * (numbers["confidence"] / 100) / numbers["effort"])
-    reach, impact, confidence, effort = (_text(numbers[name]) for name in ("reach", "impact", "confidence", "effort"))
-    formula = f"{reach} × {impact} × {confidence}% / {effort} = {_text(value)}"
+    reach, impact, confidence, effort = (
+        _plain_number(numbers[name]) for name in ("reach", "impact", "confidence", "effort")
+    )
+    formula = f"{reach} × {impact} × {confidence}% / {effort} = {_plain_number(value)}"
     return Score(RICE, value, given, formula=formula, category=category)
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 
 from accounts.models import Product
+from backlog import order_sql
 from backlog.filters import ItemFilter, filter_parameters
 from backlog.models import Item, ItemEvent, Label
 from backlog.references import parse_reference
@@ -18,9 +19,7 @@ def backlog_items(*, product: Product) -> QuerySet[Item]:
 
 def item_position(*, item: Item) -> int | None:
     """Return the item's 1-based position in the order, or None when it is not ordered."""
-    if item.rank is None:
-        return None
-    return Item.objects.filter(product_id=item.product_id, rank__lt=item.rank).count() + 1
+    return order_sql.position_of(item.product_id, item.rank) if item.rank is not None else None
 
 
 def item_history(*, item: Item) -> QuerySet[ItemEvent]:

@@ -144,7 +144,7 @@ def item_new(request: HttpRequest, key: str) -> HttpResponse:
                 messages.success(request, f"{item.key} added at the bottom of the backlog.")
             else:
                 messages.success(request, f"{item.key} proposed: the product owner will review it.")
-            return redirect("item", product.key, item.number)
+            return redirect(item)
     return render(
         request,
         "backlog/item_form.html",
@@ -176,7 +176,7 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
             form.add_error(None, "Someone changed this item since you opened it. Reload it to see their changes.")
         else:
             messages.success(request, f"{item.key} saved.")
-            return redirect("item", product.key, item.number)
+            return redirect(item)
     return render(
         request,
         "backlog/item_form.html",
@@ -198,7 +198,6 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @require_POST
 def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpResponse:
     item, actions = access_item_by_number(request.user, key, number)
-    product = item.product
     to = request.POST.get("status", "")
     if to not in dict(transitions_for(item, actions)):
         raise PermissionDenied("You cannot make that change to this item.")
@@ -208,7 +207,7 @@ def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpRes
         messages.error(request, " ".join(invalid.messages))
     else:
         messages.success(request, f"{item.key} is now {Item.Status(to).label.lower()}.")
-    return redirect("item", product.key, item.number)
+    return redirect(item)
 
 
 @login_required

@@ -103,9 +103,7 @@ def refinement_agenda(*, product: Product, limit: int) -> list[Item]:
 def stale_items(*, product: Product) -> QuerySet[Item]:
     """The product's flagged stale items, in backlog order."""
     return (
-        Item.objects.filter(product=product, stale_flag__isnull=False, rank__isnull=False)
-        .select_related("product", "stale_flag")
-        .order_by("rank")
+        Item.objects.filter(product=product, stale_flag__isnull=False).ordered().select_related("product", "stale_flag")
     )
 
 
@@ -122,11 +120,15 @@ class DebtTotals:
 
 def debt_totals(*, product: Product) -> DebtTotals:
     """The technical debt in the product's backlog (open and in-progress items)."""
-    totals = Item.objects.filter(product=product, kind=Item.Kind.TECH_DEBT, rank__isnull=False).aggregate(
-        items=Count("pk"),
-        principal=Coalesce(Sum("estimate"), 0),
-        unestimated=Count("pk", filter=Q(estimate__isnull=True)),
-        interest=Coalesce(Sum("interest_hours"), Decimal(0)),
+    totals = (
+        Item.objects.filter(product=product, kind=Item.Kind.TECH_DEBT)
+        .in_order()
+        .aggregate(
+            items=Count("pk"),
+            principal=Coalesce(Sum("estimate"), 0),
+            unestimated=Count("pk", filter=Q(estimate__isnull=True)),
+            interest=Coalesce(Sum("interest_hours"), Decimal(0)),
+        )
     )
     return DebtTotals(totals["items"], totals["principal"], totals["unestimated"], totals["interest"])
 
@@ -172,7 +174,8 @@ def next_sprint_slice(*, product: Product) -> SprintSlice:
 def costliest_debt(*, product: Product, limit: int = 5) -> QuerySet[Item]:
     """The debt items in the backlog that cost the most interest per sprint."""
     return (
-        Item.objects.filter(product=product, kind=Item.Kind.TECH_DEBT, rank__isnull=False)
+        Item.objects.filter(product=product, kind=Item.Kind.TECH_DEBT)
+        .in_order()
         .select_related("product")
         .order_by("-interest_hours", "number")[:limit]
     )

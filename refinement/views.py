@@ -7,13 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
+from backlog import history
 from backlog.access import access_item_by_number, item_in, placement_in, transitions_for
 from backlog.forms import SplitForm
 from backlog.models import Item
@@ -43,7 +43,7 @@ AGENDA_SIZE = 20
 QUEUE_SIZE = 100
 
 
-def _say(request: HttpRequest, invalid: ValidationError) -> None:
+def _show_errors(request: HttpRequest, invalid: ValidationError) -> None:
     messages.error(request, " ".join(invalid.messages))
 
 
@@ -53,6 +53,8 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product = item.product
     suggested_positions_ensure_fresh(product_id=product.pk)
     questions = list(questions_for(item=item))
+    events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
+    texts = history.describe(events)
     return render(
         request,
         "refinement/item.html",
@@ -62,7 +64,7 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "item": item,
             "position": item_position(item=item),
             "checks": readiness(item, product),
-            "history": list(item_history(item=item).select_related("actor").order_by("-created_at", "-id")[:50]),
+            "history": [(event, texts[event.pk]) for event in events],
             "comments": comments_for(item=item),
             "questions": questions,
             "open_question": next((q for q in questions if q.is_open), None),
@@ -80,12 +82,8 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
     except ValidationError as invalid:
-        _say(request, invalid)
-    return redirect(f"{item_url(item)}#comments")
-
-
-def item_url(item: Item) -> str:
-    return reverse("item", args=[item.product.key, item.number])
+        _show_errors(request, invalid)
+    return redirect(f"{item.get_absolute_url()}#comments")
 
 
 @login_required
@@ -122,7 +120,7 @@ def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         proposal_answer(item=item, actor=request.user, answer=request.POST.get("answer", ""))
     except ValidationError as invalid:
-        _say(request, invalid)
+        _show_errors(request, invalid)
     else:
         messages.success(request, f"Answer sent: {item.key} is back in the review queue.")
     return redirect("my-proposals", product.key)
@@ -239,7 +237,8 @@ def debt_page(request: HttpRequest, key: str) -> HttpResponse:
     sprint = next_sprint_slice(product=product)
     trend = list(debt_trend(product=product, today=timezone.localdate()))
     composition = (
-        Item.objects.filter(product=product, rank__isnull=False)
+        Item.objects.filter(product=product)
+        .in_order()
         .values("kind")
         .annotate(items=Count("pk"), points=Sum("estimate"))
         .order_by("kind")

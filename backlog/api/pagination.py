@@ -97,7 +97,10 @@ class ItemCursorPagination(StrictPageSize, CursorPagination):
         ]
 
 
-class HistoryCursorPagination(StrictPageSize, CursorPagination):
+class TimeCursorPagination(StrictPageSize, CursorPagination):
+    """Cursor pagination over a time and the id, oldest first unless ``ordering`` says otherwise:
+    histories, comments, review queues."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -1,10 +1,11 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Product
 from backlog.access import PLACES
-from backlog.models import Item, ItemEvent
+from backlog.models import Item, item_key
 from backlog.readiness import readiness
-from backlog.services.items import EDITABLE_FIELDS
+from backlog.services.items import EDITABLE_FIELDS, VALUE_FIELDS
 from backlog.services.ordering import MAX_POSITION
 from config.api import ApiModelSerializer, ApiSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
 
@@ -94,14 +95,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "status",
             "rank",
             "estimate",
-            "business_value",
-            "time_criticality",
-            "risk_reduction",
-            "rice_reach",
-            "rice_impact",
-            "rice_confidence",
-            "rice_effort",
-            "moscow",
+            *VALUE_FIELDS,
             "severity",
             "interest_hours",
             "timebox_days",
@@ -137,11 +131,11 @@ class ItemSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_split_from(self, item: Item) -> str | None:
-        return f"{item.product.key}-{item.split_from.number}" if item.split_from_id else None
+        return item_key(item.product.key, item.split_from.number) if item.split_from_id else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_duplicate_of(self, item: Item) -> str | None:
-        return f"{item.product.key}-{item.duplicate_of.number}" if item.duplicate_of_id else None
+        return item_key(item.product.key, item.duplicate_of.number) if item.duplicate_of_id else None
 
     @extend_schema_field(ScoreBreakdownSerializer(allow_null=True))
     def get_score_breakdown(self, item: Item) -> dict | None:
@@ -224,17 +218,6 @@ class MoveResultSerializer(serializers.Serializer):
     before = NeighbourSerializer(allow_null=True, help_text="The item right after the moved block.")
 
 
-class ItemEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
-        source="actor.username", read_only=True, default=None, allow_null=True, help_text="Null once deleted."
-    )
-
-    class Meta:
-        model = ItemEvent
-        fields = ["id", "type", "actor", "data", "reason", "operation", "created_at"]
-        read_only_fields = fields
-
-
 class SuggestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="item_id")
     key = serializers.CharField()
@@ -260,7 +243,7 @@ class ApplySuggestionResultSerializer(serializers.Serializer):
 
 
 class ScoringSettingsSerializer(ApiSerializer):
-    scoring_model = StrictChoiceField(choices=[("wsjf", "WSJF"), ("rice", "RICE"), ("moscow", "MoSCoW")])
+    scoring_model = StrictChoiceField(choices=Product.ScoringModel.choices)
     score_weights = serializers.DictField(
         child=serializers.FloatField(min_value=0, max_value=10),
         help_text="WSJF weights: business_value, time_criticality, risk_reduction (0 to 10 each).",

@@ -11,12 +11,13 @@ from accounts.models import Product
 from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in, placement_in
 from backlog.api import serializers as s
-from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.history import ItemEventSchema, events_data
+from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response, read_after_write
 from backlog.filters import LIST_PARAMETERS, ItemFilter
-from backlog.models import Item
-from backlog.selectors import item_history, item_list, item_position
+from backlog.models import Item, item_key
+from backlog.selectors import item_history, item_list
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move, items_move
 from backlog.services.scores import product_scoring_update
@@ -162,14 +163,14 @@ def _placement(product: Product, data: dict | None) -> Placement | None:
 
 def _move_response(product: Product, result) -> Response:
     def read():
-        keys = {pk: f"{product.key}-{number}" for pk, number in _numbers(product, result)}
+        keys = {pk: item_key(product.key, number) for pk, number in _numbers(product, result)}
 
         def neighbour(found):
             return {"id": found.id, "key": keys[found.id]} if found else None
 
         return {
             "items": [keys[item.pk] for item in result.items],
-            "position": item_position(item=result.items[0]),  # the moved items carry their new keys
+            "position": result.position,
             "after": neighbour(result.gap.after),
             "before": neighbour(result.gap.before),
         }
@@ -226,19 +227,19 @@ class BlockMoveApi(GenericAPIView):
 
 
 class ItemHistoryApi(GenericAPIView):
-    serializer_class = s.ItemEventSerializer
-    pagination_class = HistoryCursorPagination
+    pagination_class = TimeCursorPagination
 
     @extend_schema(
-        summary="The item's history: creation, edits, status changes, moves",
+        summary="The item's history: creation, edits, status changes, moves, questions, splits",
+        description="Each event has one shape of `data` per `type`, and `text` says it for people.",
         parameters=[ITEM_REF],
-        responses=s.ItemEventSerializer(many=True),
+        responses=ItemEventSchema,
     )
     def get(self, request, ref: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         item, _ = access_item(request.user, ref)
         page = self.paginate_queryset(item_history(item=item))
-        return self.get_paginated_response(s.ItemEventSerializer(page, many=True).data)
+        return self.get_paginated_response(events_data(page))
 
 
 class SuggestedOrderApi(GenericAPIView):
@@ -264,7 +265,7 @@ class SuggestedOrderApi(GenericAPIView):
         rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
         rows = [row for row in rows if row.drift][:limit]
         numbers = {row.item_id: row.number for row in rows}
-        data = [{**vars(row), "key": f"{product.key}-{numbers[row.item_id]}", "drift": row.drift} for row in rows]
+        data = [{**vars(row), "key": item_key(product.key, numbers[row.item_id]), "drift": row.drift} for row in rows]
         return Response(s.SuggestionSerializer(data, many=True).data)
 
 

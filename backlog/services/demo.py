@@ -9,8 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Product, User
-from backlog import ranking, scoring
-from backlog.models import VALUE_SCALE, Item, ItemEvent, Label
+from backlog import history, ranking, scoring
+from backlog.models import VALUE_SCALE, Item, Label
 
 AREAS = ["checkout", "search", "sign-up", "invoices", "reporting", "notifications", "mobile app", "admin console"]
 # Who wants what, and why: each persona asks for what its work needs.
@@ -351,27 +351,20 @@ def demo_backlog_seed(
         _give_keys_after(product, ordered)
         Item.objects.bulk_create(items, batch_size=2000)
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + count)
+        chosen = {item.pk: rng.sample(labels, rng.choice([0, 0, 1, 1, 2])) for item in items}
         Item.labels.through.objects.bulk_create(
-            [
-                Item.labels.through(item_id=item.pk, label_id=label.pk)
-                for item in items
-                for label in rng.sample(labels, rng.choice([0, 0, 1, 1, 2]))
-            ],
+            [Item.labels.through(item_id=item.pk, label_id=label.pk) for item in items for label in chosen[item.pk]],
             batch_size=5000,
         )
-        ItemEvent.objects.bulk_create(
-            [
-                ItemEvent(
-                    item_id=item.pk,
-                    product=product,
-                    actor=item.created_by,
-                    type=ItemEvent.Type.CREATED,
-                    data={"status": item.status, "kind": item.kind, "seeded": True},
-                    created_at=item.created_at,
-                )
-                for item in items
-            ],
-            batch_size=5000,
+        history.write(
+            history.created(
+                item=item,
+                actor=item.created_by,
+                placed=None,
+                labels=sorted(label.name for label in chosen[item.pk]),
+                seeded=True,
+            )
+            for item in items
         )
     return count
 
@@ -415,7 +408,7 @@ def _plausible_order(rng: random.Random, product: Product, items: list[Item], no
 
 def _give_keys_after(product: Product, items: list[Item]) -> None:
     """Give ``items`` consecutive keys after the product's current last item."""
-    last = Item.objects.filter(product=product, rank__isnull=False).order_by("-rank").first()
+    last = Item.objects.filter(product=product).ordered().last()
     if last is None:
         width = ranking.rebalance_width(len(items))
         for index, item in enumerate(items):

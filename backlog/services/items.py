@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
+from backlog import history
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
-from backlog.models import Item, ItemEvent, Label
+from backlog.models import Item, Label
 from backlog.services.ordering import (
     Placement,
     order_place,
@@ -67,9 +68,24 @@ TRANSITIONS: dict[tuple[str, str], Action] = {
 
 # What other apps attach to an item becoming done (delivery's Definition of Done and "done in
 # sprint"), registered from their AppConfig.ready so that backlog imports nothing above it. Each is
-# called as ``hook(item=, actor=, details=)`` under the product and item locks, before the change
-# is saved; it may refuse the change with a ValidationError.
+# called as ``hook(item=, actor=, definition_of_done=)`` under the product and item locks, before
+# the change is saved; it may refuse the change with a ValidationError.
 DONE_HOOKS: list[Callable[..., None]] = []
+
+
+def settable_fields(actions: frozenset[Action], *, creating: bool) -> frozenset[str]:
+    """The fields someone with ``actions`` may set on an item (creating it, or editing it): the
+    one rule behind the item form and the services."""
+    allowed: set[str] = set()
+    if Action.EDIT_WORK in actions:
+        allowed |= set(WORK_FIELDS)
+    elif creating:
+        allowed |= PROPOSAL_FIELDS
+    if Action.EDIT_VALUE in actions:
+        allowed |= set(VALUE_FIELDS)
+    if Action.REORDER in actions:
+        allowed |= set(ORDER_FIELDS)
+    return frozenset(allowed)
 
 
 def one_line_ending(text: str) -> str:
@@ -86,19 +102,15 @@ def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, cr
     unknown = fields - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set."))
-    value = fields & set(VALUE_FIELDS)
-    if value and Action.EDIT_VALUE not in actions:
+    refused = fields - settable_fields(actions, creating=creating)
+    if value := refused & set(VALUE_FIELDS):
         raise PermissionDenied(
             "Only the product owner or an ordering delegate sets value inputs: " + ", ".join(sorted(value)) + "."
         )
-    order = fields & set(ORDER_FIELDS)
-    if order and Action.REORDER not in actions:
+    if refused & set(ORDER_FIELDS):
         raise PermissionDenied("Only the product owner or an ordering delegate pins items.")
-    work = fields & set(WORK_FIELDS)
-    if creating:
-        work -= PROPOSAL_FIELDS
-    if work and Action.EDIT_WORK not in actions:
-        raise PermissionDenied("Only the product owner and developers edit: " + ", ".join(sorted(work)) + ".")
+    if refused:
+        raise PermissionDenied("Only the product owner and developers edit: " + ", ".join(sorted(refused)) + ".")
 
 
 def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[str]:
@@ -162,23 +174,11 @@ def item_create(
             raise ValidationError({**errors, **invalid.message_dict}) from invalid
         if errors:
             raise ValidationError(errors)
-        gap = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
+        placed = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
         item.save(force_insert=True)
         label_names = _set_labels(item, labels, new=True)
-        ItemEvent.objects.create(
-            item=item,
-            product=product,
-            actor=actor,
-            type=ItemEvent.Type.CREATED,
-            data={
-                "status": item.status,
-                "kind": item.kind,
-                "labels": label_names,
-                "placed": gap.record() if gap else None,
-            },
-            created_at=now,
-        )
+        history.write([history.created(item=item, actor=actor, placed=placed, labels=label_names)])
         transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
     return item
 
@@ -226,14 +226,7 @@ def item_update(
         current.version += 1
         current.updated_at = timezone.now()
         current.save()
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.UPDATED,
-            data={"changes": diff, "version": current.version},
-            created_at=current.updated_at,
-        )
+        history.write([history.updated(item=current, actor=actor, changes=diff)])
         transaction.on_commit(lambda: enqueue_item_score(current.pk), robust=True)
     return current
 
@@ -279,13 +272,15 @@ def item_transition_locked(
     to: str,
     placement: Placement | None = None,
     reason: str = "",
-    details: dict[str, Any] | None = None,
+    duplicate_of: Item | None = None,
+    definition_of_done: history.DefinitionOfDone | None = None,
     also_save: tuple[str, ...] = (),
 ) -> Item:
     """``item_transition`` for a caller that holds the locks: the product's, then the item's
     (``item`` is the locked row, with its ``product`` set; ``actions`` the actor's in it).
 
-    ``details`` are recorded with the change in the history (a duplicate's original, say);
+    ``duplicate_of`` (a rejected duplicate's original) and ``definition_of_done`` (the checklist
+    an item was done against) are recorded with the change in the history;
     ``also_save`` names fields the caller set on ``item``, written in the same UPDATE.
     """
     current, product = item, item.product
@@ -301,27 +296,27 @@ def item_transition_locked(
     leaving = current.is_ordered and to not in Item.ORDERED_STATUSES
     if placement is not None and not entering:
         raise ValidationError({"placement": "Only an item entering the order takes a position."})
-    data: dict[str, Any] = {"from": current.status, "to": to, **(details or {})}
     if to == Item.Status.DONE:
         for hook in DONE_HOOKS:
-            hook(item=current, actor=actor, details=data)
-    if entering:
-        data["placed"] = order_place(item=current, placement=placement or Placement.bottom()).record()
-    elif leaving:
-        data["removed"] = order_remove(item=current)
+            hook(item=current, actor=actor, definition_of_done=definition_of_done)
+    old = current.status
+    placed = order_place(item=current, placement=placement or Placement.bottom()) if entering else None
+    removed = order_remove(item=current) if leaving else None
     current.status = to
     current.version += 1
     current.updated_at = timezone.now()
     current.save(update_fields=["status", "rank", "version", "updated_at", *also_save])
-    ItemEvent.objects.create(
+    changed = history.status_changed(
         item=current,
-        product=product,
         actor=actor,
-        type=ItemEvent.Type.STATUS_CHANGED,
-        data=data,
+        old=old,
+        placed=placed,
+        removed=removed,
+        duplicate_of=duplicate_of,
+        definition_of_done=definition_of_done,
         reason=reason,
-        created_at=current.updated_at,
     )
+    history.write([changed])
     # The status and the version changed: a score job that read the item before now skips
     # its write, so the item is scored again.
     transaction.on_commit(lambda: enqueue_item_score(current.pk), robust=True)

@@ -4,12 +4,17 @@ Each ordered item holds one rank key (see ``backlog.ranking``); the backlog is t
 by key. A move computes a key strictly between the target neighbours and writes that one row
 plus its history record. Writers serialize per product on the product row lock
 (``SELECT … FOR UPDATE``), so concurrent moves never produce duplicate keys or lost items.
+
+The history (``backlog.history``) records where each moved item stood and went: its neighbours
+and its position. A position is counted (an index range up to it): one count for where a moved
+item was, and none for where it lands (the top is 1, the bottom's count comes with its last item,
+a position in the order is the one asked for) unless it lands next to an anchor. A block's keys
+are written in one statement, whatever its size.
 """
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Literal
 
 from django.conf import settings
@@ -19,9 +24,10 @@ from django.db.models import QuerySet
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
-from backlog import order_sql, ranking
+from backlog import history, order_sql, ranking
+from backlog.history import Place
 from backlog.jobs import enqueue_suggestions
-from backlog.models import Item, ItemEvent
+from backlog.models import Item, item_key
 from backlog.transactions import retry_on_conflict
 
 Where = Literal["top", "bottom", "before", "after", "position"]
@@ -76,6 +82,7 @@ class Gap:
 
     after: Neighbour | None
     before: Neighbour | None
+    after_position: int | None = None  # when known without counting (the bottom)
 
     @property
     def keys(self) -> tuple[str | None, str | None]:
@@ -85,9 +92,14 @@ class Gap:
         lo, hi = self.keys
         return (lo is None or lo < rank) and (hi is None or rank < hi)
 
-    def record(self) -> dict[str, int | None]:
-        """The gap as stored in the history."""
-        return {"after_id": self.after.id if self.after else None, "before_id": self.before.id if self.before else None}
+    def places(self, ids: Sequence[int], first_position: int) -> list[Place]:
+        """Where each of a block landing in the gap stands (ids in order, the first at
+        ``first_position``), as the history records it."""
+        bounds = [self.after.id if self.after else None, *ids, self.before.id if self.before else None]
+        return [
+            history.place(position=first_position + index, after_id=bounds[index], before_id=bounds[index + 2])
+            for index in range(len(ids))
+        ]
 
 
 def lock_product(product: Product | int) -> Product:
@@ -96,7 +108,7 @@ def lock_product(product: Product | int) -> Product:
 
 
 def _ordered(product_id: int, exclude_ids: Sequence[int] = ()) -> QuerySet[Item]:
-    queryset = Item.objects.filter(product_id=product_id, rank__isnull=False)
+    queryset = Item.objects.filter(product_id=product_id).in_order()
     return queryset.exclude(pk__in=exclude_ids) if exclude_ids else queryset
 
 
@@ -106,25 +118,36 @@ def _one(rows: list[tuple[int, str]]) -> Neighbour | None:
 
 def _gap_for(product: Product, placement: Placement, exclude_ids: Sequence[int]) -> Gap:
     """Find the neighbours of ``placement`` among the ordered items not being moved."""
-    first = partial(order_sql.ordered_slice, product.pk, exclude=exclude_ids)
+
+    def others(**where) -> list[tuple[int, str]]:
+        return order_sql.ordered_slice(product.pk, exclude=exclude_ids, **where)
+
     if placement.where == "top" or (placement.where == "position" and placement.position == 1):
-        return Gap(after=None, before=_one(first()))
+        return Gap(after=None, before=_one(others()))
     if placement.where == "bottom":
-        return Gap(after=_one(first(descending=True)), before=None)
+        return _bottom(product, exclude_ids)
     if placement.where == "position":
-        window = [Neighbour(*row) for row in first(offset=placement.position - 2, limit=2)]
+        window = [Neighbour(*row) for row in others(offset=placement.position - 2, limit=2)]
         if not window:  # past the end: the bottom
-            return Gap(after=_one(first(descending=True)), before=None)
+            return _bottom(product, exclude_ids)
         return Gap(after=window[0], before=window[1] if len(window) > 1 else None)
 
     if placement.anchor_id in exclude_ids:
         raise ValidationError({"anchor": "An item cannot be moved next to itself."})
-    anchor = _one(first(item_id=placement.anchor_id))
+    anchor = _one(others(item_id=placement.anchor_id))
     if anchor is None:
         raise ValidationError({"anchor": "The anchor item is not in this product's order."})
     if placement.where == "before":
-        return Gap(after=_one(first(below=anchor.rank, descending=True)), before=anchor)
-    return Gap(after=anchor, before=_one(first(above=anchor.rank)))
+        return Gap(after=_one(others(below=anchor.rank, descending=True)), before=anchor)
+    return Gap(after=anchor, before=_one(others(above=anchor.rank)))
+
+
+def _bottom(product: Product, exclude_ids: Sequence[int]) -> Gap:
+    """The gap after the last item (and where that item stands, in the same statement)."""
+    last = order_sql.last_with_count(product.pk, exclude=exclude_ids)
+    if last is None:
+        return Gap(after=None, before=None)
+    return Gap(after=Neighbour(last[0], last[1]), before=None, after_position=last[2])
 
 
 def _keys_for(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
@@ -162,10 +185,15 @@ def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]
         reach *= 2
 
     # A moved item whose key lies inside the window could collide with a new key: park it first.
-    for item in moving:
-        if item.rank is not None and (lo is None or lo < item.rank) and (hi is None or item.rank < hi):
+    inside = [
+        item
+        for item in moving
+        if item.rank is not None and (lo is None or lo < item.rank) and (hi is None or item.rank < hi)
+    ]
+    if inside:
+        order_sql.park([item.pk for item in inside])
+        for item in inside:
             item.rank = ranking.REBALANCE_PREFIX + item.rank
-            order_sql.set_rank(item.pk, item.rank)
     window = window_before + window_after
     current = {item.pk: item.rank for item in window}
     split = len(window_before)
@@ -176,32 +204,37 @@ def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]
 
 
 def _write_ranks(items: list[Item], current: dict[int, str]) -> None:
-    """Write new keys one row each, in an order that never collides on the unique index.
-
-    ``current`` holds the keys in the database now. A new key can equal another item's current
-    key. Old and new keys are sorted the same way, so an item moving up can only collide with
-    one above it that also moves up: writing upward movers from the top down (and downward
-    movers bottom up) avoids it.
-    """
-    up = sorted((i for i in items if i.rank > current[i.pk]), key=lambda i: current[i.pk], reverse=True)
-    down = sorted((i for i in items if i.rank < current[i.pk]), key=lambda i: current[i.pk])
-    for item in up + down:
-        order_sql.set_rank(item.pk, item.rank)
+    """Write the items' new keys (``current`` holds their keys now) as a set: ``order_sql.write_ranks``."""
+    order_sql.write_ranks({item.pk: item.rank for item in items}, current)
 
 
-def order_place(*, item: Item, placement: Placement) -> Gap:
-    """Give an unordered (or new) item a key at ``placement``; return its neighbours.
+def _position_at(product: Product, gap: Gap, rank: str, placement: Placement) -> int:
+    """The position of a key just placed in ``gap`` at ``placement``: counted, unless it is
+    known (the top, the bottom, a position within the order)."""
+    if gap.after is None:
+        return 1
+    if gap.after_position is not None:
+        return gap.after_position + 1
+    if placement.where == "position":  # found its window (past the end is the bottom, above)
+        return placement.position
+    return order_sql.position_of(product.pk, rank)
+
+
+def order_place(*, item: Item, placement: Placement) -> Place:
+    """Give an unordered (or new) item a key at ``placement``; return where it lands.
 
     Sets ``item.rank`` without saving: the caller saves it with the status change, in the same
     transaction, holding the product lock.
     """
     gap = _gap_for(item.product, placement, (item.pk,) if item.pk else ())
     item.rank = _keys_for(item.product, gap, [item])[0]
-    return gap
+    [landing] = gap.places([item.pk], _position_at(item.product, gap, item.rank, placement))
+    return landing
 
 
-def order_place_block(*, items: list[Item], placement: Placement) -> Gap:
-    """Give new items consecutive keys at ``placement``, in the order given; return their neighbours.
+def order_place_block(*, items: list[Item], placement: Placement) -> tuple[Gap, int]:
+    """Give new items consecutive keys at ``placement``, in the order given; return their
+    neighbours and the first one's position (``Gap.places`` says where each lands once saved).
 
     Sets each ``item.rank`` without saving, like ``order_place``: one gap, one block of keys.
     """
@@ -209,23 +242,24 @@ def order_place_block(*, items: list[Item], placement: Placement) -> Gap:
     gap = _gap_for(product, placement, ())
     for item, key in zip(items, _keys_for(product, gap, items), strict=True):
         item.rank = key
-    return gap
+    return gap, _position_at(product, gap, items[0].rank, placement)
 
 
-def order_remove(*, item: Item) -> dict[str, int | None]:
-    """Take an item out of the order; return the neighbours it had (as the history stores them).
+def order_remove(*, item: Item) -> Place:
+    """Take an item out of the order; return where it stood (as the history stores it).
 
     Sets ``item.rank`` without saving, like ``order_place``.
     """
-    [(*_, previous_id, next_id)] = order_sql.items_with_neighbours(item.product_id, [item.pk])
+    [(*_, previous_id, next_id, position)] = order_sql.items_with_neighbours(item.product_id, [item.pk])
     item.rank = None
-    return {"after_id": previous_id, "before_id": next_id}
+    return history.place(position=position, after_id=previous_id, before_id=next_id)
 
 
 @dataclass(frozen=True)
 class MoveResult:
     items: list[Item]
     gap: Gap  # the neighbours of the moved block
+    position: int  # the first moved item's, after the move
     operation: uuid.UUID
 
 
@@ -243,9 +277,11 @@ def items_move(
     """Move one item or a block of items to ``to``, keeping the block's relative order.
 
     Writes one row per moved item, plus one history record each (nothing when the item is
-    already there). Round trips: lock and permission, the items with their old neighbours, the
-    target gap, then the writes. With ``expected_version`` (one item), refuse if someone changed
-    the item since the caller read it (a move itself does not change the version).
+    already there). Round trips, the same for one item or a hundred: lock and permission, the
+    items with their old neighbours and positions, the target gap, the keys (one statement, or
+    two when they must step out of each other's way), the new position, the history. With
+    ``expected_version`` (one item), refuse if someone changed the item since the caller read it
+    (a move itself does not change the version).
     """
     unique_ids = list(dict.fromkeys(item_ids))
     if not unique_ids:
@@ -258,50 +294,51 @@ def items_move(
             (only,) = unique_ids
             for found in Item.objects.only("version").filter(pk=only, product=product):
                 found.check_version(expected_version)
-        items, old_neighbours = [], {}
-        for pk, number, rank, status, previous_id, next_id in order_sql.items_with_neighbours(product.pk, unique_ids):
+        items, origins = [], {}
+        for pk, number, rank, status, after_id, before_id, position in order_sql.items_with_neighbours(
+            product.pk, unique_ids
+        ):
             items.append(Item(pk=pk, product=product, number=number, rank=rank, status=status))
-            old_neighbours[pk] = {"after_id": previous_id, "before_id": next_id}
+            origins[pk] = history.place(position=position, after_id=after_id, before_id=before_id)
         missing = set(unique_ids) - {item.pk for item in items}
         if missing:
             raise ValidationError({"items": f"No such item in this product: {sorted(missing)}."})
         unordered = [item for item in items if item.rank is None]
         if unordered:
-            numbers = ", ".join(f"{product.key}-{item.number}" for item in unordered)
+            numbers = ", ".join(item_key(product.key, item.number) for item in unordered)
             raise ValidationError({"items": f"Not in the backlog order (proposed, done or archived): {numbers}."})
         items.sort(key=lambda item: item.rank)
 
         gap = _gap_for(product, to, unique_ids)
         if len(items) == 1 and gap.contains(items[0].rank):
             # Already there: nothing moves, nothing is written.
-            return MoveResult(items=items, gap=gap, operation=operation)
+            return MoveResult(items=items, gap=gap, position=origins[items[0].pk]["position"], operation=operation)
 
-        old = {item.pk: (item.rank, old_neighbours[item.pk]) for item in items}
+        old_ranks = {item.pk: item.rank for item in items}
         keys = _keys_for(product, gap, items)
         current = {item.pk: item.rank for item in items}  # differs from the old key if parked
         for item, key in zip(items, keys, strict=True):
             item.rank = key
         _write_ranks(items, current)
-        ItemEvent.objects.bulk_create(
-            ItemEvent(
+        position = _position_at(product, gap, items[0].rank, to)
+        landings = gap.places([item.pk for item in items], position)
+        history.write(
+            history.moved(
                 item_id=item.pk,
                 product=product,
                 actor=actor,
-                type=ItemEvent.Type.MOVED,
-                data={
-                    "from": {**old[item.pk][1], "rank": old[item.pk][0]},
-                    "to": {**gap.record(), "rank": item.rank},
-                    "block_size": len(items),
-                },
+                origin=origins[item.pk],
+                destination=landing,
+                block_size=len(items),
                 reason=reason,
                 operation=operation,
             )
-            for item in items
-            if item.rank != old[item.pk][0]
+            for item, landing in zip(items, landings, strict=True)
+            if item.rank != old_ranks[item.pk]
         )
         # Ties and pinned slots of the suggestion follow the order (coalesced; nothing runs now).
         transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
-    return MoveResult(items=items, gap=gap, operation=operation)
+    return MoveResult(items=items, gap=gap, position=position, operation=operation)
 
 
 def item_move(
@@ -327,7 +364,7 @@ def order_rebalance(*, product: Product) -> int:
     table = connection.ops.quote_name(Item._meta.db_table)
     with transaction.atomic():
         product = lock_product(product)
-        count = Item.objects.filter(product=product, rank__isnull=False).count()
+        count = Item.objects.filter(product=product).in_order().count()
         if not count:
             return 0
         width = ranking.rebalance_width(count)

@@ -18,9 +18,9 @@ from django.db.models import Q
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
-from backlog import order_sql, ranking
+from backlog import history, order_sql, ranking
 from backlog.jobs import enqueue_suggestions, suggestions_stale_take
-from backlog.models import Item, ItemEvent
+from backlog.models import Item
 from backlog.services.ordering import order_rebalance
 from backlog.transactions import retry_on_conflict
 
@@ -41,11 +41,7 @@ class Suggestion:
 
 
 def _ordered_rows(product: Product) -> list[tuple[int, int, str, float | None, bool]]:
-    return list(
-        Item.objects.filter(product=product, rank__isnull=False)
-        .order_by("rank")
-        .values_list("id", "number", "rank", "score", "pinned")
-    )
+    return list(Item.objects.filter(product=product).ordered().values_list("id", "number", "rank", "score", "pinned"))
 
 
 def _by_score(rows, indexes: Sequence[int]) -> list[int]:
@@ -197,25 +193,36 @@ def _keys_around_kept(rows, final: list[int], kept: set[int]) -> dict[int, str]:
 
 
 def _write(product: Product, actor: User, rows, final: list[int], new_keys: dict[int, str], reason: str) -> None:
-    for index, key in new_keys.items():
-        order_sql.set_rank(rows[index][0], key)
-    position = {index: place for place, index in enumerate(final, start=1)}
+    """Write the new keys and a history record per moved item, with its place before and after."""
+    order_sql.write_ranks(
+        {rows[index][0]: key for index, key in new_keys.items()}, {rows[index][0]: rows[index][2] for index in new_keys}
+    )
+
+    def id_at(index: int, sequence: list[int]) -> int | None:
+        return rows[sequence[index]][0] if 0 <= index < len(sequence) else None
+
+    before = list(range(len(rows)))
+    position = {index: place for place, index in enumerate(final)}
     operation = uuid.uuid4()
-    ItemEvent.objects.bulk_create(
-        ItemEvent(
+    history.write(
+        history.moved(
             item_id=rows[index][0],
             product=product,
             actor=actor,
-            type=ItemEvent.Type.MOVED,
-            data={
-                "from": {"position": index + 1, "rank": rows[index][2]},
-                "to": {"position": position[index], "rank": key},
-                "suggested_order": True,
-            },
+            origin=history.place(
+                position=index + 1, after_id=id_at(index - 1, before), before_id=id_at(index + 1, before)
+            ),
+            destination=history.place(
+                position=position[index] + 1,
+                after_id=id_at(position[index] - 1, final),
+                before_id=id_at(position[index] + 1, final),
+            ),
+            block_size=1,
+            suggested_order=True,
             reason=reason or "Applied the suggested order.",
             operation=operation,
         )
-        for index, key in new_keys.items()
+        for index in new_keys
     )
 
 

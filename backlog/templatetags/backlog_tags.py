@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
+from backlog.history import field_label
 from backlog.rendering import markdown_html
 
 register = template.Library()
@@ -14,8 +15,9 @@ def markdown(text: str):
 
 @register.filter
 def field_name(name: str) -> str:
-    """``time_criticality`` → ``Time criticality``."""
-    return str(name).replace("_", " ").capitalize()
+    """A field's name for people, capitalized: ``value_beneficiaries`` → ``Who benefits``."""
+    label = field_label(str(name))
+    return label[:1].upper() + label[1:]
 
 
 @register.filter

@@ -138,9 +138,10 @@ def test_a_move_to_where_the_item_already_is_writes_nothing(product, owner, five
     assert inserts(ctx.captured_queries, "backlog_itemevent") == []
 
 
-def test_block_move_writes_k_rows_and_keeps_relative_order(product, owner, five):
+def test_block_move_writes_k_rows_in_one_statement_and_keeps_relative_order(product, owner, five):
     extra = [item_create(product=product, actor=owner, kind="story", title=t) for t in "FGH"]
     block = [extra[2].pk, five["B"].pk, five["D"].pk]  # given out of order on purpose
+    keys_before = dict(Item.objects.values_list("pk", "rank"))
     with CaptureQueriesContext(connection) as ctx:
         result = items_move(
             product=product,
@@ -149,7 +150,9 @@ def test_block_move_writes_k_rows_and_keeps_relative_order(product, owner, five)
             to=Placement.after(extra[0]),
             reason="group",
         )
-    assert len(writes(ctx.captured_queries, "backlog_item")) == 3
+    assert len(writes(ctx.captured_queries, "backlog_item")) == 1
+    keys_after = dict(Item.objects.values_list("pk", "rank"))
+    assert {pk for pk in keys_after if keys_after[pk] != keys_before[pk]} == set(block)
     assert titles(product) == ["A", "C", "E", "F", "B", "D", "H", "G"]
     assert {event.reason for event in ItemEvent.objects.filter(operation=result.operation)} == {"group"}
     assert ItemEvent.objects.filter(operation=result.operation).count() == 3

@@ -2,7 +2,6 @@
 sprint the item was done in."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,20 +9,20 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, lock_product_for, require
+from backlog.history import DefinitionOfDone
 from backlog.models import Item
 from backlog.services.items import item_create, item_transition, item_transition_locked
 from backlog.services.ordering import Placement
 from delivery.models import DeliverySettings, DodWaiver, Sprint, SprintItem
 from delivery.selectors import delivery_settings_for
 
-DOD_DETAILS = "definition_of_done"
 MAX_INTEREST_HOURS = Decimal("99999.9")
 
 
-def on_item_done(*, item: Item, actor: User, details: dict[str, Any]) -> None:
+def on_item_done(*, item: Item, actor: User, definition_of_done: DefinitionOfDone | None) -> None:
     """Backlog's done hook: refuse a change that skipped the Definition of Done; remember the sprint."""
     settings = delivery_settings_for(product=item.product)
-    if settings.definition_of_done and DOD_DETAILS not in details:
+    if settings.definition_of_done and definition_of_done is None:
         raise ValidationError(
             {
                 "status": (
@@ -86,7 +85,7 @@ def item_done(
             actor=actor,
             actions=actions,
             to=Item.Status.DONE,
-            details={DOD_DETAILS: {"checked": [e for e in entries if e in checked], "waived": reasons}},
+            definition_of_done={"checked": [e for e in entries if e in checked], "waived": reasons},
         )
         sprint_id = (
             SprintItem.objects.filter(item=done, done_at__isnull=False).values_list("sprint_id", flat=True).first()

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backlog.api.serializers import PLACES, ItemReferenceField, ItemSerializer, PlacementSerializer, ReadinessSerializer
+from backlog.models import item_key
 from backlog.readiness import readiness
 from backlog.rendering import markdown_html
 from config.api import ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
@@ -79,7 +80,7 @@ class ProposalSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_duplicate_of(self, item) -> str | None:
-        return f"{item.product.key}-{item.duplicate_of.number}" if item.duplicate_of_id else None
+        return item_key(item.product.key, item.duplicate_of.number) if item.duplicate_of_id else None
 
 
 class CommentSerializer(serializers.ModelSerializer):

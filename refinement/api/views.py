@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from accounts.access import access_product
 from accounts.permissions import Action
 from backlog.access import access_item, item_in, placement_in
-from backlog.api.pagination import HistoryCursorPagination, ItemCursorPagination
+from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
 from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response
@@ -38,17 +38,17 @@ from refinement.services.split import item_split
 MAX_AGENDA = 100
 
 
-class ProposalPagination(HistoryCursorPagination):
+class ProposalPagination(TimeCursorPagination):
     ordering = ("-created_at", "-id")
 
 
-class QuestionPagination(HistoryCursorPagination):
+class QuestionPagination(TimeCursorPagination):
     ordering = ("asked_at", "id")
 
 
 class ReviewQueueApi(GenericAPIView):
     serializer_class = s.ReviewQueueItemSerializer
-    pagination_class = HistoryCursorPagination
+    pagination_class = TimeCursorPagination
 
     @extend_schema(
         summary="Proposals waiting for a decision, oldest first (owners and ordering delegates)",
@@ -184,7 +184,7 @@ class AnswerApi(GenericAPIView):
 
 class CommentListApi(GenericAPIView):
     serializer_class = s.CommentSerializer
-    pagination_class = HistoryCursorPagination
+    pagination_class = TimeCursorPagination
 
     @extend_schema(
         summary="Comments on an item or proposal, oldest first",

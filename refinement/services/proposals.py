@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, lock_product_for, require
-from backlog.models import Item, ItemEvent
+from backlog import history
+from backlog.models import Item
 from backlog.services.items import item_transition_locked
 from backlog.services.ordering import Placement
 from backlog.transactions import retry_on_conflict
@@ -56,15 +57,7 @@ def proposal_ask(*, item: Item, actor: User, question: str, expected_version: in
             raise ValidationError({"question": "The proposer's account is gone: accept or reject instead."})
         now = timezone.now()
         asked = Question.objects.create(item=current, asked_by=actor, text=text, asked_at=now)
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.QUESTION_ASKED,
-            data={"question": asked.pk},
-            reason=text,
-            created_at=now,
-        )
+        history.write([history.question_asked(item=current, actor=actor, question_id=asked.pk, text=text, at=now)])
     return asked
 
 
@@ -80,14 +73,12 @@ def proposal_answer(*, item: Item, actor: User, answer: str, expected_version: i
             raise ValidationError({"answer": "There is no open question on this proposal."})
         question.answer, question.answered_by, question.answered_at = text, actor, timezone.now()
         question.save(update_fields=["answer", "answered_by", "answered_at"])
-        ItemEvent.objects.create(
-            item=current,
-            product_id=current.product_id,
-            actor=actor,
-            type=ItemEvent.Type.QUESTION_ANSWERED,
-            data={"question": question.pk},
-            reason=text,
-            created_at=question.answered_at,
+        history.write(
+            [
+                history.question_answered(
+                    item=current, actor=actor, question_id=question.pk, text=text, at=question.answered_at
+                )
+            ]
         )
     return question
 
@@ -128,18 +119,18 @@ def proposal_reject(
     text = _text(reason, "reason", "why the proposal is rejected; the proposer will read it")
     with transaction.atomic():
         current, actions = _locked_proposal(item, actor, Action.REVIEW, expected_version)
-        details, linked = {}, ()
+        linked = ()
         if duplicate_of is not None:
             if duplicate_of.product_id != current.product_id or duplicate_of.pk == current.pk:
                 raise ValidationError({"duplicate_of": "Choose another item of the same product."})
             current.duplicate_of = duplicate_of
-            details["duplicate_of"], linked = duplicate_of.pk, ("duplicate_of",)
+            linked = ("duplicate_of",)
         return item_transition_locked(
             item=current,
             actor=actor,
             actions=actions,
             to=Item.Status.REJECTED,
             reason=text,
-            details=details,
+            duplicate_of=duplicate_of,
             also_save=linked,
         )

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
+from backlog import history
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
-from backlog.models import Item, ItemEvent
+from backlog.models import Item
 from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
 from backlog.services.ordering import Placement, order_place_block, order_remove
 
@@ -80,7 +81,7 @@ def item_split(
         if errors:
             raise ValidationError(errors)
 
-        gap = order_place_block(items=new_items, placement=Placement.before(original))
+        gap, first_position = order_place_block(items=new_items, placement=Placement.before(original))
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + len(new_items))
         created = Item.objects.bulk_create(new_items)
         labels = list(original.labels.all())
@@ -88,40 +89,33 @@ def item_split(
             Item.labels.through(item_id=new.pk, label_id=label.pk) for new in created for label in labels
         )
         keys = [new.key for new in created]
+        label_names = [label.name for label in labels]
         events = [
-            ItemEvent(
+            history.created(
                 item=new,
-                product=product,
                 actor=actor,
-                type=ItemEvent.Type.CREATED,
-                data={"status": new.status, "kind": new.kind, "split_from": original.pk, "placed": gap.record()},
+                placed=placed,
+                labels=label_names,
+                split_from=original,
                 operation=operation,
-                created_at=now,
+                at=now,
             )
-            for new in created
+            for new, placed in zip(created, gap.places([new.pk for new in created], first_position), strict=True)
         ]
-        split = {"into": keys, "kept": keep_original}
+        removed = None
         original.version += 1
         original.updated_at = now
         if keep_original:
             # Placing the parts may have respaced the original's key: leave it as stored.
             original.save(update_fields=["version", "updated_at"])
         else:
-            split["removed"] = order_remove(item=original)
+            removed = order_remove(item=original)
             original.status = Item.Status.ARCHIVED
             original.save(update_fields=["status", "rank", "version", "updated_at"])
-        events.append(
-            ItemEvent(
-                item=original,
-                product=product,
-                actor=actor,
-                type=ItemEvent.Type.SPLIT,
-                data=split,
-                operation=operation,
-                created_at=now,
-            )
+        split = history.split(
+            item=original, actor=actor, into=keys, kept=keep_original, removed=removed, operation=operation
         )
-        ItemEvent.objects.bulk_create(events)
+        history.write([*events, split])
         for scored in [*created, original]:  # the original changed too: its job must not be overtaken
             transaction.on_commit(lambda pk=scored.pk: enqueue_item_score(pk), robust=True)
         transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)

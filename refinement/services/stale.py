@@ -25,7 +25,7 @@ def stale_items_flag(*, product_id: int) -> tuple[int, int]:
             .exclude(item__rank__isnull=False, item__updated_at__lt=cutoff, item__updated_at=F("untouched_since"))
             .delete()
         )
-        stale = Item.objects.filter(product=product, rank__isnull=False, updated_at__lt=cutoff, stale_flag__isnull=True)
+        stale = Item.objects.filter(product=product, updated_at__lt=cutoff, stale_flag__isnull=True).in_order()
         added = [
             StaleFlag(item_id=pk, flagged_at=now, untouched_since=updated)
             for pk, updated in stale.values_list("pk", "updated_at")

@@ -13,7 +13,7 @@
       set.hidden = !shown;
       set.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = !shown; });
     });
-    const technical = ["tech_debt", "spike", "operational"].indexOf(kind.value) !== -1;
+    const technical = form.dataset.technicalKinds.split(" ").indexOf(kind.value) !== -1;
     form.querySelectorAll("[data-technical]").forEach(function (el) { el.hidden = !technical; });
   }
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.api.throttling import PerTokenThrottle
 from backlog.models import Item, ItemEvent
+from backlog.services.demo import demo_backlog_seed
 from backlog.services.items import item_create, item_update
 
 pytestmark = pytest.mark.django_db
@@ -458,3 +459,41 @@ def test_scoring_settings(api, product, items):
     assert changed.json()["score_weights"]["business_value"] == 2
     bad = api.patch(f"/api/v1/products/{product.key}/scoring/", {"score_weights": {"x": 1}}, format="json")
     assert bad.status_code == 400
+
+
+def _queries(request) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = request()
+    assert response.status_code == 200, response.json()
+    return len(ctx.captured_queries)
+
+
+def test_a_block_move_takes_the_same_queries_for_1_10_or_100_items(api, product, owner):
+    demo_backlog_seed(product=product, creators=[owner], count=110, only_ordered=True)
+    ordered = list(Item.objects.filter(product=product).ordered())
+    api.get(url(product))  # the token's first use is recorded once; measure after it
+    counts = {}
+    for size in (1, 10, 100):
+        # Keys and ids mixed, from the bottom of the order to the top.
+        references = [item.key if n % 2 else item.pk for n, item in enumerate(ordered[-size:])]
+        body = {"items": references, "to": "top", "reason": "all at once"}
+        moving = [item.pk for item in ordered[-size:]]
+        counts[size] = _queries(lambda body=body: api.post(url(product, "move/"), body, format="json"))
+        ordered = list(Item.objects.filter(product=product).ordered())
+        assert [item.pk for item in ordered[:size]] == moving
+    assert counts[1] == counts[10] == counts[100], counts
+
+
+def test_applying_the_suggestion_to_1_10_or_100_items_takes_the_same_queries(api, product, owner):
+    demo_backlog_seed(product=product, creators=[owner], count=110, only_ordered=True)
+    ordered = list(Item.objects.filter(product=product).ordered())
+    for score, item in enumerate(ordered):  # the scores reverse the order: every item is out of place
+        Item.objects.filter(pk=item.pk).update(score=score, pinned=False)
+    api.get(url(product))
+    counts = {}
+    apply_url = f"/api/v1/products/{product.key}/suggested-order/apply/"
+    for size in (1, 10, 100):
+        references = [item.key if n % 2 else item.pk for n, item in enumerate(ordered[:size])]
+        body = {"items": references}
+        counts[size] = _queries(lambda body=body: api.post(apply_url, body, format="json"))
+    assert counts[1] == counts[10] == counts[100], counts
