@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from accounts.models import Notification
 from accounts.permissions import can_create_product
 from accounts.selectors import products_for
 
@@ -12,4 +13,5 @@ def navigation(request) -> dict:
     return {
         "my_products": products_for(user=user).filter(archived_at=None),
         "can_create_product": can_create_product(user),
+        "unread_count": Notification.objects.filter(user=user, read_at=None).count(),
     }

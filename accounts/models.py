@@ -308,3 +308,34 @@ class Invitation(models.Model):
 
     def is_open(self, now) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class Notification(models.Model):
+    """Something that happened to a user's work, in their in-app inbox (made by a job after commit).
+
+    ``key`` names the event (e.g. ``question:42``): one notification per user and event, however
+    often the job runs. ``link`` is the page to open (a path).
+    """
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "A question on your proposal"
+        ANSWER = "answer", "An answer to your question"
+        ACCEPTED = "accepted", "Your proposal was accepted"
+        REJECTED = "rejected", "Your proposal was rejected"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=100)
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user_event")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.text}"

@@ -15,7 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record, changed
-from accounts.models import DEFAULT_DEFINITION_OF_READY, ApiToken, AuditEvent, Invitation, Membership, Product, User
+from accounts.models import (
+    DEFAULT_DEFINITION_OF_READY,
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Notification,
+    Product,
+    User,
+)
 from accounts.permissions import Action, require
 
 TOKEN_PREFIX = "obk_"  # noqa: S105 - a public marker, not a secret
@@ -431,3 +440,24 @@ def user_sign_up(*, username: str, email: str, password: str) -> User:
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+def notification_create(
+    *, user: User, product: Product, kind: str, key: str, text: str, link: str
+) -> Notification | None:
+    """Put a notification in ``user``'s inbox, once per event (``key``), and only while the user
+    may still see the product; return it (None when not sent)."""
+    if not user.is_active or not Membership.objects.filter(user=user, product=product).exists():
+        return None
+    notification, _ = Notification.objects.get_or_create(
+        user=user, key=key, defaults={"product": product, "kind": kind, "text": text[:300], "link": link}
+    )
+    return notification
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (``ids``, or all); return how many were unread."""
+    unread = Notification.objects.filter(user=user, read_at=None)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

@@ -13,11 +13,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_product, access_token
 from accounts.forms import SignUpForm
-from accounts.models import MAX_READY_ESTIMATE, ApiToken, Membership, Product
+from accounts.models import MAX_READY_ESTIMATE, ApiToken, Membership, Notification, Product
 from accounts.permissions import Action, can_create_product
 from accounts.selectors import audit_events, open_invitations, product_members, products_for
 from accounts.services import (
@@ -28,6 +29,7 @@ from accounts.services import (
     invitation_revoke,
     membership_remove,
     membership_set,
+    notifications_mark_read,
     product_archive,
     product_create,
     product_update,
@@ -385,3 +387,24 @@ def profile_update(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "Profile saved.")
     return redirect("me")
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first; POST marks them all read."""
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("inbox")
+    page = Paginator(Notification.objects.filter(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/inbox.html", {"notifications": page})
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark one notification read and go to what it is about."""
+    notification = Notification.objects.filter(pk=notification_id, user=request.user).first()
+    if notification is None:
+        raise Http404("No such notification.")
+    notifications_mark_read(user=request.user, ids=[notification.pk])
+    return redirect(notification.link if url_has_allowed_host_and_scheme(notification.link, None) else "inbox")

@@ -97,6 +97,8 @@ pages = [
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("accounts/signup/", accounts_pages.sign_up, name="signup"),
     path("me/profile/", accounts_pages.profile_update, name="profile"),
+    path("inbox/", accounts_pages.inbox, name="inbox"),
+    path("inbox/<int:notification_id>/", accounts_pages.notification_open, name="notification-open"),
     path(
         "accounts/password/change/",
         auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
