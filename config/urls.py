@@ -70,6 +70,8 @@ api_v1 = [
     path("products/<str:key>/forecast/", delivery_api.ForecastApi.as_view(), name="forecast"),
     path("items/<str:ref>/done/", delivery_api.ItemDoneApi.as_view(), name="item-done"),
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
+    path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/read/", accounts_api.NotificationsReadApi.as_view(), name="notifications-read"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
 ]

@@ -23,3 +23,9 @@ class AuditCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size, "default": 50}
         return parameters
+
+
+class NotificationCursorPagination(AuditCursorPagination):
+    """The inbox newest first."""
+
+    ordering = ("-created_at", "-id")
