@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "backlog",
     "refinement",
     "delivery",
+    "service",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
     "flag-stale-items": {"task": "refinement.tasks.flag_stale_items", "schedule": 3600.0},
     # Hourly, so a day missed by a stopped beat is caught up; the same day's snapshot is updated.
     "snapshot-debt": {"task": "refinement.tasks.snapshot_debt", "schedule": 3600.0},
+    # SLA breaches are recorded (and rescored) within a minute of the due time.
+    "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "service.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -288,6 +293,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api": os.environ.get("API_THROTTLE_RATE", "1200/min"),
         "anon": os.environ.get("API_ANON_THROTTLE_RATE", "60/min"),
+        # Intake takes surges (an outage brings hundreds of tickets a minute).
+        "intake": os.environ.get("API_INTAKE_THROTTLE_RATE", "6000/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JsonBodyParser"],

@@ -13,6 +13,8 @@ from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
+from service import views as service_pages
+from service.api import views as service_api
 
 api_v1 = [
     path("products/", accounts_api.ProductListApi.as_view(), name="product-list"),
@@ -72,6 +74,49 @@ api_v1 = [
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
     path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
     path("notifications/read/", accounts_api.NotificationsReadApi.as_view(), name="notifications-read"),
+    path("products/<str:key>/intake/", service_api.IntakeApi.as_view(), name="intake"),
+    path("products/<str:key>/intake-tokens/", service_api.IntakeTokenListApi.as_view(), name="intake-token-list"),
+    path(
+        "products/<str:key>/intake-tokens/<int:token_id>/",
+        service_api.IntakeTokenDetailApi.as_view(),
+        name="intake-token-detail",
+    ),
+    path("products/<str:key>/queues/", service_api.QueueListApi.as_view(), name="queue-list"),
+    path("products/<str:key>/queues/<str:slug>/", service_api.QueueDetailApi.as_view(), name="queue-detail"),
+    path("products/<str:key>/service-settings/", service_api.ServiceSettingsApi.as_view(), name="service-settings"),
+    path("products/<str:key>/service-queue/", service_api.ServiceQueueApi.as_view(), name="service-queue"),
+    path("items/<str:ref>/ticket/", service_api.TicketApi.as_view(), name="ticket"),
+    path(
+        "items/<str:ref>/ticket/acknowledge/",
+        service_api.action_view("acknowledge", "Acknowledge: the response target is met and the work starts"),
+        name="ticket-acknowledge",
+    ),
+    path(
+        "items/<str:ref>/ticket/wait/",
+        service_api.action_view("wait", "Wait on the reporter: the clocks stand"),
+        name="ticket-wait",
+    ),
+    path(
+        "items/<str:ref>/ticket/resume/",
+        service_api.action_view("resume", "The reporter replied: the clocks run again"),
+        name="ticket-resume",
+    ),
+    path(
+        "items/<str:ref>/ticket/resolve/",
+        service_api.action_view("resolve", "Resolve: the item is done and the clocks stop"),
+        name="ticket-resolve",
+    ),
+    path("items/<str:ref>/ticket/assign/", service_api.TicketAssignApi.as_view(), name="ticket-assign"),
+    path("items/<str:ref>/ticket/occurrences/", service_api.OccurrenceListApi.as_view(), name="occurrence-list"),
+    path(
+        "items/<str:ref>/ticket/occurrences/<int:occurrence_id>/split/",
+        service_api.OccurrenceSplitApi.as_view(),
+        name="occurrence-split",
+    ),
+    path("items/<str:ref>/ticket/merge/", service_api.TicketMergeApi.as_view(), name="ticket-merge"),
+    path("items/<str:ref>/ticket/cause/", service_api.TicketCauseApi.as_view(), name="ticket-cause"),
+    path("items/<str:ref>/ticket/hours-lost/", service_api.TicketHoursLostApi.as_view(), name="ticket-hours-lost"),
+    path("items/<str:ref>/incidents/", service_api.CauseIncidentsApi.as_view(), name="cause-incidents"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
 ]
@@ -143,7 +188,16 @@ pages = [
     path("p/<str:key>/proposals/", refinement_pages.my_proposals_page, name="my-proposals"),
     path("p/<str:key>/refinement/", refinement_pages.agenda_page, name="agenda"),
     path("p/<str:key>/debt/", refinement_pages.debt_page, name="debt"),
-    path("p/<str:key>/<int:number>/", refinement_pages.item_page, name="item"),
+    path("p/<str:key>/service/", service_pages.queue_page, name="service-queue"),
+    path("p/<str:key>/service/new/", service_pages.intake_page, name="service-intake"),
+    path("p/<str:key>/service/<int:number>/", service_pages.ticket_page, name="service-ticket"),
+    path("p/<str:key>/<int:number>/incidents/", service_pages.cause_page, name="cause-incidents"),
+    path(
+        "p/<str:key>/service/<int:number>/<str:action>/",
+        service_pages.ticket_action,
+        name="service-ticket-action",
+    ),
+    path("p/<str:key>/<int:number>/", backlog_pages.item_page, name="item"),
     path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
     path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
     path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),

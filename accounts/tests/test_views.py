@@ -1,4 +1,5 @@
-"""The team's own pages: starting a product, its settings, members, invitations and audit trail."""
+"""The account pages (accounts.views) through Django's test client: personal tokens; starting a
+product, its settings, members, invitations and audit trail."""
 
 import re
 from datetime import timedelta
@@ -8,11 +9,35 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Invitation, Membership, Product
+from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Product
 from accounts.services import invitation_create
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_personal_tokens_are_shown_once_and_revoked(owner, developer):
+    client = client_for(owner)
+    created = client.post("/me/", {"name": "laptop", "expires_in_days": "30"})
+    raw = created.context["new_token"]
+    assert raw.startswith("obk_") and raw in created.content.decode()
+    token = ApiToken.objects.get(user=owner)
+    assert raw not in client.get("/me/").content.decode()  # never again
+    assert client_for(developer).post(f"/me/tokens/{token.pk}/revoke/").status_code == 404
+    client.post(f"/me/tokens/{token.pk}/revoke/")
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert client.post("/me/", {"name": "", "expires_in_days": "x"}).status_code == 400
+
+
+def test_an_odd_expiry_is_refused_not_crashed_on(owner):
+    assert client_for(owner).post("/me/", {"name": "x", "expires_in_days": "²"}).status_code == 400
+
 
 NON_OWNERS = ["developer", "delegate", "stakeholder"]
 
