@@ -18,7 +18,7 @@ from backlog import history
 from backlog.access import access_item_by_number, transitions_for
 from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
-from backlog.models import Item
+from backlog.models import Item, Label
 from backlog.panels import item_panels
 from backlog.readiness import readiness
 from backlog.selectors import item_history, item_list, item_position
@@ -112,6 +112,7 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "can_reorder": Action.REORDER in actions and query.ordered,
         "kinds": Item.Kind.choices,
         "statuses": STATUS_CHOICES,
+        "label_names": Label.objects.filter(product=product).values_list("name", flat=True),
     }
     if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
+from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
@@ -20,6 +21,7 @@ api_v1 = [
     path("products/<str:key>/", accounts_api.ProductDetailApi.as_view(), name="product-detail"),
     path("products/<str:key>/members/", accounts_api.MemberListApi.as_view(), name="member-list"),
     path("products/<str:key>/members/<str:username>/", accounts_api.MemberDetailApi.as_view(), name="member-detail"),
+    path("products/<str:key>/audit/", accounts_api.AuditListApi.as_view(), name="audit"),
     path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
     path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
     path("products/<str:key>/scoring/", backlog_api.ScoringSettingsApi.as_view(), name="scoring"),
@@ -70,6 +72,8 @@ api_v1 = [
     path("products/<str:key>/forecast/", delivery_api.ForecastApi.as_view(), name="forecast"),
     path("items/<str:ref>/done/", delivery_api.ItemDoneApi.as_view(), name="item-done"),
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
+    path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/read/", accounts_api.NotificationsReadApi.as_view(), name="notifications-read"),
     path("products/<str:key>/intake/", service_api.IntakeApi.as_view(), name="intake"),
     path("products/<str:key>/intake-tokens/", service_api.IntakeTokenListApi.as_view(), name="intake-token-list"),
     path(
@@ -121,7 +125,61 @@ pages = [
     path("", accounts_pages.home, name="home"),
     path("me/", accounts_pages.me, name="me"),
     path("me/tokens/<int:token_id>/revoke/", accounts_pages.token_revoke_view, name="token-revoke"),
+    path("products/new/", accounts_pages.product_new, name="product-new"),
+    path("invitations/<str:token>/", accounts_pages.invitation_page, name="invitation"),
+    path("p/<str:key>/settings/", accounts_pages.product_settings_page, name="product-settings"),
+    path("p/<str:key>/members/", accounts_pages.members_page, name="members"),
+    path("p/<str:key>/invite/", accounts_pages.member_invite, name="member-invite"),
+    path("p/<str:key>/members/<str:username>/", accounts_pages.member_change, name="member-change"),
+    path("p/<str:key>/members/<str:username>/remove/", accounts_pages.member_remove, name="member-remove"),
+    path(
+        "p/<str:key>/invitations/<int:invitation_id>/revoke/",
+        accounts_pages.invitation_revoke_view,
+        name="invitation-revoke",
+    ),
+    path("p/<str:key>/audit/", accounts_pages.audit_page, name="audit"),
+    path("p/<str:key>/scoring/", backlog_settings_pages.scoring_page, name="scoring-settings"),
+    path("p/<str:key>/labels/", backlog_settings_pages.labels_page, name="labels"),
+    path("p/<str:key>/labels/<int:label_id>/", backlog_settings_pages.label_change, name="label-change"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("accounts/signup/", accounts_pages.sign_up, name="signup"),
+    path("me/profile/", accounts_pages.profile_update, name="profile"),
+    path("inbox/", accounts_pages.inbox, name="inbox"),
+    path("inbox/<int:notification_id>/", accounts_pages.notification_open, name="notification-open"),
+    path(
+        "accounts/password/change/",
+        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"),
+        name="password_change_done",
+    ),
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/email/password_reset.txt",
+            subject_template_name="accounts/email/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_done.html"),
+        name="password_reset_complete",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
     path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
