@@ -9,7 +9,7 @@ PORT ?= 8000
 # `make test-postgres` stays on one: its real Celery worker and Redis database are shared by the whole run.
 TEST_PROCESSES ?= 2
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ install: $(VENV)/.installed
 run: install  ## the app on the embedded default: SQLite, in-process jobs and schedule, demo data (PORT=8000)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_service_demo
 	@echo "Sign in at http://127.0.0.1:$(PORT)/ with one of the logins above."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
@@ -53,6 +54,9 @@ bench-pages: install  ## backlog page against the API's first page, 100,000 item
 
 bench-sprints: install  ## sprint planning and the forecast at 10,000 and 100,000 items on PostgreSQL, prints JSON
 	$(PY) bench/sprints.py
+
+bench-intake: install  ## intake surge (8 senders, 5,000 tickets, 50 fingerprints) on gunicorn + PostgreSQL, queue page; JSON
+	$(PY) bench/intake.py
 
 screenshots: install  ## refresh the README's screenshots (demo data, Debian's Chromium)
 	$(PY) bench/screenshots.py

@@ -13,6 +13,9 @@ from accounts.services import token_create
 from accounts.tests.factories import MembershipFactory, ProductFactory, UserFactory
 from backlog.services.items import item_create
 
+# The browser tests' Chromium and page_as, for every app's tests/browser/.
+pytest_plugins = ["config.tests.browser_fixtures"]
+
 
 def pytest_configure(config) -> None:
     """No embedded schedule in the test process (the API fuzz test imports config.wsgi)."""

@@ -1,3 +1,5 @@
+from zoneinfo import available_timezones
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -50,11 +52,25 @@ def validate_definition_of_ready(value) -> None:
         raise ValidationError(f"max_estimate is whole points from 1 to {MAX_READY_ESTIMATE}, or null.")
 
 
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError("Choose a time zone from the list, for example Europe/Berlin.")
+
+
 class User(AbstractUser):
     """A person using OneBacklog; product access comes from memberships."""
 
+    display_name = models.CharField(max_length=100, blank=True, help_text="The name others see; the username if empty.")
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="Times are shown in this zone."
+    )
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
 
 
 class Product(models.Model):
@@ -128,6 +144,9 @@ class Product(models.Model):
         help_text="Story points in a sprint: the top of the order this fills is the next-sprint slice.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set when an owner archives the product."
+    )
 
     members = models.ManyToManyField(User, through="Membership", related_name="products")
 
@@ -212,3 +231,111 @@ class ApiToken(models.Model):
 
     def is_usable(self, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditEvent(models.Model):
+    """One change to a product's members or settings: who, when, what, old → new.
+
+    Written only through ``accounts.audit.audit_record``; ``data`` holds ``{"old": …, "new": …}``
+    (either may be null: nothing before an addition, nothing after a removal) and, for an event
+    about a person, ``"member"`` (their username) or ``"email"``.
+    """
+
+    class Action(models.TextChoices):
+        PRODUCT_CREATED = "product.created", "Product created"
+        PRODUCT_RENAMED = "product.renamed", "Product renamed"
+        PRODUCT_ARCHIVED = "product.archived", "Product archived"
+        PRODUCT_RESTORED = "product.restored", "Product restored"
+        SETTINGS_CHANGED = "settings.changed", "Settings changed"
+        MEMBER_ADDED = "member.added", "Member added"
+        MEMBER_CHANGED = "member.changed", "Member's role changed"
+        MEMBER_REMOVED = "member.removed", "Member removed"
+        INVITATION_SENT = "invitation.sent", "Invitation sent"
+        INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    data = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["product", "-at"], name="audit_product_at")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.action} by {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def about(self) -> str:
+        """Whom the event is about: a member's username or an invited address ("" if no one)."""
+        return self.data.get("member") or self.data.get("email") or ""
+
+
+class Invitation(models.Model):
+    """An owner's invitation to join a product with a role: a single-use link that expires.
+
+    Only a SHA-256 hash of the link's secret is stored. An invitation by username (``invitee``
+    set) can be taken only by that user; one by e-mail by whoever signs in with the link.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invitee = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    role = models.CharField(max_length=20, choices=Membership.Role.choices)
+    ordering_delegated = models.BooleanField(default=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ordering_delegated=False) | Q(role="developer"),
+                name="invitation_delegation_only_for_developers",
+                violation_error_message="Only a developer can be delegated the ordering.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.product_id} as {self.role}"
+
+    def is_open(self, now) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class Notification(models.Model):
+    """Something that happened to a user's work, in their in-app inbox (made by a job after commit).
+
+    ``key`` names the event (e.g. ``question:42``): one notification per user and event, however
+    often the job runs. ``link`` is the page to open (a path).
+    """
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "A question on your proposal"
+        ANSWER = "answer", "An answer to your question"
+        ACCEPTED = "accepted", "Your proposal was accepted"
+        REJECTED = "rejected", "Your proposal was rejected"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=100)
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user_event")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.text}"

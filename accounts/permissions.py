@@ -9,6 +9,7 @@ Outsiders are told nothing: the access helpers (``accounts.access``, ``backlog.a
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
@@ -110,3 +111,10 @@ def lock_product_for(user: User | Any, product: Product | int) -> tuple[Product,
     locked = found[0]
     membership = Membership(role=locked.member_role, ordering_delegated=locked.member_delegated)
     return locked, actions_for(membership)
+
+
+def can_create_product(user: User | Any) -> bool:
+    """May ``user`` start a product? Anyone signed in, or only staff (``PRODUCT_CREATION``)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return settings.PRODUCT_CREATION == "anyone" or user.is_staff

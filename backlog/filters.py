@@ -8,6 +8,7 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
 
 from accounts.models import Product
 from backlog.models import Item
@@ -95,7 +96,11 @@ class ItemFilter(django_filters.FilterSet):
         return queryset.filter(status__in=value)
 
     def filter_label(self, queryset, name, value):
-        labelled = Item.labels.through.objects.filter(item_id=OuterRef("pk"), label__name__in=value)
+        # Any case: ?label=UX finds items labelled "ux".
+        names = [name.lower() for name in value]
+        labelled = Item.labels.through.objects.annotate(name=Lower("label__name")).filter(
+            item_id=OuterRef("pk"), name__in=names
+        )
         return queryset.filter(Exists(labelled))
 
     def filter_ready(self, queryset, name, value):

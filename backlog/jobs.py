@@ -13,13 +13,13 @@ unreachable the job is not queued and the schedule catches up.
 
 import logging
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import RedisError
 
 from backlog.models import StaleSuggestions
+from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def in_process() -> bool:
 
 
 def _send(name: str, *args, countdown: float | None = None) -> bool:
-    task = current_app.tasks[name]
+    task = celery_app.tasks[name]  # ours, not whichever app was made last (celery.current_app)
     try:
         if countdown is None:
             task.delay(*args)

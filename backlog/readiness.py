@@ -67,6 +67,16 @@ def _value_inputs(model: str) -> Check:
     )
 
 
+# The texts the Definition of Ready may ask to be written: (field, what the check says).
+WRITTEN = [("acceptance_criteria", "Acceptance criteria are written"), ("description", "A description is written")]
+
+
+def _written(field: str, label: str) -> Check:
+    """The check that ``field`` is not empty (what is missing reads "No acceptance criteria")."""
+    missing = "No " + field.replace("_", " ")
+    return Check(field, label, missing, ~Q(**{field: ""}), lambda item: getattr(item, field) != "")
+
+
 def checks_for(product: Product) -> list[Check]:
     """The checks that are on for ``product``, in checklist order."""
     chosen = {**DEFAULT_DEFINITION_OF_READY, **(product.definition_of_ready or {})}
@@ -92,26 +102,9 @@ def checks_for(product: Product) -> list[Check]:
                 lambda item: item.estimate is not None and item.estimate <= limit,
             )
         )
-    if chosen["acceptance_criteria"]:
-        checks.append(
-            Check(
-                "acceptance_criteria",
-                "Acceptance criteria are written",
-                "No acceptance criteria",
-                ~Q(acceptance_criteria=""),
-                lambda item: item.acceptance_criteria != "",
-            )
-        )
-    if chosen["description"]:
-        checks.append(
-            Check(
-                "description",
-                "A description is written",
-                "No description",
-                ~Q(description=""),
-                lambda item: item.description != "",
-            )
-        )
+    for field, label in WRITTEN:
+        if chosen[field]:
+            checks.append(_written(field, label))
     if chosen["value_inputs"]:
         checks.append(_value_inputs(product.scoring_model))
     return checks

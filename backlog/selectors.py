@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from accounts.models import Product
 from backlog import order_sql
 from backlog.filters import ItemFilter, filter_parameters
-from backlog.models import Item, ItemEvent
+from backlog.models import Item, ItemEvent, Label
 from backlog.references import parse_reference
 
 
@@ -79,3 +79,8 @@ def item_list(*, product: Product, filters, strict: bool = True) -> ItemListing:
         filterset.is_valid()
     ordering = filterset.chosen_ordering
     return ItemListing(items=filterset.qs.order_by(ordering), ordering=ordering, filters=data)
+
+
+def labels_with_counts(*, product: Product) -> QuerySet[Label]:
+    """The product's labels by name, each with ``item_count``: how many items carry it."""
+    return Label.objects.filter(product=product).annotate(item_count=Count("items")).order_by("name")

@@ -14,15 +14,18 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
+from backlog import history
 from backlog.access import access_item_by_number, transitions_for
 from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
-from backlog.models import Item
+from backlog.models import Item, Label
+from backlog.panels import item_panels
 from backlog.readiness import readiness
-from backlog.selectors import item_list
+from backlog.selectors import item_history, item_list, item_position
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
-from config.numbers import whole_number
+from config.numbers import whole_number, whole_numbers
+from config.pages import show_errors
 
 PAGE_SIZE = 50
 STATUS_CHOICES = [("", "The backlog (open, in progress)"), *Item.Status.choices]
@@ -109,6 +112,7 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "can_reorder": Action.REORDER in actions and query.ordered,
         "kinds": Item.Kind.choices,
         "statuses": STATUS_CHOICES,
+        "label_names": Label.objects.filter(product=product).values_list("name", flat=True),
     }
     if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)
@@ -149,6 +153,32 @@ def item_new(request: HttpRequest, key: str) -> HttpResponse:
         "backlog/item_form.html",
         {"product": product, "actions": actions, "section": "new", "form": form, "direct": direct, "item": None},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """One item: its description, details, score, readiness and history, with the panels other
+    apps register (``backlog.panels``: refinement's questions and comments, delivery's forecast)."""
+    item, actions = access_item_by_number(request.user, key, number)
+    product = item.product
+    suggested_positions_ensure_fresh(product_id=product.pk)
+    events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
+    texts = history.describe(events)
+    return render(
+        request,
+        "backlog/item.html",
+        {
+            "product": product,
+            "actions": actions,
+            "item": item,
+            "position": item_position(item=item),
+            "checks": readiness(item, product),
+            "history": [(event, texts[event.pk]) for event in events],
+            "breakdown": item.score_breakdown or None,
+            "transitions": transitions_for(item, actions),
+            "panels": item_panels(item=item, user=request.user, actions=actions),
+        },
     )
 
 
@@ -203,7 +233,7 @@ def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpRes
     try:
         item_transition(item=item, actor=request.user, to=to, reason=request.POST.get("reason", "").strip())
     except ValidationError as invalid:
-        messages.error(request, " ".join(invalid.messages))
+        show_errors(request, invalid)
     else:
         messages.success(request, f"{item.key} is now {Item.Status(to).label.lower()}.")
     return redirect(item)
@@ -216,14 +246,14 @@ def suggested_page(request: HttpRequest, key: str) -> HttpResponse:
     if request.method == "POST":
         if Action.REORDER not in actions:
             raise PermissionDenied("Only the product owner or an ordering delegate reorders.")
-        ids = [pk for pk in map(whole_number, request.POST.getlist("items")) if pk is not None]
+        ids = whole_numbers(request.POST.getlist("items"))
         if not ids:
             messages.error(request, "Select the items to move to their suggested positions.")
         else:
             try:
                 moved = order_apply_suggestion(product=product, actor=request.user, item_ids=ids)
             except ValidationError as invalid:
-                messages.error(request, " ".join(invalid.messages))
+                show_errors(request, invalid)
             else:
                 messages.success(request, f"Moved {moved} item{'s' if moved != 1 else ''} to their suggested places.")
         return redirect("suggested", product.key)

@@ -107,6 +107,7 @@ ERRORS = {
     "401": "Not signed in: send a token (Authorization: Bearer obk_…) or use the session.",
     "403": "Signed in, but your role does not allow this (or the token is read-only).",
     "404": "No such object, or it belongs to a product you are not a member of.",
+    "406": "The Accept header asks for something other than application/json, the only answer there is.",
     "429": "Too many requests: wait the seconds given in Retry-After.",
 }
 
@@ -328,3 +329,11 @@ def reject_unknown_parameters(request, allowed: set[str], *, lists: tuple[str, .
     repeated = [name for name, values in request.query_params.lists() if len(values) > 1 and name not in lists]
     if repeated:
         raise exceptions.ValidationError({name: ["Give this parameter once."] for name in sorted(repeated)})
+
+
+def validated_input(serializer_class, request, instance=None, **options) -> dict:
+    """The request body read through ``serializer_class`` (a 400 with every field's error if it
+    does not fit): what each API view that takes input starts with."""
+    serializer = serializer_class(instance, data=request.data, **options)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

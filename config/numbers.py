@@ -19,6 +19,11 @@ def whole_number(text: str | None, *, low: int = 0, high: int = 10**9 - 1) -> in
     return value if low <= value <= high else None
 
 
+def whole_numbers(texts) -> list[int]:
+    """The whole numbers among ``texts`` (a form's list of ids), the rest left out."""
+    return [number for number in map(whole_number, texts) if number is not None]
+
+
 def number_parameter(params, name: str, *, default: int, low: int, high: int) -> int:
     """Query parameter ``name`` as a whole number in [low, high], ``default`` when it is left out.
 

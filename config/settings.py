@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "backlog",
     "refinement",
     "delivery",
+    "service",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.user_time_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -104,6 +106,28 @@ CONTENT_SECURITY_POLICY = {
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]  # a username or an e-mail address
+# Who may sign up: "open" (anyone), "invitation" (only with an open invitation link), "off".
+SIGNUP = os.environ.get("SIGNUP", "open")
+if SIGNUP not in ("open", "invitation", "off"):
+    raise ImproperlyConfigured("SIGNUP is 'open', 'invitation' or 'off'.")
+SIGNUP_EMAIL_DOMAINS = env_list("SIGNUP_EMAIL_DOMAINS", "")  # e.g. "example.com,example.org"; empty: any
+
+# Who may start a product from the browser: "anyone" signed in, or only "staff".
+PRODUCT_CREATION = os.environ.get("PRODUCT_CREATION", "anyone")
+if PRODUCT_CREATION not in ("anyone", "staff"):
+    raise ImproperlyConfigured("PRODUCT_CREATION is 'anyone' or 'staff'.")
+INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))  # an invitation link works this long
+
+# E-mail (invitations): printed to the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OneBacklog <onebacklog@localhost>")
 LOGOUT_REDIRECT_URL = "login"
 
 ROOT_URLCONF = "config.urls"
@@ -245,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
     "flag-stale-items": {"task": "refinement.tasks.flag_stale_items", "schedule": 3600.0},
     # Hourly, so a day missed by a stopped beat is caught up; the same day's snapshot is updated.
     "snapshot-debt": {"task": "refinement.tasks.snapshot_debt", "schedule": 3600.0},
+    # SLA breaches are recorded (and rescored) within a minute of the due time.
+    "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "service.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -265,6 +293,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api": os.environ.get("API_THROTTLE_RATE", "1200/min"),
         "anon": os.environ.get("API_ANON_THROTTLE_RATE", "60/min"),
+        # Intake takes surges (an outage brings hundreds of tickets a minute).
+        "intake": os.environ.get("API_INTAKE_THROTTLE_RATE", "6000/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JsonBodyParser"],

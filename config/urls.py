@@ -7,17 +7,21 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
+from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
+from service import views as service_pages
+from service.api import views as service_api
 
 api_v1 = [
     path("products/", accounts_api.ProductListApi.as_view(), name="product-list"),
     path("products/<str:key>/", accounts_api.ProductDetailApi.as_view(), name="product-detail"),
     path("products/<str:key>/members/", accounts_api.MemberListApi.as_view(), name="member-list"),
     path("products/<str:key>/members/<str:username>/", accounts_api.MemberDetailApi.as_view(), name="member-detail"),
+    path("products/<str:key>/audit/", accounts_api.AuditListApi.as_view(), name="audit"),
     path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
     path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
     path("products/<str:key>/scoring/", backlog_api.ScoringSettingsApi.as_view(), name="scoring"),
@@ -68,6 +72,51 @@ api_v1 = [
     path("products/<str:key>/forecast/", delivery_api.ForecastApi.as_view(), name="forecast"),
     path("items/<str:ref>/done/", delivery_api.ItemDoneApi.as_view(), name="item-done"),
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
+    path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/read/", accounts_api.NotificationsReadApi.as_view(), name="notifications-read"),
+    path("products/<str:key>/intake/", service_api.IntakeApi.as_view(), name="intake"),
+    path("products/<str:key>/intake-tokens/", service_api.IntakeTokenListApi.as_view(), name="intake-token-list"),
+    path(
+        "products/<str:key>/intake-tokens/<int:token_id>/",
+        service_api.IntakeTokenDetailApi.as_view(),
+        name="intake-token-detail",
+    ),
+    path("products/<str:key>/queues/", service_api.QueueListApi.as_view(), name="queue-list"),
+    path("products/<str:key>/queues/<str:slug>/", service_api.QueueDetailApi.as_view(), name="queue-detail"),
+    path("products/<str:key>/service-settings/", service_api.ServiceSettingsApi.as_view(), name="service-settings"),
+    path("products/<str:key>/service-queue/", service_api.ServiceQueueApi.as_view(), name="service-queue"),
+    path("items/<str:ref>/ticket/", service_api.TicketApi.as_view(), name="ticket"),
+    path(
+        "items/<str:ref>/ticket/acknowledge/",
+        service_api.action_view("acknowledge", "Acknowledge: the response target is met and the work starts"),
+        name="ticket-acknowledge",
+    ),
+    path(
+        "items/<str:ref>/ticket/wait/",
+        service_api.action_view("wait", "Wait on the reporter: the clocks stand"),
+        name="ticket-wait",
+    ),
+    path(
+        "items/<str:ref>/ticket/resume/",
+        service_api.action_view("resume", "The reporter replied: the clocks run again"),
+        name="ticket-resume",
+    ),
+    path(
+        "items/<str:ref>/ticket/resolve/",
+        service_api.action_view("resolve", "Resolve: the item is done and the clocks stop"),
+        name="ticket-resolve",
+    ),
+    path("items/<str:ref>/ticket/assign/", service_api.TicketAssignApi.as_view(), name="ticket-assign"),
+    path("items/<str:ref>/ticket/occurrences/", service_api.OccurrenceListApi.as_view(), name="occurrence-list"),
+    path(
+        "items/<str:ref>/ticket/occurrences/<int:occurrence_id>/split/",
+        service_api.OccurrenceSplitApi.as_view(),
+        name="occurrence-split",
+    ),
+    path("items/<str:ref>/ticket/merge/", service_api.TicketMergeApi.as_view(), name="ticket-merge"),
+    path("items/<str:ref>/ticket/cause/", service_api.TicketCauseApi.as_view(), name="ticket-cause"),
+    path("items/<str:ref>/ticket/hours-lost/", service_api.TicketHoursLostApi.as_view(), name="ticket-hours-lost"),
+    path("items/<str:ref>/incidents/", service_api.CauseIncidentsApi.as_view(), name="cause-incidents"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
 ]
@@ -76,7 +125,61 @@ pages = [
     path("", accounts_pages.home, name="home"),
     path("me/", accounts_pages.me, name="me"),
     path("me/tokens/<int:token_id>/revoke/", accounts_pages.token_revoke_view, name="token-revoke"),
+    path("products/new/", accounts_pages.product_new, name="product-new"),
+    path("invitations/<str:token>/", accounts_pages.invitation_page, name="invitation"),
+    path("p/<str:key>/settings/", accounts_pages.product_settings_page, name="product-settings"),
+    path("p/<str:key>/members/", accounts_pages.members_page, name="members"),
+    path("p/<str:key>/invite/", accounts_pages.member_invite, name="member-invite"),
+    path("p/<str:key>/members/<str:username>/", accounts_pages.member_change, name="member-change"),
+    path("p/<str:key>/members/<str:username>/remove/", accounts_pages.member_remove, name="member-remove"),
+    path(
+        "p/<str:key>/invitations/<int:invitation_id>/revoke/",
+        accounts_pages.invitation_revoke_view,
+        name="invitation-revoke",
+    ),
+    path("p/<str:key>/audit/", accounts_pages.audit_page, name="audit"),
+    path("p/<str:key>/scoring/", backlog_settings_pages.scoring_page, name="scoring-settings"),
+    path("p/<str:key>/labels/", backlog_settings_pages.labels_page, name="labels"),
+    path("p/<str:key>/labels/<int:label_id>/", backlog_settings_pages.label_change, name="label-change"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("accounts/signup/", accounts_pages.sign_up, name="signup"),
+    path("me/profile/", accounts_pages.profile_update, name="profile"),
+    path("inbox/", accounts_pages.inbox, name="inbox"),
+    path("inbox/<int:notification_id>/", accounts_pages.notification_open, name="notification-open"),
+    path(
+        "accounts/password/change/",
+        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"),
+        name="password_change_done",
+    ),
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/email/password_reset.txt",
+            subject_template_name="accounts/email/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_done.html"),
+        name="password_reset_complete",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
     path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
@@ -85,7 +188,16 @@ pages = [
     path("p/<str:key>/proposals/", refinement_pages.my_proposals_page, name="my-proposals"),
     path("p/<str:key>/refinement/", refinement_pages.agenda_page, name="agenda"),
     path("p/<str:key>/debt/", refinement_pages.debt_page, name="debt"),
-    path("p/<str:key>/<int:number>/", refinement_pages.item_page, name="item"),
+    path("p/<str:key>/service/", service_pages.queue_page, name="service-queue"),
+    path("p/<str:key>/service/new/", service_pages.intake_page, name="service-intake"),
+    path("p/<str:key>/service/<int:number>/", service_pages.ticket_page, name="service-ticket"),
+    path("p/<str:key>/<int:number>/incidents/", service_pages.cause_page, name="cause-incidents"),
+    path(
+        "p/<str:key>/service/<int:number>/<str:action>/",
+        service_pages.ticket_action,
+        name="service-ticket-action",
+    ),
+    path("p/<str:key>/<int:number>/", backlog_pages.item_page, name="item"),
     path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
     path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
     path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),

@@ -100,6 +100,16 @@ class SprintPolicy:
         return all(verdicts) if verdicts else None
 
 
+def points_by_class(entries) -> tuple[dict[str, int], dict[str, int]]:
+    """The points committed and the points done per work class, of a sprint's ``entries``."""
+    committed, done = dict.fromkeys(WorkClass.values, 0), dict.fromkeys(WorkClass.values, 0)
+    for entry in entries:
+        committed[entry.work_class] += entry.points or 0
+        if entry.done_at:
+            done[entry.work_class] += entry.points or 0
+    return committed, done
+
+
 def sprint_policy(*, sprint: Sprint) -> SprintPolicy:
     """Planned and done points and shares per class (from what close recorded, or from now)."""
     targets = (sprint.policy or {}).get("targets") or {
@@ -109,11 +119,7 @@ def sprint_policy(*, sprint: Sprint) -> SprintPolicy:
     if closing:
         committed, done = closing["committed"], closing["done"]
     else:
-        committed, done = dict.fromkeys(WorkClass.values, 0), dict.fromkeys(WorkClass.values, 0)
-        for entry in SprintItem.objects.filter(sprint=sprint):
-            committed[entry.work_class] += entry.points or 0
-            if entry.done_at:
-                done[entry.work_class] += entry.points or 0
+        committed, done = points_by_class(SprintItem.objects.filter(sprint=sprint))
     capacity = sprint.capacity
     classes = {}
     for work in SHARE_FIELDS:

@@ -17,7 +17,8 @@ from accounts.permissions import Action
 from backlog.access import access_item_by_number
 from backlog.exceptions import VersionConflict
 from backlog.models import Item
-from config.numbers import whole_number
+from config.numbers import whole_number, whole_numbers
+from config.pages import show_errors
 from delivery.access import access_retro_action, access_sprint
 from delivery.charts import burn_up
 from delivery.forecast import forecast, item_forecast, velocity
@@ -30,6 +31,7 @@ from delivery.selectors import (
     plan_for_items,
     plan_proposal,
     planning_window,
+    points_by_class,
     policy_report,
     sprint_items,
     sprint_list,
@@ -47,14 +49,6 @@ from delivery.services.sprints import (
 )
 
 CANDIDATES = 60  # items of the order offered for editing a plan
-
-
-def _say(request: HttpRequest, invalid: ValidationError) -> None:
-    messages.error(request, " ".join(invalid.messages))
-
-
-def _ids(values: list[str]) -> list[int]:
-    return [pk for pk in map(whole_number, values) if pk is not None]
 
 
 def _date(value: str) -> date | None:
@@ -87,7 +81,7 @@ def sprints_page(request: HttpRequest, key: str) -> HttpResponse:
                     capacity=capacity,
                 )
             except ValidationError as invalid:
-                _say(request, invalid)
+                show_errors(request, invalid)
             else:
                 messages.success(request, f"{sprint.name} created: plan it now.")
                 return redirect("sprint", product.key, sprint.number)
@@ -127,7 +121,7 @@ def sprint_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
         "can_propose": Action.PROPOSE in actions,
     }
     if sprint.state == Sprint.State.PLANNED:
-        chosen = _ids(request.GET.getlist("items"))
+        chosen = whole_numbers(request.GET.getlist("items"))
         committed = list(sprint.entries.values_list("item_id", flat=True))
         if request.GET.get("edited"):
             plan = plan_for_items(sprint=sprint, item_ids=chosen)
@@ -157,11 +151,11 @@ def sprint_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @require_POST
 def sprint_commit_view(request: HttpRequest, key: str, number: int) -> HttpResponse:
     sprint, _ = access_sprint(request.user, key, number, Action.REORDER)
-    chosen = _ids(request.POST.getlist("items"))
+    chosen = whole_numbers(request.POST.getlist("items"))
     try:
         sprint_commit(sprint=sprint, actor=request.user, item_ids=chosen, reason=request.POST.get("reason", ""))
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
         query = "&".join(f"items={pk}" for pk in chosen)
         return redirect(f"{reverse('sprint', args=[sprint.product.key, sprint.number])}?edited=1&{query}")
     messages.success(request, f"{sprint.name} committed: {len(chosen)} item{'s' if len(chosen) != 1 else ''}.")
@@ -175,7 +169,7 @@ def sprint_start_view(request: HttpRequest, key: str, number: int) -> HttpRespon
     try:
         sprint_start(sprint=sprint, actor=request.user)
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
         return redirect("sprint", sprint.product.key, sprint.number)
     messages.success(request, f"{sprint.name} started.")
     return redirect("board", sprint.product.key)
@@ -188,7 +182,7 @@ def sprint_close_view(request: HttpRequest, key: str, number: int) -> HttpRespon
     try:
         sprint_close(sprint=sprint, actor=request.user, carry_over=request.POST.get("carry_over", "stay"))
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"{sprint.name} closed.")
     return redirect("sprint", sprint.product.key, sprint.number)
@@ -201,7 +195,7 @@ def retro_action_add_view(request: HttpRequest, key: str, number: int) -> HttpRe
     try:
         retro_action_add(sprint=sprint, actor=request.user, text=request.POST.get("text", "")[:300])
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
     return redirect(f"{reverse('sprint', args=[sprint.product.key, sprint.number])}#retro")
 
 
@@ -212,7 +206,7 @@ def retro_action_debt_view(request: HttpRequest, key: str, number: int, action_i
     try:
         item = retro_action_to_debt(action=action, actor=request.user)
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"{item.key} proposed: {item.title}.")
     return redirect(f"{reverse('sprint', args=[key.upper(), number])}#retro")
@@ -233,12 +227,7 @@ def board_page(request: HttpRequest, key: str) -> HttpResponse:
             limit = (settings.wip_limits or {}).get(status)
             over = bool(limit and len(cards) > limit)
             columns.append({"status": status, "label": status.label, "cards": cards, "limit": limit, "over": over})
-        committed = dict.fromkeys(WorkClass.values, 0)
-        done = dict.fromkeys(WorkClass.values, 0)
-        for entry in entries:
-            committed[entry.work_class] += entry.points or 0
-            if entry.done_at:
-                done[entry.work_class] += entry.points or 0
+        committed, done = points_by_class(entries)
         shares = settings.shares
         context.update(
             columns=columns,
@@ -275,7 +264,7 @@ def item_start_view(request: HttpRequest, key: str, number: int) -> HttpResponse
     except VersionConflict as stale:
         messages.error(request, str(stale))
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"{item.key} is in progress.")
     return redirect(_next_url(request, reverse("board", args=[item.product.key])))
@@ -310,7 +299,7 @@ def item_done_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
         except VersionConflict as stale:
             messages.error(request, str(stale))
         except ValidationError as invalid:
-            _say(request, invalid)
+            show_errors(request, invalid)
         else:
             debt = ", ".join(
                 f"{waiver.debt_item.key} ({waiver.debt_item.get_status_display().lower()})" for waiver in created
@@ -391,7 +380,7 @@ def delivery_settings_page(request: HttpRequest, key: str) -> HttpResponse:
             changes["wip_limits"] = limits
             delivery_settings_update(product=product, actor=request.user, changes=changes)
         except ValidationError as invalid:
-            _say(request, invalid)
+            show_errors(request, invalid)
         else:
             messages.success(request, "Delivery settings saved.")
         return redirect("delivery-settings", product.key)

@@ -3,6 +3,7 @@ from django.db import InterfaceError, OperationalError
 
 from accounts.models import Product
 from refinement.services.debt import debt_snapshot_take
+from refinement.services.notifications import proposal_notify
 from refinement.services.stale import stale_items_flag
 
 
@@ -19,3 +20,10 @@ def snapshot_debt() -> int:
     for pk in product_ids:
         debt_snapshot_take(product_id=pk)
     return len(product_ids)
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def notify_proposal_event(event: str, object_id: int) -> int | None:
+    """After a question, an answer or a decision on a proposal: notify the person it concerns."""
+    notification = proposal_notify(event=event, object_id=object_id)
+    return notification.pk if notification else None

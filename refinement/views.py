@@ -1,5 +1,5 @@
-"""Refinement pages: the item page (with comments, questions, split), proposals and their review,
-the refinement agenda, the technical-debt page."""
+"""Refinement pages: comments, questions and split of an item (its panels on backlog's item page:
+refinement.panels), proposals and their review, the refinement agenda, the technical-debt page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,23 +13,20 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
-from backlog import history
-from backlog.access import access_item_by_number, item_in, placement_in, transitions_for
+from backlog.access import access_item_by_number
 from backlog.forms import SplitForm
 from backlog.models import Item
 from backlog.readiness import readiness
-from backlog.selectors import item_history, item_position
-from backlog.services.suggestion import suggested_positions_ensure_fresh
+from config.pages import show_errors
+from refinement.access import accept_place, duplicate_in
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
-    comments_for,
     costliest_debt,
     debt_totals,
     debt_trend,
     next_sprint_slice,
     proposal_state,
     proposals_of,
-    questions_for,
     refinement_agenda,
     review_queue,
     stale_items,
@@ -43,38 +40,6 @@ AGENDA_SIZE = 20
 QUEUE_SIZE = 100
 
 
-def _show_errors(request: HttpRequest, invalid: ValidationError) -> None:
-    messages.error(request, " ".join(invalid.messages))
-
-
-@login_required
-def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    item, actions = access_item_by_number(request.user, key, number)
-    product = item.product
-    suggested_positions_ensure_fresh(product_id=product.pk)
-    questions = list(questions_for(item=item))
-    events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
-    texts = history.describe(events)
-    return render(
-        request,
-        "refinement/item.html",
-        {
-            "product": product,
-            "actions": actions,
-            "item": item,
-            "position": item_position(item=item),
-            "checks": readiness(item, product),
-            "history": [(event, texts[event.pk]) for event in events],
-            "comments": comments_for(item=item),
-            "questions": questions,
-            "open_question": next((q for q in questions if q.is_open), None),
-            "breakdown": item.score_breakdown or None,
-            "transitions": transitions_for(item, actions),
-            "can_split": Action.REORDER in actions and item.status == Item.Status.OPEN,
-        },
-    )
-
-
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
@@ -82,7 +47,7 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         comment_create(item=item, actor=request.user, body=request.POST.get("body", ""))
     except ValidationError as invalid:
-        _show_errors(request, invalid)
+        show_errors(request, invalid)
     return redirect(f"{item.get_absolute_url()}#comments")
 
 
@@ -120,7 +85,7 @@ def answer(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         proposal_answer(item=item, actor=request.user, answer=request.POST.get("answer", ""))
     except ValidationError as invalid:
-        _show_errors(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"Answer sent: {item.key} is back in the review queue.")
     return redirect("my-proposals", product.key)
@@ -171,20 +136,12 @@ def review_decide(request: HttpRequest, key: str, number: int) -> HttpResponse:
     decision = request.POST.get("decision")
     try:
         if decision == "accept":
-            place = request.POST.get("place", "bottom")
-            suggested = place == "suggested"
-            placement = (
-                None
-                if suggested
-                else placement_in(
-                    product, to=place, anchor=request.POST.get("anchor"), position=request.POST.get("position")
-                )
-            )
-            proposal_accept(item=item, actor=request.user, placement=placement, at_suggested_position=suggested)
+            place = {"anchor": request.POST.get("anchor"), "position": request.POST.get("position")}
+            placement = accept_place(product, to=request.POST.get("place", "bottom"), **place)
+            proposal_accept(item=item, actor=request.user, **placement)
             messages.success(request, f"{item.key} accepted into the backlog.")
         elif decision == "reject":
-            duplicate = request.POST.get("duplicate_of", "").strip()
-            original = item_in(product, duplicate, "duplicate_of") if duplicate else None
+            original = duplicate_in(product, request.POST.get("duplicate_of"))
             proposal_reject(item=item, actor=request.user, reason=request.POST.get("reason", ""), duplicate_of=original)
             messages.success(request, f"{item.key} rejected; the proposer can read why.")
         elif decision == "ask":

@@ -1,9 +1,24 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import DEFAULT_DEFINITION_OF_READY, MAX_READY_ESTIMATE, ApiToken, Membership, Product
+from accounts.models import (
+    DEFAULT_DEFINITION_OF_READY,
+    MAX_READY_ESTIMATE,
+    ApiToken,
+    AuditEvent,
+    Membership,
+    Notification,
+    Product,
+)
 from accounts.services import MAX_SLA_HOURS, PRODUCT_SETTINGS
-from config.api import ApiModelSerializer, ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField
+from config.api import (
+    ApiModelSerializer,
+    ApiSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictIntegerField,
+)
 
 
 def _sla_hours_schema() -> dict:
@@ -135,3 +150,42 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
         read_only_fields = fields
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, default=None, allow_null=True, help_text="Null once deleted."
+    )
+    data = serializers.JSONField(
+        read_only=True,
+        help_text="{old, new}: the values before and after (null before an addition, after a removal); "
+        "member (a username) or email when the event is about a person.",
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "action", "actor", "data", "at"]
+        read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.key", read_only=True)
+    link = serializers.CharField(read_only=True, help_text="The page of what it is about (a path).")
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "product", "text", "link", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationsReadSerializer(ApiSerializer):
+    ids = serializers.ListField(
+        child=StrictIntegerField(min_value=1),
+        required=False,
+        max_length=500,
+        help_text="The notifications to mark read; leave out to mark all read.",
+    )
+
+
+class NotificationsReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many were unread and are now read.")

@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -7,10 +7,19 @@ from rest_framework.response import Response
 
 from accounts.access import access_product, access_token
 from accounts.api import serializers as s
-from accounts.models import ApiToken, Membership, Product, User
+from accounts.api.pagination import AuditCursorPagination, NotificationCursorPagination
+from accounts.models import ApiToken, Membership, Notification, Product, User
 from accounts.permissions import Action
-from accounts.selectors import product_members, products_for
-from accounts.services import membership_remove, membership_set, product_update, token_create, token_revoke
+from accounts.selectors import audit_events, product_members, products_for
+from accounts.services import (
+    membership_remove,
+    membership_set,
+    notifications_mark_read,
+    product_update,
+    token_create,
+    token_revoke,
+)
+from config.api import reject_unknown_parameters
 
 
 class ProductListApi(GenericAPIView):
@@ -134,3 +143,54 @@ class TokenDetailApi(GenericAPIView):
         token = access_token(request.user, token_id)
         token_revoke(token=token, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditListApi(GenericAPIView):
+    serializer_class = s.AuditEventSerializer
+    pagination_class = AuditCursorPagination
+
+    @extend_schema(
+        summary="The product's audit trail, newest first: members, invitations and settings (owners)",
+        responses=s.AuditEventSerializer(many=True),
+    )
+    def get(self, request, key: str):
+        reject_unknown_parameters(request, {"cursor", "page_size"})
+        product, _ = access_product(request.user, key, Action.MANAGE)
+        page = self.paginate_queryset(audit_events(product=product))
+        return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+
+
+class NotificationListApi(GenericAPIView):
+    serializer_class = s.NotificationSerializer
+    pagination_class = NotificationCursorPagination
+
+    @extend_schema(
+        summary="Your notifications, newest first (unread=true: only the unread)",
+        parameters=[OpenApiParameter("unread", str, enum=["true", "false"], required=False)],
+        responses=s.NotificationSerializer(many=True),
+    )
+    def get(self, request):
+        reject_unknown_parameters(request, {"cursor", "page_size", "unread"})
+        unread = request.query_params.get("unread", "false")
+        if unread not in ("true", "false"):
+            raise ValidationError({"unread": ["Give true or false."]})
+        notifications = Notification.objects.filter(user=request.user).select_related("product")
+        if unread == "true":
+            notifications = notifications.filter(read_at=None)
+        page = self.paginate_queryset(notifications)
+        return self.get_paginated_response(s.NotificationSerializer(page, many=True).data)
+
+
+class NotificationsReadApi(GenericAPIView):
+    serializer_class = s.NotificationsReadSerializer
+
+    @extend_schema(
+        summary="Mark your notifications read (the ids given, or all)",
+        request=s.NotificationsReadSerializer,
+        responses=s.NotificationsReadResultSerializer,
+    )
+    def post(self, request):
+        data = s.NotificationsReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked = notifications_mark_read(user=request.user, ids=data.validated_data.get("ids"))
+        return Response({"marked": marked})

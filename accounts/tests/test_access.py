@@ -6,9 +6,9 @@ from django.http import Http404
 from django.test import Client
 
 from accounts.access import access_product, access_token
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Invitation, Notification
 from accounts.permissions import Action, actions_for
-from accounts.services import token_create
+from accounts.services import invitation_create, token_create
 from accounts.tests.routes import assert_hidden, routes_of
 
 pytestmark = pytest.mark.django_db
@@ -60,11 +60,29 @@ def test_a_token_is_reached_only_by_its_owner(owner, developer, anonymous):
 
 def test_outsiders_get_404_on_every_accounts_url(product, owner, outsider, as_role):
     token, _ = token_create(user=owner, name="theirs")
-    urls = routes_of("accounts", key=product.key, token_id=token.pk, username=owner.username)
+    invitation, _ = invitation_create(
+        product=product, actor=owner, invitee="new@example.com", role="developer", site_url="http://testserver"
+    )
+    notification = Notification.objects.create(
+        user=owner, product=product, kind="question", key="question:1", text="Why?", link="/"
+    )
+    # An invitation link is for whoever holds it (see test_invitations); a forged one is a 404.
+    urls = routes_of(
+        "accounts",
+        key=product.key,
+        token_id=token.pk,
+        username=owner.username,
+        invitation_id=invitation.pk,
+        token="forged",
+        notification_id=notification.pk,
+    )
     page = Client()
     page.force_login(outsider)
     assert_hidden(page, as_role("outsider"), urls)
     assert ApiToken.objects.filter(pk=token.pk, revoked_at=None).exists()
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is None
+    assert product.memberships.filter(user=owner).exists()
+    assert Notification.objects.get(pk=notification.pk).read_at is None
 
 
 def test_product_urls_take_the_key_in_any_case(product, owner, as_role):

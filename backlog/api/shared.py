@@ -8,9 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
+from backlog.access import access_item
 from backlog.api.serializers import ItemSerializer
 from backlog.models import Item
 from backlog.selectors import items_for_api
+from config.api import reject_unknown_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +54,11 @@ def item_response(item: Item, **kwargs) -> Response:
     response = Response(data, **kwargs)
     response["ETag"] = item.etag
     return response
+
+
+def item_rows_page(view, request, ref: str, rows_of, data_of) -> Response:
+    """One page (the view's pagination) of what ``rows_of(item=)`` lists about the item ``ref``
+    (its history, questions, comments), as ``data_of(page)`` writes it."""
+    reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
+    item, _ = access_item(request.user, ref)
+    return view.get_paginated_response(data_of(view.paginate_queryset(rows_of(item=item))))

@@ -14,7 +14,7 @@ from backlog.api import serializers as s
 from backlog.api.history import ItemEventSchema, events_data
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
-from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response, read_after_write
+from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response, item_rows_page, read_after_write
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item, item_key
 from backlog.selectors import item_history, item_list
@@ -22,7 +22,7 @@ from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move, items_move
 from backlog.services.scores import product_scoring_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order
-from config.api import reject_unknown_parameters
+from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
 
 MAX_SUGGESTIONS = 500
@@ -76,9 +76,8 @@ class ItemListApi(GenericAPIView):
     )
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.PROPOSE)
-        data = s.ItemCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        body = validated_input(s.ItemCreateSerializer, request)
+        fields = dict(body)
         placement = _placement(product, fields.pop("placement", None))
         item = item_create(product=product, actor=request.user, placement=placement, **fields)
         return item_response(item, status=status.HTTP_201_CREATED)
@@ -99,15 +98,22 @@ class ItemDetailApi(GenericAPIView):
     )
     def patch(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.ItemUpdateSerializer(item, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
+        body = validated_input(s.ItemUpdateSerializer, request, instance=item, partial=True)
+        changes = dict(body)
         labels = changes.pop("labels", None)
         from_header = if_match_version(request, item)
         expected = changes.pop("version", None)
         expected = from_header if expected is None else expected
         item_update(item=item, actor=request.user, changes=changes, labels=labels, expected_version=expected)
         return item_response(item)  # as it is now
+
+
+def _transition(request, item: Item, *, to: str, reason: str) -> Response:
+    """Move ``item`` to ``to`` (checked against If-Match) and answer with it as it is now."""
+    item_transition(
+        item=item, actor=request.user, to=to, reason=reason, expected_version=if_match_version(request, item)
+    )
+    return item_response(item)
 
 
 class ItemTransitionApi(GenericAPIView):
@@ -119,17 +125,9 @@ class ItemTransitionApi(GenericAPIView):
         request=s.TransitionSerializer,
     )
     def post(self, request, ref: str):
-        item, _ = access_item(request.user, ref)
-        data = s.TransitionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        item_transition(
-            item=item,
-            actor=request.user,
-            to=data.validated_data["status"],
-            reason=data.validated_data["reason"],
-            expected_version=if_match_version(request, item),
-        )
-        return item_response(item)  # as it is now
+        item, _ = access_item(request.user, ref)  # outsiders get 404 whatever they send
+        body = validated_input(s.TransitionSerializer, request)
+        return _transition(request, item, to=body["status"], reason=body["reason"])
 
 
 class ItemArchiveApi(GenericAPIView):
@@ -141,17 +139,9 @@ class ItemArchiveApi(GenericAPIView):
         request=s.ReasonSerializer,
     )
     def post(self, request, ref: str):
-        item, _ = access_item(request.user, ref)
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        item_transition(
-            item=item,
-            actor=request.user,
-            to=Item.Status.ARCHIVED,
-            reason=data.validated_data["reason"],
-            expected_version=if_match_version(request, item),
-        )
-        return item_response(item)  # as it is now
+        item, _ = access_item(request.user, ref)  # outsiders get 404 whatever they send
+        body = validated_input(s.ReasonSerializer, request)
+        return _transition(request, item, to=Item.Status.ARCHIVED, reason=body["reason"])
 
 
 def _placement(product: Product, data: dict | None) -> Placement | None:
@@ -194,13 +184,12 @@ class ItemMoveApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.MoveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.MoveSerializer, request)
         result = item_move(
             item=item,
             actor=request.user,
-            to=_placement(item.product, data.validated_data),
-            reason=data.validated_data["reason"],
+            to=_placement(item.product, body),
+            reason=body["reason"],
             expected_version=if_match_version(request, item),
         )
         return _move_response(item.product, result)
@@ -214,14 +203,13 @@ class BlockMoveApi(GenericAPIView):
     )
     def post(self, request, key: str):
         product, _ = access_product(request.user, key)
-        data = s.BlockMoveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.BlockMoveSerializer, request)
         result = items_move(
             product=product,
             actor=request.user,
-            item_ids=item_ids_in(product, data.validated_data["items"], "items"),
-            to=_placement(product, data.validated_data),
-            reason=data.validated_data["reason"],
+            item_ids=item_ids_in(product, body["items"], "items"),
+            to=_placement(product, body),
+            reason=body["reason"],
         )
         return _move_response(product, result)
 
@@ -236,10 +224,7 @@ class ItemHistoryApi(GenericAPIView):
         responses=ItemEventSchema,
     )
     def get(self, request, ref: str):
-        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
-        item, _ = access_item(request.user, ref)
-        page = self.paginate_queryset(item_history(item=item))
-        return self.get_paginated_response(events_data(page))
+        return item_rows_page(self, request, ref, item_history, events_data)
 
 
 class SuggestedOrderApi(GenericAPIView):
@@ -278,13 +263,10 @@ class ApplySuggestionApi(GenericAPIView):
     )
     def post(self, request, key: str):
         product, _ = access_product(request.user, key)
-        data = s.ApplySuggestionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        references = data.validated_data.get("items")
+        body = validated_input(s.ApplySuggestionSerializer, request)
+        references = body.get("items")
         item_ids = item_ids_in(product, references, "items") if references is not None else None
-        moved = order_apply_suggestion(
-            product=product, actor=request.user, item_ids=item_ids, reason=data.validated_data["reason"]
-        )
+        moved = order_apply_suggestion(product=product, actor=request.user, item_ids=item_ids, reason=body["reason"])
         return Response(s.ApplySuggestionResultSerializer({"moved": moved}).data)
 
 
@@ -302,12 +284,11 @@ class ScoringSettingsApi(GenericAPIView):
     )
     def patch(self, request, key: str):
         product, _ = access_product(request.user, key)
-        data = s.ScoringSettingsSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.ScoringSettingsSerializer, request, partial=True)
         product = product_scoring_update(
             product=product,
             actor=request.user,
-            model=data.validated_data.get("scoring_model"),
-            weights=data.validated_data.get("score_weights"),
+            model=body.get("scoring_model"),
+            weights=body.get("score_weights"),
         )
         return Response(s.ScoringSettingsSerializer(product).data)

@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Product
+from accounts.audit import audit_record, changed
+from accounts.models import AuditEvent, Product
 from accounts.permissions import Action, require
 from backlog import score_sql, scoring
 from backlog.jobs import enqueue_product_scores
@@ -214,11 +215,15 @@ def product_scoring_update(
         raise ValidationError(errors)
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=product.pk)
+        before = {"scoring_model": product.scoring_model, "score_weights": dict(product.score_weights)}
         if model is not None:
             product.scoring_model = model
         if weights is not None:
             product.score_weights = {name: float(value) for name, value in weights.items()}
         product.scoring_version += 1
         product.save(update_fields=["scoring_model", "score_weights", "scoring_version"])
+        old, new = changed(before, {"scoring_model": product.scoring_model, "score_weights": product.score_weights})
+        if new:
+            audit_record(product=product, actor=actor, action=AuditEvent.Action.SETTINGS_CHANGED, old=old, new=new)
         transaction.on_commit(lambda: enqueue_product_scores(product.pk), robust=True)
     return product

@@ -19,7 +19,7 @@ from backlog.access import (
     placement_in,
     transitions_for,
 )
-from backlog.models import Item
+from backlog.models import Item, Label
 from backlog.services.items import item_create
 from backlog.services.ordering import MAX_POSITION, Placement
 
@@ -138,19 +138,22 @@ def test_other_products_with_the_same_numbers_stay_apart(product, owner, items):
 
 
 def test_outsiders_get_404_on_every_backlog_page_and_api_url(product, items, outsider, as_role):
+    label = Label.objects.create(product=product, name="theirs")
     before = list(Item.objects.order_by("pk").values_list("pk", "version", "rank", "status"))
-    urls = routes_of("backlog", key=product.key, number=items[0].number, ref=items[0].key)
+    urls = routes_of("backlog", key=product.key, number=items[0].number, ref=items[0].key, label_id=label.pk)
     page = Client()
     page.force_login(outsider)
     assert_hidden(page, as_role("outsider"), urls)
     assert list(Item.objects.order_by("pk").values_list("pk", "version", "rank", "status")) == before
+    assert Label.objects.filter(pk=label.pk, name="theirs").exists()
 
 
 def test_every_backlog_url_takes_keys_in_any_case(product, items, owner, as_role):
     item = items[1]
     page = Client()
     page.force_login(owner)
-    urls = routes_of("backlog", key=product.key, number=item.number, ref=item.key)
+    label = Label.objects.create(product=product, name="ours")
+    urls = routes_of("backlog", key=product.key, number=item.number, ref=item.key, label_id=label.pk)
     assert_any_case(page, as_role("owner"), urls, product.key)
 
 

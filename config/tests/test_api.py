@@ -1,11 +1,18 @@
 """The API-wide rules of config/api.py, checked over every endpoint the schema lists."""
 
+from datetime import date
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from backlog.models import Item
 from backlog.services.items import item_create
+from delivery.models import Sprint
+from delivery.services.sprints import retro_action_add, sprint_create
 from refinement.services.comments import comment_create
+from service.services.queues import queue_create
+from service.services.tickets import ticket_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +41,23 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
     proposal = item_create(product=product, actor=owner, kind="story", title="p")
     Item.objects.filter(pk=proposal.pk).update(status=Item.Status.PROPOSED, rank=None)
     comment = comment_create(item=items[0], actor=owner, body="hi")
+    sprint = sprint_create(product=product, actor=owner, start_date=date(2026, 1, 5), end_date=date(2026, 1, 16))
+    closed = {"state": Sprint.State.CLOSED, "closed_at": timezone.now()}
+    Sprint.objects.filter(pk=sprint.pk).update(**closed)  # retrospectives are of closed sprints
+    action = retro_action_add(sprint=Sprint.objects.get(pk=sprint.pk), actor=owner, text="Add a load test")
+    queue = queue_create(product=product, actor=owner, name="Access", slug="access", owner=owner)
+    ticket = ticket_intake(product=product, sender=owner, queue=queue, title="VPN down", urgency="high")
+    ticket = ticket.ticket
+    occurrence = ticket.occurrences.get()
     values = {
         "{key}": product.key,
-        "{ref}": items[0].key,
         "{username}": owner.username,
         "{comment_id}": str(comment.pk),
         "{token_id}": "1",
+        "{number}": str(sprint.number),
+        "{action_id}": str(action.pk),
+        "{slug}": queue.slug,
+        "{occurrence_id}": str(occurrence.pk),
     }
     operations = _write_operations(client)
     assert len(operations) >= 15  # every documented write, not a handful
@@ -47,7 +65,10 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
         for placeholder, value in values.items():
             path = path.replace(placeholder, value)
         if path.endswith(("/accept/", "/reject/", "/answer/", "/questions/")):
-            path = path.replace(items[0].key, proposal.key)
+            path = path.replace("{ref}", proposal.key)
+        elif "/ticket/" in path:
+            path = path.replace("{ref}", ticket.item.key)
+        path = path.replace("{ref}", items[0].key)
         response = getattr(api, method)(path, {"acceptance_critera": "typo", "zz": 1}, format="json")
         assert response.status_code == 400, (method, path, response.content)
         assert response.json()["error"]["fields"] == {

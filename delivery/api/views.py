@@ -13,7 +13,7 @@ from backlog.access import access_item, item_ids_in
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
 from backlog.api.shared import ETAG, ITEM_REF, item_response
-from config.api import reject_unknown_parameters
+from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
 from delivery.access import access_retro_action, access_sprint
 from delivery.api import serializers as s
@@ -121,9 +121,8 @@ class DeliverySettingsApi(GenericAPIView):
     )
     def patch(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
-        data = s.DeliverySettingsSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
+        body = validated_input(s.DeliverySettingsSerializer, request, partial=True)
+        changes = dict(body)
         if "wip_limits" in changes:
             changes["wip_limits"] = dict(changes["wip_limits"])
         settings = delivery_settings_update(product=product, actor=request.user, changes=changes)
@@ -150,9 +149,8 @@ class SprintListApi(GenericAPIView):
     )
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.REORDER)
-        data = s.SprintCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        sprint = sprint_create(product=product, actor=request.user, **data.validated_data)
+        body = validated_input(s.SprintCreateSerializer, request)
+        sprint = sprint_create(product=product, actor=request.user, **body)
         return Response(sprint_body(sprint), status=status.HTTP_201_CREATED)
 
 
@@ -192,9 +190,8 @@ class SprintPlanApi(GenericAPIView):
     )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number)
-        data = s.ItemsSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        ids = item_ids_in(sprint.product, data.validated_data["items"], "items")
+        body = validated_input(s.ItemsSerializer, request)
+        ids = item_ids_in(sprint.product, body["items"], "items")
         return Response(plan_body(plan_for_items(sprint=sprint, item_ids=ids)))
 
 
@@ -208,10 +205,9 @@ class SprintCommitApi(GenericAPIView):
     )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.REORDER)
-        data = s.CommitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        ids = item_ids_in(sprint.product, data.validated_data["items"], "items")
-        sprint = sprint_commit(sprint=sprint, actor=request.user, item_ids=ids, reason=data.validated_data["reason"])
+        body = validated_input(s.CommitSerializer, request)
+        ids = item_ids_in(sprint.product, body["items"], "items")
+        sprint = sprint_commit(sprint=sprint, actor=request.user, item_ids=ids, reason=body["reason"])
         return Response(sprint_body(sprint))
 
 
@@ -239,9 +235,8 @@ class SprintCloseApi(GenericAPIView):
     )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.REORDER)
-        data = s.CloseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        sprint = sprint_close(sprint=sprint, actor=request.user, carry_over=data.validated_data["carry_over"])
+        body = validated_input(s.CloseSerializer, request)
+        sprint = sprint_close(sprint=sprint, actor=request.user, carry_over=body["carry_over"])
         return Response(sprint_body(sprint))
 
 
@@ -262,9 +257,8 @@ class RetroActionListApi(GenericAPIView):
     )
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.EDIT_WORK)
-        data = s.RetroActionCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        action = retro_action_add(sprint=sprint, actor=request.user, text=data.validated_data["text"])
+        body = validated_input(s.RetroActionCreateSerializer, request)
+        action = retro_action_add(sprint=sprint, actor=request.user, text=body["text"])
         return Response(s.RetroActionSerializer(action).data, status=status.HTTP_201_CREATED)
 
 
@@ -278,9 +272,8 @@ class RetroActionDebtApi(GenericAPIView):
     )
     def post(self, request, key: str, number: int, action_id: int):
         action, _ = access_retro_action(request.user, key, number, action_id, Action.PROPOSE)
-        data = s.ToDebtSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        item = retro_action_to_debt(action=action, actor=request.user, **data.validated_data)
+        body = validated_input(s.ToDebtSerializer, request)
+        item = retro_action_to_debt(action=action, actor=request.user, **body)
         return item_response(item, status=status.HTTP_201_CREATED)
 
 
@@ -295,9 +288,7 @@ class ItemDoneApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.DoneSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        body = data.validated_data
+        body = validated_input(s.DoneSerializer, request)
         expected = if_match_version(request, item)
         if expected is None:
             expected = body.get("version")

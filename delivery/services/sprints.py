@@ -17,7 +17,7 @@ from backlog.models import Item
 from backlog.services.items import item_create
 from backlog.services.ordering import Placement, items_move
 from delivery.models import RetroAction, Sprint, SprintEvent, SprintItem, WorkClass, work_class
-from delivery.selectors import committed_elsewhere_q, delivery_settings_for, plan_for_items
+from delivery.selectors import committed_elsewhere_q, delivery_settings_for, plan_for_items, points_by_class
 
 MAX_SPRINT_ITEMS = 200
 
@@ -134,12 +134,7 @@ def sprint_close(*, sprint: Sprint, actor: User, carry_over: str = Sprint.CarryO
         if current.state != Sprint.State.ACTIVE:
             raise ValidationError({"state": f"Only the active sprint is closed; this one is {current.state}."})
         entries = list(SprintItem.objects.filter(sprint=current).select_related("item").order_by("item__rank"))
-        committed = dict.fromkeys(WorkClass.values, 0)
-        done = dict.fromkeys(WorkClass.values, 0)
-        for entry in entries:
-            committed[entry.work_class] += entry.points or 0
-            if entry.done_at:
-                done[entry.work_class] += entry.points or 0
+        committed, done = points_by_class(entries)
         unfinished = [entry.item for entry in entries if entry.done_at is None and entry.item.is_ordered]
         if carry_over == Sprint.CarryOver.TOP and unfinished:
             items_move(

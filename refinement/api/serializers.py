@@ -6,6 +6,7 @@ from backlog.models import item_key
 from backlog.readiness import readiness
 from backlog.rendering import markdown_html
 from config.api import ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
+from refinement.access import SUGGESTED
 from refinement.models import Comment, Question
 from refinement.selectors import proposal_state
 from refinement.services.proposals import MAX_TEXT
@@ -35,7 +36,7 @@ class AnswerSerializer(ApiSerializer):
     answer = StrictCharField(max_length=MAX_TEXT)
 
 
-ACCEPT_PLACES = [*PLACES, "suggested"]
+ACCEPT_PLACES = [*PLACES, SUGGESTED]
 
 
 class AcceptSerializer(PlacementSerializer):

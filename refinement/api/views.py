@@ -8,15 +8,15 @@ from rest_framework.response import Response
 
 from accounts.access import access_product
 from accounts.permissions import Action
-from backlog.access import access_item, item_in, placement_in
+from backlog.access import access_item
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
-from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response
+from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response, item_rows_page
 from backlog.selectors import items_for_api
-from config.api import reject_unknown_parameters
+from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
-from refinement.access import access_comment
+from refinement.access import accept_place, access_comment, duplicate_in
 from refinement.api import serializers as s
 from refinement.selectors import (
     comments_for,
@@ -87,18 +87,10 @@ class AcceptApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.AcceptSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        body = data.validated_data
-        suggested = body["to"] == "suggested"
-        place = {"to": body["to"], "anchor": body.get("anchor"), "position": body.get("position")}
-        placement = None if suggested else placement_in(item.product, **place)
+        body = validated_input(s.AcceptSerializer, request)
+        place = accept_place(item.product, to=body["to"], anchor=body.get("anchor"), position=body.get("position"))
         accepted = proposal_accept(
-            item=item,
-            actor=request.user,
-            placement=placement,
-            at_suggested_position=suggested,
-            expected_version=if_match_version(request, item),
+            item=item, actor=request.user, expected_version=if_match_version(request, item), **place
         )
         return item_response(accepted)
 
@@ -113,14 +105,12 @@ class RejectApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.RejectSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reference = data.validated_data.get("duplicate_of")
-        duplicate = item_in(item.product, reference, "duplicate_of") if reference else None
+        body = validated_input(s.RejectSerializer, request)
+        duplicate = duplicate_in(item.product, body.get("duplicate_of"))
         rejected = proposal_reject(
             item=item,
             actor=request.user,
-            reason=data.validated_data["reason"],
+            reason=body["reason"],
             duplicate_of=duplicate,
             expected_version=if_match_version(request, item),
         )
@@ -137,10 +127,9 @@ class QuestionListApi(GenericAPIView):
         responses=s.QuestionSerializer(many=True),
     )
     def get(self, request, ref: str):
-        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
-        item, _ = access_item(request.user, ref)
-        page = self.paginate_queryset(questions_for(item=item))
-        return self.get_paginated_response(s.QuestionSerializer(page, many=True).data)
+        return item_rows_page(
+            self, request, ref, questions_for, lambda page: s.QuestionSerializer(page, many=True).data
+        )
 
     @extend_schema(
         summary="Ask the proposer for more information (owners and ordering delegates)",
@@ -150,12 +139,11 @@ class QuestionListApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.AskSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.AskSerializer, request)
         asked = proposal_ask(
             item=item,
             actor=request.user,
-            question=data.validated_data["question"],
+            question=body["question"],
             expected_version=if_match_version(request, item),
         )
         return Response(s.QuestionSerializer(asked).data, status=status.HTTP_201_CREATED)
@@ -171,12 +159,11 @@ class AnswerApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.AnswerSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.AnswerSerializer, request)
         answered = proposal_answer(
             item=item,
             actor=request.user,
-            answer=data.validated_data["answer"],
+            answer=body["answer"],
             expected_version=if_match_version(request, item),
         )
         return Response(s.QuestionSerializer(answered).data)
@@ -192,10 +179,7 @@ class CommentListApi(GenericAPIView):
         responses=s.CommentSerializer(many=True),
     )
     def get(self, request, ref: str):
-        reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
-        item, _ = access_item(request.user, ref)
-        page = self.paginate_queryset(comments_for(item=item))
-        return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
+        return item_rows_page(self, request, ref, comments_for, lambda page: s.CommentSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Comment (Markdown; rendered sanitized)",
@@ -205,9 +189,8 @@ class CommentListApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.CommentCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        comment = comment_create(item=item, actor=request.user, body=data.validated_data["body"])
+        body = validated_input(s.CommentCreateSerializer, request)
+        comment = comment_create(item=item, actor=request.user, body=body["body"])
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -232,13 +215,12 @@ class SplitApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
-        data = s.SplitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.SplitSerializer, request)
         parts = item_split(
             item=item,
             actor=request.user,
-            parts=[dict(part) for part in data.validated_data["parts"]],
-            keep_original=data.validated_data["keep_original"],
+            parts=[dict(part) for part in body["parts"]],
+            keep_original=body["keep_original"],
             expected_version=if_match_version(request, item),
         )
         created = items_for_api(product=item.product).filter(pk__in=[part.pk for part in parts]).order_by("rank")

@@ -16,8 +16,10 @@ from backlog.models import Item
 from backlog.services.items import item_transition_locked
 from backlog.services.ordering import Placement
 from backlog.transactions import retry_on_conflict
+from refinement.jobs import enqueue_proposal_notification
 from refinement.models import Question
 from refinement.selectors import suggested_position
+from refinement.services.notifications import ANSWER, DECISION, QUESTION
 
 MAX_TEXT = 10_000
 
@@ -58,6 +60,7 @@ def proposal_ask(*, item: Item, actor: User, question: str, expected_version: in
         now = timezone.now()
         asked = Question.objects.create(item=current, asked_by=actor, text=text, asked_at=now)
         history.write([history.question_asked(item=current, actor=actor, question_id=asked.pk, text=text, at=now)])
+        transaction.on_commit(lambda: enqueue_proposal_notification(QUESTION, asked.pk), robust=True)
     return asked
 
 
@@ -80,6 +83,7 @@ def proposal_answer(*, item: Item, actor: User, answer: str, expected_version: i
                 )
             ]
         )
+        transaction.on_commit(lambda: enqueue_proposal_notification(ANSWER, question.pk), robust=True)
     return question
 
 
@@ -100,6 +104,7 @@ def proposal_accept(
         current, actions = _locked_proposal(item, actor, Action.REVIEW, expected_version)
         if at_suggested_position:
             placement = Placement.at(suggested_position(item=current))
+        transaction.on_commit(lambda: enqueue_proposal_notification(DECISION, current.pk), robust=True)
         return item_transition_locked(
             item=current, actor=actor, actions=actions, to=Item.Status.OPEN, placement=placement
         )
@@ -125,6 +130,7 @@ def proposal_reject(
                 raise ValidationError({"duplicate_of": "Choose another item of the same product."})
             current.duplicate_of = duplicate_of
             linked = ("duplicate_of",)
+        transaction.on_commit(lambda: enqueue_proposal_notification(DECISION, current.pk), robust=True)
         return item_transition_locked(
             item=current,
             actor=actor,

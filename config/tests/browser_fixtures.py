@@ -1,4 +1,6 @@
-"""A real Chromium (Debian's, through Playwright) against the live test server.
+"""The browser tests' fixtures (a pytest plugin loaded by the root conftest.py, shared by every
+app's ``tests/browser/``): a real Chromium (Debian's, through Playwright) against the live test
+server, and ``page_as`` to open a page signed in as someone.
 
 Browser tests are marked ``browser``: skipped when no Chromium is installed, but required (a
 failure) when ``REQUIRE_BROWSER=1``, as in CI.
@@ -9,10 +11,6 @@ import shutil
 
 import pytest
 from django.test import Client
-
-# Playwright's sync API runs an event loop in this thread; the tests' ORM calls are still plain
-# synchronous code, so Django's guard against ORM calls from async code does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -41,6 +39,9 @@ def pytest_collection_modifyitems(config, items) -> None:
 def chromium():
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the tests' ORM calls are still plain
+    # synchronous code, so Django's guard against ORM calls from async code does not apply.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser

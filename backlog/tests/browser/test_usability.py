@@ -1,11 +1,10 @@
 """What a new user met in a real Chromium, on a laptop and on a phone (touch): where the drop
 indicator is drawn, touch targets and menus that fit the screen, what a move announces, the edit
-form's untouched text, the review queue after a refused decision."""
+form's untouched text."""
 
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_create
@@ -151,29 +150,3 @@ def test_saving_the_edit_form_untouched_records_no_edit(page_as, product, owner)
     edit = ItemEvent.objects.get(item=item, type=ItemEvent.Type.UPDATED)
     assert list(edit.data["changes"]) == ["title"]
     assert Item.objects.get(pk=item.pk).description == "First line\nSecond line\n\n- a list"
-
-
-def test_a_refused_accept_keeps_the_choices_and_names_the_proposal(page_as, product, owner, developer):
-    anchor = item_create(product=product, actor=owner, kind="story", title="Anchor")
-    first = item_create(product=product, actor=developer, kind="story", title="First idea")
-    for n in range(6):  # the refused one is far down the queue
-        item_create(product=product, actor=developer, kind="story", title=f"Idea {n}")
-    second = item_create(product=product, actor=developer, kind="story", title="Second idea")
-    page = page_as(owner, f"/p/{product.key}/review/")
-    card = page.locator(f"#proposal-{second.number}")
-    card.locator("select[name=place]").select_option("after")
-    card.locator("input[name=anchor]").fill(f"{product.key}-99999")
-    card.get_by_role("button", name="Accept").click()
-    card = page.locator(f"#proposal-{second.number}")
-    error = card.get_by_role("alert")
-    assert error.inner_text() == f"{second.key} was not accepted: No item {product.key}-99999 in {product.key}."
-    expect(error).to_be_in_viewport()  # brought into view after the page reloads
-    assert page.locator(f"#proposal-{first.number}").get_by_role("alert").count() == 0
-    assert card.locator("select[name=place]").input_value() == "after"  # the choices are kept
-    assert card.locator("input[name=anchor]").is_visible()
-    assert card.locator("input[name=anchor]").input_value() == f"{product.key}-99999"
-    card.locator("input[name=anchor]").fill(anchor.key)
-    card.get_by_role("button", name="Accept").click()
-    page.wait_for_url(re.compile(rf"/p/{product.key}/review/$"))
-    assert Item.objects.get(pk=second.pk).status == "open"
-    assert Item.objects.get(pk=first.pk).status == "proposed"

@@ -1,5 +1,5 @@
-"""End to end in a real Chromium: ordering with the mouse, the keyboard and blocks, proposing and
-reviewing, what stakeholders see, and Markdown that stays inert."""
+"""The backlog pages end to end in a real Chromium: ordering with the mouse, the keyboard and blocks,
+what stakeholders see, and Markdown on the item page that stays inert."""
 
 import re
 
@@ -107,35 +107,6 @@ def test_a_failed_save_puts_the_item_back_and_says_so(page_as, product, owner, f
     page.keyboard.press("Alt+ArrowUp")
     page.wait_for_function("() => document.getElementById('live').textContent.includes('Someone else moved it')")
     assert shown(page) == ["A", "B", "C", "D", "E"]
-
-
-def test_a_developer_proposes_debt_and_the_owner_accepts_it_at_a_chosen_place(page_as, product, owner, developer, five):
-    page = page_as(developer, f"/p/{product.key}/new/")
-    page.select_option("select[name=kind]", "tech_debt")
-    assert page.locator("fieldset[data-kinds=tech_debt]").is_visible()
-    assert not page.locator("fieldset[data-kinds=defect]").is_visible()
-    page.fill("input[name=title]", "Replace the date library")
-    page.fill("input[name=interest_hours]", "5")
-    page.get_by_role("button", name="Propose").click()
-    # Without a value case the form says what is missing, and keeps what was typed.
-    assert page.get_by_text("Say who benefits from this work, and how.").is_visible()
-    assert page.input_value("input[name=title]") == "Replace the date library"
-    page.fill("textarea[name=value_beneficiaries]", "Everyone touching dates")
-    page.fill("textarea[name=value_risk_removed]", "Time-zone bugs in billing")
-    page.get_by_role("button", name="Propose").click()
-    page.wait_for_url(re.compile(rf"/p/{product.key}/\d+/$"))
-    proposal = Item.objects.get(title="Replace the date library")
-    assert proposal.status == "proposed"
-
-    review = page_as(owner, f"/p/{product.key}/review/")
-    card = review.locator(f"#proposal-{proposal.number}")
-    card.locator("select[name=place]").select_option("before")
-    card.locator("input[name=anchor]").fill(five["C"].key)
-    card.get_by_role("button", name="Accept").click()
-    review.wait_for_url(re.compile(r"/review/$"))
-    review.goto(f"/p/{product.key}/")
-    assert shown(review) == ["A", "B", "library", "C", "D", "E"]
-    assert stored(product) == ["A", "B", "library", "C", "D", "E"]
 
 
 def test_a_stakeholder_sees_no_reorder_controls_and_a_forged_move_is_refused(page_as, product, stakeholder, five):

@@ -16,7 +16,10 @@ def _violations(page) -> list[str]:
     return [text for text in messages if "Content Security Policy" in text]
 
 
-@pytest.mark.parametrize("path", ["/p/{key}/", "/p/{key}/1/", "/p/{key}/review/", "/me/", "/api/docs/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/p/{key}/", "/p/{key}/1/", "/p/{key}/review/", "/me/", "/api/docs/", "/p/{key}/members/", "/p/{key}/settings/"],
+)
 def test_pages_keep_to_the_policy(page_as, product, owner, developer, path):
     item_create(product=product, actor=owner, kind="story", title="Story A")
     item_create(product=product, actor=developer, kind="story", title="A proposal")

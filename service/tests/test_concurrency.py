@@ -1,0 +1,108 @@
+"""Folding under real concurrency on PostgreSQL: threads with their own connections, committing."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from accounts.models import Membership
+from accounts.tests.factories import MembershipFactory
+from backlog.models import Item
+from service.models import IdempotencyKey, Occurrence, Ticket
+from service.services.idempotency import Answer, idempotent
+from service.services.tickets import ticket_intake
+from service.tests.factories import QueueFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(work: Callable[[int], None], threads: int) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads)
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors
+
+
+@pytest.fixture
+def setup():
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    queue = QueueFactory(product=membership.product, owner=membership.user)
+    return membership.product, membership.user, queue
+
+
+def test_twenty_concurrent_identical_intakes_make_one_item_with_twenty_occurrences(setup):
+    product, owner, queue = setup
+
+    def work(index: int) -> None:
+        ticket_intake(
+            product=product,
+            sender=owner,
+            queue=queue,
+            title="Outage",
+            urgency="high",
+            affected_users=10,
+            fingerprint="outage",
+            reporter=f"sender {index}",
+        )
+
+    assert run_in_threads(work, 20) == []
+    assert Item.objects.filter(product=product).count() == 1
+    ticket = Ticket.objects.get(product=product)
+    assert (ticket.occurrence_count, ticket.affected_users) == (20, 200)
+    assert Occurrence.objects.filter(ticket=ticket).count() == 20
+
+
+def test_eight_senders_over_several_fingerprints_make_one_item_each(setup):
+    product, owner, queue = setup
+
+    def work(index: int) -> None:
+        for n in range(12):
+            ticket_intake(
+                product=product,
+                sender=owner,
+                queue=queue,
+                title="Alert",
+                urgency="low",
+                affected_users=1,
+                fingerprint=f"fp-{(index + n) % 4}",
+            )
+
+    assert run_in_threads(work, 8) == []
+    counts = dict(Ticket.objects.filter(product=product).values_list("fingerprint", "occurrence_count"))
+    assert counts == {f"fp-{n}": 24 for n in range(4)}
+    assert Occurrence.objects.filter(ticket__product=product).count() == 96
+
+
+def test_concurrent_first_uses_of_an_idempotency_key_do_the_work_once(setup):
+    product, owner, queue = setup
+    answers = []
+
+    def work(index: int) -> None:
+        def run() -> Answer:
+            result = ticket_intake(
+                product=product, sender=owner, queue=queue, title="X", urgency="low", fingerprint="k"
+            )
+            return Answer(201, {"id": result.ticket.pk, "occurrences": result.ticket.occurrence_count})
+
+        answers.append(idempotent(product=product, sender="user:1", key="same", body={"a": 1}, run=run))
+
+    assert run_in_threads(work, 8) == []
+    assert Occurrence.objects.filter(ticket__product=product).count() == 1
+    assert IdempotencyKey.objects.count() == 1
+    assert {answer.body["occurrences"] for answer in answers} == {1}
+    assert sum(not answer.replayed for answer in answers) == 1
