@@ -190,19 +190,16 @@ def _create(
     item.save(force_insert=True)
     ticket.item = item
     ticket.save(force_insert=True)
-    Occurrence.objects.create(
-        ticket=ticket,
-        received_at=now,
-        reporter=data["reporter"],
-        external_ref=data["external_ref"],
-        affected_users=data["affected_users"],
-        urgency=data["urgency"],
-        impact=data["impact"],
-        title=data["title"],
-    )
+    _record_occurrence(ticket, now, data)
     history.write([history.created(item=item, actor=sender, placed=placed)])
     transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
     return ticket
+
+
+def _record_occurrence(ticket: Ticket, now, data: dict[str, Any]) -> Occurrence:
+    """One intake of ``ticket``, as received."""
+    fields = ("reporter", "external_ref", "affected_users", "urgency", "impact", "title")
+    return Occurrence.objects.create(ticket=ticket, received_at=now, **{name: data[name] for name in fields})
 
 
 def _fold(
@@ -225,16 +222,7 @@ def _fold(
     ticket = Ticket.objects.select_related("queue", "assignee").get(pk=item_id)
     ticket.item = item
     now = timezone.now()
-    Occurrence.objects.create(
-        ticket=ticket,
-        received_at=now,
-        reporter=data["reporter"],
-        external_ref=data["external_ref"],
-        affected_users=data["affected_users"],
-        urgency=data["urgency"],
-        impact=data["impact"],
-        title=data["title"],
-    )
+    _record_occurrence(ticket, now, data)
     ticket.occurrence_count += 1
     ticket.affected_users += data["affected_users"]
     ticket.last_seen_at = now
