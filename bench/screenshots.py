@@ -65,7 +65,8 @@ def main() -> None:
     if server.error:
         raise server.error
     base = f"http://127.0.0.1:{server.port}"
-    top = Item.objects.filter(product=product).ordered().filter(comments__isnull=False).first()
+    backlog = Item.objects.filter(product=product).ordered()
+    top = backlog.filter(comments__isnull=False).first() or backlog.first()  # an item with a discussion
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
