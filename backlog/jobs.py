@@ -12,6 +12,8 @@ unreachable the job is not queued and the schedule catches up.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -121,3 +123,18 @@ def suggestions_stale_take(product_id: int) -> bool:
         return False
     mark = StaleSuggestions.objects.filter(product_id=product_id)
     return bool(mark.exists() and mark.delete()[0])
+
+
+@contextmanager
+def quiet_in_process_jobs() -> Iterator[None]:
+    """Keep in-process jobs' log lines (one per job) and broker chatter out of a command's output
+    (the demo seeding commands)."""
+    loggers = [logging.getLogger(name) for name in ("celery", "kombu")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

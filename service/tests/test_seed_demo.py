@@ -13,9 +13,13 @@ def _development(settings):
     settings.DEBUG = True
 
 
-def test_the_service_demo_has_a_surge_a_breach_and_a_waiting_ticket(capsys):
+def test_the_service_demo_has_a_surge_a_breach_and_a_waiting_ticket(capfd):
     call_command("seed_demo", "--items", "20")
+    capfd.readouterr()
     call_command("seed_service_demo")
+    out, err = capfd.readouterr()
+    assert "OB: 4 queues and 5 tickets" in out
+    assert "Task " not in out + err and err == ""  # no job log lines
     assert Queue.objects.count() == 4
     surge = Ticket.objects.get(fingerprint="checkout-502")
     assert (surge.occurrence_count, surge.affected_users, surge.item.itil_priority) == (SURGE, 3 * SURGE, 2)
@@ -27,7 +31,7 @@ def test_the_service_demo_has_a_surge_a_breach_and_a_waiting_ticket(capsys):
     assert Item.objects.filter(kind="operational", ticket__isnull=False).count() == 5
     call_command("seed_service_demo")  # once
     assert Ticket.objects.count() == 5
-    assert "already has service queues" in capsys.readouterr().out
+    assert "already has service queues" in capfd.readouterr().out
 
 
 def test_it_needs_the_demo_product():

@@ -1,12 +1,11 @@
-import logging
 from collections import Counter
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Product, User
+from backlog.jobs import quiet_in_process_jobs
 from backlog.models import Item
 from backlog.services.demo import demo_backlog_seed
 from backlog.services.scores import product_scores_recompute
@@ -36,20 +35,6 @@ KIND_NOUNS = {
 
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
-
-
-@contextmanager
-def _quiet_jobs():
-    """Keep the in-process jobs' log lines (one per item) out of the command's output."""
-    loggers = [logging.getLogger(name) for name in ("celery", "kombu")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -84,7 +69,7 @@ class Command(BaseCommand):
         if existing:
             self.stdout.write(f"{product.key} already has {existing} items; left as is (use --reset to rebuild).")
         else:
-            with _quiet_jobs():
+            with quiet_in_process_jobs():
                 demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
                 owner, developer, _, stakeholder = people
                 refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)

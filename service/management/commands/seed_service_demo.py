@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Membership, Product
+from backlog.jobs import quiet_in_process_jobs
 from backlog.services.scores import product_scores_recompute
 from service.services.demo import service_demo_seed
 
@@ -25,9 +26,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The demo user {missing} is not a member of {key}: run `manage.py seed_demo`."
             ) from None
-        made = service_demo_seed(product=product, owner=owner, developer=developer, delegate=delegate)
+        with quiet_in_process_jobs():
+            made = service_demo_seed(product=product, owner=owner, developer=developer, delegate=delegate)
+            if made:
+                product_scores_recompute(product_id=product.pk)
         if not made:
             self.stdout.write(f"{key} already has service queues; left as is.")
             return
-        product_scores_recompute(product_id=product.pk)
         self.stdout.write(self.style.SUCCESS(f"{key}: 4 queues and {made} tickets (one surge of 200 occurrences)."))
