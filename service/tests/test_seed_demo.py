@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -13,13 +15,14 @@ def _development(settings):
     settings.DEBUG = True
 
 
-def test_the_service_demo_has_a_surge_a_breach_and_a_waiting_ticket(capfd):
+@pytest.mark.django_db(transaction=True)  # jobs run after each commit, in-process, as under `make run`
+def test_the_service_demo_has_a_surge_a_breach_and_a_waiting_ticket(capfd, caplog):
     call_command("seed_demo", "--items", "20")
     capfd.readouterr()
-    call_command("seed_service_demo")
-    out, err = capfd.readouterr()
-    assert "OB: 4 queues and 5 tickets" in out
-    assert "Task " not in out + err and err == ""  # no job log lines
+    with caplog.at_level(logging.INFO):
+        call_command("seed_service_demo")
+    assert "OB: 4 queues and 5 tickets" in capfd.readouterr().out
+    assert not [record for record in caplog.records if record.name.startswith("celery")]  # no job log lines
     assert Queue.objects.count() == 4
     surge = Ticket.objects.get(fingerprint="checkout-502")
     assert (surge.occurrence_count, surge.affected_users, surge.item.itil_priority) == (SURGE, 3 * SURGE, 2)
