@@ -20,6 +20,7 @@ from accounts.api.permissions import TokenScope
 from accounts.models import Product
 from accounts.permissions import Action
 from backlog.access import access_item, item_in
+from backlog.api.preconditions import IF_MATCH, if_match_version
 from config.api import reject_unknown_parameters
 from config.numbers import number_parameter
 from service.access import access_queue, access_ticket, intake_product, queue_in
@@ -278,14 +279,14 @@ class TicketActionApi(GenericAPIView):
         "resolve": (ticket_resolve, {"note": "resolution"}),
     }
 
-    @extend_schema(parameters=[REF], request=s.TicketActionSerializer)
+    @extend_schema(parameters=[REF, IF_MATCH], request=s.TicketActionSerializer)
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
         data = s.TicketActionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         service, renamed = self.ACTIONS[self.action_name]
         extra = {renamed["note"]: data.validated_data["note"]} if renamed else {}
-        service(item=ticket.item, actor=request.user, **extra)
+        service(item=ticket.item, actor=request.user, expected_version=if_match_version(request, ticket.item), **extra)
         return ticket_response(ticket)
 
 
@@ -303,7 +304,7 @@ class TicketAssignApi(GenericAPIView):
 
     @extend_schema(
         summary="Assign the ticket to a member who works on items, or to no one",
-        parameters=[REF],
+        parameters=[REF, IF_MATCH],
         request=s.AssignSerializer,
     )
     def post(self, request, ref: str):
@@ -316,7 +317,12 @@ class TicketAssignApi(GenericAPIView):
             assignee = get_user_model().objects.filter(username=username).first()
             if assignee is None:
                 raise ValidationError({"assignee": [f"No user {username}."]})
-        ticket_assign(item=ticket.item, actor=request.user, assignee=assignee)
+        ticket_assign(
+            item=ticket.item,
+            actor=request.user,
+            assignee=assignee,
+            expected_version=if_match_version(request, ticket.item),
+        )
         return ticket_response(ticket)
 
 

@@ -288,10 +288,12 @@ def _status(item: Item) -> str:
     return Item.objects.filter(pk=item.pk).values_list("status", flat=True).get()
 
 
-def _locked(item: Item) -> tuple[Item, Ticket, ServiceSettings]:
+def _locked(item: Item, expected_version: int | None = None) -> tuple[Item, Ticket, ServiceSettings]:
+    """The item locked (at ``expected_version``, if given: If-Match), its ticket and settings."""
     current = item_lock(item.pk)
     if current is None:
         raise ValidationError({"item": "The item is gone."})
+    current.check_version(expected_version)
     ticket = Ticket.objects.filter(pk=item.pk).first()
     if ticket is None:
         raise ValidationError({"item": f"{current.key} is not a service ticket."})
@@ -314,13 +316,14 @@ def _save_clocks(item: Item, ticket: Ticket, settings: ServiceSettings) -> None:
         transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
 
 
-def ticket_acknowledge(*, item: Item, actor: User) -> Ticket:
+def ticket_acknowledge(*, item: Item, actor: User, expected_version: int | None = None) -> Ticket:
     """Acknowledge a ticket: the response clock is met, and the work starts (in progress)."""
     require(actor, Action.EDIT_WORK, item)
     with transaction.atomic():
         if _status(item) == Item.Status.OPEN:
-            item_transition(item=item, actor=actor, to=Item.Status.IN_PROGRESS)
-        item, ticket, settings = _locked(item)
+            item_transition(item=item, actor=actor, to=Item.Status.IN_PROGRESS, expected_version=expected_version)
+            expected_version = None  # checked by the transition, which moved the version on
+        item, ticket, settings = _locked(item, expected_version)
         if ticket.responded_at is not None:
             return ticket
         now = timezone.now()
@@ -330,11 +333,11 @@ def ticket_acknowledge(*, item: Item, actor: User) -> Ticket:
     return ticket
 
 
-def ticket_wait(*, item: Item, actor: User, reason: str = "") -> Ticket:
+def ticket_wait(*, item: Item, actor: User, reason: str = "", expected_version: int | None = None) -> Ticket:
     """Wait on the reporter: the clocks stand until they reply."""
     require(actor, Action.EDIT_WORK, item)
     with transaction.atomic():
-        item, ticket, settings = _locked(item)
+        item, ticket, settings = _locked(item, expected_version)
         if item.status not in OPEN_STATUSES:
             raise ValidationError({"status": f"{item.key} is {item.status}; only an open ticket waits."})
         if ticket.waiting_since is not None:
@@ -347,11 +350,11 @@ def ticket_wait(*, item: Item, actor: User, reason: str = "") -> Ticket:
     return ticket
 
 
-def ticket_resume(*, item: Item, actor: User, reply: str = "") -> Ticket:
+def ticket_resume(*, item: Item, actor: User, reply: str = "", expected_version: int | None = None) -> Ticket:
     """The reporter replied: the clocks run again (any member may record the reply)."""
     require(actor, Action.COMMENT, item)
     with transaction.atomic():
-        item, ticket, settings = _locked(item)
+        item, ticket, settings = _locked(item, expected_version)
         if ticket.waiting_since is None:
             return ticket
         now = timezone.now()
@@ -364,7 +367,14 @@ def ticket_resume(*, item: Item, actor: User, reply: str = "") -> Ticket:
     return ticket
 
 
-def ticket_resolve(*, item: Item, actor: User, resolution: str = "", hours_lost: Decimal | None = None) -> Ticket:
+def ticket_resolve(
+    *,
+    item: Item,
+    actor: User,
+    resolution: str = "",
+    hours_lost: Decimal | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
     """Resolve a ticket: its item is done and its clocks stop (an unacknowledged one is
     acknowledged now); ``hours_lost``, if given, is what the incident cost."""
     require(actor, Action.EDIT_WORK, item)
@@ -373,10 +383,14 @@ def ticket_resolve(*, item: Item, actor: User, resolution: str = "", hours_lost:
         if status == Item.Status.PROPOSED:
             raise ValidationError({"status": f"{item.key} is proposed; the owner accepts it into the order first."})
         if status == Item.Status.OPEN:
-            item_transition(item=item, actor=actor, to=Item.Status.IN_PROGRESS)
+            item_transition(item=item, actor=actor, to=Item.Status.IN_PROGRESS, expected_version=expected_version)
+            expected_version = None  # checked by the transition, which moved the version on
         if status != Item.Status.DONE:
-            item_transition(item=item, actor=actor, to=Item.Status.DONE, reason=resolution)
-        item, ticket, settings = _locked(item)
+            item_transition(
+                item=item, actor=actor, to=Item.Status.DONE, reason=resolution, expected_version=expected_version
+            )
+            expected_version = None
+        item, ticket, settings = _locked(item, expected_version)
         now = timezone.now()
         _stop_running(ticket, settings, now)
         ticket.waiting_since = None
@@ -389,13 +403,13 @@ def ticket_resolve(*, item: Item, actor: User, resolution: str = "", hours_lost:
     return ticket
 
 
-def ticket_assign(*, item: Item, actor: User, assignee: User | None) -> Ticket:
+def ticket_assign(*, item: Item, actor: User, assignee: User | None, expected_version: int | None = None) -> Ticket:
     """Assign the ticket to a member who works on items (or to no one)."""
     require(actor, Action.EDIT_WORK, item)
     if assignee is not None and Action.EDIT_WORK not in allowed(assignee, item):
         raise ValidationError({"assignee": "Assign a developer or the owner of this product."})
     with transaction.atomic():
-        item, ticket, _ = _locked(item)
+        item, ticket, _ = _locked(item, expected_version)
         if ticket.assignee_id == getattr(assignee, "pk", None):
             return ticket
         old = ticket.assignee.username if ticket.assignee else None

@@ -72,6 +72,24 @@ def test_the_ticket_shows_its_calculation_and_clocks(as_role, ticket):
     }
 
 
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [("acknowledge", {}), ("wait", {"note": "asked"}), ("resolve", {}), ("assign", {"assignee": None})],
+)
+def test_ticket_steps_honour_if_match(as_role, ticket, action, body):
+    """A stale If-Match is a 412 with the current ETag and changes nothing; the fresh one passes."""
+    api = as_role("owner")
+    ref = ticket.item.key
+    etag = api.get(f"/api/v1/items/{ref}/").headers["ETag"]
+    stale = f'"{ticket.item.pk}-0"'
+    refused = api.post(f"/api/v1/items/{ref}/ticket/{action}/", body, format="json", HTTP_IF_MATCH=stale)
+    assert refused.status_code == 412 and refused.headers["ETag"] == etag
+    ticket.refresh_from_db()
+    assert (ticket.responded_at, ticket.waiting_since, ticket.resolved_at) == (None, None, None)
+    done = api.post(f"/api/v1/items/{ref}/ticket/{action}/", body, format="json", HTTP_IF_MATCH=etag)
+    assert done.status_code == 200, done.content
+
+
 def test_a_story_has_no_ticket(as_role, items):
     assert as_role("owner").get(f"/api/v1/items/{items[0].key}/ticket/").status_code == 404
 
