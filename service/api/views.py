@@ -373,7 +373,7 @@ class TicketCauseApi(GenericAPIView):
 
     @extend_schema(
         summary="Name the item that causes this incident (a problem, often technical debt), or none",
-        parameters=[REF],
+        parameters=[REF, IF_MATCH],
         request=s.CauseSerializer,
     )
     def post(self, request, ref: str):
@@ -382,19 +382,28 @@ class TicketCauseApi(GenericAPIView):
         data.is_valid(raise_exception=True)
         reference = data.validated_data["cause"]
         cause = item_in(ticket.item.product, reference, "cause") if reference is not None else None
-        ticket_link_cause(item=ticket.item, actor=request.user, cause=cause)
+        ticket_link_cause(
+            item=ticket.item, actor=request.user, cause=cause, expected_version=if_match_version(request, ticket.item)
+        )
         return ticket_response(ticket)
 
 
 class TicketHoursLostApi(GenericAPIView):
     serializer_class = s.TicketSerializer
 
-    @extend_schema(summary="Record the hours an incident cost", parameters=[REF], request=s.HoursLostSerializer)
+    @extend_schema(
+        summary="Record the hours an incident cost", parameters=[REF, IF_MATCH], request=s.HoursLostSerializer
+    )
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
         data = s.HoursLostSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket_hours_lost_set(item=ticket.item, actor=request.user, hours=data.validated_data["hours_lost"])
+        ticket_hours_lost_set(
+            item=ticket.item,
+            actor=request.user,
+            hours=data.validated_data["hours_lost"],
+            expected_version=if_match_version(request, ticket.item),
+        )
         return ticket_response(ticket)
 
 

@@ -33,21 +33,23 @@ class SprintHours:
     incidents: int
 
 
-def _locked_ticket(item: Item) -> tuple[Item, Ticket]:
+def _locked_ticket(item: Item, expected_version: int | None = None) -> tuple[Item, Ticket]:
+    """The item locked (at ``expected_version``, if given: If-Match) and its ticket."""
     current = item_lock(item.pk)
     ticket = Ticket.objects.filter(pk=item.pk).select_related("cause__product").first()
     if current is None or ticket is None:
         raise ValidationError({"item": f"{item.key} is not a service ticket."})
+    current.check_version(expected_version)
     return current, ticket
 
 
-def ticket_link_cause(*, item: Item, actor: User, cause: Item | None) -> Ticket:
+def ticket_link_cause(*, item: Item, actor: User, cause: Item | None, expected_version: int | None = None) -> Ticket:
     """Name the item that causes this incident (or none); its incident interest follows."""
     require(actor, Action.EDIT_WORK, item)
     if cause is not None and (cause.product_id != item.product_id or cause.pk == item.pk):
         raise ValidationError({"cause": "The cause is another item of the same product."})
     with transaction.atomic():
-        current, ticket = _locked_ticket(item)
+        current, ticket = _locked_ticket(item, expected_version)
         old = ticket.cause
         if (old.pk if old else None) == (cause.pk if cause else None):
             return ticket
@@ -60,13 +62,15 @@ def ticket_link_cause(*, item: Item, actor: User, cause: Item | None) -> Ticket:
     return ticket
 
 
-def ticket_hours_lost_set(*, item: Item, actor: User, hours: Decimal | None) -> Ticket:
+def ticket_hours_lost_set(
+    *, item: Item, actor: User, hours: Decimal | None, expected_version: int | None = None
+) -> Ticket:
     """Record the hours an incident cost."""
     require(actor, Action.EDIT_WORK, item)
     if hours is not None and (hours < 0 or hours > Decimal("99999.9")):
         raise ValidationError({"hours_lost": "Hours lost are from 0 to 99,999.9."})
     with transaction.atomic():
-        current, ticket = _locked_ticket(item)
+        current, ticket = _locked_ticket(item, expected_version)
         hours = None if hours is None else Decimal(hours).quantize(TENTH, rounding=ROUND_HALF_UP)
         if ticket.hours_lost == hours:
             return ticket

@@ -74,7 +74,14 @@ def test_the_ticket_shows_its_calculation_and_clocks(as_role, ticket):
 
 @pytest.mark.parametrize(
     ("action", "body"),
-    [("acknowledge", {}), ("wait", {"note": "asked"}), ("resolve", {}), ("assign", {"assignee": None})],
+    [
+        ("acknowledge", {}),
+        ("wait", {"note": "asked"}),
+        ("resolve", {}),
+        ("assign", {"assignee": None}),
+        ("cause", {"cause": None}),
+        ("hours-lost", {"hours_lost": 2}),
+    ],
 )
 def test_ticket_steps_honour_if_match(as_role, ticket, action, body):
     """A stale If-Match is a 412 with the current ETag and changes nothing; the fresh one passes."""
@@ -86,6 +93,7 @@ def test_ticket_steps_honour_if_match(as_role, ticket, action, body):
     assert refused.status_code == 412 and refused.headers["ETag"] == etag
     ticket.refresh_from_db()
     assert (ticket.responded_at, ticket.waiting_since, ticket.resolved_at) == (None, None, None)
+    assert ticket.hours_lost in (None, 0)
     done = api.post(f"/api/v1/items/{ref}/ticket/{action}/", body, format="json", HTTP_IF_MATCH=etag)
     assert done.status_code == 200, done.content
 
