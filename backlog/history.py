@@ -29,7 +29,7 @@ null, so old rows still render.
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -150,9 +150,24 @@ def split(
     return _event(item, actor, Type.SPLIT, data, at=item.updated_at, operation=operation)
 
 
+# Who else hears of every event written: callables given the saved rows, inside the writer's
+# transaction (a listener that sends anything defers it with ``transaction.on_commit``). The apps
+# above add theirs from ``AppConfig.ready`` through ``listen``.
+LISTENERS: list[Callable[[list[ItemEvent]], None]] = []
+
+
+def listen(listener: Callable[[list[ItemEvent]], None]) -> None:
+    """Call ``listener`` with every batch of events written from now on (once, however often asked)."""
+    if listener not in LISTENERS:
+        LISTENERS.append(listener)
+
+
 def write(events: Iterable[ItemEvent]) -> list[ItemEvent]:
-    """Save the events in one statement."""
-    return ItemEvent.objects.bulk_create(list(events), batch_size=5000)
+    """Save the events in one statement, then tell the listeners."""
+    saved = ItemEvent.objects.bulk_create(list(events), batch_size=5000)
+    for listener in LISTENERS:
+        listener(saved)
+    return saved
 
 
 def _event(

@@ -226,3 +226,18 @@ def test_the_item_page_renders_the_history_in_a_constant_number_of_queries(produ
     page = client.get(url).content.decode()
     assert f"moved from 1 to 2 (after {five['A'].key})" in page
     assert f"moved after {five['A'].key}" in page  # the old row
+
+
+def test_listeners_hear_every_batch_written_once_each(product, owner, five, monkeypatch):
+    heard: list[list[str]] = []
+    monkeypatch.setattr(history, "LISTENERS", [])
+
+    def listener(events):
+        heard.append([e.type for e in events])
+        assert all(e.pk for e in events)  # saved rows, with their ids
+
+    history.listen(listener)
+    history.listen(listener)  # asking twice changes nothing
+    item_move(actor=owner, item=five["E"], to=Placement.top())
+    items_move(actor=owner, product=product, item_ids=[five["A"].pk, five["B"].pk], to=Placement.bottom())
+    assert heard == [["moved"], ["moved", "moved"]]
