@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "refinement",
     "delivery",
     "service",
+    "search",
 ]
 
 MIDDLEWARE = [

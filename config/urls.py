@@ -13,6 +13,7 @@ from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
+from search.api import views as search_api
 from service import views as service_pages
 from service.api import views as service_api
 
@@ -117,6 +118,7 @@ api_v1 = [
     path("items/<str:ref>/ticket/cause/", service_api.TicketCauseApi.as_view(), name="ticket-cause"),
     path("items/<str:ref>/ticket/hours-lost/", service_api.TicketHoursLostApi.as_view(), name="ticket-hours-lost"),
     path("items/<str:ref>/incidents/", service_api.CauseIncidentsApi.as_view(), name="cause-incidents"),
+    path("search/", search_api.SearchApi.as_view(), name="search"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
 ]
@@ -210,6 +212,7 @@ urlpatterns = [
     *pages,
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),  # asked for by browsers
     path("", include("delivery.urls")),
+    path("", include("search.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
