@@ -17,7 +17,7 @@ from django.http import Http404
 from accounts.access import access_product
 from accounts.models import Product, User
 from accounts.permissions import Action, actions_for, membership_of, require
-from backlog.models import Item
+from backlog.models import Item, SavedView
 from backlog.references import parse_reference
 from backlog.selectors import item_by_reference
 from backlog.services.ordering import MAX_POSITION, Placement
@@ -130,3 +130,13 @@ def transitions_for(item: Item, actions: frozenset[Action]) -> list[tuple[str, s
         Item.Status.IN_PROGRESS: [(Item.Status.DONE, "Mark done", Action.EDIT_WORK)],
     }
     return [(status, label) for status, label, action in options.get(item.status, []) if action in actions]
+
+
+def access_saved_view(user: User | Any, view_id: int) -> tuple[SavedView, frozenset[Action]]:
+    """Return a saved view the user may see and their actions on its product: their own, or a shared
+    view of a product they are a member of. 404 for anything else (another's private view too)."""
+    view = SavedView.objects.select_related("product", "created_by").filter(pk=view_id).first()
+    membership = membership_of(user, view) if view is not None else None
+    if membership is None or not (view.shared or view.created_by_id == user.pk):
+        raise Http404("No such view.")
+    return view, actions_for(membership)

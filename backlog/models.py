@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts.models import Product
 from backlog.exceptions import VersionConflict
@@ -416,3 +417,39 @@ class StaleSuggestions(models.Model):
 
     def __str__(self) -> str:
         return f"suggested positions of product {self.product_id} stale since {self.marked_at:%Y-%m-%d %H:%M}"
+
+
+class SavedView(models.Model):
+    """A named set of backlog filters and shown columns, private to its author or shared with the
+    product's members. Its filters are the backlog list's parameters (``backlog.filters``), checked
+    by ``backlog.services.saved_views`` when saved."""
+
+    COLUMNS = ("estimate", "score", "ready", "age")  # the backlog page's columns a view may hide
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="saved_views")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    filters = models.JSONField(
+        default=dict, blank=True, help_text="Backlog list parameters, as query-string values (lists comma-separated)."
+    )
+    columns = models.JSONField(default=list, blank=True, help_text="The optional columns shown; empty: all.")
+    shared = models.BooleanField(default=False, help_text="Shown to every member of the product.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "created_by", "name"], name="saved_view_name_per_author"),
+        ]
+        indexes = [models.Index(fields=["product", "shared"], name="saved_view_product_shared")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'shared' if self.shared else 'private'})"
+
+    def get_absolute_url(self) -> str:
+        """The backlog page with the view's filters and columns applied."""
+        params = dict(self.filters)
+        hidden = [column for column in self.COLUMNS if self.columns and column not in self.columns]
+        query = urlencode({**params, "view": self.pk}) + "".join(f"&hide={column}" for column in hidden)
+        return reverse("backlog", args=[self.product.key]) + "?" + query

@@ -9,6 +9,7 @@ from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
 from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
+from backlog.api import saved_views as saved_views_api
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
 from refinement import views as refinement_pages
@@ -32,6 +33,8 @@ api_v1 = [
         backlog_api.ApplySuggestionApi.as_view(),
         name="suggested-order-apply",
     ),
+    path("products/<str:key>/views/", saved_views_api.SavedViewListApi.as_view(), name="saved-view-list"),
+    path("views/<int:view_id>/", saved_views_api.SavedViewDetailApi.as_view(), name="saved-view-detail"),
     path("items/<str:ref>/", backlog_api.ItemDetailApi.as_view(), name="item-detail"),
     path("items/<str:ref>/transition/", backlog_api.ItemTransitionApi.as_view(), name="item-transition"),
     path("items/<str:ref>/archive/", backlog_api.ItemArchiveApi.as_view(), name="item-archive"),
@@ -185,6 +188,8 @@ pages = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
     path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
+    path("p/<str:key>/views/", backlog_pages.saved_view_save, name="saved-view-save"),
+    path("p/<str:key>/views/<int:view_id>/", backlog_pages.saved_view_change, name="saved-view-change"),
     path("p/<str:key>/suggested/", backlog_pages.suggested_page, name="suggested"),
     path("p/<str:key>/review/", refinement_pages.review_queue_page, name="review-queue"),
     path("p/<str:key>/proposals/", refinement_pages.my_proposals_page, name="my-proposals"),

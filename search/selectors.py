@@ -50,16 +50,15 @@ def searchable_products(*, user: User) -> QuerySet[Product]:
     return products_for(user=user).filter(archived_at=None)
 
 
-def item_by_key(*, text: str, products: list[Product]) -> Item | None:
-    """The item ``text`` names among ``products``: ``OB-48`` or ``ob-48``; a bare ``48`` only when
-    one product is searched (it is that product's item 48)."""
+def item_by_key(*, text: str, products: list[Product], default: Product | None = None) -> Item | None:
+    """The item ``text`` names among ``products``: ``OB-48`` or ``ob-48``; a bare ``48`` is item 48
+    of ``default``, or of the only product when there is one."""
     found = parse_reference(text)
     if found is None:
         return None
     if found.pk is not None:
-        if len(products) != 1:
-            return None
-        product, number = products[0], found.pk
+        product = default if default is not None else (products[0] if len(products) == 1 else None)
+        number = found.pk
     else:
         product = next((p for p in products if p.key == found.product_key), None)
         number = found.number
@@ -223,10 +222,14 @@ class Search:
 
 
 def search(*, user: User, text: str, product: Product | None, cursor: str | None = None, limit: int = 20) -> Search:
-    """Search ``product`` (already reached by the caller) or every product of ``user``."""
-    products = [product] if product is not None else list(searchable_products(user=user))
+    """Search ``product`` (already reached by the caller) or every product of ``user``. A key names
+    an item of any of the user's products; a bare number one of ``product``."""
+    mine = list(searchable_products(user=user))
+    if product is not None and product not in mine:
+        mine.append(product)  # an archived product, reached by its key
+    products = [product] if product is not None else mine
     after = cursor_decode(cursor) if cursor else None
-    key_match = item_by_key(text=text, products=products) if not after else None
+    key_match = item_by_key(text=text, products=mine, default=product) if not after else None
     return Search(
         products=products,
         key_match=key_match,

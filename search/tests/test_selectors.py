@@ -117,7 +117,9 @@ def test_key_look_up_any_case_and_bare_number_within_one_product(product, owner,
     assert item_by_key(text=str(item.number), products=[product]) == item
     other = ProductFactory(key="ZZ")
     assert item_by_key(text=str(item.number), products=[product, other]) is None  # ambiguous
-    assert item_by_key(text=item.key, products=[other]) is None  # not a product searched
+    assert item_by_key(text=str(item.number), products=[product, other], default=product) == item
+    assert item_by_key(text=item.key, products=[other]) is None  # not one of the user's products
+    assert item_by_key(text="ZZ-1", products=[product, other]) is None  # no such item
 
 
 @pytest.mark.postgres

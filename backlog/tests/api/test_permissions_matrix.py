@@ -40,10 +40,41 @@ CASES = {
     "scoring change": ("patch", "/api/v1/products/{key}/scoring/", {"scoring_model": "rice"}, {"owner"}, 200, False),
     "suggested order": ("get", "/api/v1/products/{key}/suggested-order/", None, MEMBERS, 200, True),
     "apply suggestion": ("post", "/api/v1/products/{key}/suggested-order/apply/", {}, ORDERERS, 200, False),
+    "saved view list": ("get", "/api/v1/products/{key}/views/", None, MEMBERS, 200, True),
+    "saved view create": (
+        "post",
+        "/api/v1/products/{key}/views/",
+        {"name": "Defects", "filters": {"kind": "defect"}, "shared": True},
+        MEMBERS,
+        201,
+        False,
+    ),
+    # The developer's shared view: every member reads it; its author and the product's owners change it.
+    # (Another's private view is a 404 even for members: backlog/tests/api/test_saved_views.py.)
+    "shared view detail": ("get", "/api/v1/views/{shared_view}/", None, MEMBERS, 200, True),
+    "shared view rename": (
+        "patch",
+        "/api/v1/views/{shared_view}/",
+        {"name": "Bugs"},
+        {"owner", "developer"},
+        200,
+        False,
+    ),
+    "shared view delete": ("delete", "/api/v1/views/{shared_view}/", None, {"owner", "developer"}, 204, False),
 }
+
+
+@pytest.fixture
+def names_with_views(matrix_names, product, developer):
+    from backlog.services.saved_views import saved_view_create
+
+    view = saved_view_create(
+        product=product, actor=developer, name="Open defects", filters={"kind": "defect"}, shared=True
+    )
+    return {**matrix_names, "shared_view": view.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES)
-def test_endpoint_by_role(case, role, as_role, matrix_names):
-    check(CASES[case], role, as_role(role), matrix_names)
+def test_endpoint_by_role(case, role, as_role, names_with_views):
+    check(CASES[case], role, as_role(role), names_with_views)
