@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from backlog.models import Item
 from backlog.services.items import item_create
+from backlog.services.saved_views import saved_view_create
 from delivery.models import Sprint
 from delivery.services.sprints import retro_action_add, sprint_create
 from refinement.services.comments import comment_create
@@ -49,6 +50,7 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
     ticket = ticket_intake(product=product, sender=owner, queue=queue, title="VPN down", urgency="high")
     ticket = ticket.ticket
     occurrence = ticket.occurrences.get()
+    view = saved_view_create(product=product, actor=owner, name="Mine", filters={})
     values = {
         "{key}": product.key,
         "{username}": owner.username,
@@ -58,6 +60,7 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
         "{action_id}": str(action.pk),
         "{slug}": queue.slug,
         "{occurrence_id}": str(occurrence.pk),
+        "{view_id}": str(view.pk),
     }
     operations = _write_operations(client)
     assert len(operations) >= 15  # every documented write, not a handful

@@ -11,7 +11,7 @@ from config.numbers import number_parameter
 from search.api.serializers import SearchItemSerializer, SearchResponseSerializer
 from search.selectors import cursor_encode, query_text, search
 
-MAX_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200  # as every cursor list (config/pagination.py)
 
 PARAMETERS = [
     OpenApiParameter(

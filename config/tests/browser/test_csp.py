@@ -18,7 +18,16 @@ def _violations(page) -> list[str]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/p/{key}/", "/p/{key}/1/", "/p/{key}/review/", "/me/", "/api/docs/", "/p/{key}/members/", "/p/{key}/settings/"],
+    [
+        "/p/{key}/",
+        "/p/{key}/1/",
+        "/p/{key}/review/",
+        "/me/",
+        "/api/docs/",
+        "/p/{key}/members/",
+        "/p/{key}/settings/",
+        "/search/?q=story",
+    ],
 )
 def test_pages_keep_to_the_policy(page_as, product, owner, developer, path):
     item_create(product=product, actor=owner, kind="story", title="Story A")
