@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-search screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-pages: install  ## backlog page against the API's first page, 100,000 item
 
 bench-sprints: install  ## sprint planning and the forecast at 10,000 and 100,000 items on PostgreSQL, prints JSON
 	$(PY) bench/sprints.py
+
+bench-search: install  ## full-text search against an ILIKE scan, 100,000 items with comments on PostgreSQL, prints JSON
+	$(PY) bench/search.py
 
 bench-intake: install  ## intake surge (8 senders, 5,000 tickets, 50 fingerprints) on gunicorn + PostgreSQL, queue page; JSON
 	$(PY) bench/intake.py

@@ -19,9 +19,10 @@ from backlog.access import (
     placement_in,
     transitions_for,
 )
-from backlog.models import Item, Label
+from backlog.models import Item, Label, SavedView
 from backlog.services.items import item_create
 from backlog.services.ordering import MAX_POSITION, Placement
+from backlog.services.saved_views import saved_view_create
 
 pytestmark = pytest.mark.django_db
 
@@ -139,13 +140,18 @@ def test_other_products_with_the_same_numbers_stay_apart(product, owner, items):
 
 def test_outsiders_get_404_on_every_backlog_page_and_api_url(product, items, outsider, as_role):
     label = Label.objects.create(product=product, name="theirs")
+    owner = product.memberships.get(role="owner").user
+    view = saved_view_create(product=product, actor=owner, name="Theirs", filters={}, shared=True)
     before = list(Item.objects.order_by("pk").values_list("pk", "version", "rank", "status"))
-    urls = routes_of("backlog", key=product.key, number=items[0].number, ref=items[0].key, label_id=label.pk)
+    urls = routes_of(
+        "backlog", key=product.key, number=items[0].number, ref=items[0].key, label_id=label.pk, view_id=view.pk
+    )
     page = Client()
     page.force_login(outsider)
     assert_hidden(page, as_role("outsider"), urls)
     assert list(Item.objects.order_by("pk").values_list("pk", "version", "rank", "status")) == before
     assert Label.objects.filter(pk=label.pk, name="theirs").exists()
+    assert SavedView.objects.filter(pk=view.pk, name="Theirs").exists()
 
 
 def test_every_backlog_url_takes_keys_in_any_case(product, items, owner, as_role):
@@ -153,7 +159,8 @@ def test_every_backlog_url_takes_keys_in_any_case(product, items, owner, as_role
     page = Client()
     page.force_login(owner)
     label = Label.objects.create(product=product, name="ours")
-    urls = routes_of("backlog", key=product.key, number=item.number, ref=item.key, label_id=label.pk)
+    view = saved_view_create(product=product, actor=owner, name="Ours", filters={"kind": "story"})
+    urls = routes_of("backlog", key=product.key, number=item.number, ref=item.key, label_id=label.pk, view_id=view.pk)
     assert_any_case(page, as_role("owner"), urls, product.key)
 
 
