@@ -96,9 +96,7 @@ def main() -> None:
     comments_built = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-        cursor.execute(
-            "SELECT pg_relation_size('backlog_item_search'), pg_relation_size('refinement_comment_search')"
-        )
+        cursor.execute("SELECT pg_relation_size('backlog_item_search'), pg_relation_size('refinement_comment_search')")
         item_index, comment_index = cursor.fetchone()
 
     products = [product]
