@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import F
 
-from backlog.models import Item, ItemEvent, Label
+from backlog.models import Item, ItemEvent, Label, SavedView
 
 
 class ItemEventInline(admin.TabularInline):
@@ -87,4 +87,19 @@ class ItemEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Support view of saved backlog views (their filters are checked when saved through the app)."""
+
+    list_display = ("name", "product", "created_by", "shared", "updated_at")
+    list_filter = ("shared", "product")
+    search_fields = ("name", "created_by__username", "product__key")
+    list_select_related = ("product", "created_by")
+    readonly_fields = ("product", "created_by", "filters", "columns", "created_at", "updated_at")
+    fields = ("name", "shared", *readonly_fields)
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -155,7 +155,7 @@ def saved_view_save(request: HttpRequest, key: str) -> HttpResponse:
         )
     except ValidationError as invalid:
         show_errors(request, invalid)
-        return redirect(reverse("backlog", args=[product.key]) + "?" + request.POST.get("filters", ""))
+        return redirect(reverse("backlog", args=[product.key]) + "?" + filters.urlencode())
     messages.success(request, f"View “{view.name}” saved{' and shared with the product' if view.shared else ''}.")
     return redirect(view.get_absolute_url())
 
