@@ -92,7 +92,10 @@ class SavedViewListApi(GenericAPIView):
     serializer_class = SavedViewSerializer
     pagination_class = TimeCursorPagination
 
-    @extend_schema(summary="Saved views of the backlog: yours and the shared ones, oldest first")
+    @extend_schema(
+        summary="Saved views of the backlog: yours and the shared ones, oldest first",
+        responses=SavedViewSerializer(many=True),
+    )
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         product, _ = access_product(request.user, key)
