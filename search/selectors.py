@@ -106,32 +106,40 @@ def _ranked_postgres(text: str, products: list[Product], after, limit: int) -> l
     by_language: dict[str, list[int]] = {}
     for product in products:
         by_language.setdefault(product.search_language, []).append(product.pk)
-    parts, params = [], []
-    for language, product_ids in sorted(by_language.items()):
+    parts, params, owners, owner_params = [], [], [], []
+    for group, (language, product_ids) in enumerate(sorted(by_language.items())):
         # One tsquery per language; each arm is a GIN index scan of the item or comment vectors.
+        # Comments are not joined to their items here: the ranked hits are, one primary-key look-up
+        # each, and only as many as the page needs (joining every matching comment to its item
+        # first costs a scan of the items).
         parts.append(
-            "SELECT i.id AS item_id, ts_rank(i.search_vector, q.query) AS rank"
+            "SELECT %s AS grp, i.id AS item_id, ts_rank(i.search_vector, q.query) AS rank"
             " FROM backlog_item i, websearch_to_tsquery(%s::regconfig, %s) AS q(query)"
             " WHERE i.product_id = ANY(%s) AND i.search_vector @@ q.query"
         )
         parts.append(
-            "SELECT c.item_id, max(ts_rank(c.search_vector, q.query))"
-            " FROM refinement_comment c JOIN backlog_item i ON i.id = c.item_id,"
-            " websearch_to_tsquery(%s::regconfig, %s) AS q(query)"
-            " WHERE i.product_id = ANY(%s) AND c.search_vector @@ q.query GROUP BY c.item_id"
+            "SELECT %s, c.item_id, max(ts_rank(c.search_vector, q.query))"
+            " FROM refinement_comment c, websearch_to_tsquery(%s::regconfig, %s) AS q(query)"
+            " WHERE c.search_vector @@ q.query GROUP BY c.item_id"
         )
-        params += [language, text, product_ids] * 2
-    page = ""
+        params += [group, language, text, product_ids, group, language, text]
+        owners.append("(ranked.grp = %s AND it.product_id = ANY(%s))")
+        owner_params += [group, product_ids]
+    page, page_params = "", []
     if after is not None:
         page = "WHERE rank < %s OR (rank = %s AND item_id < %s)"
-        params += [after[0], after[0], after[1]]
+        page_params = [after[0], after[0], after[1]]
     sql = (
-        "SELECT item_id, rank FROM (SELECT item_id, sum(rank)::float8 AS rank FROM ("
-        + " UNION ALL ".join(parts)
-        + f") AS hits GROUP BY item_id) AS ranked {page} ORDER BY rank DESC, item_id DESC LIMIT %s"
+        "SELECT ranked.item_id, ranked.rank FROM ("
+        " SELECT grp, item_id, rank FROM ("
+        "  SELECT grp, item_id, sum(rank)::float8 AS rank FROM (" + " UNION ALL ".join(parts) + ") AS hits"
+        "  GROUP BY grp, item_id) AS grouped"
+        f" {page} ORDER BY rank DESC, item_id DESC) AS ranked"
+        " JOIN backlog_item it ON it.id = ranked.item_id AND (" + " OR ".join(owners) + ")"
+        " ORDER BY ranked.rank DESC, ranked.item_id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit])
+        cursor.execute(sql, [*params, *page_params, *owner_params, limit])
         return [(pk, rank) for pk, rank in cursor.fetchall()]
 
 

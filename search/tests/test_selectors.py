@@ -156,3 +156,18 @@ def test_postgres_documents_use_the_gin_indexes(product, owner):
     )
     Comment.objects.filter(pk=comment.pk).update(body="zeppelin")  # any write path keeps the document
     assert titles(search_items(text="zeppelin", products=[product])) == ["T"]
+
+
+@pytest.mark.postgres
+def test_postgres_searches_products_of_different_languages_together(product, owner):
+    from accounts.services import product_update
+
+    other = ProductFactory(key="ZZ")
+    MembershipFactory(product=other, user=owner, role=Membership.Role.OWNER)
+    other = product_update(product=other, actor=owner, changes={"search_language": "simple"})
+    english = item_create(product=product, actor=owner, kind="story", title="Runs nightly")
+    simple = item_create(product=other, actor=owner, kind="story", title="Nightly runs")
+    comment_create(item=simple, actor=owner, body="It runs again")
+    both = [product, other]
+    assert titles(search_items(text="runs", products=both)) == ["Nightly runs", "Runs nightly"]
+    assert titles(search_items(text="run", products=both)) == [english.title]  # only English stems
