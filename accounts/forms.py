@@ -1,6 +1,6 @@
-"""Forms of accounts pages: allauth's sign-up form, limited to ``SIGNUP_EMAIL_DOMAINS``."""
+"""Forms of accounts pages: allauth's sign-in form, and its sign-up form limited to ``SIGNUP_EMAIL_DOMAINS``."""
 
-from allauth.account.forms import SignupForm
+from allauth.account.forms import LoginForm, SignupForm
 from allauth.core import context
 from django import forms
 from django.conf import settings
@@ -17,3 +17,9 @@ class SignUpForm(SignupForm):
             allowed = ", ".join(settings.SIGNUP_EMAIL_DOMAINS)
             raise forms.ValidationError(f"Sign up with an address at {allowed}, or ask a product owner to invite you.")
         return email
+
+
+class SignInForm(LoginForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Username or e-mail"
