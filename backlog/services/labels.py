@@ -2,10 +2,12 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
+from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, require
+from backlog import history
 from backlog.models import Item, Label
 
 MAX_NAME = Label._meta.get_field("name").max_length
@@ -43,10 +45,28 @@ def label_rename(*, label: Label, actor: User, name: str) -> Label:
         Product.objects.select_for_update().get(pk=label.product_id)
         name = _clean_name(label.product, name, besides=label)
         if name != label.name:
+            old_name = label.name
             _touch_items([label.pk])
             label.name = name
             label.save(update_fields=["name"])
+            _record_rename(label, old_name, actor)
     return label
+
+
+def _record_rename(label: Label, old_name: str, actor: User) -> None:
+    """Each item carrying the label records the change in its history, as an edit of its labels."""
+    now = timezone.now()
+    items = (
+        Item.objects.filter(labels=label)
+        .only("id", "product_id", "version", "updated_at")
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.only("id", "name")))
+    )
+    events = []
+    for item in items:
+        new = sorted(carried.name for carried in item.labels.all())
+        old = sorted(old_name if carried.pk == label.pk else carried.name for carried in item.labels.all())
+        events.append(history.updated(item=item, actor=actor, changes={"labels": [old, new]}, at=now))
+    history.write(events)
 
 
 def label_merge(*, label: Label, into: Label, actor: User) -> int:
