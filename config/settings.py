@@ -123,6 +123,7 @@ ACCOUNT_CHANGE_EMAIL = True  # one address per account: a new one replaces it on
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[OneBacklog] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # a changed or reset password, a changed address: the owner is told
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset asked for an unknown address mails nobody
 # Confirming the e-mail address: "optional" (a link is mailed; sign-in works meanwhile),
 # "mandatory" (no sign-in before the link is followed) or "none". An invitee who came through an

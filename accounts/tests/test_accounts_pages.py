@@ -90,7 +90,9 @@ def test_sign_up_is_offered_on_the_sign_in_page_when_open(settings):
     assert 'href="/accounts/signup/"' in Client().get("/accounts/login/").content.decode()
 
 
-def test_invitation_only_sign_up_needs_an_open_invitation_and_joins_it(settings, product, owner):
+@pytest.mark.parametrize("confirming", ["optional", "mandatory"])
+def test_invitation_only_sign_up_needs_an_open_invitation_and_joins_it(settings, product, owner, confirming):
+    settings.EMAIL_VERIFICATION = settings.ACCOUNT_EMAIL_VERIFICATION = confirming
     settings.SIGNUP = "invitation"
     settings.SIGNUP_EMAIL_DOMAINS = ["example.org"]  # the invited address passes anyway
     refused = sign_up(Client())
@@ -198,6 +200,10 @@ def test_password_change_needs_the_old_password(user):
     done = client.post("/accounts/password/change/", {"oldpassword": PASSWORD, **form})
     assert done.status_code == 302 and User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
     assert signed_in_as(client) == user  # still signed in
+    [told] = mail.outbox
+    assert (
+        told.to == [user.email] and "Password Changed" in told.subject and "Your password has been changed" in told.body
+    )
     assert Client().get("/accounts/password/change/")["Location"].startswith("/accounts/login/")
 
 
@@ -213,6 +219,7 @@ def test_password_reset_by_e_mail_works_once(user):
     response = client.post(set_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert response.status_code == 302
     assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+    assert mail.outbox[-1].to == [user.email] and "Password Reset" in mail.outbox[-1].subject  # the owner is told
     assert "This link no longer works" in Client().get(link, follow=True).content.decode()
     assert sign_in(Client(), user.username, NEW_PASSWORD).status_code == 302
 
