@@ -118,6 +118,21 @@ def test_invitation_only_sign_up_needs_an_open_invitation_and_joins_it(settings,
     assert Client().get(f"/invitations/{raw}/signup/")["Location"] == f"/invitations/{raw}/"
 
 
+def test_an_invitee_with_an_account_signs_in_from_the_link_and_comes_back_to_join(product, owner, user):
+    _, raw = invitation_create(
+        product=product, actor=owner, invitee=user.email, role="stakeholder", site_url="http://x"
+    )
+    client = Client()
+    form = client.get(f"/accounts/login/?next=/invitations/{raw}/")
+    assert f'name="next" value="/invitations/{raw}/"' in form.content.decode()
+    signed_in = client.post(
+        "/accounts/login/", {"login": user.email, "password": PASSWORD, "next": f"/invitations/{raw}/"}
+    )
+    assert signed_in["Location"] == f"/invitations/{raw}/"
+    assert client.post(signed_in["Location"])["Location"] == f"/p/{product.key}/"
+    assert product.memberships.get(user=user).role == "stakeholder"
+
+
 def test_an_invitee_who_signs_up_with_another_address_must_confirm_it(settings, product, owner):
     settings.EMAIL_VERIFICATION = settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
     _, raw = invitation_create(
