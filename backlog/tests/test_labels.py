@@ -73,6 +73,20 @@ def test_a_rename_is_recorded_in_the_history_of_every_item_carrying_the_label(pr
     assert "+UX −ux" in page
 
 
+def test_a_merge_and_a_delete_are_recorded_in_the_history_of_the_items_that_change(product, owner, labelled):
+    ux, payments = label(product, "ux"), label(product, "payments")
+    signed_in(owner).post(f"/p/{product.key}/labels/{ux.pk}/", {"action": "merge", "into": payments.pk})
+    merged = {event.item_id: event.data["changes"] for event in ItemEvent.objects.filter(type="updated")}
+    assert merged == {
+        labelled[0].pk: {"labels": [["ux"], ["payments"]]},
+        labelled[1].pk: {"labels": [["payments", "ux"], ["payments"]]},
+    }
+    signed_in(owner).post(f"/p/{product.key}/labels/{payments.pk}/", {"action": "delete"})
+    deleted = ItemEvent.objects.filter(type="updated").exclude(item_id__in=merged).get()
+    assert (deleted.item_id, deleted.data["changes"]) == (labelled[2].pk, {"labels": [["payments"], []]})
+    assert ItemEvent.objects.filter(type="updated", item=labelled[0]).count() == 2
+
+
 def test_renaming_onto_another_label_is_refused(product, owner, labelled):
     response = signed_in(owner).post(
         f"/p/{product.key}/labels/{label(product, 'ux').pk}/", {"action": "rename", "name": "Payments"}, follow=True
