@@ -319,6 +319,22 @@ def test_saving_the_profile_keeps_a_confirmed_address_confirmed(user):
     assert EmailAddress.objects.get(user=user).verified and not mail.outbox
 
 
+def test_the_e_mail_page_sends_the_confirmation_link_again(user):
+    client = Client()
+    client.force_login(user)
+    page = client.get("/accounts/email/").content.decode()
+    assert f"Not confirmed yet: <strong>{user.email}</strong>" in page  # recorded on the first visit
+    client.post("/accounts/email/", {"action_send": "", "email": user.email})
+    [message] = mail.outbox
+    assert message.to == [user.email]
+    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", message.body).group(1)
+    client.post(link)
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified", "primary")) == [
+        (user.email, True, True)
+    ]
+    assert f"Confirmed: <strong>{user.email}</strong>" in client.get("/accounts/email/").content.decode()
+
+
 @pytest.mark.parametrize(
     ("form", "says"),
     [
