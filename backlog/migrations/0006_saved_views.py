@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_product_search_language'),
+        ('accounts', '0007_team_profiles_audit_invitations_inbox'),
         ('backlog', '0005_stale_suggestions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
