@@ -85,3 +85,16 @@ def test_strict_parameters(as_role, query, field):
 def test_an_outsider_naming_the_product_gets_404(as_role, product, found):
     response = as_role("outsider").get(f"/api/v1/search/?q=refund&product={product.key}")
     assert response.status_code == 404 and product.key not in response.content.decode()
+
+
+def test_the_language_is_a_product_setting_of_known_configurations(as_role, product):
+    owner = as_role("owner")
+    assert owner.get(f"/api/v1/products/{product.key}/").json()["search_language"] == "english"
+    changed = owner.patch(f"/api/v1/products/{product.key}/", {"search_language": "german"}, format="json")
+    assert changed.status_code == 200 and changed.json()["search_language"] == "german"
+    refused = owner.patch(f"/api/v1/products/{product.key}/", {"search_language": "pg_catalog.english"}, format="json")
+    assert refused.status_code == 400 and "search_language" in refused.json()["error"]["fields"]
+    denied = as_role("developer").patch(
+        f"/api/v1/products/{product.key}/", {"search_language": "simple"}, format="json"
+    )
+    assert denied.status_code == 403
