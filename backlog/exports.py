@@ -1,0 +1,170 @@
+"""Export a product's items (the backlog, or any filtered list) as CSV or JSON, streamed.
+
+The items are those ``backlog.selectors.item_list`` finds for the list's parameters, in backlog
+order: the ordered items (open, in progress) by rank, then the rest (proposed, done, rejected,
+archived) by number; ``ordering=number`` or ``-number`` orders everything by number instead.
+Rows are read with ``QuerySet.iterator(chunk_size=…)``: a server-side cursor on PostgreSQL, and
+the labels fetched once per chunk, so an export of any size holds one chunk in memory.
+
+CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return) are prefixed with ``'`` (OWASP's advice on CSV injection); the import
+removes that prefix again.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, QuerySet
+
+from accounts.models import Product
+from backlog.models import Item, item_key
+from backlog.selectors import item_list
+
+CHUNK_SIZE = 2000
+FORMATS = ("csv", "json")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Every field an item has, in the order of the CSV's columns (the JSON uses the same names).
+COLUMNS = (
+    "key",
+    "external_ref",
+    "position",
+    "kind",
+    "status",
+    "title",
+    "description",
+    "acceptance_criteria",
+    "estimate",
+    "labels",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "rice_reach",
+    "rice_impact",
+    "rice_confidence",
+    "rice_effort",
+    "moscow",
+    "severity",
+    "interest_hours",
+    "timebox_days",
+    "question",
+    "impact",
+    "urgency",
+    "itil_priority",
+    "sla_due_at",
+    "value_beneficiaries",
+    "value_cost_of_delay",
+    "value_risk_removed",
+    "pinned",
+    "score",
+    "split_from",
+    "duplicate_of",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+# Labels are one CSV cell, separated so (the item form separates them with commas too).
+LABEL_SEPARATOR = ", "
+
+
+def export_items(*, product: Product, filters) -> tuple[QuerySet[Item], bool]:
+    """The items an export of ``product`` with the list's parameters ``filters`` writes, in its
+    order, and whether it is not the whole backlog in order (a ValidationError names a
+    parameter it cannot use, as the list's API does)."""
+    listing = item_list(product=product, filters=filters)
+    items = listing.items.defer("score_breakdown")
+    if listing.filters.get("ordering") in ("number", "-number"):
+        return items.order_by(listing.filters["ordering"]), True  # not the backlog's order: no positions
+    return items.order_by(F("rank").asc(nulls_last=True), "number"), listing.filtered
+
+
+def item_record(item: Item, position: int | None) -> dict[str, Any]:
+    """One item as the export writes it: plain values (labels a sorted list, links as keys)."""
+    product_key = item.product.key
+    record: dict[str, Any] = {}
+    for column in COLUMNS:
+        if column == "key":
+            value = item_key(product_key, item.number)
+        elif column == "position":
+            value = position
+        elif column == "labels":
+            value = sorted(label.name for label in item.labels.all())
+        elif column in ("split_from", "duplicate_of"):
+            linked = getattr(item, column)
+            value = item_key(product_key, linked.number) if linked is not None else None
+        elif column == "created_by":
+            value = item.created_by.username if item.created_by_id else None
+        else:
+            value = getattr(item, column)
+        if isinstance(value, Decimal):
+            value = float(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        record[column] = value
+    return record
+
+
+def export_records(
+    items: QuerySet[Item], *, positions: bool = True, chunk_size: int = CHUNK_SIZE
+) -> Iterator[dict[str, Any]]:
+    """The items' records, in the queryset's order, read ``chunk_size`` at a time (one query for
+    the items, one for the labels of each chunk).
+
+    With ``positions`` (the export holds the whole order from its top), an ordered item's
+    ``position`` is its place in the backlog; otherwise it is empty.
+    """
+    position = 0
+    for item in items.iterator(chunk_size=chunk_size):
+        if item.rank is not None:
+            position += 1
+        yield item_record(item, position if positions and item.rank is not None else None)
+
+
+def safe_cell(value: Any) -> str:
+    """A value as a CSV cell, with a formula-looking text prefixed by ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = LABEL_SEPARATOR.join(value)
+    text = str(value)
+    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+class _Line:
+    """A file-like object that hands back what the csv writer wrote (one row at a time)."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The CSV file, header first, one line (a row) at a time; UTF-8 with a BOM, so spreadsheet
+    programs read the accents right."""
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow(COLUMNS)
+    for record in records:
+        yield writer.writerow([safe_cell(record[column]) for column in COLUMNS])
+
+
+def json_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A JSON array of the records, one record a line."""
+    yield "["
+    separator = "\n"
+    for record in records:
+        yield separator + json.dumps(record, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+def export_stream(*, product: Product, filters, format: str) -> tuple[Iterator[str], bool]:
+    """The export's lines in ``format`` (csv or json) and whether positions are the backlog's."""
+    items, filtered = export_items(product=product, filters=filters)
+    records = export_records(items, positions=not filtered)
+    return (csv_lines(records) if format == "csv" else json_lines(records)), not filtered
