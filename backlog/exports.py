@@ -72,13 +72,15 @@ LABEL_SEPARATOR = ", "
 
 def export_items(*, product: Product, filters) -> tuple[QuerySet[Item], bool]:
     """The items an export of ``product`` with the list's parameters ``filters`` writes, in its
-    order, and whether it is not the whole backlog in order (a ValidationError names a
-    parameter it cannot use, as the list's API does)."""
+    order, and whether it holds the whole order from its top (so positions are the backlog's). A
+    ValidationError names a parameter it cannot use, as the list's API does."""
     listing = item_list(product=product, filters=filters)
     items = listing.items.defer("score_breakdown")
     if listing.filters.get("ordering") in ("number", "-number"):
-        return items.order_by(listing.filters["ordering"]), True  # not the backlog's order: no positions
-    return items.order_by(F("rank").asc(nulls_last=True), "number"), listing.filtered
+        return items.order_by(listing.filters["ordering"]), False
+    statuses = set(filter(None, listing.filters.get("status", "").split(","))) or set(Item.ORDERED_STATUSES)
+    whole_order = not set(listing.filters) - {"ordering", "status"} and set(Item.ORDERED_STATUSES) <= statuses
+    return items.order_by(F("rank").asc(nulls_last=True), "number"), whole_order
 
 
 def item_record(item: Item, position: int | None) -> dict[str, Any]:
@@ -108,7 +110,7 @@ def item_record(item: Item, position: int | None) -> dict[str, Any]:
 
 
 def export_records(
-    items: QuerySet[Item], *, positions: bool = True, chunk_size: int = CHUNK_SIZE
+    items: QuerySet[Item], *, positions: bool = True, chunk_size: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """The items' records, in the queryset's order, read ``chunk_size`` at a time (one query for
     the items, one for the labels of each chunk).
@@ -117,7 +119,7 @@ def export_records(
     ``position`` is its place in the backlog; otherwise it is empty.
     """
     position = 0
-    for item in items.iterator(chunk_size=chunk_size):
+    for item in items.iterator(chunk_size=chunk_size or CHUNK_SIZE):
         if item.rank is not None:
             position += 1
         yield item_record(item, position if positions and item.rank is not None else None)
@@ -165,6 +167,6 @@ def json_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 def export_stream(*, product: Product, filters, format: str) -> tuple[Iterator[str], bool]:
     """The export's lines in ``format`` (csv or json) and whether positions are the backlog's."""
-    items, filtered = export_items(product=product, filters=filters)
-    records = export_records(items, positions=not filtered)
-    return (csv_lines(records) if format == "csv" else json_lines(records)), not filtered
+    items, positions = export_items(product=product, filters=filters)
+    records = export_records(items, positions=positions)
+    return (csv_lines(records) if format == "csv" else json_lines(records)), positions

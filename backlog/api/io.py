@@ -71,11 +71,11 @@ class ExportApi(GenericAPIView):
     def get(self, request, key: str):
         product, _ = access_product(request.user, key)
         reject_unknown_parameters(request, {*ItemFilter.base_filters, "format"}, lists=LIST_PARAMETERS)
-        chosen = request.query_params.get("format", "")
+        chosen = request.query_params.get("format", "csv")
         if chosen not in FORMATS:
             raise serializers.ValidationError({"format": ["Give csv or json."]})
         params = request.query_params.copy()
-        params.pop("format")
+        params.pop("format", None)
         lines, _ = export_stream(product=product, filters=params, format=chosen)
         # The first line is built here, so a parameter the list cannot use is a 400, not a broken stream.
         first = next(lines)

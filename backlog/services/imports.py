@@ -606,7 +606,9 @@ def import_run(*, import_id: int) -> Import:
         else:
             logger.exception("Import %s failed; nothing was written.", import_id)
             reason = f"An unexpected error ({type(failed).__name__}); nothing was written. Try again or tell support."
-        Import.objects.filter(pk=import_id).update(state=Import.State.FAILED, failure=reason, finished_at=timezone.now())
+        Import.objects.filter(pk=import_id).update(
+            state=Import.State.FAILED, failure=reason, finished_at=timezone.now()
+        )
         return Import.objects.get(pk=import_id)
     Import.objects.filter(pk=import_id).update(
         state=Import.State.DONE,

@@ -64,14 +64,30 @@ def test_the_jira_sample_is_imported_with_the_mapping(product, owner, django_cap
     spike = items["SHOP-21"]
     assert (spike.kind, spike.timebox_days, spike.question) == ("spike", 2, spike.title)  # 57,600 s = 2 days
     incident = items["SHOP-25"]
-    assert (incident.kind, incident.impact, incident.urgency, incident.itil_priority) == ("operational", "high", "high", 1)
+    assert (incident.kind, incident.impact, incident.urgency, incident.itil_priority) == (
+        "operational",
+        "high",
+        "high",
+        1,
+    )
     assert items["SHOP-33"].estimate == 1  # 0.5 points, half up
     assert items["SHOP-33"].title.startswith("=HYPERLINK")  # kept as text; the export defuses it
     assert (items["SHOP-9"].status, items["SHOP-9"].rank) == ("done", None)
 
     # File order is backlog order, as one block at the bottom (the default) after what was there.
     order = [item.external_ref or item.title for item in backlog_items(product=product)]
-    assert order == ["Already here", "SHOP-12", "SHOP-15", "SHOP-18", "SHOP-19", "SHOP-21", "SHOP-25", "SHOP-27", "SHOP-30", "SHOP-33"]
+    assert order == [
+        "Already here",
+        "SHOP-12",
+        "SHOP-15",
+        "SHOP-18",
+        "SHOP-19",
+        "SHOP-21",
+        "SHOP-25",
+        "SHOP-27",
+        "SHOP-30",
+        "SHOP-33",
+    ]
     numbers = sorted(Item.objects.filter(product=product).values_list("number", flat=True))
     assert numbers == list(range(1, 12))
     product.refresh_from_db()
@@ -119,7 +135,12 @@ def test_a_row_that_fails_at_run_time_writes_nothing(product, owner):
     imported = import_preview(
         product=product,
         actor=owner,
-        data=own_csv([{"external_ref": "J-1", "kind": "story", "title": "One"}, {"external_ref": "J-2", "kind": "story", "title": "Two"}]),
+        data=own_csv(
+            [
+                {"external_ref": "J-1", "kind": "story", "title": "One"},
+                {"external_ref": "J-2", "kind": "story", "title": "Two"},
+            ]
+        ),
     )
     import_confirm(imported=imported, actor=owner)
     # Between the preview and the run, another item takes the second row's external reference.
@@ -154,7 +175,9 @@ def test_reimport_with_external_refs_updates_instead_of_duplicating(product, own
 
 
 def test_external_refs_repeated_in_a_file_are_errors(product, owner):
-    data = own_csv([{"external_ref": "A-1", "kind": "story", "title": "x"}, {"external_ref": "A-1", "kind": "story", "title": "y"}])
+    data = own_csv(
+        [{"external_ref": "A-1", "kind": "story", "title": "x"}, {"external_ref": "A-1", "kind": "story", "title": "y"}]
+    )
     imported = import_preview(product=product, actor=owner, data=data)
     assert [error["row"] for error in imported.errors] == [3]
 
