@@ -3,8 +3,9 @@
 The items are those ``backlog.selectors.item_list`` finds for the list's parameters, in backlog
 order: the ordered items (open, in progress) by rank, then the rest (proposed, done, rejected,
 archived) by number; ``ordering=number`` or ``-number`` orders everything by number instead.
-Rows are read with ``QuerySet.iterator(chunk_size=…)``: a server-side cursor on PostgreSQL, and
-the labels fetched once per chunk, so an export of any size holds one chunk in memory.
+Rows are read as plain values with ``QuerySet.iterator(chunk_size=…)``: a server-side cursor on
+PostgreSQL, and the labels fetched once per chunk, so an export of any size holds one chunk in
+memory.
 
 CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
 tab or a carriage return) are prefixed with ``'`` (OWASP's advice on CSV injection); the import
@@ -75,7 +76,7 @@ def export_items(*, product: Product, filters) -> tuple[QuerySet[Item], bool]:
     order, and whether it holds the whole order from its top (so positions are the backlog's). A
     ValidationError names a parameter it cannot use, as the list's API does."""
     listing = item_list(product=product, filters=filters)
-    items = listing.items.defer("score_breakdown")
+    items = listing.items
     if listing.filters.get("ordering") in ("number", "-number"):
         return items.order_by(listing.filters["ordering"]), False
     statuses = set(filter(None, listing.filters.get("status", "").split(","))) or set(Item.ORDERED_STATUSES)
@@ -83,46 +84,78 @@ def export_items(*, product: Product, filters) -> tuple[QuerySet[Item], bool]:
     return items.order_by(F("rank").asc(nulls_last=True), "number"), whole_order
 
 
-def item_record(item: Item, position: int | None) -> dict[str, Any]:
-    """One item as the export writes it: plain values (labels a sorted list, links as keys)."""
-    product_key = item.product.key
-    record: dict[str, Any] = {}
-    for column in COLUMNS:
-        if column == "key":
-            value = item_key(product_key, item.number)
-        elif column == "position":
-            value = position
-        elif column == "labels":
-            value = sorted(label.name for label in item.labels.all())
-        elif column in ("split_from", "duplicate_of"):
-            linked = getattr(item, column)
-            value = item_key(product_key, linked.number) if linked is not None else None
-        elif column == "created_by":
-            value = item.created_by.username if item.created_by_id else None
-        else:
-            value = getattr(item, column)
-        if isinstance(value, Decimal):
-            value = float(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        record[column] = value
-    return record
+# Read as plain values (no model instances): the export's own links by their numbers.
+LINKED = {
+    "split_from": "split_from__number",
+    "duplicate_of": "duplicate_of__number",
+    "created_by": "created_by__username",
+}
+VALUES = [
+    "id",
+    "number",
+    "rank",
+    *(c for c in COLUMNS if c not in ("key", "position", "labels", *LINKED)),
+    *LINKED.values(),
+]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _chunk_records(product_key: str, rows: list[dict[str, Any]], positions: list[int | None]) -> Iterator[dict]:
+    """The records of one chunk of rows, with their labels (one query for the chunk)."""
+    labels: dict[int, list[str]] = {row["id"]: [] for row in rows}
+    through = Item.labels.through.objects.filter(item_id__in=list(labels)).values_list("item_id", "label__name")
+    for item_id, name in through:
+        labels[item_id].append(name)
+    for row, position in zip(rows, positions, strict=True):
+        record: dict[str, Any] = {}
+        for column in COLUMNS:
+            if column == "key":
+                value = item_key(product_key, row["number"])
+            elif column == "position":
+                value = position
+            elif column == "labels":
+                value = sorted(labels[row["id"]])
+            elif column in ("split_from", "duplicate_of"):
+                number = row[LINKED[column]]
+                value = item_key(product_key, number) if number is not None else None
+            elif column == "created_by":
+                value = row[LINKED[column]]
+            else:
+                value = _plain(row[column])
+            record[column] = value
+        yield record
 
 
 def export_records(
-    items: QuerySet[Item], *, positions: bool = True, chunk_size: int | None = None
+    items: QuerySet[Item], *, product_key: str, positions: bool = True, chunk_size: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """The items' records, in the queryset's order, read ``chunk_size`` at a time (one query for
-    the items, one for the labels of each chunk).
+    the items, a server-side cursor on PostgreSQL, and one for the labels of each chunk).
 
     With ``positions`` (the export holds the whole order from its top), an ordered item's
     ``position`` is its place in the backlog; otherwise it is empty.
     """
+    size = chunk_size or CHUNK_SIZE
     position = 0
-    for item in items.iterator(chunk_size=chunk_size or CHUNK_SIZE):
-        if item.rank is not None:
+    rows: list[dict[str, Any]] = []
+    places: list[int | None] = []
+    for row in items.values(*VALUES).iterator(chunk_size=size):
+        if row["rank"] is not None:
             position += 1
-        yield item_record(item, position if positions and item.rank is not None else None)
+        rows.append(row)
+        places.append(position if positions and row["rank"] is not None else None)
+        if len(rows) == size:
+            yield from _chunk_records(product_key, rows, places)
+            rows, places = [], []
+    if rows:
+        yield from _chunk_records(product_key, rows, places)
 
 
 def safe_cell(value: Any) -> str:
@@ -168,5 +201,5 @@ def json_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
 def export_stream(*, product: Product, filters, format: str) -> tuple[Iterator[str], bool]:
     """The export's lines in ``format`` (csv or json) and whether positions are the backlog's."""
     items, positions = export_items(product=product, filters=filters)
-    records = export_records(items, positions=positions)
+    records = export_records(items, product_key=product.key, positions=positions)
     return (csv_lines(records) if format == "csv" else json_lines(records)), positions

@@ -383,6 +383,9 @@ def _chunks(rows: Iterator[Row], size: int | None = None) -> Iterator[list[Row]]
         yield chunk
 
 
+UNCHECKED = ["rank", "number", "status", "product", "created_by", "split_from", "duplicate_of"]
+
+
 def check_row(row: Row, product: Product, existing: Item | None) -> Item:
     """Check ``row`` with the item services' rules; return the item it would make (unsaved), or
     ``existing`` with its changes. The row's ``errors`` say what is wrong (by field)."""
@@ -401,7 +404,8 @@ def check_row(row: Row, product: Product, existing: Item | None) -> Item:
         item.created_at = row.created_at
     item.derive_fields()
     try:
-        item.full_clean(validate_unique=False, validate_constraints=False, exclude=["rank", "number", "status"])
+        # The links are set by the import itself: no query per row to check that they exist.
+        item.full_clean(validate_unique=False, validate_constraints=False, exclude=UNCHECKED)
     except ValidationError as invalid:
         for name, messages in invalid.message_dict.items():
             errors.setdefault(name, " ".join(messages))
