@@ -166,7 +166,7 @@ def run(
         for attempt in ("timed", "traced"):
             target = new_product(f"import {size} {attempt}")
 
-            def preview(target=target):
+            def preview(target=target, data=data):
                 return imports.import_preview(product=target, actor=owner, data=data, file_name="bench.csv")
 
             def write(imported_id: int):
