@@ -64,6 +64,9 @@ OWN_FIELDS = (
     "pinned",
 )
 OWN_COLUMNS = (*OWN_FIELDS, "status", "labels", "created_at")
+# Links to other items, given by their keys in the exported product: kept when that item is in the
+# same file (an export's parts and their original, a duplicate and what it duplicates).
+LINKS = ("split_from", "duplicate_of")
 IMPORT_STATUSES = tuple(Item.Status.values)
 
 # Jira's CSV export: issue types, priorities and statuses as our kinds, severities and statuses.
@@ -89,9 +92,9 @@ JIRA_EPIC_TYPES = ("epic",)
 JIRA_SEVERITIES = {
     "blocker": "critical",
     "highest": "critical",
-    "critical": "major",
+    "critical": "critical",
     "high": "major",
-    "major": "minor",
+    "major": "major",
     "medium": "minor",
     "minor": "minor",
     "low": "trivial",
@@ -151,6 +154,8 @@ class Row:
     created_at: datetime | None = None
     skip: str = ""  # why the row is skipped (a Jira epic)
     errors: dict[str, str] = field(default_factory=dict)
+    source_key: str = ""  # the item's key in the exported product (our export's key column)
+    links: dict[str, str] = field(default_factory=dict)  # split_from / duplicate_of: keys in the file
 
 
 def decode(data: bytes) -> str:
@@ -251,6 +256,8 @@ def _own_row(number: int, header: list[str], cells: list[str]) -> Row:
         row.created_at = parse_datetime(created)
         if row.created_at is None:
             row.errors["created_at"] = "Give a date and time such as 2026-03-01T09:30:00+00:00."
+    row.source_key = values.get("key", "").strip().upper()
+    row.links = {name: values[name].strip().upper() for name in LINKS if values.get(name, "").strip()}
     return row
 
 
@@ -663,6 +670,9 @@ def _write(imported: Import, actor: User) -> _Written:
         # The block's created events say where each item landed: its position and neighbours. The
         # last one so far waits for its next neighbour (maybe in the next chunk) before it is written.
         held: history.ItemEvent | None = None
+        # The file's keys → the items they became, and the links to set once every row is written.
+        by_source_key: dict[str, int] = {}
+        links: list[tuple[int, str, str]] = []
         previous_id = gap.after.id if gap is not None and gap.after else None
         now = timezone.now()
         for chunk in _chunks(read_rows(imported.content, imported.source)):
@@ -731,16 +741,32 @@ def _write(imported: Import, actor: User) -> _Written:
                     )
                 previous_id = item.pk
             history.write(events)
+            for row, item in [*new_items, *((row, item) for row, item, _ in updates)]:
+                if row.source_key:
+                    by_source_key[row.source_key] = item.pk
+                links += [(item.pk, name, key) for name, key in row.links.items()]
             written.created += len(new_items)
             written.updated += len(updates)
         if held is not None:
             held.data["placed"]["before_id"] = gap.before.id if gap is not None and gap.before else None
             history.write([held])
+        _write_links(links, by_source_key)
         Product.objects.filter(pk=product.pk).update(last_item_number=next_number)
         if written.created or written.updated:
             transaction.on_commit(lambda: enqueue_product_scores(product.pk), robust=True)
             transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return written
+
+
+def _write_links(links: list[tuple[int, str, str]], by_source_key: dict[str, int]) -> None:
+    """Point the items at the items their rows link to (by key in the file), in bulk."""
+    for name in LINKS:
+        linked = [
+            Item(pk=item_id, **{f"{name}_id": by_source_key[key]})
+            for item_id, link, key in links
+            if link == name and key in by_source_key
+        ]
+        Item.objects.bulk_update(linked, [name], batch_size=CHUNK_SIZE)
 
 
 def _write_labels(

@@ -186,6 +186,8 @@ def test_export_then_import_into_another_product_reproduces_the_items(product, o
         return [{column: row[column] for column in compared} for row in rows]
 
     assert records(other) == records(product)
+    part = Item.objects.get(product=other, title="Part one")
+    assert part.split_from.title == "-1 crashes"  # links within the file are kept
     assert [item.title for item in backlog_items(product=other)] == [
         item.title for item in backlog_items(product=product)
     ]
