@@ -708,6 +708,8 @@ def _write(imported: Import, actor: User) -> _Written:
                     written.skipped.append(
                         {"row": row.number, "external_ref": row.external_ref, "reason": "Unchanged."}
                     )
+                    if row.source_key:
+                        by_source_key[row.source_key] = found.pk
                     continue
                 item.version = found.version + 1
                 item.updated_at = now
