@@ -266,3 +266,20 @@ def test_history_neighbours_cross_chunks(product, owner, monkeypatch):
             "after_id": ordered[index - 1].pk if index else None,
             "before_id": ordered[index + 1].pk if index + 1 < len(ordered) else None,
         }
+
+
+def test_the_schedule_runs_imports_the_broker_never_took_and_claims_each_once(product, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backlog.tasks import run_queued_imports
+
+    imported = import_preview(product=product, actor=owner, data=own_csv([{"kind": "story", "title": "x"}]))
+    import_confirm(imported=imported, actor=owner)  # in a test transaction: the job is not run
+    assert run_queued_imports() == []  # confirmed under a minute ago: its job may still come
+    Import.objects.filter(pk=imported.pk).update(confirmed_at=timezone.now() - timedelta(minutes=2))
+    assert run_queued_imports() == [imported.pk]
+    assert Import.objects.get(pk=imported.pk).state == Import.State.DONE
+    assert import_run(import_id=imported.pk).state == Import.State.DONE  # a late job changes nothing
+    assert Item.objects.filter(product=product).count() == 1
