@@ -627,6 +627,7 @@ def import_run(*, import_id: int) -> Import:
         updated_count=result.updated,
         skipped=result.skipped,
         failure="",
+        content="",  # written: the file's text is not kept (the preview, errors and result are)
         finished_at=timezone.now(),
     )
     return Import.objects.get(pk=import_id)
