@@ -16,7 +16,6 @@ chunk (plus the file's text).
 """
 
 import csv
-import io
 import logging
 import math
 from collections.abc import Iterator
@@ -176,8 +175,19 @@ def _unquote(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their endings, one at a time (``io.StringIO`` would copy the whole
+    file into a buffer of 4 bytes a character; ``csv`` joins a quoted cell's lines itself)."""
+    start, length = 0, len(text)
+    while start < length:
+        end = text.find("\n", start)
+        end = length if end == -1 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _header(text: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(_lines(text))
     try:
         return [name.strip() for name in next(reader)]
     except StopIteration:
@@ -203,7 +213,7 @@ def detect_source(header: list[str]) -> str:
 
 def _records(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
     """(row number, header, cells) of each data row; blank lines are left out."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(_lines(text))
     header = [name.strip() for name in next(reader)]
     number = 1
     try:
@@ -393,9 +403,12 @@ def _chunks(rows: Iterator[Row], size: int | None = None) -> Iterator[list[Row]]
 UNCHECKED = ["rank", "number", "status", "product", "created_by", "split_from", "duplicate_of"]
 
 
-def check_row(row: Row, product: Product, existing: Item | None) -> Item:
+def check_row(row: Row, product: Product, existing: Item | None, *, validate: bool = True) -> Item:
     """Check ``row`` with the item services' rules; return the item it would make (unsaved), or
-    ``existing`` with its changes. The row's ``errors`` say what is wrong (by field)."""
+    ``existing`` with its changes. The row's ``errors`` say what is wrong (by field).
+
+    ``validate=False`` only builds the item: for the write, right after the run checked every row
+    (the database's constraints still hold each kind's inputs and the unique references)."""
     errors = row.errors
     fields = {name: value for name, value in row.fields.items() if name not in errors}
     if existing is not None:
@@ -410,6 +423,8 @@ def check_row(row: Row, product: Product, existing: Item | None) -> Item:
     if row.created_at is not None and existing is None:
         item.created_at = row.created_at
     item.derive_fields()
+    if not validate:
+        return item
     try:
         # The links are set by the import itself: no query per row to check that they exist.
         item.full_clean(validate_unique=False, validate_constraints=False, exclude=UNCHECKED)
@@ -686,7 +701,7 @@ def _write(imported: Import, actor: User) -> _Written:
                     written.skipped.append({"row": row.number, "external_ref": row.external_ref, "reason": row.skip})
                     continue
                 found = existing.get(row.external_ref) if row.external_ref else None
-                item = check_row(row, product, found)
+                item = check_row(row, product, found, validate=False)
                 if row.errors:
                     raise ValidationError(f"Row {row.number} no longer passes the checks: {_row_error(row)['errors']}.")
                 if item.status in Item.ORDERED_STATUSES and (found is None or found.rank is None):
