@@ -294,7 +294,8 @@ def preferences_update(*, user: User, **changes: str) -> Preferences:
 def _message(user: User, notifications: list[Notification], *, digest: bool) -> EmailMessage:
     site = settings.SITE_URL.rstrip("/")
     if digest:
-        subject = f"[OneBacklog] {len(notifications)} notification{'s' if len(notifications) != 1 else ''} today"
+        count = len(notifications)
+        subject = f"[OneBacklog] Your daily digest: {count} notification{'s' if count != 1 else ''}"
     else:
         subject = f"[OneBacklog] {notifications[0].text}"[:150]
     lines = [f"Hello {user.shown_name},", ""]
