@@ -328,6 +328,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "NotificationChannel": "notifications.models.Channel",
         "ItemKind": "backlog.models.Item.Kind",
         "ItemStatus": "backlog.models.Item.Status",
         "MembershipRole": "accounts.models.Membership.Role",
