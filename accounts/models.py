@@ -345,6 +345,7 @@ class Notification(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user_event")]
         indexes = [
             models.Index(fields=["user", "read_at"], name="notification_user_unread"),
+            models.Index(fields=["key"], name="notification_key"),  # a job reads back what it made
             models.Index(
                 fields=["user"],
                 condition=Q(email_due=True, emailed_at=None),

@@ -6,11 +6,12 @@ from typing import Any
 from accounts.permissions import Action
 from backlog.models import Item
 from backlog.panels import ItemPanel, item_panel_register
-from notifications.selectors import is_watching, watcher_count
+from notifications.selectors import watch_state
 
 
 def watch_panel(*, item: Item, user, actions: frozenset[Action]) -> dict[str, Any]:
-    return {"watching": is_watching(item=item, user=user), "watchers": watcher_count(item=item)}
+    watching, watchers = watch_state(item=item, user=user)
+    return {"watching": watching, "watchers": watchers}
 
 
 def register() -> None:

@@ -1,6 +1,6 @@
 """Reading who hears of what: a user's preferences, an item's watchers, the people mentions name."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Membership, Product, User
 from backlog.models import Item
@@ -12,12 +12,10 @@ def preferences_for(*, user: User) -> Preferences:
     return Preferences.objects.filter(user=user).first() or Preferences(user=user)
 
 
-def is_watching(*, item: Item, user: User) -> bool:
-    return Watch.objects.filter(item=item, user=user).exists()
-
-
-def watcher_count(*, item: Item) -> int:
-    return Watch.objects.filter(item=item).count()
+def watch_state(*, item: Item, user: User) -> tuple[bool, int]:
+    """Whether ``user`` watches ``item``, and how many do: one query."""
+    counts = Watch.objects.filter(item=item).aggregate(watchers=Count("pk"), mine=Count("pk", filter=Q(user=user)))
+    return bool(counts["mine"]), counts["watchers"]
 
 
 def people_of(*, product: Product) -> QuerySet[Membership]:

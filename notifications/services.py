@@ -62,6 +62,9 @@ WATCHED_TYPES = (ItemEvent.Type.UPDATED, ItemEvent.Type.STATUS_CHANGED, ItemEven
 # Recorded by the SLA clocks: announced as SLA breaches (``sla_breach_announce``), not as edits.
 SLA_FIELDS = frozenset({"response_breached_at", "resolution_breached_at"})
 TEXT_MAX = 300
+# Rows a statement: a job telling up to this many people inserts them in one statement (SQLite
+# splits it further by its limit of 999 parameters).
+BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def _store(rows: list[Notification]) -> int:
     them. Return how many rows were offered."""
     if not rows:
         return 0
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
     emails_send(keys={row.key for row in rows if row.email_due})
     return len(rows)
 

@@ -8,7 +8,7 @@ from backlog.api.shared import ITEM_REF
 from config.api import reject_unknown_parameters, validated_input
 from notifications.api import serializers as s
 from notifications.models import Event
-from notifications.selectors import is_watching, preferences_for, watcher_count
+from notifications.selectors import preferences_for, watch_state
 from notifications.services import preferences_update, watch_set
 
 
@@ -42,16 +42,20 @@ class WatchApi(GenericAPIView):
     serializer_class = s.WatchSerializer
     pagination_class = None
 
+    def get_object(self):
+        """The item named in the URL, if the user may see it (404 otherwise)."""
+        return access_item(self.request.user, self.kwargs["ref"])[0]
+
     def _answer(self, item, user) -> Response:
-        return Response({"watching": is_watching(item=item, user=user), "watchers": watcher_count(item=item)})
+        watching, watchers = watch_state(item=item, user=user)
+        return Response({"watching": watching, "watchers": watchers})
 
     @extend_schema(
         summary="Whether you watch the item, and how many do", parameters=[ITEM_REF], responses=s.WatchSerializer
     )
     def get(self, request, ref: str):
         reject_unknown_parameters(request, set())
-        item, _ = access_item(request.user, ref)
-        return self._answer(item, request.user)
+        return self._answer(self.get_object(), request.user)
 
     @extend_schema(
         summary="Watch the item: hear of its edits, status changes and comments",
@@ -60,14 +64,16 @@ class WatchApi(GenericAPIView):
         responses=s.WatchSerializer,
     )
     def put(self, request, ref: str):
-        item, _ = access_item(request.user, ref)
+        item = self.get_object()
         _no_body(request)
         watch_set(item=item, user=request.user, watching=True)
         return self._answer(item, request.user)
 
-    @extend_schema(summary="Stop watching the item", parameters=[ITEM_REF], request=None, responses=s.WatchSerializer)
+    @extend_schema(
+        summary="Stop watching the item", parameters=[ITEM_REF], request=None, responses={200: s.WatchSerializer}
+    )
     def delete(self, request, ref: str):
-        item, _ = access_item(request.user, ref)
+        item = self.get_object()
         _no_body(request)
         watch_set(item=item, user=request.user, watching=False)
         return self._answer(item, request.user)

@@ -10,7 +10,6 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0008_notification_channels_and_email'),
         ('backlog', '0005_stale_suggestions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

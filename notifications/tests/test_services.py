@@ -10,7 +10,7 @@ from accounts.models import Membership, Notification
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move
 from notifications.models import Watch
-from notifications.services import comment_announce, item_events_announce, preferences_update, watch_set
+from notifications.services import BATCH, comment_announce, item_events_announce, preferences_update, watch_set
 from refinement.services.comments import comment_create
 from refinement.services.proposals import proposal_ask
 
@@ -143,12 +143,12 @@ NOTIFICATION_TABLE = Notification._meta.db_table
 def queries_of(call, rows: int) -> int:
     """The job's queries, its notification INSERTs counted as one: the database may split a bulk
     insert into batches by its parameter limit (SQLite: 999 parameters, so 90 rows a statement;
-    PostgreSQL takes the job's 1,000 a statement), which is asserted here too."""
+    PostgreSQL takes the job's 5,000 a statement), which is asserted here too."""
     with CaptureQueriesContext(connection) as captured:
         call()
     inserts = [q for q in captured if q["sql"].startswith("INSERT") and f'INTO "{NOTIFICATION_TABLE}"' in q["sql"]]
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
-    batch = min(1000, connection.ops.bulk_batch_size(fields, [None] * rows) or rows)
+    batch = min(BATCH, connection.ops.bulk_batch_size(fields, [None] * rows) or rows)
     assert len(inserts) == -(-rows // batch)
     return len(captured) - len(inserts) + 1
 
