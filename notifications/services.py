@@ -313,13 +313,22 @@ def _send(pending: QuerySet[Notification], *, digest: bool) -> int:
     another job holds are skipped, so nothing is sent twice. Return how many messages went."""
     with transaction.atomic():
         rows = list(
-            pending.select_for_update(skip_locked=True, of=("self",)).select_related("user").order_by("user_id", "pk")
+            pending.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .annotate(member=_members("user_id", "product_id"))
+            .order_by("user_id", "pk")
         )
         if not rows:
             return 0
         by_user: dict[int, list[Notification]] = defaultdict(list)
+        gone = []  # left the product (or deactivated) since: never e-mailed
         for row in rows:
-            by_user[row.user_id].append(row)
+            if row.member and row.user.is_active:
+                by_user[row.user_id].append(row)
+            else:
+                gone.append(row.pk)
+        if gone:
+            Notification.objects.filter(pk__in=gone).update(email_due=False)
         done, sent = [], 0
         connection = get_connection()
         for notifications in by_user.values():

@@ -77,3 +77,19 @@ def test_an_immediate_email_that_failed_is_sent_by_the_schedule(
         send_email_digests.apply().get()
     [mail] = mailoutbox
     assert mail.to == [developer.email] and story.key in mail.subject
+
+
+def test_no_digest_for_someone_who_left_the_product_meanwhile(
+    product, story, owner, developer, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accounts.models import Membership
+
+    preferences_update(user=developer, watched="both", digest="daily")
+    watch_set(item=story, user=developer, watching=True)
+    with time_machine.travel(utc("2026-03-02 15:00"), tick=False):
+        edit(story, owner, 3, django_capture_on_commit_callbacks)
+    Membership.objects.filter(product=product, user=developer).delete()
+    with time_machine.travel(utc("2026-03-03 12:00"), tick=False):
+        send_email_digests.apply().get()
+    assert not mailoutbox
+    assert not Notification.objects.filter(user=developer, email_due=True).exists()
