@@ -137,7 +137,7 @@ def users_notify(*, product_id: int, users: Q, notice: Notice, exclude: Iterable
 
 def comment_announce(*, item: Item, comment_id: int, author_id: int | None, body: str) -> int:
     """A comment was added: the members it @mentions hear of the mention, the item's other
-    watchers of the comment; never its author. Three to five queries, however many watchers."""
+    watchers of the comment; never its author. The same queries however many watchers."""
     link = f"{item.get_absolute_url()}#comment-{comment_id}"
     author = User.objects.filter(pk=author_id).values_list("username", "display_name").first()
     who = (author[1] or author[0]) if author else "Someone"
