@@ -3,6 +3,8 @@
 Reordering in the page calls the REST API (same services, same rules); these views render.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_product
@@ -24,6 +25,7 @@ from backlog.models import Item, Label, SavedView
 from backlog.panels import item_panels
 from backlog.readiness import readiness
 from backlog.selectors import item_history, item_list, item_position, saved_views_for
+from backlog.services.imports import can_import
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.saved_views import (
     can_change_saved_view,
@@ -129,6 +131,8 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
             for view in saved_views_for(product=product, user=request.user)
         ],
         "current_filters": urlencode(query.listing.filters),
+        "export_query": urlencode(query.listing.filters),
+        "can_import": can_import(actions),
     }
     if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)

@@ -6,11 +6,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
+from backlog import io_views as backlog_io_pages
 from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
+from backlog.api import io as backlog_io_api
 from backlog.api import saved_views as saved_views_api
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
+from notifications import views as notifications_pages
+from notifications.api import views as notifications_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
 from search.api import views as search_api
@@ -25,6 +29,14 @@ api_v1 = [
     path("products/<str:key>/audit/", accounts_api.AuditListApi.as_view(), name="audit"),
     path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
     path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
+    path("products/<str:key>/export/", backlog_io_api.ExportApi.as_view(), name="export"),
+    path("products/<str:key>/imports/", backlog_io_api.ImportListApi.as_view(), name="import-list"),
+    path("products/<str:key>/imports/<int:import_id>/", backlog_io_api.ImportDetailApi.as_view(), name="import-detail"),
+    path(
+        "products/<str:key>/imports/<int:import_id>/confirm/",
+        backlog_io_api.ImportConfirmApi.as_view(),
+        name="import-confirm",
+    ),
     path("products/<str:key>/scoring/", backlog_api.ScoringSettingsApi.as_view(), name="scoring"),
     path("products/<str:key>/suggested-order/", backlog_api.SuggestedOrderApi.as_view(), name="suggested-order"),
     path(
@@ -77,6 +89,8 @@ api_v1 = [
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
     path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
     path("notifications/read/", accounts_api.NotificationsReadApi.as_view(), name="notifications-read"),
+    path("notifications/preferences/", notifications_api.PreferencesApi.as_view(), name="notification-preferences"),
+    path("items/<str:ref>/watch/", notifications_api.WatchApi.as_view(), name="item-watch"),
     path("products/<str:key>/intake/", service_api.IntakeApi.as_view(), name="intake"),
     path("products/<str:key>/intake-tokens/", service_api.IntakeTokenListApi.as_view(), name="intake-token-list"),
     path(
@@ -149,6 +163,8 @@ pages = [
     path("me/profile/", accounts_pages.profile_update, name="profile"),
     path("inbox/", accounts_pages.inbox, name="inbox"),
     path("inbox/<int:notification_id>/", accounts_pages.notification_open, name="notification-open"),
+    path("me/notifications/", notifications_pages.preferences_page, name="notification-preferences"),
+    path("p/<str:key>/people/", notifications_pages.people_page, name="people"),
     # django-allauth: sign-in, sign-up, sign-out (POST), e-mail confirmation, password change and reset.
     path("accounts/", include("allauth.urls")),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
@@ -156,6 +172,9 @@ pages = [
     path("p/<str:key>/views/", backlog_pages.saved_view_save, name="saved-view-save"),
     path("p/<str:key>/views/<int:view_id>/", backlog_pages.saved_view_change, name="saved-view-change"),
     path("p/<str:key>/suggested/", backlog_pages.suggested_page, name="suggested"),
+    path("p/<str:key>/import/", backlog_io_pages.imports_page, name="imports"),
+    path("p/<str:key>/import/<int:import_id>/", backlog_io_pages.import_page, name="import"),
+    path("p/<str:key>/import/<int:import_id>/confirm/", backlog_io_pages.import_confirm_view, name="import-confirm"),
     path("p/<str:key>/review/", refinement_pages.review_queue_page, name="review-queue"),
     path("p/<str:key>/proposals/", refinement_pages.my_proposals_page, name="my-proposals"),
     path("p/<str:key>/refinement/", refinement_pages.agenda_page, name="agenda"),
@@ -173,6 +192,7 @@ pages = [
     path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
     path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
     path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),
+    path("p/<str:key>/<int:number>/watch/", notifications_pages.item_watch, name="item-watch"),
     path("p/<str:key>/<int:number>/split/", refinement_pages.split_page, name="item-split"),
     path("p/<str:key>/<int:number>/answer/", refinement_pages.answer, name="item-answer"),
     path("p/<str:key>/<int:number>/review/", refinement_pages.review_decide, name="review-decide"),

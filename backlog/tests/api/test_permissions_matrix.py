@@ -61,20 +61,29 @@ CASES = {
         False,
     ),
     "shared view delete": ("delete", "/api/v1/views/{shared_view}/", None, {"owner", "developer"}, 204, False),
+    "export csv": ("get", "/api/v1/products/{key}/export/?format=csv", None, MEMBERS, 200, True),
+    "export json, filtered": ("get", "/api/v1/products/{key}/export/?format=json&kind=story", None, MEMBERS, 200, True),
+    "import list": ("get", "/api/v1/products/{key}/imports/", None, ORDERERS, 200, True),
+    "import detail": ("get", "/api/v1/products/{key}/imports/{import}/", None, ORDERERS, 200, True),
+    "import confirm": ("post", "/api/v1/products/{key}/imports/{import}/confirm/", {}, ORDERERS, 202, False),
 }
 
 
 @pytest.fixture
-def names_with_views(matrix_names, product, developer):
+def matrix_names(matrix_names, product, owner, developer):
+    """The shared world, with a previewed import of one row waiting for confirmation and the
+    developer's shared saved view."""
+    from backlog.services.imports import import_preview
     from backlog.services.saved_views import saved_view_create
 
+    imported = import_preview(product=product, actor=owner, data=b"title,kind\nImported,story\n")
     view = saved_view_create(
         product=product, actor=developer, name="Open defects", filters={"kind": "defect"}, shared=True
     )
-    return {**matrix_names, "shared_view": view.pk}
+    return {**matrix_names, "import": imported.pk, "shared_view": view.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES)
-def test_endpoint_by_role(case, role, as_role, names_with_views):
-    check(CASES[case], role, as_role(role), names_with_views)
+def test_endpoint_by_role(case, role, as_role, matrix_names):
+    check(CASES[case], role, as_role(role), matrix_names)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_team_profiles_audit_invitations_inbox'),
-        ('backlog', '0005_stale_suggestions'),
+        ('backlog', '0006_external_ref_and_imports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
