@@ -147,9 +147,7 @@ def test_outsiders_get_404_on_every_backlog_page_and_api_url(product, items, out
     label = Label.objects.create(product=product, name="theirs")
     named = _theme_and_link(product, items)
     before = list(Item.objects.order_by("pk").values_list("pk", "version", "rank", "status"))
-    urls = routes_of(
-        "backlog", key=product.key, number=items[0].number, ref=items[0].key, label_id=label.pk, **named
-    )
+    urls = routes_of("backlog", key=product.key, number=items[0].number, ref=items[0].key, label_id=label.pk, **named)
     page = Client()
     page.force_login(outsider)
     assert_hidden(page, as_role("outsider"), urls)
