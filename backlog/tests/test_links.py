@@ -55,7 +55,7 @@ def test_the_api_item_carries_its_warnings(four, owner, as_role):
     body = as_role("stakeholder").get(f"/api/v1/items/{a.key}/").json()
     assert body["order_warnings"] == [{"blocker": d.key, "text": f"{a.key} is above its blocker {d.key}"}]
     listed = as_role("developer").get(f"/api/v1/products/{a.product.key}/items/").json()["results"]
-    assert [row["order_warnings"] for row in listed][0][0]["blocker"] == d.key
+    assert next(row["order_warnings"] for row in listed)[0]["blocker"] == d.key
     assert [len(row["order_warnings"]) for row in listed] == [1, 0, 0, 0]
 
 
@@ -95,7 +95,7 @@ def test_order_warnings_on_the_backlog_first_screen_add_a_constant_number_of_que
 
 
 def test_the_item_page_shows_the_warning_the_links_and_the_why(product, four, owner, stakeholder):
-    a, b, c, d = four
+    a, _b, c, d = four
     Item.objects.filter(pk=a.pk).update(score=9.0)
     Item.objects.filter(pk=d.pk).update(score=1.0)
     link_create(item=d, actor=owner, link="blocks", other=a)
@@ -107,7 +107,7 @@ def test_the_item_page_shows_the_warning_the_links_and_the_why(product, four, ow
     assert f"{a.key} is above its blocker {d.key}" in html
     assert f"kept below its blocker {d.key}" in html
     assert "is blocked by" in html and "relates to" in html
-    assert 'action="/p/{}/{}/links/"'.format(product.key, a.number) not in html  # stakeholders do not link
+    assert f'action="/p/{product.key}/{a.number}/links/"' not in html  # stakeholders do not link
     page.force_login(owner)
     assert f'action="/p/{product.key}/{a.number}/links/"' in page.get(f"/p/{product.key}/{a.number}/").content.decode()
 
