@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from backlog.models import Item
+from backlog.models import Item, Theme
 from backlog.services.items import item_create
 from delivery.models import Sprint
 from delivery.services.sprints import retro_action_add, sprint_create
@@ -49,7 +49,9 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
     ticket = ticket_intake(product=product, sender=owner, queue=queue, title="VPN down", urgency="high")
     ticket = ticket.ticket
     occurrence = ticket.occurrences.get()
+    theme = Theme.objects.create(product=product, title="Checkout")
     values = {
+        "{theme_id}": str(theme.pk),
         "{key}": product.key,
         "{username}": owner.username,
         "{comment_id}": str(comment.pk),
