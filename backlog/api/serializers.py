@@ -247,6 +247,10 @@ class SuggestionSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="Where the item is now (1 is the top).")
     suggested_position = serializers.IntegerField(help_text="Where its score would put it.")
     drift = serializers.IntegerField(help_text="Suggested minus actual: negative means the scores would move it up.")
+    kept_below = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Open blockers the suggestion keeps it below although its score alone would put it above.",
+    )
 
 
 class ApplySuggestionSerializer(ApiSerializer):

@@ -251,10 +251,19 @@ class SuggestedOrderApi(GenericAPIView):
         product, _ = access_product(request.user, key)
         reject_unknown_parameters(request, {"limit"})
         limit = number_parameter(request.query_params, "limit", default=50, low=1, high=MAX_SUGGESTIONS)
-        rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
+        every = suggested_order(product=product)
+        numbers = {row.item_id: row.number for row in every}
+        rows = sorted(every, key=lambda row: (-abs(row.drift), row.position))
         rows = [row for row in rows if row.drift][:limit]
-        numbers = {row.item_id: row.number for row in rows}
-        data = [{**vars(row), "key": item_key(product.key, numbers[row.item_id]), "drift": row.drift} for row in rows]
+        data = [
+            {
+                **vars(row),
+                "key": item_key(product.key, numbers[row.item_id]),
+                "drift": row.drift,
+                "kept_below": [item_key(product.key, numbers[pk]) for pk in row.kept_below],
+            }
+            for row in rows
+        ]
         return Response(s.SuggestionSerializer(data, many=True).data)
 
 

@@ -302,3 +302,12 @@ def test_random_backlogs_with_blockers_never_suggest_an_item_above_one(product, 
     order_apply_suggestion(product=product, actor=owner)
     order = {pk: i for i, pk in enumerate(backlog_items(product=product).values_list("pk", flat=True))}
     assert all(order[items[a].pk] < order[items[b].pk] for a, b in pairs)
+
+
+def test_the_suggested_order_api_says_which_blocker_keeps_an_item_below(product, scored, as_role):
+    _block(scored, "A", "B")
+    rows = as_role("stakeholder").get(f"/api/v1/products/{product.key}/suggested-order/").json()
+    by_key = {row["key"]: row for row in rows}
+    assert by_key[scored["B"].key]["kept_below"] == [scored["A"].key]
+    assert by_key[scored["B"].key]["suggested_position"] == 4
+    assert all(row["kept_below"] == [] for key, row in by_key.items() if key != scored["B"].key)
