@@ -155,8 +155,9 @@ def access_theme(
     return theme, actions
 
 
-def access_link(user: User | Any, item: Item, link_id: int) -> ItemLink:
-    """Return the link ``link_id`` of ``item`` (either end); 404 if the item has none such."""
+def access_link(item: Item, link_id: int) -> ItemLink:
+    """Return the link ``link_id`` of ``item`` (either end; the item reached with ``access_item``
+    or ``access_item_by_number``); 404 if the item has none such."""
     link = ItemLink.objects.filter(Q(source=item) | Q(target=item), pk=link_id).first()
     if link is None:
         raise Http404("No such link.")

@@ -16,7 +16,6 @@ from backlog.links import item_links, order_warnings
 from backlog.models import Item
 from backlog.panels import ItemPanel, item_panel_register
 from backlog.services.links import ENDS, link_create, link_delete
-from config.numbers import whole_number
 from config.pages import show_errors
 
 LINK_CHOICES = [("blocks", "blocks"), ("blocked_by", "is blocked by"), ("relates_to", "relates to")]
@@ -59,7 +58,7 @@ def link_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
 @require_POST
 def link_remove(request: HttpRequest, key: str, number: int, link_id: int) -> HttpResponse:
     item, _ = access_item_by_number(request.user, key, number)
-    link = access_link(request.user, item, whole_number(str(link_id)) or 0)
+    link = access_link(item, link_id)
     link_delete(link=link, actor=request.user)
     messages.success(request, "Link removed.")
     return redirect(item)

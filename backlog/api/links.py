@@ -82,6 +82,6 @@ class ItemLinkDetailApi(GenericAPIView):
     @extend_schema(summary="Remove a blocks or relates link (members who edit items)", parameters=[ITEM_REF])
     def delete(self, request, ref: str, link_id: int):
         item, _ = access_item(request.user, ref)
-        link = access_link(request.user, item, link_id)
+        link = access_link(item, link_id)
         link_delete(link=link, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
