@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import F
 
-from backlog.models import Import, Item, ItemEvent, Label, SavedView
+from backlog.models import Import, Item, ItemEvent, ItemLink, Label, SavedView, Theme
 
 
 class ItemEventInline(admin.TabularInline):
@@ -141,4 +141,39 @@ class ImportAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    """Support view of themes: editing here is fine (no history is kept for themes)."""
+
+    list_display = ("title", "product", "target_date", "colour", "item_count")
+    list_filter = ("product",)
+    search_fields = ("title", "product__key")
+    list_select_related = ("product",)
+
+    @admin.display(description="Items")
+    def item_count(self, obj: Theme) -> int:
+        return obj.items.count()
+
+
+@admin.register(ItemLink)
+class ItemLinkAdmin(admin.ModelAdmin):
+    """Support view of links between items, read-only: the item pages and the API change them and
+    record each change in both items' history."""
+
+    list_display = ("source", "kind", "target", "product", "created_by", "created_at")
+    list_filter = ("kind", "product")
+    search_fields = ("source__title", "target__title", "=source__number", "=target__number", "product__key")
+    list_select_related = ("source__product", "target__product", "product", "created_by")
+    raw_id_fields = ("source", "target")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

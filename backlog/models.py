@@ -4,9 +4,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -211,6 +213,14 @@ class Item(models.Model):
         blank=True,
         help_text="The item's id in another system (a Jira key, say): unique in the product; import matches on it.",
     )
+    theme = models.ForeignKey(
+        "Theme",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        help_text="The theme (epic) the item belongs to, at most one.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -382,6 +392,8 @@ class ItemEvent(models.Model):
         QUESTION_ASKED = "question_asked", "Question asked"
         QUESTION_ANSWERED = "question_answered", "Question answered"
         SPLIT = "split", "Split"
+        LINKED = "linked", "Linked"
+        UNLINKED = "unlinked", "Unlinked"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="events")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="item_events")
@@ -519,3 +531,64 @@ class Import(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+COLOUR_VALIDATOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a colour as #rrggbb, for example #3366cc.")
+
+
+class Theme(models.Model):
+    """A product's theme (an epic, a line of the roadmap): items belong to at most one."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="themes")
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    colour = models.CharField(max_length=7, default="#3366cc", validators=[COLOUR_VALIDATOR], help_text="#rrggbb.")
+    target_date = models.DateField(null=True, blank=True, help_text="When it should be delivered, if promised.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "title"], name="theme_title_unique_per_product"),
+            models.CheckConstraint(
+                condition=Q(Exact(Length("colour"), 7), colour__startswith="#"), name="theme_colour_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("theme", args=[self.product.key, self.pk])
+
+
+class ItemLink(models.Model):
+    """A link between two items of one product: ``source`` blocks ``target``, or the two relate
+    (stored once, the lower id as ``source``). Split-from and duplicate-of are the items' own
+    fields; ``backlog.links`` shows all of them on both ends."""
+
+    class Kind(models.TextChoices):
+        BLOCKS = "blocks", "Blocks"
+        RELATES = "relates", "Relates to"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="item_links")
+    source = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="item_link_unique"),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="item_link_not_to_itself"),
+            models.CheckConstraint(
+                condition=Q(kind="blocks") | Q(source__lt=F("target")), name="item_link_relates_stored_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["target", "kind"], name="item_link_target_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"

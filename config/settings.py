@@ -381,6 +381,9 @@ SPECTACULAR_SETTINGS = {
         "Place": "backlog.api.serializers.PLACES",
         "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
         "SprintState": "delivery.models.Sprint.State",
+        "LinkEnd": "backlog.history.LINK_ENDS",
+        "LinkType": "backlog.links.END_WORDS",
+        "RoadmapState": "delivery.roadmap.STATE_WORDS",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The schema and its docs are public and the same for everyone: no address budget for them.

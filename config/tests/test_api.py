@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from backlog.models import Item
+from backlog.models import Item, Theme
 from backlog.services.imports import import_preview
 from backlog.services.items import item_create
 from backlog.services.saved_views import saved_view_create
@@ -55,8 +55,10 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
     occurrence = ticket.occurrences.get()
     view = saved_view_create(product=product, actor=owner, name="Mine", filters={})
     imported = import_preview(product=product, actor=owner, data=b"title,kind\nx,story\n")
+    theme = Theme.objects.create(product=product, title="Checkout")
     values = {
         "{import_id}": str(imported.pk),
+        "{theme_id}": str(theme.pk),
         "{key}": product.key,
         "{username}": owner.username,
         "{comment_id}": str(comment.pk),

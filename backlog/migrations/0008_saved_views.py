@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_team_profiles_audit_invitations_inbox'),
-        ('backlog', '0006_external_ref_and_imports'),
+        ('backlog', '0007_links_themes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
