@@ -322,6 +322,7 @@ class Notification(models.Model):
         ANSWER = "answer", "An answer to your question"
         ACCEPTED = "accepted", "Your proposal was accepted"
         REJECTED = "rejected", "Your proposal was rejected"
+        WEBHOOK_DISABLED = "webhook_disabled", "A webhook was disabled after failing"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")

@@ -1,5 +1,7 @@
 """Comments on items and proposals: any member may comment; everyone who sees the item reads them."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -10,6 +12,17 @@ from refinement.models import Comment
 
 MAX_COMMENT = 20_000
 
+# Who else hears of each new comment: callables given it inside its transaction (one that sends
+# anything defers it with ``transaction.on_commit``); the apps above add theirs from
+# ``AppConfig.ready`` through ``comment_listen``.
+COMMENT_LISTENERS: list[Callable[[Comment], None]] = []
+
+
+def comment_listen(listener: Callable[[Comment], None]) -> None:
+    """Call ``listener`` with every comment created from now on (once, however often asked)."""
+    if listener not in COMMENT_LISTENERS:
+        COMMENT_LISTENERS.append(listener)
+
 
 def comment_create(*, item: Item, actor: User, body: str) -> Comment:
     """Add a comment (Markdown; it is rendered sanitized wherever it is shown)."""
@@ -19,7 +32,11 @@ def comment_create(*, item: Item, actor: User, body: str) -> Comment:
         raise ValidationError({"body": "Write the comment."})
     if len(body) > MAX_COMMENT:
         raise ValidationError({"body": f"Keep comments under {MAX_COMMENT:,} characters."})
-    return Comment.objects.create(item=item, author=actor, body=body)
+    with transaction.atomic():
+        comment = Comment.objects.create(item=item, author=actor, body=body)
+        for listener in COMMENT_LISTENERS:
+            listener(comment)
+    return comment
 
 
 def comment_delete(*, comment: Comment, actor: User) -> None:
