@@ -271,6 +271,9 @@ WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", 
 WEBHOOKS_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOKS_CONNECT_TIMEOUT", "5"))
 WEBHOOKS_READ_TIMEOUT = float(os.environ.get("WEBHOOKS_READ_TIMEOUT", "10"))
 WEBHOOKS_SWEEP_SECONDS = int(os.environ.get("WEBHOOKS_SWEEP_SECONDS", "5"))
+# A delivery handed to a worker (or under way) that is not finished after this long is handed out
+# again by the sweep (its message was lost, its worker died).
+WEBHOOKS_LEASE_SECONDS = int(os.environ.get("WEBHOOKS_LEASE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},

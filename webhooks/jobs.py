@@ -11,10 +11,12 @@ sends them, so a slow receiver never slows a request.
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from backlog.jobs import in_process
 from config.celery import app as celery_app
+from webhooks.models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +40,10 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
         return
 
     def hand_out() -> None:
-        for pk in delivery_ids:
+        for index, pk in enumerate(delivery_ids):
             if not send_delivery(pk, 0):
-                return  # the rest wait for the sweep too
+                # These wait for the sweep: due now, not after the hand-out lease.
+                Delivery.objects.filter(pk__in=delivery_ids[index:], attempts=0).update(next_attempt_at=timezone.now())
+                return
 
     transaction.on_commit(hand_out, robust=True)

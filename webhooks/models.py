@@ -78,7 +78,7 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", "Cancelled (endpoint disabled)"
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event_id = models.CharField(max_length=40, help_text="The webhook-id header: the same on every attempt.")
+    event_id = models.CharField(max_length=64, help_text="The webhook-id header: the same on every attempt.")
     event_type = models.CharField(max_length=40)
     payload = models.JSONField(encoder=DjangoJSONEncoder)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)

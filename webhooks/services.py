@@ -33,10 +33,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ENDPOINTS = 20
 SWEEP_BATCH = 500
-# How long an attempt may take before the sweep hands its delivery out again (the worker died).
-ATTEMPT_LEASE_SLACK = timedelta(seconds=60)
-# How long a handed-out delivery waits in the queue before the sweep hands it out again.
-HANDOUT_LEASE = timedelta(minutes=5)
 # In process, one sweep sends for at most this long; the rest go at the next sweep.
 IN_PROCESS_SWEEP_SECONDS = 30
 
@@ -51,8 +47,12 @@ class Occurred:
     data: dict[str, Any]
 
 
-def _attempt_lease() -> timedelta:
-    return timedelta(seconds=settings.WEBHOOKS_CONNECT_TIMEOUT + settings.WEBHOOKS_READ_TIMEOUT) + ATTEMPT_LEASE_SLACK
+def _lease() -> timedelta:
+    """How long a delivery handed to a worker, or under way, is left alone before the sweep hands
+    it out again (its message was lost, its worker died): ``WEBHOOKS_LEASE_SECONDS``, and always
+    longer than an attempt may take."""
+    attempt = settings.WEBHOOKS_CONNECT_TIMEOUT + settings.WEBHOOKS_READ_TIMEOUT + 5
+    return timedelta(seconds=max(settings.WEBHOOKS_LEASE_SECONDS, attempt))
 
 
 def _clean(*, url: str | None = None, events: Any = None, description: str | None = None) -> dict[str, Any]:
@@ -161,7 +161,7 @@ def deliveries_queue(*, product: Product, events: list[Occurred]) -> list[Delive
     if not endpoints:
         return []
     now = timezone.now()
-    first_attempt = now if in_process() else now + HANDOUT_LEASE  # with a broker: sent on commit
+    first_attempt = now if in_process() else now + _lease()  # with a broker: sent on commit
     rows = [
         Delivery(
             endpoint=endpoint,
@@ -194,7 +194,7 @@ def endpoint_test_send(*, endpoint: Endpoint, actor: User) -> Delivery:
             payload=_body(event_id, Event.PING, now, endpoint.product, data),
             max_attempts=1,
             on_demand=True,
-            next_attempt_at=now if in_process() else now + HANDOUT_LEASE,
+            next_attempt_at=now if in_process() else now + _lease(),
         )
         jobs.enqueue_deliveries([delivery.pk])
     return delivery
@@ -210,7 +210,7 @@ def delivery_redeliver(*, delivery: Delivery, actor: User) -> Delivery:
         current.state = Delivery.State.PENDING
         current.max_attempts = current.attempts + 1
         current.on_demand = True
-        current.next_attempt_at = timezone.now() if in_process() else timezone.now() + HANDOUT_LEASE
+        current.next_attempt_at = timezone.now() if in_process() else timezone.now() + _lease()
         current.finished_at = None
         current.save(update_fields=["state", "max_attempts", "on_demand", "next_attempt_at", "finished_at"])
         jobs.enqueue_deliveries([current.pk])
@@ -237,7 +237,7 @@ def _claim(delivery_id: int, expected_attempts: int | None) -> tuple[Delivery, i
             delivery.save(update_fields=["state", "next_attempt_at", "finished_at"])
             return None
         delivery.attempts += 1
-        delivery.next_attempt_at = timezone.now() + _attempt_lease()
+        delivery.next_attempt_at = timezone.now() + _lease()
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     return delivery, delivery.attempts
 
@@ -351,7 +351,7 @@ def deliveries_due_hand_out(*, limit: int = SWEEP_BATCH) -> int:
         return sent
     with transaction.atomic():
         rows = list(due.select_for_update(skip_locked=True, of=("self",)).values_list("pk", "attempts")[:limit])
-        Delivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(next_attempt_at=now + HANDOUT_LEASE)
+        Delivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(next_attempt_at=now + _lease())
     for index, (pk, attempts) in enumerate(rows):
         if not jobs.send_delivery(pk, attempts):
             # The broker is away: these stay due for the next sweep.

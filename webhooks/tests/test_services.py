@@ -296,14 +296,16 @@ def test_only_owners_manage_endpoints(product, developer, delegate, owner, endpo
     assert Endpoint.objects.count() == 1
 
 
-def test_a_worker_killed_mid_delivery_leaves_it_to_the_sweep(endpoint, receiver, make_story):
+def test_a_worker_killed_mid_delivery_leaves_it_to_the_sweep(settings, endpoint, receiver, make_story):
     make_story()
     delivery = Delivery.objects.get()
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         assert _claim(delivery.pk, 0) is not None  # claimed and committed, then the process died
         assert deliveries_due_hand_out() == 0  # under its lease
-    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+    with time_machine.travel(start + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS - 1), tick=False):
+        assert deliveries_due_hand_out() == 0
+    with time_machine.travel(start + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS), tick=False):
         assert deliveries_due_hand_out() == 1
     delivery.refresh_from_db()
     assert delivery.state == Delivery.State.DELIVERED
