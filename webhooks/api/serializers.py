@@ -5,6 +5,8 @@ from webhooks.models import SUBSCRIBABLE
 
 
 class EndpointSerializer(ApiSerializer):
+    """A webhook endpoint: where a product's chosen events are sent, signed with its secret."""
+
     id = serializers.IntegerField(read_only=True)
     url = StrictCharField(max_length=500, help_text="http or https; not a private or loopback address.")
     description = StrictCharField(max_length=200, required=False, allow_blank=True)
@@ -20,6 +22,8 @@ class EndpointSerializer(ApiSerializer):
 
 
 class EndpointChangeSerializer(EndpointSerializer):
+    """What a PATCH may change: any of the URL, the events, the description, the enabled flag."""
+
     url = StrictCharField(max_length=500, required=False)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=SUBSCRIBABLE), min_length=1, max_length=len(SUBSCRIBABLE), required=False
@@ -27,6 +31,8 @@ class EndpointChangeSerializer(EndpointSerializer):
 
 
 class EndpointSecretSerializer(EndpointSerializer):
+    """An endpoint with its signing secret (only when made or rotated)."""
+
     secret = serializers.CharField(
         read_only=True, help_text="The signing secret (whsec_…): shown when made or rotated, keep it."
     )
@@ -58,4 +64,4 @@ class DeliverySerializer(serializers.Serializer):
 
 
 class EmptySerializer(ApiSerializer):
-    pass
+    """No input: an empty object (or no body)."""

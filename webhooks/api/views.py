@@ -41,7 +41,11 @@ class DeliveryCursorPagination(StrictPageSize, CursorPagination):
 class EndpointListApi(GenericAPIView):
     serializer_class = s.EndpointSerializer
 
-    @extend_schema(summary="The product's webhook endpoints (owners)", parameters=[KEY])
+    @extend_schema(
+        summary="The product's webhook endpoints (owners)",
+        parameters=[KEY],
+        responses=s.EndpointSerializer(many=True),
+    )
     def get(self, request, key: str):
         reject_unknown_parameters(request, set())
         product, _ = access_product(request.user, key, Action.MANAGE)
