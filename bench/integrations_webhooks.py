@@ -145,6 +145,7 @@ def run(
         [*common, "worker", f"--concurrency={workers}", "--without-gossip", "--without-mingle", "-l", "warning"],
         [*common, "beat", "-l", "warning", "-s", str(Path(schedule_dir) / "schedule")],
     ]
+    load_before = os.getloadavg()[0]
     drain_start = time.perf_counter()
     processes = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -160,6 +161,7 @@ def run(
                 raise RuntimeError(f"{pending.count()} deliveries not delivered within {timeout_seconds} s")
             time.sleep(0.05)
         drained = time.perf_counter() - drain_start
+        load_after = os.getloadavg()[0]
     finally:
         for process in processes:
             process.terminate()
@@ -201,6 +203,10 @@ def run(
         "first_retry_delay_seconds": 5,
         "retry_lag_ms": percentiles(retry_lag) if retry_lag else None,
         "attempt_duration_ms_median": statistics.median(durations) if durations else None,
+        # Each item created also queued its rescore: the workers ran those jobs too, from the same queue.
+        "other_jobs_queued_with_them": {"backlog.tasks.score_item": deliveries},
+        "machine_load_average_1min": {"drain_start": round(load_before, 1), "drain_end": round(load_after, 1)},
+        "cpu_cores": os.cpu_count(),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_wall)),
     }
 
