@@ -11,7 +11,9 @@ services (default 1,000), each an ``item.created`` event for one endpoint; the d
 hands out the retries (every ``WEBHOOKS_SWEEP_SECONDS``, 5 s). Measured: the time from the first
 event until every delivery is recorded delivered (the drain), the attempts made, and the latency
 from an event's commit to its accepted delivery, for first-attempt successes and for the retried
-ones (whose first retry waits 5 s by the back-off schedule).
+ones (whose first retry waits 5 s by the back-off schedule). Then, without a broker or other jobs
+in the way, 200 more deliveries attempted one after another in this process: the wall and CPU time
+and the queries of one attempt (claim, signed POST, record).
 
 ``BENCH_DATABASE_URL`` (a PostgreSQL database this may drop and create) and ``BENCH_REDIS_URL``
 (a Redis database this empties) choose where it runs.
@@ -96,6 +98,35 @@ class FailingReceiver:
             return 200
 
 
+def _one_process_cost(product, owner, receiver, *, count: int) -> dict:
+    """The cost of one delivery attempt (claim, signed POST, record) made one after another in this
+    process, without a broker or other jobs in the way: wall and CPU time, and queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from backlog.services.items import item_create
+    from webhooks.models import Delivery
+    from webhooks.services import delivery_attempt
+
+    receiver.fail_every = 10**9  # every first attempt accepted
+    before = set(Delivery.objects.values_list("pk", flat=True))
+    for n in range(count):
+        item_create(product=product, actor=owner, kind="story", title=f"Sequential item {n}")
+    ids = sorted(set(Delivery.objects.values_list("pk", flat=True)) - before)
+    wall, cpu = time.perf_counter(), time.process_time()
+    with CaptureQueriesContext(connection) as queries:
+        for pk in ids:
+            delivery_attempt(delivery_id=pk)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert Delivery.objects.filter(pk__in=ids, state=Delivery.State.DELIVERED).count() == len(ids)
+    return {
+        "deliveries": len(ids),
+        "wall_ms_each": round(wall / len(ids) * 1000, 1),
+        "cpu_ms_each": round(cpu / len(ids) * 1000, 1),
+        "queries_each": round(len(queries.captured_queries) / len(ids), 1),
+    }
+
+
 def run(
     *,
     deliveries: int = 1_000,
@@ -167,7 +198,6 @@ def run(
             process.terminate()
         for process in processes:
             process.wait(timeout=60)
-        receiver.server.shutdown()
 
     rows = list(Delivery.objects.values("event_id", "created_at", "attempts", "state"))
     retried = [row for row in rows if row["attempts"] > 1]
@@ -181,7 +211,7 @@ def run(
         (receiver.accepted[row["event_id"]] - attempts[(row["event_id"], 1)].timestamp()) * 1000 for row in retried
     ]
     durations = list(Attempt.objects.values_list("duration_ms", flat=True))
-    return {
+    figures = {
         "deliveries": deliveries,
         "celery_worker_processes": workers,
         "receiver_fails_first_attempt_of_every": fail_every,
@@ -209,6 +239,9 @@ def run(
         "cpu_cores": os.cpu_count(),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_wall)),
     }
+    figures["one_process_sequential"] = _one_process_cost(product, owner, receiver, count=min(200, deliveries))
+    receiver.server.shutdown()
+    return figures
 
 
 def main() -> None:
