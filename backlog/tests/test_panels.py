@@ -11,10 +11,11 @@ from backlog import panels
 from backlog.panels import ITEM_PANELS, ItemPanel, item_panel_register, item_panels
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("accounts", "backlog", "refinement", "delivery", "service", "webhooks")
+APPS = ("accounts", "backlog", "notifications", "refinement", "delivery", "service", "webhooks")
 ABOVE = {
     "accounts": APPS[1:],
     "backlog": APPS[2:],
+    "notifications": APPS[3:],
     "refinement": ("service", "webhooks"),
     "delivery": ("webhooks",),
     "service": ("webhooks",),
@@ -34,6 +35,7 @@ def imported_modules(path: Path) -> set[str]:
 
 def test_the_apps_above_backlog_register_their_panels():
     assert [(panel.name, panel.slot) for panel in ITEM_PANELS] == [
+        ("watch", "actions"),
         ("split", "actions"),
         ("questions", "main"),
         ("comments", "main"),

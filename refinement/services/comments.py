@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.permissions import Action, require
 from backlog.models import Item
+from refinement.jobs import enqueue_comment_notification
 from refinement.models import Comment
 
 MAX_COMMENT = 20_000
@@ -34,6 +35,8 @@ def comment_create(*, item: Item, actor: User, body: str) -> Comment:
         raise ValidationError({"body": f"Keep comments under {MAX_COMMENT:,} characters."})
     with transaction.atomic():
         comment = Comment.objects.create(item=item, author=actor, body=body)
+        # The people it mentions and the watchers hear of it from a job, after the commit.
+        transaction.on_commit(lambda: enqueue_comment_notification(comment.pk), robust=True)
         for listener in COMMENT_LISTENERS:
             listener(comment)
     return comment
