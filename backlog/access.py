@@ -17,9 +17,10 @@ from django.http import Http404
 from accounts.access import access_product
 from accounts.models import Product, User
 from accounts.permissions import Action, actions_for, membership_of, require
-from backlog.models import Item
+from backlog.models import Import, Item
 from backlog.references import parse_reference
 from backlog.selectors import item_by_reference
+from backlog.services.imports import require_import_rights
 from backlog.services.ordering import MAX_POSITION, Placement
 from config.numbers import whole_number
 
@@ -130,3 +131,18 @@ def transitions_for(item: Item, actions: frozenset[Action]) -> list[tuple[str, s
         Item.Status.IN_PROGRESS: [(Item.Status.DONE, "Mark done", Action.EDIT_WORK)],
     }
     return [(status, label) for status, label, action in options.get(item.status, []) if action in actions]
+
+
+def access_import(user: User | Any, key: str, import_id: int) -> tuple[Import, frozenset[Action]]:
+    """Return import ``import_id`` of product ``key`` and the user's actions on the product.
+
+    404 for a missing product or import and for a non-member alike; 403 for a member who may not
+    import (see ``require_import_rights``).
+    """
+    product, actions = access_product(user, key)
+    found = Import.objects.filter(product=product, pk=import_id).select_related("created_by").first()
+    if found is None:
+        raise Http404("No such import.")
+    found.product = product
+    require_import_rights(user, product, actions)
+    return found, actions

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import F
 
-from backlog.models import Item, ItemEvent, Label
+from backlog.models import Import, Item, ItemEvent, Label
 
 
 class ItemEventInline(admin.TabularInline):
@@ -32,7 +32,7 @@ class ItemAdmin(admin.ModelAdmin):
     )
     list_display_links = ("item_key", "title")
     list_filter = ("kind", "status", "product")
-    search_fields = ("title", "description", "=number", "product__key")
+    search_fields = ("title", "description", "=number", "product__key", "=external_ref")
     list_select_related = ("product",)
     list_per_page = 100
     show_full_result_count = False
@@ -82,6 +82,45 @@ class ItemEventAdmin(admin.ModelAdmin):
     list_select_related = ("item__product", "actor")
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Import)
+class ImportAdmin(admin.ModelAdmin):
+    """Support view of CSV imports: who uploaded what, its preview errors, progress and result.
+    Read-only; a stuck one is run again by the schedule (``run_queued_imports``)."""
+
+    list_display = ("created_at", "product", "file_name", "source", "state", "total", "created_count", "updated_count")
+    list_filter = ("state", "source", "product")
+    search_fields = ("file_name", "created_by__username", "product__key")
+    list_select_related = ("product", "created_by")
+    date_hierarchy = "created_at"
+    exclude = ("content",)  # the whole file; the preview and errors say what support needs
+    readonly_fields = (
+        "product",
+        "created_by",
+        "file_name",
+        "source",
+        "placing",
+        "state",
+        "total",
+        "processed",
+        "preview",
+        "errors",
+        "created_count",
+        "updated_count",
+        "skipped",
+        "failure",
+        "created_at",
+        "confirmed_at",
+        "started_at",
+        "finished_at",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

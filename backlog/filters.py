@@ -72,6 +72,9 @@ class ItemFilter(django_filters.FilterSet):
     )
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="Score at least this.")
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", help_text="Score at most this.")
+    external_ref = django_filters.CharFilter(
+        field_name="external_ref", max_length=100, help_text="The item with this external reference (exact)."
+    )
     q = django_filters.CharFilter(
         method="filter_text",
         max_length=200,

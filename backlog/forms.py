@@ -16,7 +16,7 @@ from config.numbers import whole_number
 
 # Fieldsets of the item form: (legend, fields, the kinds they belong to or None for all).
 FIELDSETS = [
-    ("The work", ("kind", "title", "description", "acceptance_criteria", "estimate"), None),
+    ("The work", ("kind", "title", "description", "acceptance_criteria", "estimate", "external_ref"), None),
     ("Defect", ("severity",), (Item.Kind.DEFECT,)),
     ("Technical debt", ("interest_hours",), (Item.Kind.TECH_DEBT,)),
     ("Spike", ("timebox_days", "question"), (Item.Kind.SPIKE,)),

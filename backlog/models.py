@@ -204,6 +204,12 @@ class Item(models.Model):
         help_text="The item a rejected proposal duplicates.",
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="items")
+    external_ref = models.CharField(
+        "external reference",
+        max_length=100,
+        blank=True,
+        help_text="The item's id in another system (a Jira key, say): unique in the product; import matches on it.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -221,6 +227,11 @@ class Item(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["product", "number"], name="item_number_unique_per_product"),
             models.UniqueConstraint(fields=["product", "rank"], name="item_rank_unique_per_product"),
+            models.UniqueConstraint(
+                fields=["product", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="item_external_ref_unique_per_product",
+            ),
             models.CheckConstraint(
                 condition=(Q(status__in=["open", "in_progress"]) & Q(rank__isnull=False))
                 | (~Q(status__in=["open", "in_progress"]) & Q(rank__isnull=True)),
@@ -416,3 +427,58 @@ class StaleSuggestions(models.Model):
 
     def __str__(self) -> str:
         return f"suggested positions of product {self.product_id} stale since {self.marked_at:%Y-%m-%d %H:%M}"
+
+
+class Import(models.Model):
+    """One CSV import into a product: the uploaded rows, their preview, and once run its result.
+
+    Kept after it ran, so what it created, updated and skipped (with reasons) stays readable.
+    """
+
+    class Source(models.TextChoices):
+        ONEBACKLOG = "onebacklog", "OneBacklog export"
+        JIRA = "jira", "Jira CSV export"
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Placing(models.TextChoices):
+        TOP = "top", "At the top"
+        BOTTOM = "bottom", "At the bottom"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    placing = models.CharField(max_length=10, choices=Placing.choices, default=Placing.BOTTOM)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PREVIEWED)
+    content = models.TextField(blank=True, help_text="The uploaded file's text (re-read chunk by chunk when it runs).")
+    preview = models.JSONField(default=dict, blank=True, help_text="What the rows would do: counts and the first rows.")
+    errors = models.JSONField(default=list, blank=True, help_text="Per-row validation errors of the preview.")
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0, help_text="Rows written so far (progress).")
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True, help_text="Rows skipped, each with its reason.")
+    failure = models.TextField(blank=True, help_text="Why the import failed; nothing was written.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "created_at"], name="import_product_time")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} into product {self.product_id} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

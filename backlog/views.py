@@ -3,6 +3,8 @@
 Reordering in the page calls the REST API (same services, same rules); these views render.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +24,7 @@ from backlog.models import Item, Label
 from backlog.panels import item_panels
 from backlog.readiness import readiness
 from backlog.selectors import item_history, item_list, item_position
+from backlog.services.imports import can_import
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
 from config.numbers import whole_number, whole_numbers
@@ -113,6 +116,8 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "kinds": Item.Kind.choices,
         "statuses": STATUS_CHOICES,
         "label_names": Label.objects.filter(product=product).values_list("name", flat=True),
+        "export_query": urlencode(query.listing.filters),
+        "can_import": can_import(actions),
     }
     if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)

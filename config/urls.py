@@ -6,8 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
+from backlog import io_views as backlog_io_pages
 from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
+from backlog.api import io as backlog_io_api
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
 from notifications import views as notifications_pages
@@ -26,6 +28,14 @@ api_v1 = [
     path("products/<str:key>/audit/", accounts_api.AuditListApi.as_view(), name="audit"),
     path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
     path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
+    path("products/<str:key>/export/", backlog_io_api.ExportApi.as_view(), name="export"),
+    path("products/<str:key>/imports/", backlog_io_api.ImportListApi.as_view(), name="import-list"),
+    path("products/<str:key>/imports/<int:import_id>/", backlog_io_api.ImportDetailApi.as_view(), name="import-detail"),
+    path(
+        "products/<str:key>/imports/<int:import_id>/confirm/",
+        backlog_io_api.ImportConfirmApi.as_view(),
+        name="import-confirm",
+    ),
     path("products/<str:key>/scoring/", backlog_api.ScoringSettingsApi.as_view(), name="scoring"),
     path("products/<str:key>/suggested-order/", backlog_api.SuggestedOrderApi.as_view(), name="suggested-order"),
     path(
@@ -157,6 +167,9 @@ pages = [
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
     path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
     path("p/<str:key>/suggested/", backlog_pages.suggested_page, name="suggested"),
+    path("p/<str:key>/import/", backlog_io_pages.imports_page, name="imports"),
+    path("p/<str:key>/import/<int:import_id>/", backlog_io_pages.import_page, name="import"),
+    path("p/<str:key>/import/<int:import_id>/confirm/", backlog_io_pages.import_confirm_view, name="import-confirm"),
     path("p/<str:key>/review/", refinement_pages.review_queue_page, name="review-queue"),
     path("p/<str:key>/proposals/", refinement_pages.my_proposals_page, name="my-proposals"),
     path("p/<str:key>/refinement/", refinement_pages.agenda_page, name="agenda"),

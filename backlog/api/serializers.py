@@ -111,6 +111,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "score_breakdown",
             "score_computed_at",
             "pinned",
+            "external_ref",
             "split_from",
             "duplicate_of",
             "labels",

@@ -12,7 +12,7 @@ from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
-from backlog.models import Item, Label
+from backlog.models import Item, Label, item_key
 from backlog.services.ordering import (
     Placement,
     order_place,
@@ -36,6 +36,7 @@ WORK_FIELDS = (
     "description",
     "acceptance_criteria",
     "estimate",
+    "external_ref",
     *KIND_INPUTS,
     *VALUE_CASE,
 )
@@ -125,6 +126,18 @@ def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[
     return cleaned
 
 
+def check_external_ref(item: Item) -> None:
+    """Refuse an external reference another item of the product already carries (call under the
+    product lock, so two writers cannot both pass; the database's unique constraint backs it)."""
+    item.external_ref = (item.external_ref or "").strip()
+    if not item.external_ref:
+        return
+    taken = Item.objects.filter(product_id=item.product_id, external_ref=item.external_ref).exclude(pk=item.pk)
+    if found := taken.values_list("number", flat=True).first():
+        owner = item_key(item.product.key, found)
+        raise ValidationError({"external_ref": f"{owner} already has the external reference {item.external_ref}."})
+
+
 @retry_on_conflict
 def item_create(
     *,
@@ -174,6 +187,7 @@ def item_create(
             raise ValidationError({**errors, **invalid.message_dict}) from invalid
         if errors:
             raise ValidationError(errors)
+        check_external_ref(item)
         placed = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
         item.save(force_insert=True)
@@ -214,6 +228,8 @@ def item_update(
         current.full_clean(validate_unique=False, validate_constraints=False)
         if current.status == Item.Status.PROPOSED and (errors := current.value_case_errors()):
             raise ValidationError(errors)  # a proposal keeps its value case while it is reviewed
+        if "external_ref" in changes:
+            check_external_ref(current)
         # Compare cleaned values, so "3" for an estimate of 3 is no change.
         diff = {
             name: [before[name], getattr(current, name)] for name in watched if getattr(current, name) != before[name]

@@ -40,7 +40,21 @@ CASES = {
     "scoring change": ("patch", "/api/v1/products/{key}/scoring/", {"scoring_model": "rice"}, {"owner"}, 200, False),
     "suggested order": ("get", "/api/v1/products/{key}/suggested-order/", None, MEMBERS, 200, True),
     "apply suggestion": ("post", "/api/v1/products/{key}/suggested-order/apply/", {}, ORDERERS, 200, False),
+    "export csv": ("get", "/api/v1/products/{key}/export/?format=csv", None, MEMBERS, 200, True),
+    "export json, filtered": ("get", "/api/v1/products/{key}/export/?format=json&kind=story", None, MEMBERS, 200, True),
+    "import list": ("get", "/api/v1/products/{key}/imports/", None, ORDERERS, 200, True),
+    "import detail": ("get", "/api/v1/products/{key}/imports/{import}/", None, ORDERERS, 200, True),
+    "import confirm": ("post", "/api/v1/products/{key}/imports/{import}/confirm/", {}, ORDERERS, 202, False),
 }
+
+
+@pytest.fixture
+def matrix_names(matrix_names, product, owner):
+    """The shared world, with a previewed import of one row waiting for confirmation."""
+    from backlog.services.imports import import_preview
+
+    imported = import_preview(product=product, actor=owner, data=b"title,kind\nImported,story\n")
+    return {**matrix_names, "import": imported.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)
