@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations-io bench-search screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations-io bench-integrations-webhooks bench-search screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,9 @@ bench-integrations-io: install  ## CSV import of 1,000 and 10,000 rows, export o
 
 bench-notifications: install  ## a comment mentioning 10 on an item with 1,000 watchers: request vs none, the job's queries and time; JSON
 	$(PY) bench/notifications.py
+
+bench-integrations-webhooks: install  ## 1,000 webhook deliveries, a receiver failing every tenth first attempt, 2 workers, Redis + PostgreSQL; JSON
+	$(PY) bench/integrations_webhooks.py
 
 screenshots: install  ## refresh the README's screenshots (demo data, Debian's Chromium)
 	$(PY) bench/screenshots.py

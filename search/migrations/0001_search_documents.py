@@ -108,7 +108,7 @@ def backward(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0010_product_search_language"),
+        ("accounts", "0011_product_search_language"),
         ("backlog", "0005_stale_suggestions"),
         ("refinement", "0002_questions_comments_debt_snapshots"),
     ]
