@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations-io bench-integrations-webhooks bench-search screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations bench-integrations-io bench-integrations-webhooks bench-search screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,9 @@ bench-search: install  ## full-text search against an ILIKE scan, 100,000 items 
 
 bench-intake: install  ## intake surge (8 senders, 5,000 tickets, 50 fingerprints) on gunicorn + PostgreSQL, queue page; JSON
 	$(PY) bench/intake.py
+
+bench-integrations: install  ## issue 15's benchmarks (import/export, bulk edit, webhooks), each in its own process; JSON
+	$(PY) bench/integrations.py
 
 bench-integrations-io: install  ## CSV import of 1,000 and 10,000 rows, export of 10,000 and 100,000 items on PostgreSQL; JSON
 	$(PY) bench/integrations_io.py
