@@ -7,7 +7,8 @@ Each type has one shape (its ``data``), documented in the API schema by the seri
 type               data
 =================  ===========================================================================
 created            status, kind, labels, placed (a place or null), split_from (an item id or
-                   null), seeded (demo data)
+                   null), seeded (demo data), fields (the item's own fields as created:
+                   ``SNAPSHOT_FIELDS``, so a mirror can build it from the change feed)
 updated            changes ({field: [old, new]}, labels as lists of names), version
 status_changed     from, to (statuses), placed and removed (a place or null: entering or
                    leaving the order), duplicate_of (an item id or null), definition_of_done
@@ -34,7 +35,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connection, models
 
 from accounts.models import Product, User
 from backlog.models import Item, ItemEvent, item_key
@@ -52,6 +53,37 @@ class Place(TypedDict):
 
 def place(*, position: int | None, after_id: int | None, before_id: int | None) -> Place:
     return {"position": position, "after_id": after_id, "before_id": before_id}
+
+
+# The item's own fields a created record carries (its status, kind and labels have keys of their
+# own): with the edits' changes, everything a mirror of the backlog needs to build an item.
+SNAPSHOT_FIELDS = (
+    "number",
+    "title",
+    "description",
+    "acceptance_criteria",
+    "estimate",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "rice_reach",
+    "rice_impact",
+    "rice_confidence",
+    "rice_effort",
+    "moscow",
+    "severity",
+    "interest_hours",
+    "timebox_days",
+    "question",
+    "impact",
+    "urgency",
+    "itil_priority",
+    "sla_due_at",
+    "value_beneficiaries",
+    "value_cost_of_delay",
+    "value_risk_removed",
+    "pinned",
+)
 
 
 def created(
@@ -74,6 +106,7 @@ def created(
         "placed": placed,
         "split_from": split_from.pk if split_from else None,
         "seeded": seeded,
+        "fields": {name: getattr(item, name) for name in SNAPSHOT_FIELDS},
     }
     return _event(item, actor, Type.CREATED, data, at=at or item.created_at, operation=operation)
 
@@ -163,11 +196,33 @@ def listen(listener: Callable[[list[ItemEvent]], None]) -> None:
 
 
 def write(events: Iterable[ItemEvent]) -> list[ItemEvent]:
-    """Save the events in one statement, then tell the listeners."""
-    saved = ItemEvent.objects.bulk_create(list(events), batch_size=5000)
+    """Number the events in their products' change feeds (in the order given), save them in one
+    statement, then tell the listeners. Call it inside a transaction (every writer does): the
+    product rows stay locked until it ends, which is what keeps the feed in commit order."""
+    events = list(events)
+    counts: dict[int, int] = {}
+    for event in events:
+        counts[event.product_id] = counts.get(event.product_id, 0) + 1
+    next_seq = {product_id: _advance(product_id, count) - count + 1 for product_id, count in sorted(counts.items())}
+    for event in events:
+        event.seq = next_seq[event.product_id]
+        next_seq[event.product_id] += 1
+    saved = ItemEvent.objects.bulk_create(events, batch_size=5000)
     for listener in LISTENERS:
         listener(saved)
     return saved
+
+
+def _advance(product_id: int, count: int) -> int:
+    """Take ``count`` numbers of the product's change feed; return the last one. The UPDATE
+    keeps the product row locked to the end of the transaction (see the module's docstring)."""
+    table = connection.ops.quote_name(Product._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_change_seq = last_change_seq + %s WHERE id = %s RETURNING last_change_seq",
+            [count, product_id],
+        )
+        return cursor.fetchone()[0]
 
 
 def _event(
@@ -191,7 +246,15 @@ def _event(
 # Reading: every row as its type's current shape, and as a sentence.
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    Type.CREATED: {"status": "", "kind": "", "labels": [], "placed": None, "split_from": None, "seeded": False},
+    Type.CREATED: {
+        "status": "",
+        "kind": "",
+        "labels": [],
+        "placed": None,
+        "split_from": None,
+        "seeded": False,
+        "fields": {},
+    },
     Type.UPDATED: {"changes": {}, "version": None},
     Type.STATUS_CHANGED: {
         "from": "",

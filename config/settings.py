@@ -326,6 +326,19 @@ SPECTACULAR_SETTINGS = {
         "Place": "backlog.api.serializers.PLACES",
         "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
         "SprintState": "delivery.models.Sprint.State",
+        # The history's and the change feed's entries share one enum per event type.
+        **{
+            "".join(part.title() for part in name.split("_")) + "EventTypeEnum": [name]
+            for name in (
+                "created",
+                "updated",
+                "status_changed",
+                "moved",
+                "question_asked",
+                "question_answered",
+                "split",
+            )
+        },
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The schema and its docs are public and the same for everyone: no address budget for them.

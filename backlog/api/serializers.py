@@ -80,6 +80,10 @@ class ItemSerializer(serializers.ModelSerializer):
     readiness = serializers.SerializerMethodField(help_text="The product's Definition of Ready, check by check.")
     split_from = serializers.SerializerMethodField(help_text="Key of the item this one was split from.")
     duplicate_of = serializers.SerializerMethodField(help_text="Key of the item a rejected proposal duplicates.")
+    change_seq = serializers.SerializerMethodField(
+        help_text="The change feed's number of the item's last change (edit, status change or move): "
+        "/products/{key}/changes/?after=… lists what came after it."
+    )
 
     class Meta:
         model = Item
@@ -118,9 +122,16 @@ class ItemSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "version",
+            "change_seq",
             "readiness",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_change_seq(self, item: Item) -> int | None:
+        if hasattr(item, "change_seq"):  # read with backlog.selectors.with_change_seq
+            return item.change_seq
+        return item.events.order_by("-seq").values_list("seq", flat=True).first()
 
     def get_labels(self, item: Item) -> list[str]:
         return sorted(label.name for label in item.labels.all())
