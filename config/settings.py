@@ -271,7 +271,7 @@ CELERY_BEAT_SCHEDULE = {
     "snapshot-debt": {"task": "refinement.tasks.snapshot_debt", "schedule": 3600.0},
     # SLA breaches are recorded (and rescored) within a minute of the due time.
     "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
-    "purge-idempotency-keys": {"task": "service.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
 }
 

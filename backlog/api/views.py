@@ -7,6 +7,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.access import access_product
+from accounts.api.idempotency import idempotent_post
 from accounts.models import Product
 from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in, placement_in
@@ -74,6 +75,7 @@ class ItemListApi(GenericAPIView):
         request=s.ItemCreateSerializer,
         responses={201: s.ItemSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.PROPOSE)
         body = validated_input(s.ItemCreateSerializer, request)

@@ -22,7 +22,7 @@ def number_events(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_product_change_seq"),
+        ("accounts", "0008_change_feed_counter_idempotency_keys"),
         ("backlog", "0005_stale_suggestions"),
     ]
 

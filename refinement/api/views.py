@@ -7,6 +7,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.access import access_product
+from accounts.api.idempotency import idempotent_post
 from accounts.permissions import Action
 from backlog.access import access_item
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
@@ -137,6 +138,7 @@ class QuestionListApi(GenericAPIView):
         request=s.AskSerializer,
         responses={201: s.QuestionSerializer},
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.AskSerializer, request)
@@ -187,6 +189,7 @@ class CommentListApi(GenericAPIView):
         request=s.CommentCreateSerializer,
         responses={201: s.CommentSerializer},
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.CommentCreateSerializer, request)
@@ -213,6 +216,7 @@ class SplitApi(GenericAPIView):
         request=s.SplitSerializer,
         responses={201: s.SplitResultSerializer},
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.SplitSerializer, request)
