@@ -24,6 +24,7 @@ api_v1 = [
     path("products/<str:key>/audit/", accounts_api.AuditListApi.as_view(), name="audit"),
     path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
     path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
+    path("products/<str:key>/items/bulk/", backlog_api.BulkEditApi.as_view(), name="item-bulk-edit"),
     path("products/<str:key>/changes/", backlog_api.ChangeFeedApi.as_view(), name="change-feed"),
     path("products/<str:key>/scoring/", backlog_api.ScoringSettingsApi.as_view(), name="scoring"),
     path("products/<str:key>/suggested-order/", backlog_api.SuggestedOrderApi.as_view(), name="suggested-order"),

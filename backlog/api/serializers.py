@@ -5,6 +5,8 @@ from accounts.models import Product
 from backlog.access import PLACES
 from backlog.models import Item, item_key
 from backlog.readiness import readiness
+from backlog.services.bulk import BULK_FIELDS
+from backlog.services.bulk import MAX_ITEMS as MAX_BULK_ITEMS
 from backlog.services.items import EDITABLE_FIELDS, VALUE_FIELDS
 from backlog.services.ordering import MAX_POSITION
 from config.api import ApiModelSerializer, ApiSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
@@ -259,3 +261,49 @@ class ScoringSettingsSerializer(ApiSerializer):
         child=serializers.FloatField(min_value=0, max_value=10),
         help_text="WSJF weights: business_value, time_criticality, risk_reduction (0 to 10 each).",
     )
+
+
+class BulkItemSerializer(ApiSerializer):
+    item = ItemReferenceField(help_text="An item id or key.")
+    version = StrictIntegerField(
+        required=False, min_value=1, help_text="The version you read (its If-Match): refused if it changed since."
+    )
+
+
+class BulkFieldsSerializer(ApiModelSerializer):
+    """The fields a bulk edit sets: the kind, the estimate, and (owners, delegates) value inputs."""
+
+    class Meta:
+        model = Item
+        fields = sorted(BULK_FIELDS)
+        extra_kwargs = {name: {"required": False} for name in sorted(BULK_FIELDS)}
+
+
+class BulkEditSerializer(ApiSerializer):
+    items = BulkItemSerializer(many=True, help_text=f"1 to {MAX_BULK_ITEMS} items, each with an optional version.")
+    add_labels = serializers.ListField(
+        child=StrictCharField(max_length=50), required=False, default=list, max_length=50
+    )
+    remove_labels = serializers.ListField(
+        child=StrictCharField(max_length=50), required=False, default=list, max_length=50
+    )
+    set = BulkFieldsSerializer(required=False, help_text="Fields to set on every item.")
+    status = StrictChoiceField(
+        choices=[
+            (value, label) for value, label in Item.Status.choices if value in ("in_progress", "done", "archived")
+        ],
+        required=False,
+        help_text="Move every item to this status along the lifecycle (proposals are decided through their review).",
+    )
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate_items(self, value):
+        if not 1 <= len(value) <= MAX_BULK_ITEMS:
+            raise serializers.ValidationError(f"Give 1 to {MAX_BULK_ITEMS} items.")
+        return value
+
+
+class BulkResultSerializer(serializers.Serializer):
+    operation = serializers.UUIDField(help_text="The history records of this edit share it.")
+    changed = serializers.ListField(child=serializers.CharField(), help_text="The keys of the items changed.")
+    unchanged = serializers.ListField(child=serializers.CharField(), help_text="Asked for, but already so.")

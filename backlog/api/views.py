@@ -19,6 +19,7 @@ from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response,
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item, item_key
 from backlog.selectors import change_feed, item_history, item_list
+from backlog.services.bulk import Target, items_bulk_edit
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move, items_move
 from backlog.services.scores import product_scoring_update
@@ -214,6 +215,42 @@ class BlockMoveApi(GenericAPIView):
             reason=body["reason"],
         )
         return _move_response(product, result)
+
+
+class BulkEditApi(GenericAPIView):
+    serializer_class = s.BulkResultSerializer
+
+    @extend_schema(
+        summary=f"Edit up to {s.MAX_BULK_ITEMS} items at once: labels, kind, estimate, value inputs, status",
+        description=(
+            "All or nothing: each item is checked by the same rules as a single edit or status change "
+            "(and its `version`, when given); if any is refused, nothing changes and the 400 names each "
+            "refused item and why. The history records it as one operation."
+        ),
+        request=s.BulkEditSerializer,
+    )
+    def post(self, request, key: str):
+        product, _ = access_product(request.user, key)
+        body = validated_input(s.BulkEditSerializer, request)
+        references = [entry["item"] for entry in body["items"]]
+        ids = item_ids_in(product, references, "items")
+        targets = [Target(pk, entry.get("version")) for pk, entry in zip(ids, body["items"], strict=True)]
+        result = items_bulk_edit(
+            product=product,
+            actor=request.user,
+            targets=targets,
+            add_labels=body["add_labels"],
+            remove_labels=body["remove_labels"],
+            changes=dict(body.get("set") or {}),
+            status=body.get("status"),
+            reason=body["reason"],
+        )
+        data = {
+            "operation": result.operation,
+            "changed": [item.key for item in result.items],
+            "unchanged": [item.key for item in result.unchanged],
+        }
+        return Response(s.BulkResultSerializer(data).data)
 
 
 class ItemHistoryApi(GenericAPIView):
