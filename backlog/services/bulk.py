@@ -16,10 +16,12 @@ labels, the item rows (one UPDATE per field set), the label links, the history.
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Product, User
@@ -184,6 +186,7 @@ def items_bulk_edit(
                 continue
             item.version += 1
             item.updated_at = now
+            item.bulk_diff = edit.diff
             if edit.diff:
                 events.append(history.updated(item=item, actor=actor, changes=edit.diff))
             if edit.old_status is not None:
@@ -203,18 +206,30 @@ def items_bulk_edit(
             event.operation = result.operation
             if not event.reason:
                 event.reason = reason
-        fields = sorted(
-            {*changes, *DERIVED_FIELDS, "version", "updated_at"} | ({"status", "rank"} if status else set())
-        )
         if written:
-            Item.objects.bulk_update(written, sorted(fields), batch_size=MAX_ITEMS)
+            _write_rows(written, changes, status, now)
             history.write(events)
         result.items = written
-        for item in written:
-            transaction.on_commit(lambda pk=item.pk: enqueue_item_score(pk), robust=True)
+        if changes or status:  # labels alone leave every score as it is
+            for item in written:
+                transaction.on_commit(lambda pk=item.pk: enqueue_item_score(pk), robust=True)
         if leaving:
             transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return result
+
+
+def _write_rows(items: list[Item], changes: dict[str, Any], status: str | None, now: datetime) -> None:
+    """Write the edited rows in a few UPDATEs, whatever their number: what every item got the same
+    (the fields set, the new version, the time), the status change (leaving the order clears the
+    rank), and only where they differ per item, the derived fields (a kind's priority and due time)."""
+    Item.objects.filter(pk__in=[item.pk for item in items]).update(**changes, version=F("version") + 1, updated_at=now)
+    moved = [item.pk for item in items if item.status == status] if status else []
+    if moved:
+        leaves = status not in Item.ORDERED_STATUSES
+        Item.objects.filter(pk__in=moved).update(status=status, **({"rank": None} if leaves else {}))
+    derived = [item for item in items if any(name in item.bulk_diff for name in DERIVED_FIELDS)]
+    if derived:
+        Item.objects.bulk_update(derived, list(DERIVED_FIELDS), batch_size=MAX_ITEMS)
 
 
 @dataclass
