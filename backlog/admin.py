@@ -76,7 +76,7 @@ class LabelAdmin(admin.ModelAdmin):
 
 @admin.register(ItemEvent)
 class ItemEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "type", "item", "actor", "reason")
+    list_display = ("created_at", "seq", "type", "item", "actor", "reason")
     list_filter = ("type", "product")
     search_fields = ("item__title", "reason", "actor__username")
     list_select_related = ("item__product", "actor")
