@@ -19,6 +19,7 @@ from backlog import history
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move, items_move
+from backlog.services.suggestion import order_apply_suggestion
 
 pytestmark = pytest.mark.django_db
 
@@ -88,10 +89,13 @@ def as_stored(product) -> tuple[dict[int, dict], list[int]]:
 
 def random_work(rng: random.Random, product, owner, developer, steps: int) -> None:
     """A random mix of creates (placed anywhere, or proposed), edits (fields, labels), single and
-    block moves (top, bottom, before, after, to a position), status changes and archives."""
+    block moves (top, bottom, before, after, to a position), the suggested order applied, status
+    changes and archives."""
     for _ in range(steps):
         ordered = list(Item.objects.filter(product=product).ordered().values_list("pk", flat=True))
-        op = rng.choice(["create", "create", "edit", "move", "move", "block", "start", "done", "archive", "propose"])
+        op = rng.choice(
+            ["create", "create", "edit", "move", "move", "block", "start", "done", "archive", "propose", "suggest"]
+        )
         if len(ordered) < 4:
             op = "create"
 
@@ -151,6 +155,10 @@ def random_work(rng: random.Random, product, owner, developer, steps: int) -> No
             if candidates:
                 to = Item.Status.IN_PROGRESS if op == "start" else Item.Status.ARCHIVED
                 item_transition(item=Item.objects.get(pk=rng.choice(candidates)), actor=owner, to=to)
+        elif op == "suggest":  # the scores' order applied: many single moves at once
+            for pk in rng.sample(ordered, min(6, len(ordered))):
+                Item.objects.filter(pk=pk).update(score=rng.randint(1, 50))
+            order_apply_suggestion(product=product, actor=owner)
         elif op == "done":
             started = list(
                 Item.objects.filter(product=product, status=Item.Status.IN_PROGRESS).values_list("pk", flat=True)
