@@ -16,19 +16,28 @@ creation stands. Error answers are not stored (nothing was done: a retry runs ag
 
 import hashlib
 import json
+import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import IdempotencyKey
 
+logger = logging.getLogger(__name__)
+
 KEEP = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# The work runs inside the key's transaction, where the services cannot retry a lost deadlock or
+# serialization conflict themselves (backlog.transactions): it is retried here, whole.
+CONFLICT_CODES = {"40P01", "40001"}
+ATTEMPTS = 5
 
 
 class IdempotencyConflict(Exception):
@@ -84,6 +93,19 @@ def idempotent(
     answer = _stored(sender, key, endpoint, digest)
     if answer is not None:
         return answer
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _run_once(sender, key, endpoint, digest, run, stored_body)
+        except OperationalError as error:
+            conflict = getattr(error.__cause__, "pgcode", None) in CONFLICT_CODES
+            if attempt == ATTEMPTS or connection.in_atomic_block or not conflict:
+                raise
+            logger.warning("A keyed request lost a database conflict; retrying.")
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
+def _run_once(sender: str, key: str, endpoint: str, digest: str, run, stored_body) -> Answer:
     try:
         with transaction.atomic():
             answer = run()

@@ -101,11 +101,6 @@ class Product(models.Model):
         editable=False,
         help_text="The highest item number handed out so far.",
     )
-    last_change_seq = models.PositiveBigIntegerField(
-        default=0,
-        editable=False,
-        help_text="The sequence number of the product's latest item change (the change feed).",
-    )
     stale_after_days = models.PositiveSmallIntegerField(
         default=30,
         validators=[MinValueValidator(1)],

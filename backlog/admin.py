@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import F
 
-from backlog.models import Item, ItemEvent, Label
+from backlog.models import ChangeSequence, Item, ItemEvent, Label
 
 
 class ItemEventInline(admin.TabularInline):
@@ -82,6 +82,21 @@ class ItemEventAdmin(admin.ModelAdmin):
     list_select_related = ("item__product", "actor")
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ChangeSequence)
+class ChangeSequenceAdmin(admin.ModelAdmin):
+    """Support: how far each product's change feed has got (read-only: history.write advances it)."""
+
+    list_display = ("product", "last_seq")
+    list_select_related = ("product",)
+    readonly_fields = ("product", "last_seq")
 
     def has_add_permission(self, request) -> bool:
         return False

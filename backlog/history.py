@@ -27,6 +27,17 @@ Rows written before these shapes were settled lack some keys (a move recorded by
 engine had no positions; one applied by the suggestion had no neighbours, and both carried the
 order keys). ``shape`` reads any row as its type's current shape, filling what is missing with
 null, so old rows still render.
+
+**The change feed.** ``write`` numbers every record in its product's sequence (``ItemEvent.seq``:
+1, 2, 3, …) from the product's counter (``ChangeSequence``), advanced by one upsert in the
+writer's transaction. The upsert holds the counter's row until the transaction ends, so two
+writers of one product take their numbers one after the other and commit in that order: whoever
+reads the feed sees a prefix of it, never number 8 before a 7 that commits later (which a global
+auto-increment id would allow: ids are handed out before commit, in no commit order). Writers
+take it last, after the product and item rows (the lock order of every writer); most already hold
+the product row, so it adds no wait to them. The counter has a row of its own rather than a column
+of the product: the service's folds share the product row (``FOR KEY SHARE``), and an UPDATE of
+that row could queue behind a mover waiting for it.
 """
 
 import uuid
@@ -38,7 +49,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 
 from accounts.models import Product, User
-from backlog.models import Item, ItemEvent, item_key
+from backlog.models import ChangeSequence, Item, ItemEvent, item_key
 
 Type = ItemEvent.Type
 
@@ -214,13 +225,14 @@ def write(events: Iterable[ItemEvent]) -> list[ItemEvent]:
 
 
 def _advance(product_id: int, count: int) -> int:
-    """Take ``count`` numbers of the product's change feed; return the last one. The UPDATE
-    keeps the product row locked to the end of the transaction (see the module's docstring)."""
-    table = connection.ops.quote_name(Product._meta.db_table)
+    """Take ``count`` numbers of the product's change feed; return the last one. The upsert
+    keeps the counter's row locked to the end of the transaction (see the module's docstring)."""
+    table = connection.ops.quote_name(ChangeSequence._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_change_seq = last_change_seq + %s WHERE id = %s RETURNING last_change_seq",
-            [count, product_id],
+            f"INSERT INTO {table} (product_id, last_seq) VALUES (%s, %s) ON CONFLICT (product_id) "
+            f"DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq RETURNING last_seq",
+            [product_id, count],
         )
         return cursor.fetchone()[0]
 

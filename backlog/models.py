@@ -408,6 +408,18 @@ class ItemEvent(models.Model):
         return f"{self.get_type_display()} {self.item_id} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class ChangeSequence(models.Model):
+    """A product's change-feed counter: the number of its latest history record
+    (``backlog.history.write`` advances it; a row of its own, so taking it never waits on the
+    product row the service's folds share)."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"change feed of product {self.product_id} at {self.last_seq}"
+
+
 class StaleSuggestions(models.Model):
     """A product whose stored suggested positions wait for a refresh (jobs in-process only).
 

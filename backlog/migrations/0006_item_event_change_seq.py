@@ -1,32 +1,48 @@
 """Number every history record in its product's change feed: the existing ones in the order they
-were written (by id), and each product's counter at its last number."""
+were written (by id), and each product's counter (``ChangeSequence``) at its last number."""
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 
 def number_events(apps, schema_editor):
     event_table = apps.get_model("backlog", "ItemEvent")._meta.db_table
-    product_table = apps.get_model("accounts", "Product")._meta.db_table
+    counter_table = apps.get_model("backlog", "ChangeSequence")._meta.db_table
     quote = schema_editor.connection.ops.quote_name
-    events, products = quote(event_table), quote(product_table)
+    events, counters = quote(event_table), quote(counter_table)
     schema_editor.execute(
         f"UPDATE {events} SET seq = numbered.n FROM ("
         f"SELECT id, row_number() OVER (PARTITION BY product_id ORDER BY id) AS n FROM {events}"
         f") AS numbered WHERE {events}.id = numbered.id"
     )
     schema_editor.execute(
-        f"UPDATE {products} SET last_change_seq = COALESCE("
-        f"(SELECT MAX(seq) FROM {events} WHERE {events}.product_id = {products}.id), 0)"
+        f"INSERT INTO {counters} (product_id, last_seq) SELECT product_id, MAX(seq) FROM {events} GROUP BY product_id"
     )
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_change_feed_counter_idempotency_keys"),
+        ("accounts", "0007_team_profiles_audit_invitations_inbox"),
         ("backlog", "0005_stale_suggestions"),
     ]
 
     operations = [
+        migrations.CreateModel(
+            name="ChangeSequence",
+            fields=[
+                (
+                    "product",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="accounts.product",
+                    ),
+                ),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
+            ],
+        ),
         migrations.AddField(
             model_name="itemevent",
             name="seq",

@@ -9,15 +9,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="product",
-            name="last_change_seq",
-            field=models.PositiveBigIntegerField(
-                default=0,
-                editable=False,
-                help_text="The sequence number of the product's latest item change (the change feed).",
-            ),
-        ),
         migrations.CreateModel(
             name="IdempotencyKey",
             fields=[
