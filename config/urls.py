@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -129,6 +128,7 @@ pages = [
     path("me/tokens/<int:token_id>/revoke/", accounts_pages.token_revoke_view, name="token-revoke"),
     path("products/new/", accounts_pages.product_new, name="product-new"),
     path("invitations/<str:token>/", accounts_pages.invitation_page, name="invitation"),
+    path("invitations/<str:token>/signup/", accounts_pages.invitation_sign_up, name="invitation-signup"),
     path("p/<str:key>/settings/", accounts_pages.product_settings_page, name="product-settings"),
     path("p/<str:key>/members/", accounts_pages.members_page, name="members"),
     path("p/<str:key>/invite/", accounts_pages.member_invite, name="member-invite"),
@@ -143,46 +143,11 @@ pages = [
     path("p/<str:key>/scoring/", backlog_settings_pages.scoring_page, name="scoring-settings"),
     path("p/<str:key>/labels/", backlog_settings_pages.labels_page, name="labels"),
     path("p/<str:key>/labels/<int:label_id>/", backlog_settings_pages.label_change, name="label-change"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("accounts/signup/", accounts_pages.sign_up, name="signup"),
     path("me/profile/", accounts_pages.profile_update, name="profile"),
     path("inbox/", accounts_pages.inbox, name="inbox"),
     path("inbox/<int:notification_id>/", accounts_pages.notification_open, name="notification-open"),
-    path(
-        "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
-        name="password_change",
-    ),
-    path(
-        "accounts/password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"),
-        name="password_change_done",
-    ),
-    path(
-        "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
-    path(
-        "accounts/password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/password/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_done.html"),
-        name="password_reset_complete",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # django-allauth: sign-in, sign-up, sign-out (POST), e-mail confirmation, password change and reset.
+    path("accounts/", include("allauth.urls")),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
     path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
     path("p/<str:key>/suggested/", backlog_pages.suggested_page, name="suggested"),
