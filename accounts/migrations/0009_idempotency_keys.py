@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_team_profiles_audit_invitations_inbox"),
+        ("accounts", "0008_email_addresses_for_allauth"),
     ]
 
     operations = [
