@@ -14,7 +14,7 @@ from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
 from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response, item_rows_page
-from backlog.selectors import items_for_api
+from backlog.selectors import items_for_api, with_change_seq
 from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
 from refinement.access import accept_place, access_comment, duplicate_in
@@ -58,7 +58,7 @@ class ReviewQueueApi(GenericAPIView):
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         product, _ = access_product(request.user, key, Action.REVIEW)
-        page = self.paginate_queryset(review_queue(product=product).prefetch_related("labels"))
+        page = self.paginate_queryset(with_change_seq(review_queue(product=product).prefetch_related("labels")))
         page = with_suggested_positions(list(page), product)
         return self.get_paginated_response(s.ReviewQueueItemSerializer(page, many=True).data)
 
@@ -265,7 +265,9 @@ class StaleItemsApi(GenericAPIView):
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS)
         product, _ = access_product(request.user, key)
-        queryset = stale_items(product=product).select_related("created_by", "split_from", "duplicate_of")
+        queryset = with_change_seq(
+            stale_items(product=product).select_related("created_by", "split_from", "duplicate_of")
+        )
         page = self.paginate_queryset(queryset.prefetch_related("labels"))
         return self.get_paginated_response(ItemSerializer(page, many=True).data)
 
