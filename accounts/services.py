@@ -462,7 +462,7 @@ def notification_create(
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     """Mark the user's notifications read (``ids``, or all); return how many were unread."""
-    unread = Notification.objects.filter(user=user, read_at=None)
+    unread = Notification.objects.filter(user=user, in_app=True, read_at=None)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())

@@ -387,7 +387,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         notifications_mark_read(user=request.user)
         return redirect("inbox")
-    page = Paginator(Notification.objects.filter(user=request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(Notification.objects.filter(user=request.user, in_app=True), 50).get_page(request.GET.get("page"))
     return render(request, "accounts/inbox.html", {"notifications": page})
 
 
@@ -395,7 +395,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one notification read and go to what it is about."""
-    notification = Notification.objects.filter(pk=notification_id, user=request.user).first()
+    notification = Notification.objects.filter(pk=notification_id, user=request.user, in_app=True).first()
     if notification is None:
         raise Http404("No such notification.")
     notifications_mark_read(user=request.user, ids=[notification.pk])

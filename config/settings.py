@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "accounts",
     "backlog",
+    "notifications",
     "refinement",
     "delivery",
     "service",
@@ -167,6 +168,12 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OneBacklog <onebacklog@localhost>")
+# Links in e-mails sent by jobs (no request to build them from): the site's address.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The hour (0-23, each user's time zone) from which the daily notification digest is sent.
+NOTIFICATION_DIGEST_HOUR = int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "7"))
+if not 0 <= NOTIFICATION_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("NOTIFICATION_DIGEST_HOUR is an hour from 0 to 23.")
 
 ROOT_URLCONF = "config.urls"
 
@@ -311,6 +318,9 @@ CELERY_BEAT_SCHEDULE = {
     "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
+    # Hourly: each daily-digest user gets theirs once a day, from NOTIFICATION_DIGEST_HOUR in
+    # their time zone; immediate e-mails a job could not send are sent again.
+    "send-email-digests": {"task": "notifications.tasks.send_email_digests", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -356,6 +366,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "NotificationChannel": "notifications.models.Channel",
         "ItemKind": "backlog.models.Item.Kind",
         "ItemStatus": "backlog.models.Item.Status",
         "MembershipRole": "accounts.models.Membership.Role",

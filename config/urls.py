@@ -10,6 +10,8 @@ from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
+from notifications import views as notifications_pages
+from notifications.api import views as notifications_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
 from service import views as service_pages
@@ -75,6 +77,8 @@ api_v1 = [
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
     path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
     path("notifications/read/", accounts_api.NotificationsReadApi.as_view(), name="notifications-read"),
+    path("notifications/preferences/", notifications_api.PreferencesApi.as_view(), name="notification-preferences"),
+    path("items/<str:ref>/watch/", notifications_api.WatchApi.as_view(), name="item-watch"),
     path("products/<str:key>/intake/", service_api.IntakeApi.as_view(), name="intake"),
     path("products/<str:key>/intake-tokens/", service_api.IntakeTokenListApi.as_view(), name="intake-token-list"),
     path(
@@ -146,6 +150,8 @@ pages = [
     path("me/profile/", accounts_pages.profile_update, name="profile"),
     path("inbox/", accounts_pages.inbox, name="inbox"),
     path("inbox/<int:notification_id>/", accounts_pages.notification_open, name="notification-open"),
+    path("me/notifications/", notifications_pages.preferences_page, name="notification-preferences"),
+    path("p/<str:key>/people/", notifications_pages.people_page, name="people"),
     # django-allauth: sign-in, sign-up, sign-out (POST), e-mail confirmation, password change and reset.
     path("accounts/", include("allauth.urls")),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
@@ -168,6 +174,7 @@ pages = [
     path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
     path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
     path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),
+    path("p/<str:key>/<int:number>/watch/", notifications_pages.item_watch, name="item-watch"),
     path("p/<str:key>/<int:number>/split/", refinement_pages.split_page, name="item-split"),
     path("p/<str:key>/<int:number>/answer/", refinement_pages.answer, name="item-answer"),
     path("p/<str:key>/<int:number>/review/", refinement_pages.review_decide, name="review-decide"),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_email_addresses_for_allauth"),
+        ("accounts", "0009_notification_channels_and_email"),
     ]
 
     operations = [
