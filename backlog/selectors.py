@@ -8,6 +8,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from accounts.models import Product
 from backlog import order_sql
 from backlog.filters import ItemFilter, filter_parameters
+from backlog.links import warning_prefetch
 from backlog.models import Item, ItemEvent, Label
 from backlog.references import parse_reference
 
@@ -43,7 +44,7 @@ def items_for_api(*, product: Product) -> QuerySet[Item]:
     return with_change_seq(
         Item.objects.filter(product=product)
         .select_related("product", "created_by", "split_from", "duplicate_of")
-        .prefetch_related("labels")
+        .prefetch_related("labels", warning_prefetch())
     )
 
 

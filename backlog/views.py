@@ -3,6 +3,8 @@
 Reordering in the page calls the REST API (same services, same rules); these views render.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,12 +20,15 @@ from backlog import history
 from backlog.access import access_item_by_number, transitions_for
 from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
+from backlog.links import kept_below, order_warnings
 from backlog.models import Item, Label
 from backlog.panels import item_panels
 from backlog.readiness import readiness
 from backlog.selectors import item_history, item_list, item_position
+from backlog.services.imports import can_import
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
+from backlog.themes import theme_list
 from config.numbers import whole_number, whole_numbers
 from config.pages import show_errors
 
@@ -52,6 +57,7 @@ class BacklogPage:
         self.label = filters.get("label", "")
         self.ready = filters.get("ready", "")
         self.q = filters.get("q", "")
+        self.theme = filters.get("theme", "")
         self.after = params.get("after", "")
         self.start = whole_number(params.get("from", "1"), low=1) or 1
 
@@ -83,6 +89,7 @@ class BacklogPage:
             item.checks = readiness(item, self.product)
             item.age_days = (now - item.created_at).days
             item.drift = None
+            item.order_warnings = order_warnings(item)  # from the list's prefetch: no query per row
             if item.position and item.suggested_position:
                 item.drift = item.suggested_position - item.position
                 item.drift_size = abs(item.drift)
@@ -115,6 +122,9 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "kinds": Item.Kind.choices,
         "statuses": STATUS_CHOICES,
         "label_names": Label.objects.filter(product=product).values_list("name", flat=True),
+        "export_query": urlencode(query.listing.filters),
+        "can_import": can_import(actions),
+        "themes": theme_list(product=product),
     }
     if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)
@@ -129,7 +139,11 @@ def item_new(request: HttpRequest, key: str) -> HttpResponse:
     product, actions = access_product(request.user, key, Action.PROPOSE)
     direct = Action.ADD_DIRECTLY in actions
     form = ItemForm(
-        request.POST or None, actions=actions, creating=True, initial={"kind": request.GET.get("kind", "story")}
+        request.POST or None,
+        actions=actions,
+        creating=True,
+        product=product,
+        initial={"kind": request.GET.get("kind", "story")},
     )
     if request.method == "POST" and form.is_valid():
         fields = form.changes()
@@ -178,6 +192,7 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "checks": readiness(item, product),
             "history": [(event, texts[event.pk]) for event in events],
             "breakdown": item.score_breakdown or None,
+            "kept_below": kept_below(item=item),
             "transitions": transitions_for(item, actions),
             "panels": item_panels(item=item, user=request.user, actions=actions),
         },
@@ -190,7 +205,7 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product = item.product
     if not actions & {Action.EDIT_WORK, Action.EDIT_VALUE}:
         raise PermissionDenied("Only the product owner and developers edit items.")
-    form = ItemForm(request.POST or None, instance=item, actions=actions, creating=False)
+    form = ItemForm(request.POST or None, instance=item, actions=actions, creating=False, product=product)
     if request.method == "POST" and form.is_valid():
         version = whole_number(request.POST.get("version"))
         try:

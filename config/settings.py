@@ -241,6 +241,9 @@ WHITENOISE_USE_FINDERS = True
 
 # The largest request body (bytes) read: the API answers 413 above it (Django's default, 2.5 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+# CSV imports (backlog/services/imports.py): the largest file in bytes, and the most rows.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
@@ -318,6 +321,8 @@ CELERY_BEAT_SCHEDULE = {
     "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
+    # CSV imports confirmed while the broker was unreachable, or left running by a dead worker.
+    "run-queued-imports": {"task": "backlog.tasks.run_queued_imports", "schedule": 300.0},
     # Hourly: each daily-digest user gets theirs once a day, from NOTIFICATION_DIGEST_HOUR in
     # their time zone; immediate e-mails a job could not send are sent again.
     "send-email-digests": {"task": "notifications.tasks.send_email_digests", "schedule": 3600.0},
@@ -375,6 +380,9 @@ SPECTACULAR_SETTINGS = {
         "Place": "backlog.api.serializers.PLACES",
         "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
         "SprintState": "delivery.models.Sprint.State",
+        "LinkEnd": "backlog.history.LINK_ENDS",
+        "LinkType": "backlog.links.END_WORDS",
+        "RoadmapState": "delivery.roadmap.STATE_WORDS",
         # The history's and the change feed's entries share one enum per event type.
         **{
             "".join(part.title() for part in name.split("_")) + "EventTypeEnum": [name]
@@ -386,6 +394,8 @@ SPECTACULAR_SETTINGS = {
                 "question_asked",
                 "question_answered",
                 "split",
+                "linked",
+                "unlinked",
             )
         },
     },

@@ -12,6 +12,7 @@ its answer (status, body, ETag and Location) is stored; the same key and body ge
 schema documents the header (and ``config.api.document_error_responses`` the 409).
 """
 
+import hashlib
 from collections.abc import Callable, Iterable
 from functools import wraps
 
@@ -36,6 +37,22 @@ class Conflict(exceptions.APIException):
     status_code = 409
     default_code = "idempotency_conflict"
     default_detail = "This Idempotency-Key was used with another request."
+
+
+def _hashable(data):
+    """The request body as JSON can hash it: a form's lists as lists, an uploaded file as the
+    SHA-256 of its content (read in chunks, then rewound for the view)."""
+    if hasattr(data, "lists"):  # a QueryDict or MultiValueDict (forms, uploads)
+        return {name: [_hashable(value) for value in values] for name, values in data.lists()}
+    if isinstance(data, bytes):  # a file as the body (text/csv)
+        return {"sha256": hashlib.sha256(data).hexdigest()}
+    if hasattr(data, "chunks"):
+        digest = hashlib.sha256()
+        for chunk in data.chunks():
+            digest.update(chunk)
+        data.seek(0)
+        return {"file": data.name, "sha256": digest.hexdigest()}
+    return data
 
 
 def sender_of(request) -> str:
@@ -79,7 +96,7 @@ def idempotent_post(*, secret_fields: Iterable[str] = ()) -> Callable:
                     sender=sender_of(request),
                     key=key,
                     endpoint=f"POST {request.path.upper()}",  # keys in URLs are read in any case
-                    body=request.data,
+                    body=_hashable(request.data),
                     run=run,
                     stored_body=without_secrets,
                 )

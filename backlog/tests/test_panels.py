@@ -27,7 +27,9 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_the_apps_above_backlog_register_their_panels():
+    # Backlog's own links panel first (its AppConfig is ready first), then the apps above.
     assert [(panel.name, panel.slot) for panel in ITEM_PANELS] == [
+        ("links", "main"),
         ("watch", "actions"),
         ("split", "actions"),
         ("questions", "main"),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, IdempotencyKey
 from accounts.tasks import purge_idempotency_keys
-from backlog.models import Item
+from backlog.models import Import, Item
 from delivery.models import Sprint
 from refinement.models import Comment
 
@@ -144,3 +144,16 @@ def test_a_replayed_token_never_shows_its_secret_again(as_role):
     assert again.json()["id"] == first.json()["id"]
     assert ApiToken.objects.filter(name="ci").count() == 1
     assert first.json()["token"] not in str(IdempotencyKey.objects.values_list("body", flat=True)[0])
+
+
+def test_an_upload_is_keyed_by_its_content(as_role, product):
+    client = as_role("owner")
+    url = f"/api/v1/products/{product.key}/imports/"
+    csv_file = b"kind,title\nstory,Imported once\n"
+    first = client.post(url, data=csv_file, content_type="text/csv", HTTP_IDEMPOTENCY_KEY="up-1")
+    again = client.post(url, data=csv_file, content_type="text/csv", HTTP_IDEMPOTENCY_KEY="up-1")
+    other = client.post(url, data=csv_file + b"story,Another\n", content_type="text/csv", HTTP_IDEMPOTENCY_KEY="up-1")
+    assert first.status_code == 201, first.content
+    assert (again.status_code, again.json()["id"], again["Idempotent-Replayed"]) == (201, first.json()["id"], "true")
+    assert other.status_code == 409
+    assert Import.objects.filter(product=product).count() == 1

@@ -23,7 +23,7 @@ def number_events(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0007_team_profiles_audit_invitations_inbox"),
-        ("backlog", "0005_stale_suggestions"),
+        ("backlog", "0007_links_themes"),
     ]
 
     operations = [
