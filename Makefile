@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations-io bench-integrations-bulk screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations-io bench-integrations-webhooks bench-integrations-bulk screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,9 @@ bench-integrations-io: install  ## CSV import of 1,000 and 10,000 rows, export o
 
 bench-notifications: install  ## a comment mentioning 10 on an item with 1,000 watchers: request vs none, the job's queries and time; JSON
 	$(PY) bench/notifications.py
+
+bench-integrations-webhooks: install  ## 1,000 webhook deliveries, a receiver failing every tenth first attempt, 2 workers, Redis + PostgreSQL; JSON
+	$(PY) bench/integrations_webhooks.py
 
 bench-integrations-bulk: install  ## bulk edit of 500 items (labels, values, archive) on PostgreSQL, against single requests; JSON
 	$(PY) bench/integrations_bulk.py

@@ -329,6 +329,7 @@ class Notification(models.Model):
         MENTION = "mention", "You were mentioned in a comment"
         WATCHED = "watched", "A change to an item you watch"
         SLA_BREACH = "sla_breach", "An SLA target was breached"
+        WEBHOOK_DISABLED = "webhook_disabled", "A webhook was disabled after failing"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "refinement",
     "delivery",
     "service",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # Without a broker the served process runs this schedule itself (config/scheduler.py); off: nothing
 # runs it unless you run ``celery beat`` yourself.
 EMBEDDED_SCHEDULE = env_bool("EMBEDDED_SCHEDULE", True)
+
+# Webhooks (webhooks/sending.py): never to private, loopback, link-local, multicast or reserved
+# addresses unless allowed (a receiver on the same network); bounded waits for the receiver.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOKS_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOKS_CONNECT_TIMEOUT", "5"))
+WEBHOOKS_READ_TIMEOUT = float(os.environ.get("WEBHOOKS_READ_TIMEOUT", "10"))
+WEBHOOKS_SWEEP_SECONDS = int(os.environ.get("WEBHOOKS_SWEEP_SECONDS", "5"))
+# A delivery handed to a worker (or under way) that is not finished after this long is handed out
+# again by the sweep (its message was lost, its worker died).
+WEBHOOKS_LEASE_SECONDS = int(os.environ.get("WEBHOOKS_LEASE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},
@@ -326,6 +337,9 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly: each daily-digest user gets theirs once a day, from NOTIFICATION_DIGEST_HOUR in
     # their time zone; immediate e-mails a job could not send are sent again.
     "send-email-digests": {"task": "notifications.tasks.send_email_digests", "schedule": 3600.0},
+    # Webhook deliveries that are due (retries; anything a dead worker or lost message left
+    # behind); in process this is what sends them, off the request's thread.
+    "send-due-webhooks": {"task": "webhooks.tasks.sweep", "schedule": float(WEBHOOKS_SWEEP_SECONDS)},
 }
 
 REST_FRAMEWORK = {

@@ -23,6 +23,7 @@ from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
 from service import views as service_pages
 from service.api import views as service_api
+from webhooks import urls as webhook_urls
 
 api_v1 = [
     path("products/", accounts_api.ProductListApi.as_view(), name="product-list"),
@@ -144,6 +145,7 @@ api_v1 = [
     path("items/<str:ref>/incidents/", service_api.CauseIncidentsApi.as_view(), name="cause-incidents"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
+    *webhook_urls.api_v1,
 ]
 
 pages = [
@@ -212,6 +214,7 @@ urlpatterns = [
     *pages,
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),  # asked for by browsers
     path("", include("delivery.urls")),
+    *webhook_urls.pages,
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -14,6 +14,7 @@ from delivery.services.sprints import retro_action_add, sprint_create
 from refinement.services.comments import comment_create
 from service.services.queues import queue_create
 from service.services.tickets import ticket_intake
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,10 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
     ticket = ticket_intake(product=product, sender=owner, queue=queue, title="VPN down", urgency="high")
     ticket = ticket.ticket
     occurrence = ticket.occurrences.get()
+    endpoint = Endpoint.objects.create(product=product, url="https://8.8.8.8/", events=["item.created"])
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, event_id="msg_1", event_type="item.created", payload={}, state=Delivery.State.DELIVERED
+    )
     imported = import_preview(product=product, actor=owner, data=b"title,kind\nx,story\n")
     theme = Theme.objects.create(product=product, title="Checkout")
     values = {
@@ -65,6 +70,8 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
         "{action_id}": str(action.pk),
         "{slug}": queue.slug,
         "{occurrence_id}": str(occurrence.pk),
+        "{endpoint_id}": str(endpoint.pk),
+        "{delivery_id}": str(delivery.pk),
     }
     operations = _write_operations(client)
     assert len(operations) >= 15  # every documented write, not a handful
