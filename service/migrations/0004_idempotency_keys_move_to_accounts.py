@@ -31,7 +31,7 @@ def copy_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0010_idempotency_keys"),
+        ("accounts", "0011_idempotency_keys"),
         ("service", "0003_queue_order_index"),
     ]
 

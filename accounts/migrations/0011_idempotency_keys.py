@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0009_notification_channels_and_email"),
+        ("accounts", "0010_notification_kind_webhook_disabled"),
     ]
 
     operations = [
