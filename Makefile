@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations bench-integrations-io bench-integrations-webhooks bench-search screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations bench-integrations-io bench-integrations-webhooks bench-integrations-bulk bench-search screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,9 @@ bench-notifications: install  ## a comment mentioning 10 on an item with 1,000 w
 
 bench-integrations-webhooks: install  ## 1,000 webhook deliveries, a receiver failing every tenth first attempt, 2 workers, Redis + PostgreSQL; JSON
 	$(PY) bench/integrations_webhooks.py
+
+bench-integrations-bulk: install  ## bulk edit of 500 items (labels, values, archive) on PostgreSQL, against single requests; JSON
+	$(PY) bench/integrations_bulk.py
 
 screenshots: install  ## refresh the README's screenshots (demo data, Debian's Chromium)
 	$(PY) bench/screenshots.py

@@ -3,7 +3,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import ApiToken, Membership, Product, User
+from accounts.models import ApiToken, IdempotencyKey, Membership, Product, User
 from accounts.services import token_create, token_revoke
 
 
@@ -94,3 +94,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             token_revoke(token=token, actor=request.user)
         self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    """Support: which answer a client's key replays, and since when (kept 24 hours)."""
+
+    list_display = ["key", "sender", "endpoint", "status_code", "created_at"]
+    list_filter = ["status_code"]
+    search_fields = ["key", "sender", "endpoint"]
+    readonly_fields = ["sender", "key", "endpoint", "request_hash", "status_code", "body", "headers", "created_at"]
+    date_hierarchy = "created_at"

@@ -2,9 +2,11 @@ from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 # ITIL resolution targets in hours for P1..P5; a product may override them.
 DEFAULT_SLA_HOURS = {"P1": 4, "P2": 8, "P3": 24, "P4": 72, "P5": 168}
@@ -376,3 +378,25 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.text}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a creating POST sent with an ``Idempotency-Key``, replayed for 24 hours
+    (``accounts.idempotency``). Keys belong to a sender: a user (``user:<id>``) or a token that
+    acts for no user (``intake:<id>``); one sender's key never answers another's request."""
+
+    sender = models.CharField(max_length=40, help_text="Whose key: user:<id> or intake:<id>.")
+    key = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=300, help_text="The method and path it was first sent to.")
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request body (key order ignored).")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(encoder=DjangoJSONEncoder)
+    headers = models.JSONField(default=dict, blank=True, help_text="The answer's ETag and Location, when it had them.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sender", "key"], name="idempotency_one_key_per_sender")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.key}"

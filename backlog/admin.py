@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import F
 
-from backlog.models import Import, Item, ItemEvent, ItemLink, Label, SavedView, Theme
+from backlog.models import ChangeSequence, Import, Item, ItemEvent, ItemLink, Label, SavedView, Theme
 
 
 class ItemEventInline(admin.TabularInline):
@@ -76,7 +76,7 @@ class LabelAdmin(admin.ModelAdmin):
 
 @admin.register(ItemEvent)
 class ItemEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "type", "item", "actor", "reason")
+    list_display = ("created_at", "seq", "type", "item", "actor", "reason")
     list_filter = ("type", "product")
     search_fields = ("item__title", "reason", "actor__username")
     list_select_related = ("item__product", "actor")
@@ -103,6 +103,15 @@ class SavedViewAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(ChangeSequence)
+class ChangeSequenceAdmin(admin.ModelAdmin):
+    """Support: how far each product's change feed has got (read-only: history.write advances it)."""
+
+    list_display = ("product", "last_seq")
+    list_select_related = ("product",)
+    readonly_fields = ("product", "last_seq")
 
 
 @admin.register(Import)

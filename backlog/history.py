@@ -7,7 +7,8 @@ Each type has one shape (its ``data``), documented in the API schema by the seri
 type               data
 =================  ===========================================================================
 created            status, kind, labels, placed (a place or null), split_from (an item id or
-                   null), seeded (demo data)
+                   null), seeded (demo data), fields (the item's own fields as created:
+                   ``SNAPSHOT_FIELDS``, so a mirror can build it from the change feed)
 updated            changes ({field: [old, new]}, labels as lists of names), version
 status_changed     from, to (statuses), placed and removed (a place or null: entering or
                    leaving the order), duplicate_of (an item id or null), definition_of_done
@@ -29,6 +30,17 @@ Rows written before these shapes were settled lack some keys (a move recorded by
 engine had no positions; one applied by the suggestion had no neighbours, and both carried the
 order keys). ``shape`` reads any row as its type's current shape, filling what is missing with
 null, so old rows still render.
+
+**The change feed.** ``write`` numbers every record in its product's sequence (``ItemEvent.seq``:
+1, 2, 3, …) from the product's counter (``ChangeSequence``), advanced by one upsert in the
+writer's transaction. The upsert holds the counter's row until the transaction ends, so two
+writers of one product take their numbers one after the other and commit in that order: whoever
+reads the feed sees a prefix of it, never number 8 before a 7 that commits later (which a global
+auto-increment id would allow: ids are handed out before commit, in no commit order). Writers
+take it last, after the product and item rows (the lock order of every writer); most already hold
+the product row, so it adds no wait to them. The counter has a row of its own rather than a column
+of the product: the service's folds share the product row (``FOR KEY SHARE``), and an UPDATE of
+that row could queue behind a mover waiting for it.
 """
 
 import uuid
@@ -37,10 +49,10 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connection, models
 
 from accounts.models import Product, User
-from backlog.models import Item, ItemEvent, item_key
+from backlog.models import ChangeSequence, Item, ItemEvent, item_key
 
 Type = ItemEvent.Type
 
@@ -55,6 +67,38 @@ class Place(TypedDict):
 
 def place(*, position: int | None, after_id: int | None, before_id: int | None) -> Place:
     return {"position": position, "after_id": after_id, "before_id": before_id}
+
+
+# The item's own fields a created record carries (its status, kind and labels have keys of their
+# own): with the edits' changes, everything a mirror of the backlog needs to build an item.
+SNAPSHOT_FIELDS = (
+    "number",
+    "title",
+    "description",
+    "acceptance_criteria",
+    "estimate",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "rice_reach",
+    "rice_impact",
+    "rice_confidence",
+    "rice_effort",
+    "moscow",
+    "severity",
+    "interest_hours",
+    "timebox_days",
+    "question",
+    "impact",
+    "urgency",
+    "itil_priority",
+    "sla_due_at",
+    "value_beneficiaries",
+    "value_cost_of_delay",
+    "value_risk_removed",
+    "pinned",
+    "external_ref",
+)
 
 
 def created(
@@ -77,6 +121,7 @@ def created(
         "placed": placed,
         "split_from": split_from.pk if split_from else None,
         "seeded": seeded,
+        "fields": {name: getattr(item, name) for name in SNAPSHOT_FIELDS},
     }
     return _event(item, actor, Type.CREATED, data, at=at or item.created_at, operation=operation)
 
@@ -188,11 +233,34 @@ def listen(listener: Callable[[list[ItemEvent]], None]) -> None:
 
 
 def write(events: Iterable[ItemEvent]) -> list[ItemEvent]:
-    """Save the events in one statement, then tell the listeners."""
-    saved = ItemEvent.objects.bulk_create(list(events), batch_size=5000)
+    """Number the events in their products' change feeds (in the order given), save them in one
+    statement, then tell the listeners. Call it inside a transaction (every writer does): the
+    product rows stay locked until it ends, which is what keeps the feed in commit order."""
+    events = list(events)
+    counts: dict[int, int] = {}
+    for event in events:
+        counts[event.product_id] = counts.get(event.product_id, 0) + 1
+    next_seq = {product_id: _advance(product_id, count) - count + 1 for product_id, count in sorted(counts.items())}
+    for event in events:
+        event.seq = next_seq[event.product_id]
+        next_seq[event.product_id] += 1
+    saved = ItemEvent.objects.bulk_create(events, batch_size=5000)
     for listener in LISTENERS:
         listener(saved)
     return saved
+
+
+def _advance(product_id: int, count: int) -> int:
+    """Take ``count`` numbers of the product's change feed; return the last one. The upsert
+    keeps the counter's row locked to the end of the transaction (see the module's docstring)."""
+    table = connection.ops.quote_name(ChangeSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (product_id, last_seq) VALUES (%s, %s) ON CONFLICT (product_id) "
+            f"DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq RETURNING last_seq",
+            [product_id, count],
+        )
+        return cursor.fetchone()[0]
 
 
 def _event(
@@ -216,7 +284,15 @@ def _event(
 # Reading: every row as its type's current shape, and as a sentence.
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    Type.CREATED: {"status": "", "kind": "", "labels": [], "placed": None, "split_from": None, "seeded": False},
+    Type.CREATED: {
+        "status": "",
+        "kind": "",
+        "labels": [],
+        "placed": None,
+        "split_from": None,
+        "seeded": False,
+        "fields": {},
+    },
     Type.UPDATED: {"changes": {}, "version": None},
     Type.STATUS_CHANGED: {
         "from": "",

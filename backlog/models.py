@@ -413,16 +413,35 @@ class ItemEvent(models.Model):
         help_text="Shared by the records of one operation (a block move).",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    seq = models.PositiveBigIntegerField(
+        "sequence",
+        editable=False,
+        help_text="Its place in the product's change feed: 1, 2, 3, … in commit order (backlog.history.write).",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["item", "created_at"], name="event_item_time"),
             models.Index(fields=["product", "created_at"], name="event_product_time"),
+            models.Index(fields=["item", "seq"], name="event_item_seq"),
         ]
+        constraints = [models.UniqueConstraint(fields=["product", "seq"], name="event_seq_unique_per_product")]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.item_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ChangeSequence(models.Model):
+    """A product's change-feed counter: the number of its latest history record
+    (``backlog.history.write`` advances it; a row of its own, so taking it never waits on the
+    product row the service's folds share)."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"change feed of product {self.product_id} at {self.last_seq}"
 
 
 class StaleSuggestions(models.Model):

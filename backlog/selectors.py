@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Product
 from backlog import order_sql
@@ -41,10 +41,27 @@ def item_by_reference(*, reference: str) -> Item | None:
 
 def items_for_api(*, product: Product) -> QuerySet[Item]:
     """A product's items with what the API shows of each, in a constant number of queries."""
-    return (
+    return with_change_seq(
         Item.objects.filter(product=product)
         .select_related("product", "created_by", "split_from", "duplicate_of")
         .prefetch_related("labels", warning_prefetch())
+    )
+
+
+def with_change_seq(items: QuerySet[Item]) -> QuerySet[Item]:
+    """``items`` with ``change_seq``: the change feed's number of each one's last change (one
+    index probe per row, on ``(item, seq)``)."""
+    last = ItemEvent.objects.filter(item=OuterRef("pk")).order_by("-seq").values("seq")[:1]
+    return items.annotate(change_seq=Subquery(last))
+
+
+def change_feed(*, product: Product, after: int) -> QuerySet[ItemEvent]:
+    """The product's changes numbered after ``after``, in feed order, with their items' numbers."""
+    return (
+        ItemEvent.objects.filter(product=product, seq__gt=after)
+        .select_related("actor")
+        .annotate(item_number=F("item__number"))
+        .order_by("seq")
     )
 
 

@@ -126,6 +126,8 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "rows": rows,
         "next_params": next_params,
         "can_reorder": Action.REORDER in actions and query.ordered,
+        "can_set_value": Action.EDIT_VALUE in actions,
+        "value_scale": Item._meta.get_field("business_value").choices,
         "kinds": Item.Kind.choices,
         "statuses": STATUS_CHOICES,
         "label_names": Label.objects.filter(product=product).values_list("name", flat=True),

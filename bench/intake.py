@@ -28,7 +28,7 @@ from _setup import ROOT, percentiles, setup_django
 from api import wait_for_port
 
 PORT = 8765
-TABLES = ("backlog_item", "service_ticket", "service_occurrence", "backlog_itemevent", "service_idempotencykey")
+TABLES = ("backlog_item", "service_ticket", "service_occurrence", "backlog_itemevent", "accounts_idempotencykey")
 
 
 def rows(connection) -> dict[str, int]:
@@ -224,8 +224,8 @@ def queries_per_intake(product_key: str, token: str) -> dict[str, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from accounts.models import IdempotencyKey
     from backlog.models import Item
-    from service.models import IdempotencyKey
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     body = {"title": "Probe", "queue": "incidents", "urgency": "low", "affected_users": 1, "fingerprint": "probe"}

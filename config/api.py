@@ -132,6 +132,11 @@ def document_error_responses(result, generator, request, public):
                         "headers": {"ETag": {"schema": {"type": "string"}, "description": "The current ETag."}},
                     },
                 )
+            if any(parameter.get("name") == "Idempotency-Key" for parameter in operation.get("parameters", [])):
+                responses.setdefault(
+                    "409",
+                    {"description": "The Idempotency-Key was used with another body or request.", "content": reference},
+                )
             if "429" in responses:
                 responses["429"]["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}

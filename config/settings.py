@@ -331,7 +331,7 @@ CELERY_BEAT_SCHEDULE = {
     "snapshot-debt": {"task": "refinement.tasks.snapshot_debt", "schedule": 3600.0},
     # SLA breaches are recorded (and rescored) within a minute of the due time.
     "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
-    "purge-idempotency-keys": {"task": "service.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
     # CSV imports confirmed while the broker was unreachable, or left running by a dead worker.
     "run-queued-imports": {"task": "backlog.tasks.run_queued_imports", "schedule": 300.0},
@@ -398,6 +398,21 @@ SPECTACULAR_SETTINGS = {
         "LinkEnd": "backlog.history.LINK_ENDS",
         "LinkType": "backlog.links.END_WORDS",
         "RoadmapState": "delivery.roadmap.STATE_WORDS",
+        # The history's and the change feed's entries share one enum per event type.
+        **{
+            "".join(part.title() for part in name.split("_")) + "EventTypeEnum": [name]
+            for name in (
+                "created",
+                "updated",
+                "status_changed",
+                "moved",
+                "question_asked",
+                "question_answered",
+                "split",
+                "linked",
+                "unlinked",
+            )
+        },
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The schema and its docs are public and the same for everyone: no address budget for them.

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from service.models import IdempotencyKey, IntakeToken, Occurrence, Queue, ServiceSettings, Ticket
+from service.models import IntakeToken, Occurrence, Queue, ServiceSettings, Ticket
 
 
 @admin.register(ServiceSettings)
@@ -32,8 +32,3 @@ class OccurrenceAdmin(admin.ModelAdmin):
 class IntakeTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "product", "created_by", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "last_used_at", "revoked_at"]
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
-    list_display = ["key", "sender", "product", "status_code", "created_at"]

@@ -1,5 +1,5 @@
 """The service queue inside the one backlog: per-product settings, queues, tickets (the service
-side of an operational item), their occurrences, intake tokens and idempotency keys.
+side of an operational item), their occurrences, intake tokens (idempotency keys: accounts.IdempotencyKey).
 
 An operational item that arrived through intake has a ``Ticket``: its queue, the data its
 priority is calculated from, its fingerprint, and its SLA clocks. Tickets with the fingerprint
@@ -7,7 +7,6 @@ of an open ticket fold into it as ``Occurrence`` rows instead of new items.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -269,27 +268,7 @@ class IntakeToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) for {self.product_id}"
 
-
-class IdempotencyKey(models.Model):
-    """The first answer to an intake sent with an ``Idempotency-Key``, replayed for 24 hours."""
-
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    sender = models.CharField(max_length=40, help_text="Whose key: user:<id> or intake:<id>.")
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    body = models.JSONField(encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["product", "sender", "key"], name="idempotency_key_unique_per_sender")
-        ]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
-
-    def __str__(self) -> str:
-        return f"{self.sender} {self.key}"
-
-    def clean(self) -> None:
-        if not self.key.strip():
-            raise ValidationError({"key": "An idempotency key is not blank."})
+    @property
+    def idempotency_sender(self) -> str:
+        """Whose Idempotency-Keys its requests use (accounts.api.idempotency): its own, not its maker's."""
+        return f"intake:{self.pk}"

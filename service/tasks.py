@@ -1,11 +1,11 @@
 """Service-queue jobs: clocks checked on the schedule, priorities recalculated after the
-thresholds change, causes' incident interest recounted, old idempotency keys removed. Each takes
+thresholds change, causes' incident interest recounted. Each takes
 ids and calls a service; ``service.jobs`` queues them."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from service.services import idempotency, incidents, priorities, tickets
+from service.services import incidents, priorities, tickets
 
 TRANSIENT = (OperationalError, InterfaceError)
 
@@ -30,8 +30,3 @@ def refresh_causes() -> int:
 def check_clocks() -> int:
     """Scheduled: record the SLA breaches that time has brought, and rescore those items."""
     return tickets.clocks_check()
-
-
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
-def purge_idempotency_keys() -> int:
-    return idempotency.idempotency_keys_purge()

@@ -145,7 +145,11 @@ class ApiTokenCreateSerializer(ApiSerializer):
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
-    token = serializers.CharField(read_only=True, help_text="The secret token. Shown only in this response.")
+    token = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The secret token. Shown only in this response (null in an Idempotency-Key replay: never stored).",
+    )
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]

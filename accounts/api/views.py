@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts.access import access_product, access_token
 from accounts.api import serializers as s
+from accounts.api.idempotency import idempotent_post
 from accounts.api.pagination import AuditCursorPagination, NotificationCursorPagination
 from accounts.models import ApiToken, Membership, Notification, Product, User
 from accounts.permissions import Action
@@ -71,6 +72,7 @@ class MemberListApi(GenericAPIView):
         request=s.MembershipWriteSerializer,
         responses={201: s.MembershipSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
         data = s.MembershipWriteSerializer(data=request.data)
@@ -126,6 +128,7 @@ class TokenListApi(GenericAPIView):
         request=s.ApiTokenCreateSerializer,
         responses={201: s.ApiTokenCreatedSerializer},
     )
+    @idempotent_post(secret_fields=("token",))
     def post(self, request):
         data = s.ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -7,7 +7,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from backlog import history
-from backlog.models import Item, ItemEvent
+from backlog.models import Item, ItemEvent, item_key
 
 Type = ItemEvent.Type
 
@@ -33,6 +33,10 @@ class CreatedDataSerializer(serializers.Serializer):
     placed = _place("Where it entered the order; null for a proposal.")
     split_from = serializers.IntegerField(allow_null=True, help_text="The item it is a part of.")
     seeded = serializers.BooleanField(help_text="Demo data.")
+    fields = serializers.DictField(
+        help_text="The item's own fields as created (number, title, description, estimate, value and kind "
+        "inputs, …); empty in records written before the change feed."
+    )
 
 
 class UpdatedDataSerializer(serializers.Serializer):
@@ -110,6 +114,7 @@ DATA_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
 
 class _EventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="Its number in the product's change feed.")
     actor = serializers.CharField(allow_null=True, help_text="Who did it (username); null once deleted.")
     text = serializers.CharField(help_text='What happened, for people: "moved from 12 to 3 (after OB-7)".')
     reason = serializers.CharField()
@@ -117,11 +122,16 @@ class _EventSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-def _event_serializer(type_value: str) -> type[serializers.Serializer]:
-    name = "".join(part.title() for part in type_value.split("_")) + "EventSerializer"
+class _ChangeSerializer(_EventSerializer):
+    item = serializers.IntegerField(help_text="The item's id.")
+    key = serializers.CharField(help_text="The item's key, e.g. OB-42.")
+
+
+def _event_serializer(type_value: str, base=_EventSerializer, suffix="Event") -> type[serializers.Serializer]:
+    name = "".join(part.title() for part in type_value.split("_")) + suffix + "Serializer"
     return type(
         name,
-        (_EventSerializer,),
+        (base,),
         {
             "type": serializers.ChoiceField(choices=[type_value]),
             "data": DATA_SERIALIZERS[type_value](),
@@ -131,6 +141,9 @@ def _event_serializer(type_value: str) -> type[serializers.Serializer]:
 
 
 EVENT_SERIALIZERS = {type_value: _event_serializer(type_value) for type_value in Type.values}
+CHANGE_SERIALIZERS = {
+    type_value: _event_serializer(type_value, _ChangeSerializer, "Change") for type_value in Type.values
+}
 
 ItemEventSchema = PolymorphicProxySerializer(
     component_name="ItemEvent",
@@ -140,21 +153,50 @@ ItemEventSchema = PolymorphicProxySerializer(
 )
 
 
-def events_data(events: Sequence[ItemEvent]) -> list[dict]:
-    """The events as the API shows them: each in its type's shape, with its sentence."""
+class ChangePageSerializer(serializers.Serializer):
+    """One page of the change feed."""
+
+    results = PolymorphicProxySerializer(
+        component_name="Change",
+        serializers=CHANGE_SERIALIZERS,
+        resource_type_field_name="type",
+        many=True,
+    )
+    after = serializers.IntegerField(help_text="The last sequence number of this page: ask for after=it next.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null when this is the end for now.")
+
+
+def changes_data(events: Sequence[ItemEvent], product_key: str) -> list[dict]:
+    """The change feed's entries: each event as the history shows it, with its item's id and key
+    (``events`` annotated with ``item_number``, as ``backlog.selectors.change_feed`` reads them)."""
     texts = history.describe(events)
     return [
-        EVENT_SERIALIZERS[event.type](
+        CHANGE_SERIALIZERS[event.type](
             {
-                "id": event.pk,
-                "type": event.type,
-                "actor": event.actor.username if event.actor else None,
-                "text": texts[event.pk],
-                "data": history.shape(event),
-                "reason": event.reason,
-                "operation": event.operation,
-                "created_at": event.created_at,
+                **_event_fields(event, texts),
+                "item": event.item_id,
+                "key": item_key(product_key, event.item_number),
             }
         ).data
         for event in events
     ]
+
+
+def _event_fields(event: ItemEvent, texts: dict[int, str]) -> dict:
+    return {
+        "id": event.pk,
+        "seq": event.seq,
+        "type": event.type,
+        "actor": event.actor.username if event.actor else None,
+        "text": texts[event.pk],
+        "data": history.shape(event),
+        "reason": event.reason,
+        "operation": event.operation,
+        "created_at": event.created_at,
+    }
+
+
+def events_data(events: Sequence[ItemEvent]) -> list[dict]:
+    """The events as the API shows them: each in its type's shape, with its sentence."""
+    texts = history.describe(events)
+    return [EVENT_SERIALIZERS[event.type](_event_fields(event, texts)).data for event in events]

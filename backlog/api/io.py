@@ -10,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.access import access_product
+from accounts.api.idempotency import idempotent_post
 from backlog.access import access_import
 from backlog.api.pagination import TimeCursorPagination
 from backlog.api.views import LIST_PARAMETER_SCHEMA
@@ -168,6 +169,7 @@ class ImportListApi(GenericAPIView):
         request={"text/csv": OpenApiTypes.BINARY},
         responses={201: ImportSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key)
         reject_unknown_parameters(request, {"source", "placing", "file_name"})

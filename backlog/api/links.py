@@ -5,6 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.api.idempotency import idempotent_post
 from backlog.access import access_item, access_link, item_in
 from backlog.api.serializers import ItemReferenceField
 from backlog.api.shared import ITEM_REF
@@ -68,6 +69,7 @@ class ItemLinkListApi(GenericAPIView):
         request=LinkCreateSerializer,
         responses={201: LinkSerializer(many=True)},
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)  # outsiders get 404 whatever they send
         body = validated_input(LinkCreateSerializer, request)

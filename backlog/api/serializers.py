@@ -6,6 +6,8 @@ from backlog.access import PLACES
 from backlog.links import order_warnings
 from backlog.models import Item, item_key
 from backlog.readiness import readiness
+from backlog.services.bulk import BULK_FIELDS
+from backlog.services.bulk import MAX_ITEMS as MAX_BULK_ITEMS
 from backlog.services.items import EDITABLE_FIELDS, VALUE_FIELDS
 from backlog.services.ordering import MAX_POSITION
 from config.api import ApiModelSerializer, ApiSerializer, StrictCharField, StrictChoiceField, StrictIntegerField
@@ -86,6 +88,10 @@ class ItemSerializer(serializers.ModelSerializer):
     readiness = serializers.SerializerMethodField(help_text="The product's Definition of Ready, check by check.")
     split_from = serializers.SerializerMethodField(help_text="Key of the item this one was split from.")
     duplicate_of = serializers.SerializerMethodField(help_text="Key of the item a rejected proposal duplicates.")
+    change_seq = serializers.SerializerMethodField(
+        help_text="The change feed's number of the item's last change (edit, status change or move): "
+        "/products/{key}/changes/?after=… lists what came after it."
+    )
     theme = serializers.IntegerField(
         source="theme_id", read_only=True, allow_null=True, help_text="The id of the theme it belongs to."
     )
@@ -133,9 +139,16 @@ class ItemSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "version",
+            "change_seq",
             "readiness",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_change_seq(self, item: Item) -> int | None:
+        if hasattr(item, "change_seq"):  # read with backlog.selectors.with_change_seq
+            return item.change_seq
+        return item.events.order_by("-seq").values_list("seq", flat=True).first()
 
     def get_labels(self, item: Item) -> list[str]:
         return sorted(label.name for label in item.labels.all())
@@ -274,3 +287,49 @@ class ScoringSettingsSerializer(ApiSerializer):
         child=serializers.FloatField(min_value=0, max_value=10),
         help_text="WSJF weights: business_value, time_criticality, risk_reduction (0 to 10 each).",
     )
+
+
+class BulkItemSerializer(ApiSerializer):
+    item = ItemReferenceField(help_text="An item id or key.")
+    version = StrictIntegerField(
+        required=False, min_value=1, help_text="The version you read (its If-Match): refused if it changed since."
+    )
+
+
+class BulkFieldsSerializer(ApiModelSerializer):
+    """The fields a bulk edit sets: the kind, the estimate, and (owners, delegates) value inputs."""
+
+    class Meta:
+        model = Item
+        fields = sorted(BULK_FIELDS)
+        extra_kwargs = {name: {"required": False} for name in sorted(BULK_FIELDS)}
+
+
+class BulkEditSerializer(ApiSerializer):
+    items = BulkItemSerializer(many=True, help_text=f"1 to {MAX_BULK_ITEMS} items, each with an optional version.")
+    add_labels = serializers.ListField(
+        child=StrictCharField(max_length=50), required=False, default=list, max_length=50
+    )
+    remove_labels = serializers.ListField(
+        child=StrictCharField(max_length=50), required=False, default=list, max_length=50
+    )
+    set = BulkFieldsSerializer(required=False, help_text="Fields to set on every item.")
+    status = StrictChoiceField(
+        choices=[
+            (value, label) for value, label in Item.Status.choices if value in ("in_progress", "done", "archived")
+        ],
+        required=False,
+        help_text="Move every item to this status along the lifecycle (proposals are decided through their review).",
+    )
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate_items(self, value):
+        if not 1 <= len(value) <= MAX_BULK_ITEMS:
+            raise serializers.ValidationError(f"Give 1 to {MAX_BULK_ITEMS} items.")
+        return value
+
+
+class BulkResultSerializer(serializers.Serializer):
+    operation = serializers.UUIDField(help_text="The history records of this edit share it.")
+    changed = serializers.ListField(child=serializers.CharField(), help_text="The keys of the items changed.")
+    unchanged = serializers.ListField(child=serializers.CharField(), help_text="Asked for, but already so.")

@@ -6,6 +6,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.access import access_product
+from accounts.api.idempotency import idempotent_post
 from accounts.permissions import Action
 from backlog.access import access_theme
 from backlog.api.pagination import TimeCursorPagination
@@ -81,6 +82,7 @@ class ThemeListApi(GenericAPIView):
         return self.get_paginated_response(ThemeSerializer(page, many=True, context={"rollups": rollups}).data)
 
     @extend_schema(summary="Create a theme (owners)", request=ThemeWriteSerializer, responses={201: ThemeSerializer})
+    @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
         body = validated_input(ThemeWriteSerializer, request)

@@ -7,17 +7,19 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.access import access_product
+from accounts.api.idempotency import idempotent_post
 from accounts.models import Product
 from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in, placement_in, theme_in
 from backlog.api import serializers as s
-from backlog.api.history import ItemEventSchema, events_data
+from backlog.api.history import ChangePageSerializer, ItemEventSchema, changes_data, events_data
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.shared import ETAG, ITEM_REF, PAGINATION_PARAMS, item_response, item_rows_page, read_after_write
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Item, item_key
-from backlog.selectors import item_history, item_list
+from backlog.selectors import change_feed, item_history, item_list
+from backlog.services.bulk import Target, items_bulk_edit
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move, items_move
 from backlog.services.scores import product_scoring_update
@@ -74,6 +76,7 @@ class ItemListApi(GenericAPIView):
         request=s.ItemCreateSerializer,
         responses={201: s.ItemSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.PROPOSE)
         body = validated_input(s.ItemCreateSerializer, request)
@@ -218,6 +221,42 @@ class BlockMoveApi(GenericAPIView):
         return _move_response(product, result)
 
 
+class BulkEditApi(GenericAPIView):
+    serializer_class = s.BulkResultSerializer
+
+    @extend_schema(
+        summary=f"Edit up to {s.MAX_BULK_ITEMS} items at once: labels, kind, estimate, value inputs, status",
+        description=(
+            "All or nothing: each item is checked by the same rules as a single edit or status change "
+            "(and its `version`, when given); if any is refused, nothing changes and the 400 names each "
+            "refused item and why. The history records it as one operation."
+        ),
+        request=s.BulkEditSerializer,
+    )
+    def post(self, request, key: str):
+        product, _ = access_product(request.user, key)
+        body = validated_input(s.BulkEditSerializer, request)
+        references = [entry["item"] for entry in body["items"]]
+        ids = item_ids_in(product, references, "items")
+        targets = [Target(pk, entry.get("version")) for pk, entry in zip(ids, body["items"], strict=True)]
+        result = items_bulk_edit(
+            product=product,
+            actor=request.user,
+            targets=targets,
+            add_labels=body["add_labels"],
+            remove_labels=body["remove_labels"],
+            changes=dict(body.get("set") or {}),
+            status=body.get("status"),
+            reason=body["reason"],
+        )
+        data = {
+            "operation": result.operation,
+            "changed": [item.key for item in result.items],
+            "unchanged": [item.key for item in result.unchanged],
+        }
+        return Response(s.BulkResultSerializer(data).data)
+
+
 class ItemHistoryApi(GenericAPIView):
     pagination_class = TimeCursorPagination
 
@@ -229,6 +268,49 @@ class ItemHistoryApi(GenericAPIView):
     )
     def get(self, request, ref: str):
         return item_rows_page(self, request, ref, item_history, events_data)
+
+
+MAX_CHANGES = 1000
+MAX_SEQ = 2**63 - 1
+
+
+class ChangeFeedApi(GenericAPIView):
+    pagination_class = None
+
+    @extend_schema(
+        summary="The product's change feed: every creation, edit, status change and move, in sequence",
+        description=(
+            "Each change has a product-wide `seq` (1, 2, 3, … in commit order: a change never appears "
+            "behind one already read). Page with `after` (the last `seq` read; `next` links the next "
+            "page). Moves carry their neighbours (`data.to.after_id`, `before_id`), creations the item's "
+            "fields, so a mirror replays the feed and stays exact, order included."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "after",
+                {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "default": 0},
+                description="Changes numbered after this one (0: from the start).",
+                required=False,
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_CHANGES, "default": 200},
+                description=f"How many at most (1 to {MAX_CHANGES}, default 200).",
+                required=False,
+            ),
+        ],
+        responses=ChangePageSerializer,
+    )
+    def get(self, request, key: str):
+        product, _ = access_product(request.user, key)
+        reject_unknown_parameters(request, {"after", "limit"})
+        after = number_parameter(request.query_params, "after", default=0, low=0, high=MAX_SEQ)
+        limit = number_parameter(request.query_params, "limit", default=200, low=1, high=MAX_CHANGES)
+        events = list(change_feed(product=product, after=after)[: limit + 1])
+        more, events = len(events) > limit, events[:limit]
+        last = events[-1].seq if events else after
+        next_url = request.build_absolute_uri(f"{request.path}?after={last}&limit={limit}") if more else None
+        return Response({"results": changes_data(events, product.key), "after": last, "next": next_url})
 
 
 class SuggestedOrderApi(GenericAPIView):

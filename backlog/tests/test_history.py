@@ -167,7 +167,8 @@ def _old_row(product, owner, five, type, data) -> ItemEvent:
             return {k: resolve(v) for k, v in value.items()}
         return five[value].pk if isinstance(value, str) and value in five else value
 
-    return ItemEvent.objects.create(item=five["E"], product=product, actor=owner, type=type, data=resolve(data))
+    row = ItemEvent(item=five["E"], product=product, actor=owner, type=type, data=resolve(data))
+    return history.write([row])[0]
 
 
 @pytest.mark.parametrize("case", OLD_SHAPES)

@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.access import access_product
+from accounts.api.idempotency import idempotent_post
 from accounts.permissions import Action
 from backlog.access import access_item, item_ids_in
 from backlog.api.preconditions import IF_MATCH, if_match_version
@@ -147,6 +148,7 @@ class SprintListApi(GenericAPIView):
         request=s.SprintCreateSerializer,
         responses={201: s.SprintDetailSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.REORDER)
         body = validated_input(s.SprintCreateSerializer, request)
@@ -255,6 +257,7 @@ class RetroActionListApi(GenericAPIView):
         request=s.RetroActionCreateSerializer,
         responses={201: s.RetroActionSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str, number: int):
         sprint, _ = access_sprint(request.user, key, number, Action.EDIT_WORK)
         body = validated_input(s.RetroActionCreateSerializer, request)
@@ -270,6 +273,7 @@ class RetroActionDebtApi(GenericAPIView):
         parameters=[NUMBER],
         responses={201: ItemSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str, number: int, action_id: int):
         action, _ = access_retro_action(request.user, key, number, action_id, Action.PROPOSE)
         body = validated_input(s.ToDebtSerializer, request)
@@ -286,6 +290,7 @@ class ItemDoneApi(GenericAPIView):
         parameters=[ITEM_REF, ETAG, IF_MATCH],
         responses=s.DoneItemSerializer,
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.DoneSerializer, request)

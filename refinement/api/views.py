@@ -7,13 +7,14 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.access import access_product
+from accounts.api.idempotency import idempotent_post
 from accounts.permissions import Action
 from backlog.access import access_item
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
 from backlog.api.preconditions import IF_MATCH, if_match_version
 from backlog.api.serializers import ItemSerializer
 from backlog.api.shared import ITEM_REF, PAGINATION_PARAMS, item_response, item_rows_page
-from backlog.selectors import items_for_api
+from backlog.selectors import items_for_api, with_change_seq
 from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
 from refinement.access import accept_place, access_comment, duplicate_in
@@ -57,7 +58,7 @@ class ReviewQueueApi(GenericAPIView):
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS - {"count"})
         product, _ = access_product(request.user, key, Action.REVIEW)
-        page = self.paginate_queryset(review_queue(product=product).prefetch_related("labels"))
+        page = self.paginate_queryset(with_change_seq(review_queue(product=product).prefetch_related("labels")))
         page = with_suggested_positions(list(page), product)
         return self.get_paginated_response(s.ReviewQueueItemSerializer(page, many=True).data)
 
@@ -137,6 +138,7 @@ class QuestionListApi(GenericAPIView):
         request=s.AskSerializer,
         responses={201: s.QuestionSerializer},
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.AskSerializer, request)
@@ -187,6 +189,7 @@ class CommentListApi(GenericAPIView):
         request=s.CommentCreateSerializer,
         responses={201: s.CommentSerializer},
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.CommentCreateSerializer, request)
@@ -213,6 +216,7 @@ class SplitApi(GenericAPIView):
         request=s.SplitSerializer,
         responses={201: s.SplitResultSerializer},
     )
+    @idempotent_post()
     def post(self, request, ref: str):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.SplitSerializer, request)
@@ -261,7 +265,9 @@ class StaleItemsApi(GenericAPIView):
     def get(self, request, key: str):
         reject_unknown_parameters(request, PAGINATION_PARAMS)
         product, _ = access_product(request.user, key)
-        queryset = stale_items(product=product).select_related("created_by", "split_from", "duplicate_of")
+        queryset = with_change_seq(
+            stale_items(product=product).select_related("created_by", "split_from", "duplicate_of")
+        )
         page = self.paginate_queryset(queryset.prefetch_related("labels"))
         return self.get_paginated_response(ItemSerializer(page, many=True).data)
 

@@ -142,7 +142,11 @@ class IntakeTokenSerializer(ApiSerializer):
 
 
 class IntakeTokenCreatedSerializer(IntakeTokenSerializer):
-    token = serializers.CharField(read_only=True, help_text="The secret: shown only now.")
+    token = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The secret: shown only now (null in an Idempotency-Key replay: never stored).",
+    )
 
 
 class CauseSerializer(ApiSerializer):

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.access import access_product
 from accounts.api.authentication import AddressBudgetAuthentication, ApiTokenAuthentication
+from accounts.api.idempotency import idempotent_post
 from accounts.api.permissions import TokenScope
 from accounts.models import Product
 from accounts.permissions import Action
@@ -29,7 +30,6 @@ from service.api.authentication import IntakeThrottle, IntakeTokenAuthentication
 from service.models import CauseInterest, IntakeToken, Occurrence, ServiceSettings, Ticket
 from service.selectors import QUEUE_FILTERS, incidents_of, occurrence_list, queue_list, ticket_filters, ticket_list
 from service.services.clocks import clocks_of
-from service.services.idempotency import Answer, IdempotencyConflict, idempotent
 from service.services.incidents import evidence_of, hours_per_sprint, ticket_hours_lost_set, ticket_link_cause
 from service.services.merging import occurrence_split, tickets_merge
 from service.services.queues import queue_create, queue_update
@@ -47,13 +47,6 @@ from service.services.tokens import intake_token_create, intake_token_revoke
 KEY = OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, description="Product key, e.g. OB.")
 REF = OpenApiParameter(
     "ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Item id or key, e.g. OB-42 (keys in any case)."
-)
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Makes retries safe: the same key with the same body gets the first answer again (for 24 hours); "
-    "with another body, 409.",
 )
 
 
@@ -75,11 +68,6 @@ class TicketPagination(LimitOffsetPagination):
         for parameter in parameters:
             parameter["schema"].update(bounds[parameter["name"]])
         return parameters
-
-
-class Conflict(exceptions.APIException):
-    status_code = 409
-    default_code = "idempotency_conflict"
 
 
 def clock_context(product: Product, settings: ServiceSettings | None = None) -> dict:
@@ -110,7 +98,7 @@ class IntakeApi(GenericAPIView):
     @extend_schema(
         summary="Send a service ticket: a new operational item, or an occurrence folded into the open one "
         "with the same fingerprint",
-        parameters=[KEY, IDEMPOTENCY_KEY],
+        parameters=[KEY],
         request=s.IntakeSerializer,
         responses={
             201: OpenApiResponse(s.IntakeResultSerializer, description="A new ticket."),
@@ -118,6 +106,7 @@ class IntakeApi(GenericAPIView):
             409: OpenApiResponse(s.ErrorSerializer, description="The Idempotency-Key was used with another body."),
         },
     )
+    @idempotent_post()
     def post(self, request, key: str):
         token = request.auth if isinstance(request.auth, IntakeToken) else None
         product = intake_product(request.user, token, key)
@@ -125,31 +114,13 @@ class IntakeApi(GenericAPIView):
         data = s.IntakeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        idempotency_key = request.headers.get("Idempotency-Key")
-
-        def run() -> Answer:
-            queue = queue_in(product, fields.pop("queue"))
-            via = f"intake token {token.name}" if token else "api"
-            result = ticket_intake(product=product, sender=request.user, queue=queue, via=via, **fields)
-            ticket = result.ticket  # with its item, queue and assignee
-            ticket.folded = result.folded
-            body = s.IntakeResultSerializer(ticket, context=clock_context(product, result.settings)).data
-            return Answer(status.HTTP_200_OK if result.folded else status.HTTP_201_CREATED, dict(body))
-
-        if idempotency_key is None:
-            answer = run()
-        else:
-            if not idempotency_key.strip() or len(idempotency_key) > 255:
-                raise exceptions.ValidationError({"Idempotency-Key": ["Give a key of 1 to 255 characters."]})
-            sender = f"intake:{token.pk}" if token else f"user:{request.user.pk}"
-            try:
-                answer = idempotent(product=product, sender=sender, key=idempotency_key, body=request.data, run=run)
-            except IdempotencyConflict as conflict:
-                raise Conflict(str(conflict)) from conflict
-        response = Response(answer.body, status=answer.status_code)
-        if answer.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        queue = queue_in(product, fields.pop("queue"))
+        via = f"intake token {token.name}" if token else "api"
+        result = ticket_intake(product=product, sender=request.user, queue=queue, via=via, **fields)
+        ticket = result.ticket  # with its item, queue and assignee
+        ticket.folded = result.folded
+        body = s.IntakeResultSerializer(ticket, context=clock_context(product, result.settings)).data
+        return Response(body, status=status.HTTP_200_OK if result.folded else status.HTTP_201_CREATED)
 
 
 class QueueListApi(GenericAPIView):
@@ -167,6 +138,7 @@ class QueueListApi(GenericAPIView):
         request=s.QueueWriteSerializer,
         responses={201: s.QueueSerializer},
     )
+    @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
         data = s.QueueWriteSerializer(data=request.data)
@@ -343,6 +315,7 @@ class IntakeTokenListApi(GenericAPIView):
         request=s.IntakeTokenSerializer,
         responses={201: s.IntakeTokenCreatedSerializer},
     )
+    @idempotent_post(secret_fields=("token",))
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
         data = s.IntakeTokenSerializer(data=request.data)
@@ -453,6 +426,7 @@ class OccurrenceSplitApi(GenericAPIView):
         request=s.OccurrenceSplitSerializer,
         responses={201: s.TicketSerializer},
     )
+    @idempotent_post()
     def post(self, request, ref: str, occurrence_id: int):
         ticket, _ = access_ticket(request.user, ref)
         occurrence = Occurrence.objects.filter(pk=occurrence_id, ticket=ticket).first()

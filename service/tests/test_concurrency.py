@@ -6,11 +6,11 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from accounts.models import Membership
+from accounts.idempotency import Answer, idempotent
+from accounts.models import IdempotencyKey, Membership
 from accounts.tests.factories import MembershipFactory
 from backlog.models import Item
-from service.models import IdempotencyKey, Occurrence, Ticket
-from service.services.idempotency import Answer, idempotent
+from service.models import Occurrence, Ticket
 from service.services.tickets import ticket_intake
 from service.tests.factories import QueueFactory
 
@@ -99,7 +99,7 @@ def test_concurrent_first_uses_of_an_idempotency_key_do_the_work_once(setup):
             )
             return Answer(201, {"id": result.ticket.pk, "occurrences": result.ticket.occurrence_count})
 
-        answers.append(idempotent(product=product, sender="user:1", key="same", body={"a": 1}, run=run))
+        answers.append(idempotent(sender="user:1", key="same", endpoint="POST /INTAKE/", body={"a": 1}, run=run))
 
     assert run_in_threads(work, 8) == []
     assert Occurrence.objects.filter(ticket__product=product).count() == 1

@@ -36,7 +36,9 @@
     let data = null;
     try { data = await response.json(); } catch (error) { data = null; }
     if (!response.ok) {
-      throw new Error((data && data.error && data.error.message) || "the server answered " + response.status);
+      const failure = new Error((data && data.error && data.error.message) || "the server answered " + response.status);
+      failure.fields = (data && data.error && data.error.fields) || {};
+      throw failure;
     }
     return data;
   }
@@ -340,5 +342,52 @@
     const value = parseInt(document.getElementById("block-to").value, 10);
     if (!(value >= 1)) return say("Give a position of 1 or more.", true);
     blockMove({ to: "position", position: value }, "moved");
+  });
+
+  // Editing the selected rows together: one request to the bulk edit API, all or nothing (its
+  // answer names each refused item and why); the list is fetched again once it is saved.
+  function names(value) {
+    return value.split(",").map(function (name) { return name.trim(); }).filter(Boolean);
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches || !event.target.matches("#bulk-form")) return;
+    event.preventDefault();
+    const form = event.target;
+    const chosen = selected();
+    if (!chosen.length) return say("Select the items to edit first.", true);
+    const body = { items: chosen.map(function (row) { return { item: row.dataset.key }; }) };
+    const add = names(form.elements.add_labels.value);
+    const remove = names(form.elements.remove_labels.value);
+    if (add.length) body.add_labels = add;
+    if (remove.length) body.remove_labels = remove;
+    const set = {};
+    if (form.elements.kind.value) set.kind = form.elements.kind.value;
+    if (form.elements.business_value && form.elements.business_value.value) {
+      set.business_value = parseInt(form.elements.business_value.value, 10);
+    }
+    if (Object.keys(set).length) body.set = set;
+    if (form.elements.status.value) body.status = form.elements.status.value;
+    if (!add.length && !remove.length && !body.set && !body.status) {
+      return say("Choose what to change: labels, kind, status or value.", true);
+    }
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    enqueue(async function () {
+      try {
+        const result = await post("products/" + theList().dataset.product + "/items/bulk/", body);
+        form.reset();
+        document.getElementById("bulk-edit").open = false;
+        await refresh(null, 0);
+        const count = result.changed.length;
+        say(count + (count === 1 ? " item" : " items") + " changed" +
+          (result.unchanged.length ? "; " + result.unchanged.length + " already so." : "."));
+      } catch (error) {
+        const refused = (error.fields && error.fields.items) || [];
+        say("Nothing was changed: " + (refused.length ? refused.join(" ") : error.message), true);
+      } finally {
+        button.disabled = false;
+      }
+    });
   });
 })();
