@@ -184,7 +184,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationsReadSerializer(ApiSerializer):
     ids = serializers.ListField(
-        child=StrictIntegerField(min_value=1),
+        child=StrictIntegerField(min_value=1, max_value=2**63 - 1),  # a BigAutoField id
         required=False,
         max_length=500,
         help_text="The notifications to mark read; leave out to mark all read.",
