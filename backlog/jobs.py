@@ -43,6 +43,14 @@ def in_process() -> bool:
     return bool(settings.CELERY_TASK_ALWAYS_EAGER)
 
 
+def use_broker(url: str) -> None:
+    """Queue jobs on the broker at ``url`` from now on instead of running them in process (for a
+    benchmark that measures what a request does when only queueing, as with ``REDIS_URL``)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = url
+
+
 def _send(name: str, *args, countdown: float | None = None) -> bool:
     task = celery_app.tasks[name]  # ours, not whichever app was made last (celery.current_app)
     try:

@@ -42,17 +42,15 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Membership, Notification, Product, User
+    from backlog import jobs
     from backlog.models import ItemEvent
     from backlog.services.items import item_create, item_update
-    from config.celery import app
     from notifications.models import Watch
     from notifications.tasks import announce_item_events
     from refinement.tasks import notify_comment
 
     # Jobs go to a broker, as with REDIS_URL: the request only queues them.
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "memory://"
+    jobs.use_broker("memory://")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
 
