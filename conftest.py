@@ -1,5 +1,6 @@
 """Shared fixtures: users in every role of one product, and the database guard for CI."""
 
+import gc
 import os
 import signal
 
@@ -20,6 +21,15 @@ pytest_plugins = ["config.tests.browser_fixtures"]
 def pytest_configure(config) -> None:
     """No embedded schedule in the test process (the API fuzz test imports config.wsgi)."""
     settings.EMBEDDED_SCHEDULE = False
+    # A test run keeps far more long-lived objects than the app (every module, the URL conf, the
+    # collected tests, the API schema): collect young objects less often...
+    gc.set_threshold(50_000, 50, 100)
+
+
+def pytest_collection_finish(session) -> None:
+    """...and once collected, leave what is loaded by now out of every later collection."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items) -> None:
