@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench-sprints: install  ## sprint planning and the forecast at 10,000 and 100,00
 
 bench-intake: install  ## intake surge (8 senders, 5,000 tickets, 50 fingerprints) on gunicorn + PostgreSQL, queue page; JSON
 	$(PY) bench/intake.py
+
+bench-notifications: install  ## a comment mentioning 10 on an item with 1,000 watchers: request vs none, the job's queries and time; JSON
+	$(PY) bench/notifications.py
 
 screenshots: install  ## refresh the README's screenshots (demo data, Debian's Chromium)
 	$(PY) bench/screenshots.py

@@ -1,9 +1,18 @@
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.models import ApiToken, Membership, Product, User
 from accounts.services import token_create, token_revoke
+
+
+class EmailAddressInline(admin.TabularInline):
+    """allauth's record of the user's address: support can see (and set) whether it is confirmed."""
+
+    model = EmailAddress
+    extra = 0
+    fields = ("email", "primary", "verified")
 
 
 @admin.register(User)
@@ -16,6 +25,7 @@ class OneBacklogUserAdmin(UserAdmin):
         "is_staff",
         "is_active",
     )
+    inlines = (EmailAddressInline,)
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,16 +1,23 @@
 """Signing in with a username or an e-mail address."""
 
-from django.contrib.auth.backends import ModelBackend
+from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from allauth.account.models import EmailAddress
 
 from accounts.models import User
 
 
-class UsernameOrEmailBackend(ModelBackend):
-    """Django's backend, that also takes the e-mail address of exactly one user as the username."""
+class AuthenticationBackend(AllauthBackend):
+    """allauth's backend, whose e-mail look-up also finds accounts by their own address in any case
+    (accounts made before allauth, or by the admin or ``seed_demo``, have no ``EmailAddress`` row
+    and may hold capitals), and names nobody for an address two accounts share."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if username and "@" in username:
-            matches = list(User.objects.filter(email__iexact=username.strip()).values_list("username", flat=True)[:2])
-            if len(matches) == 1:  # an address two accounts share names neither
-                username = matches[0]
-        return super().authenticate(request, username=username, password=password, **kwargs)
+    def _authenticate_by_email(self, email: str, password: str):
+        email = email.strip()
+        if not email:
+            return None
+        users = set(User.objects.filter(email__iexact=email)) | {
+            address.user for address in EmailAddress.objects.filter(email__iexact=email).select_related("user")
+        }
+        if len(users) != 1:
+            return None
+        return self._check_password(users.pop(), password)

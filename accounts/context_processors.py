@@ -13,5 +13,5 @@ def navigation(request) -> dict:
     return {
         "my_products": products_for(user=user).filter(archived_at=None),
         "can_create_product": can_create_product(user),
-        "unread_count": Notification.objects.filter(user=user, read_at=None).count(),
+        "unread_count": Notification.objects.filter(user=user, in_app=True, read_at=None).count(),
     }

@@ -1,34 +1,25 @@
-"""Forms of accounts pages: sign-up."""
+"""Forms of accounts pages: allauth's sign-in form, and its sign-up form limited to ``SIGNUP_EMAIL_DOMAINS``."""
 
+from allauth.account.forms import LoginForm, SignupForm
+from allauth.core import context
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
 
-from accounts.models import User
-
-
-def email_domain_allowed(email: str) -> bool:
-    """Is ``email`` in one of the domains sign-up is limited to (``SIGNUP_EMAIL_DOMAINS``; none: any)?"""
-    domains = [domain.lower() for domain in settings.SIGNUP_EMAIL_DOMAINS]
-    return not domains or email.rpartition("@")[2].lower() in domains
+from accounts.adapter import email_domain_allowed, invitation_remembered
 
 
-class SignUpForm(UserCreationForm):
-    email = forms.EmailField(help_text="For invitations and password resets.")
-
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email")
-
-    def __init__(self, *args, invited_email: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.invited_email = invited_email.lower()
-
+class SignUpForm(SignupForm):
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if email.lower() != self.invited_email and not email_domain_allowed(email):
+        email = super().clean_email()
+        invitation = invitation_remembered(context.request)
+        invited = invitation is not None and invitation.email.lower() == email.lower()
+        if not invited and not email_domain_allowed(email):
             allowed = ", ".join(settings.SIGNUP_EMAIL_DOMAINS)
             raise forms.ValidationError(f"Sign up with an address at {allowed}, or ask a product owner to invite you.")
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account has this address: sign in, or reset your password.")
         return email
+
+
+class SignInForm(LoginForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Username or e-mail"

@@ -314,7 +314,9 @@ class Notification(models.Model):
     """Something that happened to a user's work, in their in-app inbox (made by a job after commit).
 
     ``key`` names the event (e.g. ``question:42``): one notification per user and event, however
-    often the job runs. ``link`` is the page to open (a path).
+    often the job runs. ``link`` is the page to open (a path). Who gets one, and where (the inbox,
+    e-mail or both, as each user chose), is decided by ``notifications.services``: a row with
+    ``in_app`` off exists only to be e-mailed (``email_due``) and is not in the inbox.
     """
 
     class Kind(models.TextChoices):
@@ -322,6 +324,9 @@ class Notification(models.Model):
         ANSWER = "answer", "An answer to your question"
         ACCEPTED = "accepted", "Your proposal was accepted"
         REJECTED = "rejected", "Your proposal was rejected"
+        MENTION = "mention", "You were mentioned in a comment"
+        WATCHED = "watched", "A change to an item you watch"
+        SLA_BREACH = "sla_breach", "An SLA target was breached"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
@@ -331,11 +336,22 @@ class Notification(models.Model):
     link = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    in_app = models.BooleanField(default=True, help_text="Shown in the inbox.")
+    email_due = models.BooleanField(default=False, help_text="To be e-mailed (at once or in the daily digest).")
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user_event")]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_unread"),
+            models.Index(fields=["key"], name="notification_key"),  # a job reads back what it made
+            models.Index(
+                fields=["user"],
+                condition=Q(email_due=True, emailed_at=None),
+                name="notification_email_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.text}"

@@ -6,6 +6,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -423,22 +424,26 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
 
 
 def user_profile_update(*, user: User, display_name: str, email: str, time_zone: str) -> User:
-    """Change the user's own display name, e-mail address and time zone."""
-    email = email.strip()
-    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+    """Change the user's own display name, e-mail address and time zone.
+
+    allauth's record of the address follows: a new address replaces the old one, unconfirmed
+    (the page mails the confirmation link); an unchanged one keeps its state.
+    """
+    email = email.strip().lower()
+    taken = User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists() or (
+        EmailAddress.objects.filter(email__iexact=email).exclude(user=user).exists()
+    )
+    if email and taken:
         raise ValidationError({"email": "Another account has this address."})
+    changed_address = email != user.email.lower()
     user.display_name, user.email, user.time_zone = display_name.strip(), email, time_zone
     user.full_clean(exclude=["password", "username"])
-    user.save(update_fields=["display_name", "email", "time_zone"])
-    return user
-
-
-def user_sign_up(*, username: str, email: str, password: str) -> User:
-    """Make an account (the sign-up form has checked the password and the address)."""
-    user = User(username=username, email=email)
-    user.set_password(password)
-    user.full_clean(exclude=["password"])
-    user.save()
+    with transaction.atomic():
+        user.save(update_fields=["display_name", "email", "time_zone"])
+        if changed_address:
+            EmailAddress.objects.filter(user=user).delete()
+        if email and not EmailAddress.objects.filter(user=user, email__iexact=email).exists():
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     return user
 
 
@@ -457,7 +462,7 @@ def notification_create(
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     """Mark the user's notifications read (``ids``, or all); return how many were unread."""
-    unread = Notification.objects.filter(user=user, read_at=None)
+    unread = Notification.objects.filter(user=user, in_app=True, read_at=None)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())

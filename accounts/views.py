@@ -3,21 +3,22 @@
 from datetime import timedelta
 from zoneinfo import available_timezones
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_product, access_token
-from accounts.forms import SignUpForm
+from accounts.adapter import invitation_forget, invitation_remember
 from accounts.models import MAX_READY_ESTIMATE, ApiToken, Membership, Notification, Product
 from accounts.permissions import Action, can_create_product
 from accounts.selectors import audit_events, open_invitations, product_members, products_for
@@ -36,7 +37,6 @@ from accounts.services import (
     token_create,
     token_revoke,
     user_profile_update,
-    user_sign_up,
 )
 from config.numbers import whole_number
 
@@ -318,6 +318,7 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as invalid:
             _say(request, invalid)
             return redirect("invitation", token)
+        invitation_forget(request)
         messages.success(request, f"Welcome to {membership.product.name}.")
         return redirect("backlog", membership.product.key)
     problem = None
@@ -336,44 +337,30 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
             "invitation": invitation,
             "invitation_token": token,
             "problem": problem,
-            "can_sign_up": settings.SIGNUP != "off",
+            "can_sign_up": settings.SIGNUP != "off" and invitation.invitee_id is None,
         },
         status=410 if problem and not invitation.is_open(timezone.now()) else 200,
     )
 
 
-def sign_up(request: HttpRequest) -> HttpResponse:
-    """Make an account (``SIGNUP``: open, by invitation only, or off), then sign in — and, when
-    arriving from an invitation link, go back to it to join."""
-    if request.user.is_authenticated:
-        return redirect("home")
-    raw = request.GET.get("invitation") or request.POST.get("invitation", "")
-    invitation = invitation_find(raw)
-    if invitation is not None and not invitation.is_open(timezone.now()):
-        invitation = None
-    if settings.SIGNUP == "off" or (settings.SIGNUP == "invitation" and invitation is None):
-        reason = "Sign-up is closed here" if settings.SIGNUP == "off" else "Sign-up is by invitation only"
-        return render(request, "accounts/signup_closed.html", {"reason": reason}, status=403)
-    invited_email = invitation.email if invitation else ""
-    form = SignUpForm(request.POST or None, invited_email=invited_email, initial={"email": invited_email})
-    if request.method == "POST" and form.is_valid():
-        user = user_sign_up(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-        )
-        login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
-        messages.success(request, f"Welcome, {user.username}.")
-        return redirect("invitation", raw) if invitation else redirect("home")
-    status = 400 if form.errors else 200
-    return render(
-        request, "accounts/signup.html", {"form": form, "invitation": raw if invitation else ""}, status=status
-    )
+def invitation_sign_up(request: HttpRequest, token: str) -> HttpResponse:
+    """Sign up from an invitation link: allauth's sign-up with the invited address filled in (and
+    counted as confirmed, the link having been mailed to it), then back to the invitation to join."""
+    invitation = invitation_find(token)
+    if invitation is None:
+        raise Http404("No such invitation.")
+    if request.user.is_authenticated or not invitation.is_open(timezone.now()):
+        return redirect("invitation", token)
+    invitation_remember(request, raw=token)
+    query = urlencode({"email": invitation.email, "next": reverse("invitation", args=[token])})
+    return redirect(f"{reverse('account_signup')}?{query}")
 
 
 @login_required
 @require_POST
 def profile_update(request: HttpRequest) -> HttpResponse:
+    """Save the profile; a new e-mail address is mailed a confirmation link (unless confirming is off)."""
+    before = request.user.email
     try:
         user_profile_update(
             user=request.user,
@@ -385,7 +372,12 @@ def profile_update(request: HttpRequest) -> HttpResponse:
         request.user.refresh_from_db()
         _say(request, invalid)
     else:
-        messages.success(request, "Profile saved.")
+        address = EmailAddress.objects.filter(user=request.user, primary=True, verified=False).first()
+        if address and address.email != before.lower() and settings.EMAIL_VERIFICATION != "none":
+            address.send_confirmation(request)
+            messages.success(request, f"Profile saved. We sent a link to {address.email} to confirm it.")
+        else:
+            messages.success(request, "Profile saved.")
     return redirect("me")
 
 
@@ -395,7 +387,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         notifications_mark_read(user=request.user)
         return redirect("inbox")
-    page = Paginator(Notification.objects.filter(user=request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(Notification.objects.filter(user=request.user, in_app=True), 50).get_page(request.GET.get("page"))
     return render(request, "accounts/inbox.html", {"notifications": page})
 
 
@@ -403,7 +395,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one notification read and go to what it is about."""
-    notification = Notification.objects.filter(pk=notification_id, user=request.user).first()
+    notification = Notification.objects.filter(pk=notification_id, user=request.user, in_app=True).first()
     if notification is None:
         raise Http404("No such notification.")
     notifications_mark_read(user=request.user, ids=[notification.pk])

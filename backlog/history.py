@@ -78,9 +78,11 @@ def created(
     return _event(item, actor, Type.CREATED, data, at=at or item.created_at, operation=operation)
 
 
-def updated(*, item: Item, actor: User, changes: dict[str, list[Any]]) -> ItemEvent:
-    """Fields changed: ``changes`` maps each field (or ``labels``) to ``[old, new]``."""
-    return _event(item, actor, Type.UPDATED, {"changes": changes, "version": item.version}, at=item.updated_at)
+def updated(*, item: Item, actor: User, changes: dict[str, list[Any]], at: datetime | None = None) -> ItemEvent:
+    """Fields changed: ``changes`` maps each field (or ``labels``) to ``[old, new]``; at ``at``
+    (default: the item's last update)."""
+    data = {"changes": changes, "version": item.version}
+    return _event(item, actor, Type.UPDATED, data, at=at or item.updated_at)
 
 
 class DefinitionOfDone(TypedDict):

@@ -75,7 +75,7 @@ def main() -> None:
         )
         page = browser.new_page(viewport={"width": 1360, "height": 900}, base_url=base)
         page.goto("/accounts/login/")
-        page.fill("#id_username", "olivia")
+        page.fill("#id_login", "olivia")
         page.fill("#id_password", DEMO_PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{base}/p/OB/")

@@ -67,8 +67,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "allauth",
+    "allauth.account",
     "accounts",
     "backlog",
+    "notifications",
     "refinement",
     "delivery",
     "service",
@@ -86,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.user_time_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -104,12 +108,48 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGIN_URL = "login"
+# Accounts are django-allauth's (sign-up, sign-in, e-mail confirmation, password change and
+# reset, rate limits); accounts/adapter.py adds who may sign up and the invitations.
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = ["accounts.backends.AuthenticationBackend"]  # a username or an e-mail address
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm", "signup": "accounts.forms.SignUpForm"}
+ACCOUNT_SESSION_REMEMBER = True  # stay signed in across browser restarts, as before allauth
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True  # one address per account: /accounts/email/ confirms it, the profile changes it
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[OneBacklog] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # a changed or reset password, a changed address: the owner is told
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset asked for an unknown address mails nobody
+# Confirming the e-mail address: "optional" (a link is mailed; sign-in works meanwhile),
+# "mandatory" (no sign-in before the link is followed) or "none". An invitee who came through an
+# e-mailed invitation link has proved their address already.
+EMAIL_VERIFICATION = os.environ.get("EMAIL_VERIFICATION", "optional" if DEBUG else "mandatory")
+if EMAIL_VERIFICATION not in ("optional", "mandatory", "none"):
+    raise ImproperlyConfigured("EMAIL_VERIFICATION is 'optional', 'mandatory' or 'none'.")
+ACCOUNT_EMAIL_VERIFICATION = EMAIL_VERIFICATION
+# Attempts per client address (ip), per account or address typed (key) and per signed-in user;
+# past them allauth answers 429. Counted in the "default" cache (Redis when configured).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXIES", "0"))  # the client address, as the API's
 
-AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]  # a username or an e-mail address
 # Who may sign up: "open" (anyone), "invitation" (only with an open invitation link), "off".
-SIGNUP = os.environ.get("SIGNUP", "open")
+# Open while developing; by invitation in production unless set.
+SIGNUP = os.environ.get("SIGNUP", "open" if DEBUG else "invitation")
 if SIGNUP not in ("open", "invitation", "off"):
     raise ImproperlyConfigured("SIGNUP is 'open', 'invitation' or 'off'.")
 SIGNUP_EMAIL_DOMAINS = env_list("SIGNUP_EMAIL_DOMAINS", "")  # e.g. "example.com,example.org"; empty: any
@@ -120,7 +160,7 @@ if PRODUCT_CREATION not in ("anyone", "staff"):
     raise ImproperlyConfigured("PRODUCT_CREATION is 'anyone' or 'staff'.")
 INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))  # an invitation link works this long
 
-# E-mail (invitations): printed to the console unless an SMTP server is configured.
+# E-mail (invitations, confirmations, password resets): printed to the console unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -128,7 +168,12 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OneBacklog <onebacklog@localhost>")
-LOGOUT_REDIRECT_URL = "login"
+# Links in e-mails sent by jobs (no request to build them from): the site's address.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The hour (0-23, each user's time zone) from which the daily notification digest is sent.
+NOTIFICATION_DIGEST_HOUR = int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "7"))
+if not 0 <= NOTIFICATION_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("NOTIFICATION_DIGEST_HOUR is an hour from 0 to 23.")
 
 ROOT_URLCONF = "config.urls"
 
@@ -273,6 +318,9 @@ CELERY_BEAT_SCHEDULE = {
     "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "service.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
+    # Hourly: each daily-digest user gets theirs once a day, from NOTIFICATION_DIGEST_HOUR in
+    # their time zone; immediate e-mails a job could not send are sent again.
+    "send-email-digests": {"task": "notifications.tasks.send_email_digests", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -318,6 +366,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "NotificationChannel": "notifications.models.Channel",
         "ItemKind": "backlog.models.Item.Kind",
         "ItemStatus": "backlog.models.Item.Status",
         "MembershipRole": "accounts.models.Membership.Role",

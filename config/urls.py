@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -11,6 +10,8 @@ from backlog import settings_views as backlog_settings_pages
 from backlog import views as backlog_pages
 from backlog.api import views as backlog_api
 from delivery.api import views as delivery_api
+from notifications import views as notifications_pages
+from notifications.api import views as notifications_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
 from service import views as service_pages
@@ -74,6 +75,8 @@ api_v1 = [
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
     path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
     path("notifications/read/", accounts_api.NotificationsReadApi.as_view(), name="notifications-read"),
+    path("notifications/preferences/", notifications_api.PreferencesApi.as_view(), name="notification-preferences"),
+    path("items/<str:ref>/watch/", notifications_api.WatchApi.as_view(), name="item-watch"),
     path("products/<str:key>/intake/", service_api.IntakeApi.as_view(), name="intake"),
     path("products/<str:key>/intake-tokens/", service_api.IntakeTokenListApi.as_view(), name="intake-token-list"),
     path(
@@ -127,6 +130,7 @@ pages = [
     path("me/tokens/<int:token_id>/revoke/", accounts_pages.token_revoke_view, name="token-revoke"),
     path("products/new/", accounts_pages.product_new, name="product-new"),
     path("invitations/<str:token>/", accounts_pages.invitation_page, name="invitation"),
+    path("invitations/<str:token>/signup/", accounts_pages.invitation_sign_up, name="invitation-signup"),
     path("p/<str:key>/settings/", accounts_pages.product_settings_page, name="product-settings"),
     path("p/<str:key>/members/", accounts_pages.members_page, name="members"),
     path("p/<str:key>/invite/", accounts_pages.member_invite, name="member-invite"),
@@ -141,46 +145,13 @@ pages = [
     path("p/<str:key>/scoring/", backlog_settings_pages.scoring_page, name="scoring-settings"),
     path("p/<str:key>/labels/", backlog_settings_pages.labels_page, name="labels"),
     path("p/<str:key>/labels/<int:label_id>/", backlog_settings_pages.label_change, name="label-change"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("accounts/signup/", accounts_pages.sign_up, name="signup"),
     path("me/profile/", accounts_pages.profile_update, name="profile"),
     path("inbox/", accounts_pages.inbox, name="inbox"),
     path("inbox/<int:notification_id>/", accounts_pages.notification_open, name="notification-open"),
-    path(
-        "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
-        name="password_change",
-    ),
-    path(
-        "accounts/password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"),
-        name="password_change_done",
-    ),
-    path(
-        "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
-    path(
-        "accounts/password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/password/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_done.html"),
-        name="password_reset_complete",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/notifications/", notifications_pages.preferences_page, name="notification-preferences"),
+    path("p/<str:key>/people/", notifications_pages.people_page, name="people"),
+    # django-allauth: sign-in, sign-up, sign-out (POST), e-mail confirmation, password change and reset.
+    path("accounts/", include("allauth.urls")),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
     path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
     path("p/<str:key>/suggested/", backlog_pages.suggested_page, name="suggested"),
@@ -201,6 +172,7 @@ pages = [
     path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
     path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
     path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),
+    path("p/<str:key>/<int:number>/watch/", notifications_pages.item_watch, name="item-watch"),
     path("p/<str:key>/<int:number>/split/", refinement_pages.split_page, name="item-split"),
     path("p/<str:key>/<int:number>/answer/", refinement_pages.answer, name="item-answer"),
     path("p/<str:key>/<int:number>/review/", refinement_pages.review_decide, name="review-decide"),

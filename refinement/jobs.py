@@ -17,3 +17,12 @@ def enqueue_proposal_notification(event: str, object_id: int) -> None:
         notify_proposal_event.delay(event, object_id)
     except BrokerUnavailable:
         logger.warning("Broker unreachable: the %s notification of %s was not queued.", event, object_id)
+
+
+def enqueue_comment_notification(comment_id: int) -> None:
+    from refinement.tasks import notify_comment
+
+    try:
+        notify_comment.delay(comment_id)
+    except BrokerUnavailable:
+        logger.warning("Broker unreachable: the notifications of comment %s were not queued.", comment_id)

@@ -6,6 +6,8 @@ from typing import Any
 from accounts.permissions import Action
 from backlog.models import Item
 from backlog.panels import ItemPanel, item_panel_register
+from notifications.mentions import comment_html
+from notifications.selectors import member_usernames
 from refinement.selectors import comments_for, questions_for
 
 
@@ -15,7 +17,12 @@ def questions_panel(*, item: Item, user, actions: frozenset[Action]) -> dict[str
 
 
 def comments_panel(*, item: Item, user, actions: frozenset[Action]) -> dict[str, Any]:
-    return {"comments": comments_for(item=item)}
+    comments = list(comments_for(item=item))
+    if comments:
+        members = member_usernames(product_id=item.product_id)
+        for comment in comments:
+            comment.body_html = comment_html(comment.body, product_key=item.product.key, usernames=members)
+    return {"comments": comments}
 
 
 def split_panel(*, item: Item, user, actions: frozenset[Action]) -> dict[str, Any]:

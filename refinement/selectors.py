@@ -74,7 +74,7 @@ def questions_for(*, item: Item) -> QuerySet[Question]:
 
 
 def comments_for(*, item: Item) -> QuerySet[Comment]:
-    return Comment.objects.filter(item=item).select_related("author")
+    return Comment.objects.filter(item=item).select_related("author", "item__product")
 
 
 def refinement_agenda(*, product: Product, limit: int) -> list[Item]:

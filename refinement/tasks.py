@@ -3,7 +3,7 @@ from django.db import InterfaceError, OperationalError
 
 from accounts.models import Product
 from refinement.services.debt import debt_snapshot_take
-from refinement.services.notifications import proposal_notify
+from refinement.services.notifications import comment_notify, proposal_notify
 from refinement.services.stale import stale_items_flag
 
 
@@ -23,7 +23,12 @@ def snapshot_debt() -> int:
 
 
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
-def notify_proposal_event(event: str, object_id: int) -> int | None:
+def notify_proposal_event(event: str, object_id: int) -> int:
     """After a question, an answer or a decision on a proposal: notify the person it concerns."""
-    notification = proposal_notify(event=event, object_id=object_id)
-    return notification.pk if notification else None
+    return proposal_notify(event=event, object_id=object_id)
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def notify_comment(comment_id: int) -> int:
+    """After a comment: notify the people it mentions and the item's watchers."""
+    return comment_notify(comment_id=comment_id)

@@ -174,7 +174,7 @@ class NotificationListApi(GenericAPIView):
         unread = request.query_params.get("unread", "false")
         if unread not in ("true", "false"):
             raise ValidationError({"unread": ["Give true or false."]})
-        notifications = Notification.objects.filter(user=request.user).select_related("product")
+        notifications = Notification.objects.filter(user=request.user, in_app=True).select_related("product")
         if unread == "true":
             notifications = notifications.filter(read_at=None)
         page = self.paginate_queryset(notifications)

@@ -342,10 +342,39 @@ def test_signed_out_invitees_are_offered_to_sign_in_or_up_and_come_back(product,
     _, raw = invitation_create(product=product, actor=owner, invitee="a@example.com", role="owner", site_url="http://x")
     page = Client().get(f"/invitations/{raw}/").content.decode()
     assert f'href="/accounts/login/?next=/invitations/{raw}/"' in page
-    assert f'href="/accounts/signup/?invitation={raw}"' in page
+    assert f'href="/invitations/{raw}/signup/"' in page
+    signing_up = Client().get(f"/invitations/{raw}/signup/")
+    assert signing_up.status_code == 302
+    assert signing_up["Location"] == f"/accounts/signup/?email=a%40example.com&next=%2Finvitations%2F{raw}%2F"
     joining = Client().post(f"/invitations/{raw}/")
     assert joining.status_code == 302 and f"next=/invitations/{raw}/" in joining["Location"]
     assert product.memberships.count() == 1
+
+
+def test_an_invitation_by_username_offers_no_sign_up(product, owner):
+    invited = UserFactory()
+    _, raw = invitation_create(
+        product=product, actor=owner, invitee=invited.username, role="developer", site_url="http://x"
+    )
+    page = Client().get(f"/invitations/{raw}/").content.decode()
+    assert "Sign in to join" in page and f"/invitations/{raw}/signup/" not in page
+
+
+def test_sign_up_from_a_forged_used_or_expired_link_is_refused(product, owner, user):
+    assert Client().get("/invitations/forged/signup/").status_code == 404
+    _, used_raw = invitation_create(
+        product=product, actor=owner, invitee="a@example.com", role="owner", site_url="http://x"
+    )
+    signed_in(user).post(f"/invitations/{used_raw}/")
+    expired, expired_raw = invitation_create(
+        product=product, actor=owner, invitee="b@example.com", role="owner", site_url="http://x"
+    )
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    for raw in (used_raw, expired_raw):
+        client = Client()
+        response = client.get(f"/invitations/{raw}/signup/")
+        assert response.status_code == 302 and response["Location"] == f"/invitations/{raw}/"
+        assert "invitation" not in client.session
 
 
 @pytest.mark.parametrize(

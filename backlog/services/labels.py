@@ -1,11 +1,14 @@
-"""Writes to a product's labels (owners): create, rename, merge, delete. Items keep following them."""
+"""Writes to a product's labels (owners): create, rename, merge, delete. Items keep following them,
+and each item's history records the change of its labels."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import Product, User
 from accounts.permissions import Action, require
+from backlog import history
 from backlog.models import Item, Label
 
 MAX_NAME = Label._meta.get_field("name").max_length
@@ -29,6 +32,32 @@ def _touch_items(label_ids: list[int]) -> None:
     Item.objects.filter(labels__in=label_ids).update(version=F("version") + 1)
 
 
+CHUNK = 5000  # ids per IN (...) list: SQLite takes at most 32,766 parameters
+
+
+def _labels_of(item_ids: list[int]) -> dict[int, list[str]]:
+    """Each item's label names, sorted (as the history records them)."""
+    names: dict[int, list[str]] = {item_id: [] for item_id in item_ids}
+    through = Item.labels.through.objects
+    for start in range(0, len(item_ids), CHUNK):
+        chunk = item_ids[start : start + CHUNK]
+        for item_id, name in through.filter(item_id__in=chunk).values_list("item_id", "label__name"):
+            names[item_id].append(name)
+    return {item_id: sorted(found) for item_id, found in names.items()}
+
+
+def _record(before: dict[int, list[str]], actor: User) -> None:
+    """Each item whose labels changed records it in its history, as an edit of its labels."""
+    after, now = _labels_of(list(before)), timezone.now()
+    changed = [pk for pk in sorted(before) if before[pk] != after[pk]]
+    for start in range(0, len(changed), CHUNK):
+        items = Item.objects.filter(pk__in=changed[start : start + CHUNK]).only("id", "product_id", "version")
+        history.write(
+            history.updated(item=item, actor=actor, changes={"labels": [before[item.pk], after[item.pk]]}, at=now)
+            for item in items.order_by("pk")
+        )
+
+
 def label_create(*, product: Product, actor: User, name: str) -> Label:
     require(actor, Action.MANAGE, product)
     with transaction.atomic():
@@ -43,9 +72,11 @@ def label_rename(*, label: Label, actor: User, name: str) -> Label:
         Product.objects.select_for_update().get(pk=label.product_id)
         name = _clean_name(label.product, name, besides=label)
         if name != label.name:
+            before = _labels_of(list(label.items.values_list("pk", flat=True)))
             _touch_items([label.pk])
             label.name = name
             label.save(update_fields=["name"])
+            _record(before, actor)
     return label
 
 
@@ -58,11 +89,13 @@ def label_merge(*, label: Label, into: Label, actor: User) -> int:
         Product.objects.select_for_update().get(pk=label.product_id)
         through = Item.labels.through
         item_ids = list(through.objects.filter(label=label).values_list("item_id", flat=True))
+        before = _labels_of(item_ids)
         _touch_items([label.pk])
         through.objects.bulk_create(
             [through(item_id=item_id, label=into) for item_id in item_ids], ignore_conflicts=True
         )
         label.delete()
+        _record(before, actor)
     return len(item_ids)
 
 
@@ -71,7 +104,8 @@ def label_delete(*, label: Label, actor: User) -> int:
     require(actor, Action.MANAGE, label.product)
     with transaction.atomic():
         Product.objects.select_for_update().get(pk=label.product_id)
-        count = label.items.count()
+        before = _labels_of(list(label.items.values_list("pk", flat=True)))
         _touch_items([label.pk])
         label.delete()
-    return count
+        _record(before, actor)
+    return len(before)

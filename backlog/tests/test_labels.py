@@ -3,7 +3,8 @@
 import pytest
 from django.test import Client
 
-from backlog.models import Item, Label
+from backlog import history
+from backlog.models import Item, ItemEvent, Label
 from backlog.services.items import item_create
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,32 @@ def test_a_rename_is_followed_by_every_item_and_changes_their_version(product, o
     assert names_of(labelled[0]) == ["UX"] and names_of(labelled[1]) == ["UX", "payments"]
     assert Item.objects.get(pk=labelled[0].pk).version == before + 1  # a stale If-Match is refused
     assert Item.objects.get(pk=labelled[2].pk).version == labelled[2].version  # untouched
+
+
+def test_a_rename_is_recorded_in_the_history_of_every_item_carrying_the_label(product, owner, labelled):
+    signed_in(owner).post(f"/p/{product.key}/labels/{label(product, 'ux').pk}/", {"action": "rename", "name": "UX"})
+    first, second = (ItemEvent.objects.filter(item=item, type="updated").get() for item in labelled[:2])
+    assert first.data == {"changes": {"labels": [["ux"], ["UX"]]}, "version": labelled[0].version + 1}
+    assert second.data["changes"] == {"labels": [["payments", "ux"], ["UX", "payments"]]}
+    assert first.actor == owner
+    assert history.describe([second])[second.pk] == "changed labels +UX −ux"
+    assert not ItemEvent.objects.filter(item=labelled[2], type="updated").exists()  # not carrying it
+    page = signed_in(owner).get(f"/p/{product.key}/{labelled[0].number}/").content.decode()
+    assert "+UX −ux" in page
+
+
+def test_a_merge_and_a_delete_are_recorded_in_the_history_of_the_items_that_change(product, owner, labelled):
+    ux, payments = label(product, "ux"), label(product, "payments")
+    signed_in(owner).post(f"/p/{product.key}/labels/{ux.pk}/", {"action": "merge", "into": payments.pk})
+    merged = {event.item_id: event.data["changes"] for event in ItemEvent.objects.filter(type="updated")}
+    assert merged == {
+        labelled[0].pk: {"labels": [["ux"], ["payments"]]},
+        labelled[1].pk: {"labels": [["payments", "ux"], ["payments"]]},
+    }
+    signed_in(owner).post(f"/p/{product.key}/labels/{payments.pk}/", {"action": "delete"})
+    deleted = ItemEvent.objects.filter(type="updated").exclude(item_id__in=merged).get()
+    assert (deleted.item_id, deleted.data["changes"]) == (labelled[2].pk, {"labels": [["payments"], []]})
+    assert ItemEvent.objects.filter(type="updated", item=labelled[0]).count() == 2
 
 
 def test_renaming_onto_another_label_is_refused(product, owner, labelled):

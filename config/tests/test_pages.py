@@ -26,7 +26,7 @@ def pages(product, item) -> list[str]:
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(product, items):
-    for url in [*pages(product, items[0]), "/", "/me/"]:
+    for url in [*pages(product, items[0]), "/", "/me/", "/inbox/", "/accounts/password/change/", "/accounts/email/"]:
         response = Client().get(url)
         assert response.status_code == 302 and response.url.startswith("/accounts/login/"), url
 
@@ -42,5 +42,11 @@ def test_outsiders_get_404_and_see_nothing(product, items, outsider):
 @pytest.mark.parametrize("role", ["owner", "developer", "delegate", "stakeholder"])
 def test_members_see_every_page(product, items, role, request):
     client = client_for(request.getfixturevalue(role))
-    for url in pages(product, items[0]):
+    for url in [
+        *pages(product, items[0]),
+        "/me/",
+        "/accounts/password/change/",
+        "/accounts/email/",
+        "/accounts/logout/",
+    ]:
         assert client.get(url).status_code == 200, url

@@ -153,7 +153,7 @@ def test_make_run_shows_drift_and_stale_items_without_any_move(tmp_path):
         session.post(
             f"{base}/accounts/login/",
             data={
-                "username": "olivia",
+                "login": "olivia",
                 "password": "onebacklog-demo",
                 "csrfmiddlewaretoken": session.cookies["csrftoken"],
             },

@@ -52,10 +52,22 @@ def _policy(response) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/accounts/login/", "/me/", "/p/{key}/", "/p/{key}/1/", "/p/{key}/review/", "/api/docs/", "/p/NONE/"]
+    "path",
+    [
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+        "/me/",
+        "/p/{key}/",
+        "/p/{key}/1/",
+        "/p/{key}/review/",
+        "/api/docs/",
+        "/p/NONE/",
+    ],
 )
 def test_every_page_carries_the_policy(client, owner, product, items, path):
-    client.force_login(owner)
+    if not path.startswith("/accounts/"):  # signed in, the sign-in and sign-up pages send you home
+        client.force_login(owner)
     response = client.get(path.format(key=product.key))
     assert response.status_code in (200, 404)
     policy = _policy(response)
@@ -72,7 +84,15 @@ def test_the_api_docs_run_without_inline_code(client):
     assert response.status_code == 200 and "SwaggerUIBundle" in response.content.decode()
 
 
-def _production_settings(**env: str) -> dict:
+HTTPS_SETTINGS = (
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_SSL_REDIRECT",
+)
+
+
+def _production_settings(names: tuple[str, ...] = HTTPS_SETTINGS, **env: str) -> dict:
     environment = {
         **os.environ,
         "DEBUG": "0",
@@ -81,10 +101,7 @@ def _production_settings(**env: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         **env,
     }
-    code = (
-        "from django.conf import settings as s; print(repr({name: getattr(s, name, None) for name in ("
-        "'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_PROXY_SSL_HEADER', 'SECURE_SSL_REDIRECT')}))"
-    )
+    code = f"from django.conf import settings as s; print(repr({{name: getattr(s, name, None) for name in {names!r}}}))"
     output = subprocess.run(  # noqa: S603 - this interpreter, our own code
         [sys.executable, "-c", code], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
     )
@@ -101,3 +118,17 @@ def test_production_settings_turn_on_hsts_and_trust_the_proxy_header():
     configured = _production_settings(SECURE_HSTS_SECONDS="600", SECURE_PROXY_SSL_HEADER="", SECURE_SSL_REDIRECT="0")
     assert configured["SECURE_HSTS_SECONDS"] == 600
     assert configured["SECURE_PROXY_SSL_HEADER"] is None and configured["SECURE_SSL_REDIRECT"] is False
+
+
+def test_production_settings_take_sign_ups_by_invitation_and_confirm_addresses():
+    names = ("SIGNUP", "ACCOUNT_EMAIL_VERIFICATION", "ACCOUNT_DEFAULT_HTTP_PROTOCOL")
+    assert _production_settings(names) == {
+        "SIGNUP": "invitation",
+        "ACCOUNT_EMAIL_VERIFICATION": "mandatory",
+        "ACCOUNT_DEFAULT_HTTP_PROTOCOL": "https",
+    }
+    configured = _production_settings(names, SIGNUP="open", EMAIL_VERIFICATION="optional")
+    assert (configured["SIGNUP"], configured["ACCOUNT_EMAIL_VERIFICATION"]) == ("open", "optional")
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        _production_settings(names, EMAIL_VERIFICATION="sometimes")
+    assert "EMAIL_VERIFICATION is 'optional', 'mandatory' or 'none'." in refused.value.stderr

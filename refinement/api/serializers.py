@@ -4,8 +4,9 @@ from rest_framework import serializers
 from backlog.api.serializers import PLACES, ItemReferenceField, ItemSerializer, PlacementSerializer, ReadinessSerializer
 from backlog.models import item_key
 from backlog.readiness import readiness
-from backlog.rendering import markdown_html
 from config.api import ApiSerializer, StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
+from notifications.mentions import comment_html
+from notifications.selectors import member_usernames
 from refinement.access import SUGGESTED
 from refinement.models import Comment, Question
 from refinement.selectors import proposal_state
@@ -86,7 +87,9 @@ class ProposalSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = _username("author.username")
-    body_html = serializers.SerializerMethodField(help_text="The body rendered from Markdown, sanitized.")
+    body_html = serializers.SerializerMethodField(
+        help_text="The body rendered from Markdown, sanitized; @mentions of members link to the person."
+    )
 
     class Meta:
         model = Comment
@@ -94,7 +97,11 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_body_html(self, comment: Comment) -> str:
-        return str(markdown_html(comment.body))
+        product = comment.item.product
+        members = self.context.setdefault("mention_usernames", {})  # one look-up per page
+        if product.pk not in members:
+            members[product.pk] = member_usernames(product_id=product.pk)
+        return str(comment_html(comment.body, product_key=product.key, usernames=members[product.pk]))
 
 
 class CommentCreateSerializer(ApiSerializer):

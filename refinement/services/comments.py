@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.permissions import Action, require
 from backlog.models import Item
+from refinement.jobs import enqueue_comment_notification
 from refinement.models import Comment
 
 MAX_COMMENT = 20_000
@@ -19,7 +20,11 @@ def comment_create(*, item: Item, actor: User, body: str) -> Comment:
         raise ValidationError({"body": "Write the comment."})
     if len(body) > MAX_COMMENT:
         raise ValidationError({"body": f"Keep comments under {MAX_COMMENT:,} characters."})
-    return Comment.objects.create(item=item, author=actor, body=body)
+    with transaction.atomic():
+        comment = Comment.objects.create(item=item, author=actor, body=body)
+        # The people it mentions and the watchers hear of it from a job, after the commit.
+        transaction.on_commit(lambda: enqueue_comment_notification(comment.pk), robust=True)
+    return comment
 
 
 def comment_delete(*, comment: Comment, actor: User) -> None:

@@ -73,7 +73,7 @@ def test_someone_removed_from_the_product_is_not_notified(
     for callback in callbacks:
         callback()
     assert not inbox_of(developer)
-    assert proposal_notify(event=QUESTION, object_id=question.pk) is None
+    assert proposal_notify(event=QUESTION, object_id=question.pk) == 0
 
 
 def signed_in(user) -> Client:

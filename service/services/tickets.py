@@ -25,6 +25,7 @@ from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item
 from backlog.services.items import item_transition, one_line_ending
 from backlog.services.ordering import Placement, lock_product, order_place
+from notifications.jobs import enqueue_sla_breach
 from service.models import OPEN_STATUSES, Occurrence, Queue, ServiceSettings, Ticket
 from service.priority import LEVELS, higher_level, priority_of
 from service.services.clocks import elapsed, item_sla_due, set_due_times
@@ -471,6 +472,13 @@ def clocks_check(*, now: datetime | None = None) -> int:
                     setattr(ticket, f"{name}_breached_at", due_at)
                     _record(
                         item, None, {f"{name}_breached_at": [None, due_at]}, now, reason=f"SLA {name} target breached."
+                    )
+                    # The assignee and the item's watchers hear of it, from a job after the commit.
+                    transaction.on_commit(
+                        lambda pk=item.pk, target=name, at=due_at, to=ticket.assignee_id: enqueue_sla_breach(
+                            item_id=pk, target=target, due_at=at.isoformat(), assignee_id=to
+                        ),
+                        robust=True,
                     )
                     breaches += 1
             ticket.save()

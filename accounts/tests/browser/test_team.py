@@ -22,7 +22,7 @@ def sign_up(page, username: str, email: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
 
 
@@ -44,7 +44,9 @@ def test_a_new_user_starts_a_product_and_a_colleague_joins_from_the_e_mail(chrom
     founder.get_by_role("button", name="Send invitation").click()
     assert founder.get_by_text("Invitation sent to colleague@example.com.").is_visible()
 
-    [message] = mail.outbox
+    [confirmation, message] = mail.outbox  # the founder's confirmation link, then the invitation
+    assert confirmation.to == ["founder@example.com"] and "Confirm" in confirmation.subject
+    assert message.to == ["colleague@example.com"]
     link = re.search(r"https?://\S+/invitations/\S+/", message.body).group(0)
     colleague = chromium.new_context(base_url=live_server.url).new_page()
     colleague.set_default_timeout(10_000)
@@ -53,6 +55,7 @@ def test_a_new_user_starts_a_product_and_a_colleague_joins_from_the_e_mail(chrom
     assert colleague.get_by_label("Email").input_value() == "colleague@example.com"
     sign_up(colleague, "colleague", "colleague@example.com")
     colleague.get_by_role("button", name="Join Garden planner").click()
+    assert len(mail.outbox) == 2  # following the invitation proved the colleague's address: no link to confirm
     colleague.wait_for_url("**/p/GARDEN/")
     assert colleague.get_by_text("Welcome to Garden planner.").is_visible()
 

@@ -18,7 +18,18 @@ def _violations(page) -> list[str]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/p/{key}/", "/p/{key}/1/", "/p/{key}/review/", "/me/", "/api/docs/", "/p/{key}/members/", "/p/{key}/settings/"],
+    [
+        "/p/{key}/",
+        "/p/{key}/1/",
+        "/p/{key}/review/",
+        "/me/",
+        "/api/docs/",
+        "/p/{key}/members/",
+        "/p/{key}/settings/",
+        "/accounts/password/change/",
+        "/accounts/email/",
+        "/accounts/logout/",
+    ],
 )
 def test_pages_keep_to_the_policy(page_as, product, owner, developer, path):
     item_create(product=product, actor=owner, kind="story", title="Story A")
@@ -28,3 +39,15 @@ def test_pages_keep_to_the_policy(page_as, product, owner, developer, path):
     if path == "/api/docs/":
         page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI rendered the operations
         assert page.locator(".opblock").count() > 20
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"])
+def test_signed_out_pages_keep_to_the_policy(chromium, live_server, path):
+    context = chromium.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.goto(path)
+    assert _violations(page) == []
+    page.keyboard.press("Tab")  # the skip link, then the form: reachable by keyboard
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in {"A", "INPUT"}
+    context.close()
