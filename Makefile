@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations bench-integrations-io bench-integrations-webhooks bench-search screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,11 +58,23 @@ bench-pages: install  ## backlog page against the API's first page, 100,000 item
 bench-sprints: install  ## sprint planning and the forecast at 10,000 and 100,000 items on PostgreSQL, prints JSON
 	$(PY) bench/sprints.py
 
+bench-search: install  ## full-text search against an ILIKE scan, 100,000 items with comments on PostgreSQL, prints JSON
+	$(PY) bench/search.py
+
 bench-intake: install  ## intake surge (8 senders, 5,000 tickets, 50 fingerprints) on gunicorn + PostgreSQL, queue page; JSON
 	$(PY) bench/intake.py
 
+bench-integrations: install  ## issue 15's benchmarks (import/export, bulk edit, webhooks), each in its own process; JSON
+	$(PY) bench/integrations.py
+
+bench-integrations-io: install  ## CSV import of 1,000 and 10,000 rows, export of 10,000 and 100,000 items on PostgreSQL; JSON
+	$(PY) bench/integrations_io.py
+
 bench-notifications: install  ## a comment mentioning 10 on an item with 1,000 watchers: request vs none, the job's queries and time; JSON
 	$(PY) bench/notifications.py
+
+bench-integrations-webhooks: install  ## 1,000 webhook deliveries, a receiver failing every tenth first attempt, 2 workers, Redis + PostgreSQL; JSON
+	$(PY) bench/integrations_webhooks.py
 
 screenshots: install  ## refresh the README's screenshots (demo data, Debian's Chromium)
 	$(PY) bench/screenshots.py

@@ -52,6 +52,16 @@ def validate_definition_of_ready(value) -> None:
         raise ValidationError(f"max_estimate is whole points from 1 to {MAX_READY_ESTIMATE}, or null.")
 
 
+# PostgreSQL's built-in text search configurations: how a product's items are split into words and
+# stemmed for full-text search ("simple": no stemming, no stop words, any language).
+SEARCH_CONFIGURATIONS = [
+    "simple", "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "finnish", "french",
+    "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian", "lithuanian", "nepali",
+    "norwegian", "portuguese", "romanian", "russian", "serbian", "spanish", "swedish", "tamil", "turkish",
+    "yiddish",
+]  # fmt: skip
+
+
 def validate_time_zone(value: str) -> None:
     if value not in available_timezones():
         raise ValidationError("Choose a time zone from the list, for example Europe/Berlin.")
@@ -143,6 +153,13 @@ class Product(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(10_000)],
         help_text="Story points in a sprint: the top of the order this fills is the next-sprint slice.",
     )
+    search_language = models.CharField(
+        max_length=20,
+        choices=[(name, name.capitalize()) for name in SEARCH_CONFIGURATIONS],
+        default="english",
+        help_text="The language full-text search stems words in (PostgreSQL's text search configuration; "
+        "simple: no stemming, for mixed languages).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="Set when an owner archives the product."
@@ -155,6 +172,9 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(debt_target_percent__lte=100), name="product_debt_target_percent"),
             models.CheckConstraint(condition=Q(sprint_capacity__gte=1), name="product_sprint_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(search_language__in=SEARCH_CONFIGURATIONS), name="product_search_language_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -327,6 +347,7 @@ class Notification(models.Model):
         MENTION = "mention", "You were mentioned in a comment"
         WATCHED = "watched", "A change to an item you watch"
         SLA_BREACH = "sla_breach", "An SLA target was breached"
+        WEBHOOK_DISABLED = "webhook_disabled", "A webhook was disabled after failing"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")

@@ -69,6 +69,7 @@ PRODUCT_SETTINGS = (
     "definition_of_ready",
     "debt_target_percent",
     "sprint_capacity",
+    "search_language",
 )
 MAX_SLA_HOURS = 24 * 365 * 10
 

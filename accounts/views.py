@@ -181,6 +181,10 @@ def product_settings_page(request: HttpRequest, key: str) -> HttpResponse:
                 if not errors:
                     product_update(product=product, actor=request.user, changes=changes)
                     messages.success(request, "Policies saved.")
+            elif action == "search":
+                language = request.POST.get("search_language", "")
+                product_update(product=product, actor=request.user, changes={"search_language": language})
+                messages.success(request, "Search language saved.")
             elif action in ("archive", "restore"):
                 product_archive(product=product, actor=request.user, archived=action == "archive")
                 messages.success(request, f"{product.name} {'archived' if action == 'archive' else 'restored'}.")
@@ -201,6 +205,7 @@ def product_settings_page(request: HttpRequest, key: str) -> HttpResponse:
         "sla": [(f"P{n}", policy[f"sla_P{n}"]) for n in range(1, 6)],
         "max_sla_hours": MAX_SLA_HOURS,
         "max_ready_estimate": MAX_READY_ESTIMATE,
+        "search_languages": Product._meta.get_field("search_language").choices,
     }
     return render(request, "accounts/product_settings.html", context, status=400 if errors else 200)
 

@@ -17,9 +17,10 @@ from django.http import Http404
 from accounts.access import access_product
 from accounts.models import Product, User
 from accounts.permissions import Action, actions_for, membership_of, require
-from backlog.models import Item
+from backlog.models import Import, Item, ItemLink, SavedView, Theme
 from backlog.references import parse_reference
 from backlog.selectors import item_by_reference
+from backlog.services.imports import require_import_rights
 from backlog.services.ordering import MAX_POSITION, Placement
 from config.numbers import whole_number
 
@@ -130,3 +131,60 @@ def transitions_for(item: Item, actions: frozenset[Action]) -> list[tuple[str, s
         Item.Status.IN_PROGRESS: [(Item.Status.DONE, "Mark done", Action.EDIT_WORK)],
     }
     return [(status, label) for status, label, action in options.get(item.status, []) if action in actions]
+
+
+def access_saved_view(user: User | Any, view_id: int) -> tuple[SavedView, frozenset[Action]]:
+    """Return a saved view the user may see and their actions on its product: their own, or a shared
+    view of a product they are a member of. 404 for anything else (another's private view too)."""
+    view = SavedView.objects.select_related("product", "created_by").filter(pk=view_id).first()
+    membership = membership_of(user, view) if view is not None else None
+    if membership is None or not (view.shared or view.created_by_id == user.pk):
+        raise Http404("No such view.")
+    return view, actions_for(membership)
+
+
+def access_import(user: User | Any, key: str, import_id: int) -> tuple[Import, frozenset[Action]]:
+    """Return import ``import_id`` of product ``key`` and the user's actions on the product.
+
+    404 for a missing product or import and for a non-member alike; 403 for a member who may not
+    import (see ``require_import_rights``).
+    """
+    product, actions = access_product(user, key)
+    found = Import.objects.filter(product=product, pk=import_id).select_related("created_by").first()
+    if found is None:
+        raise Http404("No such import.")
+    found.product = product
+    require_import_rights(user, product, actions)
+    return found, actions
+
+
+def theme_in(product: Product, theme_id: int | None) -> "Theme | None":
+    """The theme of ``product`` with this id (None for None); a ValidationError naming ``theme`` if none."""
+    if theme_id is None:
+        return None
+    theme = Theme.objects.filter(product=product, pk=theme_id).first()
+    if theme is None:
+        raise ValidationError({"theme": [f"No theme {theme_id} in {product.key}."]})
+    return theme
+
+
+def access_theme(
+    user: User | Any, key: str, theme_id: int, action: Action = Action.VIEW
+) -> tuple[Theme, frozenset[Action]]:
+    """Return theme ``theme_id`` of product ``key`` and the user's actions: 404 for a missing
+    product or theme and for a non-member alike; 403 for a member lacking ``action``."""
+    product, actions = access_product(user, key, action)
+    theme = Theme.objects.filter(product=product, pk=theme_id).first()
+    if theme is None:
+        raise Http404("No such theme.")
+    theme.product = product
+    return theme, actions
+
+
+def access_link(item: Item, link_id: int) -> ItemLink:
+    """Return the link ``link_id`` of ``item`` (either end; the item reached with ``access_item``
+    or ``access_item_by_number``); 404 if the item has none such."""
+    link = ItemLink.objects.filter(Q(source=item) | Q(target=item), pk=link_id).first()
+    if link is None:
+        raise Http404("No such link.")
+    return link

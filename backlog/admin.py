@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import F
 
-from backlog.models import Item, ItemEvent, Label
+from backlog.models import Import, Item, ItemEvent, ItemLink, Label, SavedView, Theme
 
 
 class ItemEventInline(admin.TabularInline):
@@ -32,7 +32,7 @@ class ItemAdmin(admin.ModelAdmin):
     )
     list_display_links = ("item_key", "title")
     list_filter = ("kind", "status", "product")
-    search_fields = ("title", "description", "=number", "product__key")
+    search_fields = ("title", "description", "=number", "product__key", "=external_ref")
     list_select_related = ("product",)
     list_per_page = 100
     show_full_result_count = False
@@ -87,4 +87,93 @@ class ItemEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Support view of saved backlog views (their filters are checked when saved through the app)."""
+
+    list_display = ("name", "product", "created_by", "shared", "updated_at")
+    list_filter = ("shared", "product")
+    search_fields = ("name", "created_by__username", "product__key")
+    list_select_related = ("product", "created_by")
+    readonly_fields = ("product", "created_by", "filters", "columns", "created_at", "updated_at")
+    fields = ("name", "shared", *readonly_fields)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Import)
+class ImportAdmin(admin.ModelAdmin):
+    """Support view of CSV imports: who uploaded what, its preview errors, progress and result.
+    Read-only; a stuck one is run again by the schedule (``run_queued_imports``)."""
+
+    list_display = ("created_at", "product", "file_name", "source", "state", "total", "created_count", "updated_count")
+    list_filter = ("state", "source", "product")
+    search_fields = ("file_name", "created_by__username", "product__key")
+    list_select_related = ("product", "created_by")
+    date_hierarchy = "created_at"
+    exclude = ("content",)  # the whole file; the preview and errors say what support needs
+    readonly_fields = (
+        "product",
+        "created_by",
+        "file_name",
+        "source",
+        "placing",
+        "state",
+        "total",
+        "processed",
+        "preview",
+        "errors",
+        "created_count",
+        "updated_count",
+        "skipped",
+        "failure",
+        "created_at",
+        "confirmed_at",
+        "started_at",
+        "finished_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    """Support view of themes: editing here is fine (no history is kept for themes)."""
+
+    list_display = ("title", "product", "target_date", "colour", "item_count")
+    list_filter = ("product",)
+    search_fields = ("title", "product__key")
+    list_select_related = ("product",)
+
+    @admin.display(description="Items")
+    def item_count(self, obj: Theme) -> int:
+        return obj.items.count()
+
+
+@admin.register(ItemLink)
+class ItemLinkAdmin(admin.ModelAdmin):
+    """Support view of links between items, read-only: the item pages and the API change them and
+    record each change in both items' history."""
+
+    list_display = ("source", "kind", "target", "product", "created_by", "created_at")
+    list_filter = ("kind", "product")
+    search_fields = ("source__title", "target__title", "=source__number", "=target__number", "product__key")
+    list_select_related = ("source__product", "target__product", "product", "created_by")
+    raw_id_fields = ("source", "target")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -38,6 +38,12 @@ class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     """``?label=ux,payments``: any of the given values."""
 
 
+class WholeNumberFilter(django_filters.Filter):
+    """A positive whole number (an id): anything else is refused, never read loosely."""
+
+    field_class = forms.IntegerField
+
+
 class ItemFilterForm(forms.Form):
     def clean_updated_since(self):
         value = self.cleaned_data.get("updated_since")
@@ -70,8 +76,12 @@ class ItemFilter(django_filters.FilterSet):
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Items changed at or after this time."
     )
+    theme = WholeNumberFilter(field_name="theme_id", min_value=1, help_text="A theme's id: its items.")
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="Score at least this.")
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", help_text="Score at most this.")
+    external_ref = django_filters.CharFilter(
+        field_name="external_ref", max_length=100, help_text="The item with this external reference (exact)."
+    )
     q = django_filters.CharFilter(
         method="filter_text",
         max_length=200,

@@ -3,9 +3,10 @@
 from django import forms
 
 from accounts.permissions import Action
-from backlog.models import Item
+from backlog.models import Item, Theme
 from backlog.services.items import (
     ORDER_FIELDS,
+    PLANNING_FIELDS,
     VALUE_CASE,
     VALUE_FIELDS,
     WORK_FIELDS,
@@ -16,7 +17,7 @@ from config.numbers import whole_number
 
 # Fieldsets of the item form: (legend, fields, the kinds they belong to or None for all).
 FIELDSETS = [
-    ("The work", ("kind", "title", "description", "acceptance_criteria", "estimate"), None),
+    ("The work", ("kind", "title", "description", "acceptance_criteria", "estimate", "external_ref"), None),
     ("Defect", ("severity",), (Item.Kind.DEFECT,)),
     ("Technical debt", ("interest_hours",), (Item.Kind.TECH_DEBT,)),
     ("Spike", ("timebox_days", "question"), (Item.Kind.SPIKE,)),
@@ -24,6 +25,7 @@ FIELDSETS = [
     ("Value case", VALUE_CASE, None),
     ("Value", VALUE_FIELDS, None),
     ("Order", ORDER_FIELDS, None),
+    ("Theme", PLANNING_FIELDS, None),
 ]
 
 
@@ -34,7 +36,7 @@ class ItemForm(forms.ModelForm):
 
     class Meta:
         model = Item
-        fields = [*WORK_FIELDS, *VALUE_FIELDS, *ORDER_FIELDS]
+        fields = [*WORK_FIELDS, *VALUE_FIELDS, *ORDER_FIELDS, *PLANNING_FIELDS]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             "acceptance_criteria": forms.Textarea(attrs={"rows": 4}),
@@ -44,9 +46,13 @@ class ItemForm(forms.ModelForm):
             "value_risk_removed": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, actions: frozenset, creating: bool, **kwargs):
+    def __init__(self, *args, actions: frozenset, creating: bool, product=None, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = settable_fields(actions, creating=creating)
+        if "theme" in self.fields:
+            product_id = product.pk if product is not None else self.instance.product_id
+            self.fields["theme"].queryset = Theme.objects.filter(product_id=product_id)
+            self.fields["theme"].empty_label = "No theme"
         for name in list(self.fields):
             if name != "labels" and name not in allowed:
                 del self.fields[name]

@@ -17,6 +17,9 @@ question_asked     question (its id; the text is the event's reason)
 question_answered  question (its id; the answer is the event's reason)
 split              into (the parts' keys), kept (the original stays after them), removed (a
                    place or null)
+linked             link (this item's end: blocks, blocked_by or relates_to), other (the other
+                   item's id), link_id (the link's id); written on both items
+unlinked           link, other, link_id: the link removed, as it was; written on both items
 =================  ===========================================================================
 
 A place is where an item stands in the order: ``position`` (1 is the top), ``after_id`` and
@@ -152,6 +155,26 @@ def split(
     return _event(item, actor, Type.SPLIT, data, at=item.updated_at, operation=operation)
 
 
+LINK_ENDS = ("blocks", "blocked_by", "relates_to")
+
+
+def linked(
+    *, item: Item, actor: User, link: str, other: Item, link_id: int, operation: uuid.UUID, at: datetime
+) -> ItemEvent:
+    """``item`` was linked to ``other``: ``link`` is this item's end (it blocks, is blocked by,
+    or relates to the other)."""
+    data = {"link": link, "other": other.pk, "link_id": link_id}
+    return _event(item, actor, Type.LINKED, data, at=at, operation=operation)
+
+
+def unlinked(
+    *, item: Item, actor: User, link: str, other: Item, link_id: int, operation: uuid.UUID, at: datetime
+) -> ItemEvent:
+    """The link of ``item`` to ``other`` (this item's end ``link``) was removed."""
+    data = {"link": link, "other": other.pk, "link_id": link_id}
+    return _event(item, actor, Type.UNLINKED, data, at=at, operation=operation)
+
+
 # Who else hears of every event written: callables given the saved rows, inside the writer's
 # transaction (a listener that sends anything defers it with ``transaction.on_commit``). The apps
 # above add theirs from ``AppConfig.ready`` through ``listen``.
@@ -207,6 +230,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     Type.QUESTION_ASKED: {"question": None},
     Type.QUESTION_ANSWERED: {"question": None},
     Type.SPLIT: {"into": [], "kept": False, "removed": None},
+    Type.LINKED: {"link": "", "other": None, "link_id": None},
+    Type.UNLINKED: {"link": "", "other": None, "link_id": None},
 }
 _PLACES = {"placed", "removed", "from", "to"}
 
@@ -226,7 +251,7 @@ def shape(event: ItemEvent) -> dict[str, Any]:
 
 
 def _referenced_ids(data: dict[str, Any]) -> set[int]:
-    ids = {data.get("split_from"), data.get("duplicate_of")}
+    ids = {data.get("split_from"), data.get("duplicate_of"), data.get("other")}
     for name in _PLACES:
         if isinstance(data.get(name), dict):
             ids |= {data[name]["after_id"], data[name]["before_id"]}
@@ -351,6 +376,15 @@ class _Sentence:
     def split(self, data: dict[str, Any]) -> str:
         text = f"split into {', '.join(data['into'])}"
         return text + ("; kept after them" if data["kept"] else "; archived")
+
+    def linked(self, data: dict[str, Any]) -> str:
+        return f"linked: {_LINK_WORDS.get(data['link'], data['link'])} {self.key(data['other'])}"
+
+    def unlinked(self, data: dict[str, Any]) -> str:
+        return f"removed the link: {_LINK_WORDS.get(data['link'], data['link'])} {self.key(data['other'])}"
+
+
+_LINK_WORDS = {"blocks": "blocks", "blocked_by": "blocked by", "relates_to": "relates to"}
 
 
 _FIELD_ORDER = {field.name: index for index, field in enumerate(Item._meta.concrete_fields)}

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 SCORE_ITEM = "backlog.tasks.score_item"
 SCORE_PRODUCT = "backlog.tasks.score_product"
 REFRESH_SUGGESTIONS = "backlog.tasks.refresh_suggestions"
+RUN_IMPORT = "backlog.tasks.run_import"
 
 PENDING = "backlog:score-pending:{}"
 PENDING_SECONDS = 600  # a lost job frees its item after this; the schedule catches up anyway
@@ -108,6 +109,12 @@ def enqueue_suggestions(product_id: int) -> None:
     _send_once(
         SUGGESTION_PENDING.format(product_id), REFRESH_SUGGESTIONS, product_id, countdown=SUGGESTION_DELAY_SECONDS
     )
+
+
+def enqueue_import(import_id: int) -> None:
+    """Queue a confirmed CSV import (in process: it runs now, after the commit that confirmed it).
+    With the broker unreachable it stays queued and the schedule's ``run_queued_imports`` runs it."""
+    _send(RUN_IMPORT, import_id)
 
 
 def suggestions_started(product_id: int) -> None:

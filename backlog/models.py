@@ -4,11 +4,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts.models import Product
 from backlog.exceptions import VersionConflict
@@ -204,6 +207,20 @@ class Item(models.Model):
         help_text="The item a rejected proposal duplicates.",
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="items")
+    external_ref = models.CharField(
+        "external reference",
+        max_length=100,
+        blank=True,
+        help_text="The item's id in another system (a Jira key, say): unique in the product; import matches on it.",
+    )
+    theme = models.ForeignKey(
+        "Theme",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        help_text="The theme (epic) the item belongs to, at most one.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -221,6 +238,11 @@ class Item(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["product", "number"], name="item_number_unique_per_product"),
             models.UniqueConstraint(fields=["product", "rank"], name="item_rank_unique_per_product"),
+            models.UniqueConstraint(
+                fields=["product", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="item_external_ref_unique_per_product",
+            ),
             models.CheckConstraint(
                 condition=(Q(status__in=["open", "in_progress"]) & Q(rank__isnull=False))
                 | (~Q(status__in=["open", "in_progress"]) & Q(rank__isnull=True)),
@@ -370,6 +392,8 @@ class ItemEvent(models.Model):
         QUESTION_ASKED = "question_asked", "Question asked"
         QUESTION_ANSWERED = "question_answered", "Question answered"
         SPLIT = "split", "Split"
+        LINKED = "linked", "Linked"
+        UNLINKED = "unlinked", "Unlinked"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="events")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="item_events")
@@ -416,3 +440,155 @@ class StaleSuggestions(models.Model):
 
     def __str__(self) -> str:
         return f"suggested positions of product {self.product_id} stale since {self.marked_at:%Y-%m-%d %H:%M}"
+
+
+class SavedView(models.Model):
+    """A named set of backlog filters and shown columns, private to its author or shared with the
+    product's members. Its filters are the backlog list's parameters (``backlog.filters``), checked
+    by ``backlog.services.saved_views`` when saved."""
+
+    COLUMNS = ("estimate", "score", "ready", "age")  # the backlog page's columns a view may hide
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="saved_views")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    filters = models.JSONField(
+        default=dict, blank=True, help_text="Backlog list parameters, as query-string values (lists comma-separated)."
+    )
+    columns = models.JSONField(default=list, blank=True, help_text="The optional columns shown; empty: all.")
+    shared = models.BooleanField(default=False, help_text="Shown to every member of the product.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "created_by", "name"], name="saved_view_name_per_author"),
+        ]
+        indexes = [models.Index(fields=["product", "shared"], name="saved_view_product_shared")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'shared' if self.shared else 'private'})"
+
+    def get_absolute_url(self) -> str:
+        """The backlog page with the view's filters and columns applied."""
+        params = dict(self.filters)
+        hidden = [column for column in self.COLUMNS if self.columns and column not in self.columns]
+        query = urlencode({**params, "view": self.pk}) + "".join(f"&hide={column}" for column in hidden)
+        return reverse("backlog", args=[self.product.key]) + "?" + query
+
+
+class Import(models.Model):
+    """One CSV import into a product: the uploaded rows, their preview, and once run its result.
+
+    Kept after it ran, so what it created, updated and skipped (with reasons) stays readable.
+    """
+
+    class Source(models.TextChoices):
+        ONEBACKLOG = "onebacklog", "OneBacklog export"
+        JIRA = "jira", "Jira CSV export"
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Placing(models.TextChoices):
+        TOP = "top", "At the top"
+        BOTTOM = "bottom", "At the bottom"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    placing = models.CharField(max_length=10, choices=Placing.choices, default=Placing.BOTTOM)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PREVIEWED)
+    content = models.TextField(blank=True, help_text="The uploaded file's text (re-read chunk by chunk when it runs).")
+    preview = models.JSONField(default=dict, blank=True, help_text="What the rows would do: counts and the first rows.")
+    errors = models.JSONField(default=list, blank=True, help_text="Per-row validation errors of the preview.")
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0, help_text="Rows written so far (progress).")
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True, help_text="Rows skipped, each with its reason.")
+    failure = models.TextField(blank=True, help_text="Why the import failed; nothing was written.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "created_at"], name="import_product_time")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} into product {self.product_id} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+
+COLOUR_VALIDATOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a colour as #rrggbb, for example #3366cc.")
+
+
+class Theme(models.Model):
+    """A product's theme (an epic, a line of the roadmap): items belong to at most one."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="themes")
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    colour = models.CharField(max_length=7, default="#3366cc", validators=[COLOUR_VALIDATOR], help_text="#rrggbb.")
+    target_date = models.DateField(null=True, blank=True, help_text="When it should be delivered, if promised.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "title"], name="theme_title_unique_per_product"),
+            models.CheckConstraint(
+                condition=Q(Exact(Length("colour"), 7), colour__startswith="#"), name="theme_colour_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("theme", args=[self.product.key, self.pk])
+
+
+class ItemLink(models.Model):
+    """A link between two items of one product: ``source`` blocks ``target``, or the two relate
+    (stored once, the lower id as ``source``). Split-from and duplicate-of are the items' own
+    fields; ``backlog.links`` shows all of them on both ends."""
+
+    class Kind(models.TextChoices):
+        BLOCKS = "blocks", "Blocks"
+        RELATES = "relates", "Relates to"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="item_links")
+    source = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="item_link_unique"),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="item_link_not_to_itself"),
+            models.CheckConstraint(
+                condition=Q(kind="blocks") | Q(source__lt=F("target")), name="item_link_relates_stored_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["target", "kind"], name="item_link_target_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Product
 from backlog import order_sql
 from backlog.filters import ItemFilter, filter_parameters
-from backlog.models import Item, ItemEvent, Label
+from backlog.links import warning_prefetch
+from backlog.models import Item, ItemEvent, Label, SavedView
 from backlog.references import parse_reference
 
 
@@ -43,7 +44,7 @@ def items_for_api(*, product: Product) -> QuerySet[Item]:
     return (
         Item.objects.filter(product=product)
         .select_related("product", "created_by", "split_from", "duplicate_of")
-        .prefetch_related("labels")
+        .prefetch_related("labels", warning_prefetch())
     )
 
 
@@ -84,3 +85,12 @@ def item_list(*, product: Product, filters, strict: bool = True) -> ItemListing:
 def labels_with_counts(*, product: Product) -> QuerySet[Label]:
     """The product's labels by name, each with ``item_count``: how many items carry it."""
     return Label.objects.filter(product=product).annotate(item_count=Count("items")).order_by("name")
+
+
+def saved_views_for(*, product: Product, user) -> QuerySet[SavedView]:
+    """The views of ``product``'s backlog ``user`` sees: their own and the shared ones, by name."""
+    return (
+        SavedView.objects.filter(Q(shared=True) | Q(created_by=user), product=product)
+        .select_related("product", "created_by")
+        .order_by("name", "id")
+    )

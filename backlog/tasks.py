@@ -5,15 +5,17 @@ never the other way round. Registered with the Celery app when Django starts (``
 """
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models.functions import Length
+from django.utils import timezone
 
 from accounts.models import Product
 from backlog import jobs
-from backlog.models import Item
-from backlog.services import ordering, scores, suggestion
+from backlog.models import Import, Item
+from backlog.services import imports, ordering, scores, suggestion
 
 logger = logging.getLogger(__name__)
 
@@ -81,3 +83,24 @@ def rebalance_long_keys() -> list[int]:
             continue
         done.append(product_id)
     return done
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def run_import(import_id: int) -> str:
+    """Write a confirmed CSV import (all or nothing); its row says how it went."""
+    return imports.import_run(import_id=import_id).state
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def run_queued_imports() -> list[int]:
+    """Scheduled: run the imports confirmed while the broker was unreachable (queued for over a
+    minute), and those a worker that died left running for over an hour."""
+    now = timezone.now()
+    stuck = Import.objects.filter(state=Import.State.QUEUED, confirmed_at__lt=now - timedelta(minutes=1)) | (
+        Import.objects.filter(state=Import.State.RUNNING, started_at__lt=now - timedelta(hours=imports.STUCK_HOURS))
+    )
+    ran = []
+    for pk in stuck.values_list("pk", flat=True):
+        imports.import_run(import_id=pk)
+        ran.append(pk)
+    return ran

@@ -3,11 +3,14 @@
 Reordering in the page calls the REST API (same services, same rules); these views render.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -15,15 +18,24 @@ from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
 from backlog import history
-from backlog.access import access_item_by_number, transitions_for
+from backlog.access import access_item_by_number, access_saved_view, transitions_for
 from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
-from backlog.models import Item, Label
+from backlog.links import kept_below, order_warnings
+from backlog.models import Item, Label, SavedView
 from backlog.panels import item_panels
 from backlog.readiness import readiness
-from backlog.selectors import item_history, item_list, item_position
+from backlog.selectors import item_history, item_list, item_position, saved_views_for
+from backlog.services.imports import can_import
 from backlog.services.items import item_create, item_transition, item_update
+from backlog.services.saved_views import (
+    can_change_saved_view,
+    saved_view_create,
+    saved_view_delete,
+    saved_view_update,
+)
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
+from backlog.themes import theme_list
 from config.numbers import whole_number, whole_numbers
 from config.pages import show_errors
 
@@ -52,6 +64,9 @@ class BacklogPage:
         self.label = filters.get("label", "")
         self.ready = filters.get("ready", "")
         self.q = filters.get("q", "")
+        self.theme = filters.get("theme", "")
+        self.hidden_columns = [column for column in SavedView.COLUMNS if column in params.getlist("hide")]
+        self.view_id = whole_number(params.get("view"))
         self.after = params.get("after", "")
         self.start = whole_number(params.get("from", "1"), low=1) or 1
 
@@ -83,6 +98,7 @@ class BacklogPage:
             item.checks = readiness(item, self.product)
             item.age_days = (now - item.created_at).days
             item.drift = None
+            item.order_warnings = order_warnings(item)  # from the list's prefetch: no query per row
             if item.position and item.suggested_position:
                 item.drift = item.suggested_position - item.position
                 item.drift_size = abs(item.drift)
@@ -113,6 +129,15 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "kinds": Item.Kind.choices,
         "statuses": STATUS_CHOICES,
         "label_names": Label.objects.filter(product=product).values_list("name", flat=True),
+        "columns": SavedView.COLUMNS,
+        "saved_views": [
+            (view, can_change_saved_view(request.user, view, actions))
+            for view in saved_views_for(product=product, user=request.user)
+        ],
+        "current_filters": urlencode(query.listing.filters),
+        "export_query": urlencode(query.listing.filters),
+        "can_import": can_import(actions),
+        "themes": theme_list(product=product),
     }
     if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)
@@ -122,12 +147,58 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def saved_view_save(request: HttpRequest, key: str) -> HttpResponse:
+    """Save the backlog's current filters and columns as a view (any member; private or shared)."""
+    product, _ = access_product(request.user, key)
+    filters = QueryDict(request.POST.get("filters", ""))
+    hidden = request.POST.getlist("hide")
+    try:
+        view = saved_view_create(
+            product=product,
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            filters={name: ",".join(values) for name, values in filters.lists()},
+            columns=[column for column in SavedView.COLUMNS if column not in hidden],
+            shared=request.POST.get("shared") == "on",
+        )
+    except ValidationError as invalid:
+        show_errors(request, invalid)
+        return redirect(reverse("backlog", args=[product.key]) + "?" + filters.urlencode())
+    messages.success(request, f"View “{view.name}” saved{' and shared with the product' if view.shared else ''}.")
+    return redirect(view.get_absolute_url())
+
+
+@login_required
+@require_POST
+def saved_view_change(request: HttpRequest, key: str, view_id: int) -> HttpResponse:
+    """Rename or delete a view (its author; a shared one also the product's owners)."""
+    view, _ = access_saved_view(request.user, view_id)
+    if view.product.key != key.upper():
+        raise Http404("No such view.")
+    try:
+        if request.POST.get("action") == "delete":
+            saved_view_delete(view=view, actor=request.user)
+            messages.success(request, f"View “{view.name}” deleted.")
+            return redirect("backlog", view.product.key)
+        view = saved_view_update(view=view, actor=request.user, changes={"name": request.POST.get("name", "")})
+        messages.success(request, f"View renamed to “{view.name}”.")
+    except ValidationError as invalid:
+        show_errors(request, invalid)
+    return redirect(view.get_absolute_url())
+
+
+@login_required
 def item_new(request: HttpRequest, key: str) -> HttpResponse:
     """Add an item (owners and delegates) or propose one (everyone else): the same form."""
     product, actions = access_product(request.user, key, Action.PROPOSE)
     direct = Action.ADD_DIRECTLY in actions
     form = ItemForm(
-        request.POST or None, actions=actions, creating=True, initial={"kind": request.GET.get("kind", "story")}
+        request.POST or None,
+        actions=actions,
+        creating=True,
+        product=product,
+        initial={"kind": request.GET.get("kind", "story")},
     )
     if request.method == "POST" and form.is_valid():
         fields = form.changes()
@@ -176,6 +247,7 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "checks": readiness(item, product),
             "history": [(event, texts[event.pk]) for event in events],
             "breakdown": item.score_breakdown or None,
+            "kept_below": kept_below(item=item),
             "transitions": transitions_for(item, actions),
             "panels": item_panels(item=item, user=request.user, actions=actions),
         },
@@ -188,7 +260,7 @@ def item_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
     product = item.product
     if not actions & {Action.EDIT_WORK, Action.EDIT_VALUE}:
         raise PermissionDenied("Only the product owner and developers edit items.")
-    form = ItemForm(request.POST or None, instance=item, actions=actions, creating=False)
+    form = ItemForm(request.POST or None, instance=item, actions=actions, creating=False, product=product)
     if request.method == "POST" and form.is_valid():
         version = whole_number(request.POST.get("version"))
         try:

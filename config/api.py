@@ -280,9 +280,11 @@ class ApiErrorMiddleware:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.META.get("CONTENT_TYPE", "").startswith("text/csv"):
+            limit = settings.IMPORT_MAX_BYTES  # a CSV import's body has its own limit (its parser checks it)
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if limit is not None and declared.isdigit() and int(declared) > limit:
-            too_large = RequestBodyTooLarge()
+            too_large = RequestBodyTooLarge(limit)
             return error_response(413, "too_large", str(too_large.detail))
         response = self.get_response(request)
         if response.status_code < 400 or response.get("Content-Type", "").startswith("application/json"):

@@ -14,8 +14,8 @@ class RequestBodyTooLarge(exceptions.APIException):
     status_code = 413
     default_code = "too_large"
 
-    def __init__(self) -> None:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    def __init__(self, limit: int | None = None) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
         super().__init__(f"The request body is over the limit of {limit:,} bytes.")
 
 

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "refinement",
     "delivery",
     "service",
+    "search",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +243,9 @@ WHITENOISE_USE_FINDERS = True
 
 # The largest request body (bytes) read: the API answers 413 above it (Django's default, 2.5 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+# CSV imports (backlog/services/imports.py): the largest file in bytes, and the most rows.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
@@ -308,6 +313,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # Without a broker the served process runs this schedule itself (config/scheduler.py); off: nothing
 # runs it unless you run ``celery beat`` yourself.
 EMBEDDED_SCHEDULE = env_bool("EMBEDDED_SCHEDULE", True)
+
+# Webhooks (webhooks/sending.py): never to private, loopback, link-local, multicast or reserved
+# addresses unless allowed (a receiver on the same network); bounded waits for the receiver.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOKS_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOKS_CONNECT_TIMEOUT", "5"))
+WEBHOOKS_READ_TIMEOUT = float(os.environ.get("WEBHOOKS_READ_TIMEOUT", "10"))
+WEBHOOKS_SWEEP_SECONDS = int(os.environ.get("WEBHOOKS_SWEEP_SECONDS", "5"))
+# A delivery handed to a worker (or under way) that is not finished after this long is handed out
+# again by the sweep (its message was lost, its worker died).
+WEBHOOKS_LEASE_SECONDS = int(os.environ.get("WEBHOOKS_LEASE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},
@@ -318,9 +333,14 @@ CELERY_BEAT_SCHEDULE = {
     "check-sla-clocks": {"task": "service.tasks.check_clocks", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "service.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "refresh-incident-interest": {"task": "service.tasks.refresh_causes", "schedule": 3600.0},
+    # CSV imports confirmed while the broker was unreachable, or left running by a dead worker.
+    "run-queued-imports": {"task": "backlog.tasks.run_queued_imports", "schedule": 300.0},
     # Hourly: each daily-digest user gets theirs once a day, from NOTIFICATION_DIGEST_HOUR in
     # their time zone; immediate e-mails a job could not send are sent again.
     "send-email-digests": {"task": "notifications.tasks.send_email_digests", "schedule": 3600.0},
+    # Webhook deliveries that are due (retries; anything a dead worker or lost message left
+    # behind); in process this is what sends them, off the request's thread.
+    "send-due-webhooks": {"task": "webhooks.tasks.sweep", "schedule": float(WEBHOOKS_SWEEP_SECONDS)},
 }
 
 REST_FRAMEWORK = {
@@ -375,6 +395,9 @@ SPECTACULAR_SETTINGS = {
         "Place": "backlog.api.serializers.PLACES",
         "AcceptPlace": "refinement.api.serializers.ACCEPT_PLACES",
         "SprintState": "delivery.models.Sprint.State",
+        "LinkEnd": "backlog.history.LINK_ENDS",
+        "LinkType": "backlog.links.END_WORDS",
+        "RoadmapState": "delivery.roadmap.STATE_WORDS",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The schema and its docs are public and the same for everyone: no address budget for them.

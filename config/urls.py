@@ -6,16 +6,26 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
+from backlog import io_views as backlog_io_pages
+from backlog import link_views as link_pages
 from backlog import settings_views as backlog_settings_pages
+from backlog import theme_views as theme_pages
 from backlog import views as backlog_pages
+from backlog.api import io as backlog_io_api
+from backlog.api import links as links_api
+from backlog.api import saved_views as saved_views_api
+from backlog.api import themes as themes_api
 from backlog.api import views as backlog_api
+from delivery.api import roadmap as roadmap_api
 from delivery.api import views as delivery_api
 from notifications import views as notifications_pages
 from notifications.api import views as notifications_api
 from refinement import views as refinement_pages
 from refinement.api import views as refinement_api
+from search.api import views as search_api
 from service import views as service_pages
 from service.api import views as service_api
+from webhooks import urls as webhook_urls
 
 api_v1 = [
     path("products/", accounts_api.ProductListApi.as_view(), name="product-list"),
@@ -25,6 +35,14 @@ api_v1 = [
     path("products/<str:key>/audit/", accounts_api.AuditListApi.as_view(), name="audit"),
     path("products/<str:key>/items/", backlog_api.ItemListApi.as_view(), name="item-list"),
     path("products/<str:key>/items/move/", backlog_api.BlockMoveApi.as_view(), name="item-block-move"),
+    path("products/<str:key>/export/", backlog_io_api.ExportApi.as_view(), name="export"),
+    path("products/<str:key>/imports/", backlog_io_api.ImportListApi.as_view(), name="import-list"),
+    path("products/<str:key>/imports/<int:import_id>/", backlog_io_api.ImportDetailApi.as_view(), name="import-detail"),
+    path(
+        "products/<str:key>/imports/<int:import_id>/confirm/",
+        backlog_io_api.ImportConfirmApi.as_view(),
+        name="import-confirm",
+    ),
     path("products/<str:key>/scoring/", backlog_api.ScoringSettingsApi.as_view(), name="scoring"),
     path("products/<str:key>/suggested-order/", backlog_api.SuggestedOrderApi.as_view(), name="suggested-order"),
     path(
@@ -32,11 +50,17 @@ api_v1 = [
         backlog_api.ApplySuggestionApi.as_view(),
         name="suggested-order-apply",
     ),
+    path("products/<str:key>/views/", saved_views_api.SavedViewListApi.as_view(), name="saved-view-list"),
+    path("views/<int:view_id>/", saved_views_api.SavedViewDetailApi.as_view(), name="saved-view-detail"),
     path("items/<str:ref>/", backlog_api.ItemDetailApi.as_view(), name="item-detail"),
     path("items/<str:ref>/transition/", backlog_api.ItemTransitionApi.as_view(), name="item-transition"),
     path("items/<str:ref>/archive/", backlog_api.ItemArchiveApi.as_view(), name="item-archive"),
     path("items/<str:ref>/move/", backlog_api.ItemMoveApi.as_view(), name="item-move"),
     path("items/<str:ref>/history/", backlog_api.ItemHistoryApi.as_view(), name="item-history"),
+    path("items/<str:ref>/links/", links_api.ItemLinkListApi.as_view(), name="item-links"),
+    path("items/<str:ref>/links/<int:link_id>/", links_api.ItemLinkDetailApi.as_view(), name="item-link"),
+    path("products/<str:key>/themes/", themes_api.ThemeListApi.as_view(), name="theme-list"),
+    path("products/<str:key>/themes/<int:theme_id>/", themes_api.ThemeDetailApi.as_view(), name="theme-detail"),
     path("products/<str:key>/review-queue/", refinement_api.ReviewQueueApi.as_view(), name="review-queue"),
     path("products/<str:key>/my-proposals/", refinement_api.MyProposalsApi.as_view(), name="my-proposals"),
     path("products/<str:key>/refinement-agenda/", refinement_api.AgendaApi.as_view(), name="refinement-agenda"),
@@ -71,6 +95,7 @@ api_v1 = [
     path("products/<str:key>/policy-report/", delivery_api.PolicyReportApi.as_view(), name="policy-report"),
     path("products/<str:key>/velocity/", delivery_api.VelocityApi.as_view(), name="velocity"),
     path("products/<str:key>/forecast/", delivery_api.ForecastApi.as_view(), name="forecast"),
+    path("products/<str:key>/roadmap/", roadmap_api.RoadmapApi.as_view(), name="roadmap"),
     path("items/<str:ref>/done/", delivery_api.ItemDoneApi.as_view(), name="item-done"),
     path("items/<str:ref>/forecast/", delivery_api.ItemForecastApi.as_view(), name="item-forecast"),
     path("notifications/", accounts_api.NotificationListApi.as_view(), name="notification-list"),
@@ -120,8 +145,10 @@ api_v1 = [
     path("items/<str:ref>/ticket/cause/", service_api.TicketCauseApi.as_view(), name="ticket-cause"),
     path("items/<str:ref>/ticket/hours-lost/", service_api.TicketHoursLostApi.as_view(), name="ticket-hours-lost"),
     path("items/<str:ref>/incidents/", service_api.CauseIncidentsApi.as_view(), name="cause-incidents"),
+    path("search/", search_api.SearchApi.as_view(), name="search"),
     path("tokens/", accounts_api.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailApi.as_view(), name="token-detail"),
+    *webhook_urls.api_v1,
 ]
 
 pages = [
@@ -154,7 +181,12 @@ pages = [
     path("accounts/", include("allauth.urls")),
     path("p/<str:key>/", backlog_pages.backlog_page, name="backlog"),
     path("p/<str:key>/new/", backlog_pages.item_new, name="item-new"),
+    path("p/<str:key>/views/", backlog_pages.saved_view_save, name="saved-view-save"),
+    path("p/<str:key>/views/<int:view_id>/", backlog_pages.saved_view_change, name="saved-view-change"),
     path("p/<str:key>/suggested/", backlog_pages.suggested_page, name="suggested"),
+    path("p/<str:key>/import/", backlog_io_pages.imports_page, name="imports"),
+    path("p/<str:key>/import/<int:import_id>/", backlog_io_pages.import_page, name="import"),
+    path("p/<str:key>/import/<int:import_id>/confirm/", backlog_io_pages.import_confirm_view, name="import-confirm"),
     path("p/<str:key>/review/", refinement_pages.review_queue_page, name="review-queue"),
     path("p/<str:key>/proposals/", refinement_pages.my_proposals_page, name="my-proposals"),
     path("p/<str:key>/refinement/", refinement_pages.agenda_page, name="agenda"),
@@ -168,7 +200,12 @@ pages = [
         service_pages.ticket_action,
         name="service-ticket-action",
     ),
+    path("p/<str:key>/themes/", theme_pages.themes_page, name="themes"),
+    path("p/<str:key>/themes/<int:theme_id>/", theme_pages.theme_page, name="theme"),
+    path("p/<str:key>/themes/<int:theme_id>/delete/", theme_pages.theme_delete_view, name="theme-delete"),
     path("p/<str:key>/<int:number>/", backlog_pages.item_page, name="item"),
+    path("p/<str:key>/<int:number>/links/", link_pages.link_add, name="item-link-add"),
+    path("p/<str:key>/<int:number>/links/<int:link_id>/remove/", link_pages.link_remove, name="item-link-remove"),
     path("p/<str:key>/<int:number>/edit/", backlog_pages.item_edit, name="item-edit"),
     path("p/<str:key>/<int:number>/status/", backlog_pages.item_transition_view, name="item-transition"),
     path("p/<str:key>/<int:number>/comment/", refinement_pages.comment_add, name="item-comment"),
@@ -182,6 +219,8 @@ urlpatterns = [
     *pages,
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),  # asked for by browsers
     path("", include("delivery.urls")),
+    path("", include("search.urls")),
+    *webhook_urls.pages,
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

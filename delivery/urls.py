@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from delivery import views
+from delivery import roadmap_views, views
 
 urlpatterns = [
     path("p/<str:key>/sprints/", views.sprints_page, name="sprints"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("p/<str:key>/board/", views.board_page, name="board"),
     path("p/<str:key>/delivery/", views.delivery_settings_page, name="delivery-settings"),
     path("p/<str:key>/forecast/", views.forecast_page, name="forecast"),
+    path("p/<str:key>/roadmap/", roadmap_views.roadmap_page, name="roadmap"),
     path("p/<str:key>/<int:number>/start/", views.item_start_view, name="item-start"),
     path("p/<str:key>/<int:number>/done/", views.item_done_page, name="item-done"),
     path("p/<str:key>/<int:number>/delivery/", views.item_delivery_fragment, name="item-delivery"),

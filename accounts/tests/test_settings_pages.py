@@ -147,3 +147,24 @@ def test_a_model_change_is_in_the_trail(product, owner, django_capture_on_commit
         )
     [event] = AuditEvent.objects.filter(product=product)
     assert (event.data["old"], event.data["new"]) == ({"scoring_model": "wsjf"}, {"scoring_model": "rice"})
+
+
+def test_the_owner_sets_the_search_language(product, owner, developer):
+    page = signed_in(owner).get(f"/p/{product.key}/settings/").content.decode()
+    assert '<option value="english" selected>English</option>' in page
+    response = signed_in(owner).post(f"/p/{product.key}/settings/", {"action": "search", "search_language": "simple"})
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.search_language == "simple"
+    [event] = AuditEvent.objects.filter(product=product, action=AuditEvent.Action.SETTINGS_CHANGED)
+    assert event.data == {"old": {"search_language": "english"}, "new": {"search_language": "simple"}}
+    refused = signed_in(owner).post(f"/p/{product.key}/settings/", {"action": "search", "search_language": "klingon"})
+    assert refused.status_code == 400 and "klingon" in refused.content.decode()
+    product.refresh_from_db()
+    assert product.search_language == "simple"
+    assert (
+        signed_in(developer)
+        .post(f"/p/{product.key}/settings/", {"action": "search", "search_language": "german"})
+        .status_code
+        == 403
+    )

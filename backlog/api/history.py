@@ -87,6 +87,14 @@ class SplitDataSerializer(serializers.Serializer):
     removed = _place("Where the original stood when archived.")
 
 
+class LinkDataSerializer(serializers.Serializer):
+    link = serializers.ChoiceField(
+        choices=list(history.LINK_ENDS), help_text="This item's end: it blocks, is blocked by, or relates to the other."
+    )
+    other = serializers.IntegerField(allow_null=True, help_text="The other item's id.")
+    link_id = serializers.IntegerField(allow_null=True, help_text="The link's id (gone once removed).")
+
+
 DATA_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
     Type.CREATED: CreatedDataSerializer,
     Type.UPDATED: UpdatedDataSerializer,
@@ -95,6 +103,8 @@ DATA_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
     Type.QUESTION_ASKED: QuestionDataSerializer,
     Type.QUESTION_ANSWERED: QuestionDataSerializer,
     Type.SPLIT: SplitDataSerializer,
+    Type.LINKED: LinkDataSerializer,
+    Type.UNLINKED: LinkDataSerializer,
 }
 
 

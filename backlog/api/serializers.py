@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import Product
 from backlog.access import PLACES
+from backlog.links import order_warnings
 from backlog.models import Item, item_key
 from backlog.readiness import readiness
 from backlog.services.items import EDITABLE_FIELDS, VALUE_FIELDS
@@ -64,6 +65,11 @@ class ReadinessSerializer(serializers.Serializer):
     checks = ReadinessCheckSerializer(many=True)
 
 
+class OrderWarningSerializer(serializers.Serializer):
+    blocker = serializers.CharField(help_text="The open blocker's key, e.g. OB-40.")
+    text = serializers.CharField(help_text="OB-12 is above its blocker OB-40")
+
+
 class ItemSerializer(serializers.ModelSerializer):
     score_breakdown = serializers.SerializerMethodField(help_text="Why the item is scored so (empty until scored).")
     key = serializers.CharField(read_only=True, help_text="Product key and number, e.g. OB-42.")
@@ -80,6 +86,12 @@ class ItemSerializer(serializers.ModelSerializer):
     readiness = serializers.SerializerMethodField(help_text="The product's Definition of Ready, check by check.")
     split_from = serializers.SerializerMethodField(help_text="Key of the item this one was split from.")
     duplicate_of = serializers.SerializerMethodField(help_text="Key of the item a rejected proposal duplicates.")
+    theme = serializers.IntegerField(
+        source="theme_id", read_only=True, allow_null=True, help_text="The id of the theme it belongs to."
+    )
+    order_warnings = serializers.SerializerMethodField(
+        help_text="Open blockers ordered below it: each blocker's key and the warning in words."
+    )
 
     class Meta:
         model = Item
@@ -111,8 +123,11 @@ class ItemSerializer(serializers.ModelSerializer):
             "score_breakdown",
             "score_computed_at",
             "pinned",
+            "external_ref",
             "split_from",
             "duplicate_of",
+            "theme",
+            "order_warnings",
             "labels",
             "created_by",
             "created_at",
@@ -137,6 +152,10 @@ class ItemSerializer(serializers.ModelSerializer):
     def get_duplicate_of(self, item: Item) -> str | None:
         return item_key(item.product.key, item.duplicate_of.number) if item.duplicate_of_id else None
 
+    @extend_schema_field(OrderWarningSerializer(many=True))
+    def get_order_warnings(self, item: Item) -> list[dict]:
+        return order_warnings(item)
+
     @extend_schema_field(ScoreBreakdownSerializer(allow_null=True))
     def get_score_breakdown(self, item: Item) -> dict | None:
         return item.score_breakdown or None
@@ -160,6 +179,9 @@ class ItemWriteSerializer(ApiModelSerializer):
     }
 
     labels = serializers.ListField(child=StrictCharField(max_length=50), required=False)
+    theme = StrictIntegerField(
+        required=False, allow_null=True, min_value=1, help_text="A theme's id (owners and delegates); null for none."
+    )
 
     class Meta:
         model = Item
@@ -226,6 +248,10 @@ class SuggestionSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="Where the item is now (1 is the top).")
     suggested_position = serializers.IntegerField(help_text="Where its score would put it.")
     drift = serializers.IntegerField(help_text="Suggested minus actual: negative means the scores would move it up.")
+    kept_below = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Open blockers the suggestion keeps it below although its score alone would put it above.",
+    )
 
 
 class ApplySuggestionSerializer(ApiSerializer):

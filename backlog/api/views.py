@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from accounts.access import access_product
 from accounts.models import Product
 from accounts.permissions import Action
-from backlog.access import access_item, item_ids_in, placement_in
+from backlog.access import access_item, item_ids_in, placement_in, theme_in
 from backlog.api import serializers as s
 from backlog.api.history import ItemEventSchema, events_data
 from backlog.api.pagination import ItemCursorPagination, TimeCursorPagination
@@ -78,6 +78,8 @@ class ItemListApi(GenericAPIView):
         product, _ = access_product(request.user, key, Action.PROPOSE)
         body = validated_input(s.ItemCreateSerializer, request)
         fields = dict(body)
+        if "theme" in fields:
+            fields["theme"] = theme_in(product, fields["theme"])
         placement = _placement(product, fields.pop("placement", None))
         item = item_create(product=product, actor=request.user, placement=placement, **fields)
         return item_response(item, status=status.HTTP_201_CREATED)
@@ -100,6 +102,8 @@ class ItemDetailApi(GenericAPIView):
         item, _ = access_item(request.user, ref)
         body = validated_input(s.ItemUpdateSerializer, request, instance=item, partial=True)
         changes = dict(body)
+        if "theme" in changes:
+            changes["theme"] = theme_in(item.product, changes["theme"])
         labels = changes.pop("labels", None)
         from_header = if_match_version(request, item)
         expected = changes.pop("version", None)
@@ -247,10 +251,19 @@ class SuggestedOrderApi(GenericAPIView):
         product, _ = access_product(request.user, key)
         reject_unknown_parameters(request, {"limit"})
         limit = number_parameter(request.query_params, "limit", default=50, low=1, high=MAX_SUGGESTIONS)
-        rows = sorted(suggested_order(product=product), key=lambda row: (-abs(row.drift), row.position))
+        every = suggested_order(product=product)
+        numbers = {row.item_id: row.number for row in every}
+        rows = sorted(every, key=lambda row: (-abs(row.drift), row.position))
         rows = [row for row in rows if row.drift][:limit]
-        numbers = {row.item_id: row.number for row in rows}
-        data = [{**vars(row), "key": item_key(product.key, numbers[row.item_id]), "drift": row.drift} for row in rows]
+        data = [
+            {
+                **vars(row),
+                "key": item_key(product.key, numbers[row.item_id]),
+                "drift": row.drift,
+                "kept_below": [item_key(product.key, numbers[pk]) for pk in row.kept_below],
+            }
+            for row in rows
+        ]
         return Response(s.SuggestionSerializer(data, many=True).data)
 
 

@@ -417,3 +417,44 @@ def _give_keys_after(product: Product, items: list[Item]) -> None:
     keys = ranking.keys_between(last.rank, None, len(items))
     for item, key in zip(items, keys, strict=True):
         item.rank = key
+
+
+DEMO_THEMES = [
+    ("Checkout that converts", "#c2410c", 45, "Fewer abandoned carts: a shorter checkout, saved cards, clear errors."),
+    ("Onboarding", "#2563eb", 90, "New accounts productive on **day one**."),
+    ("Reliability", "#15803d", None, "Fewer incidents and faster recovery; the debt that causes them."),
+]
+
+
+def demo_themes_seed(*, product: Product, owner: User, seed: int = 1) -> tuple[int, int]:
+    """Themes over the top of the order (target dates from today) and a few links between items:
+    one blocker ordered above the item it blocks, and one below it (an order warning to see).
+    Return (themes, links) made."""
+    from backlog.services.links import link_create
+    from backlog.services.themes import theme_create
+
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    themes = [
+        theme_create(
+            product=product,
+            actor=owner,
+            title=title,
+            colour=colour,
+            description=description,
+            target_date=today + timedelta(days=days) if days else None,
+        )
+        for title, colour, days, description in DEMO_THEMES
+    ]
+    ordered = list(Item.objects.filter(product=product).ordered()[:60])
+    for item in ordered:
+        if rng.random() < 0.6:
+            theme = themes[2] if item.kind in Item.TECHNICAL_KINDS else rng.choice(themes[:2])
+            Item.objects.filter(pk=item.pk).update(theme=theme)
+    links = 0
+    if len(ordered) >= 12:
+        link_create(item=ordered[1], actor=owner, link="blocks", other=ordered[5])
+        link_create(item=ordered[11], actor=owner, link="blocks", other=ordered[3])  # the warning
+        link_create(item=ordered[2], actor=owner, link="relates_to", other=ordered[7])
+        links = 3
+    return len(themes), links

@@ -12,7 +12,7 @@ from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
-from backlog.models import Item, Label
+from backlog.models import Item, Label, Theme, item_key
 from backlog.services.ordering import (
     Placement,
     order_place,
@@ -36,6 +36,7 @@ WORK_FIELDS = (
     "description",
     "acceptance_criteria",
     "estimate",
+    "external_ref",
     *KIND_INPUTS,
     *VALUE_CASE,
 )
@@ -50,7 +51,8 @@ VALUE_FIELDS = (
     "moscow",
 )
 ORDER_FIELDS = ("pinned",)  # where an item stays when the suggested order is applied
-EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS + ORDER_FIELDS)
+PLANNING_FIELDS = ("theme",)  # the theme (epic) it belongs to: set by who decides value
+EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS + ORDER_FIELDS + PLANNING_FIELDS)
 # Set by the item itself from other fields (Item.derive_fields); recorded in the history too.
 DERIVED_FIELDS = ("itil_priority", "sla_due_at")
 # Anyone who may propose may describe the item and give its kind's inputs.
@@ -82,7 +84,7 @@ def settable_fields(actions: frozenset[Action], *, creating: bool) -> frozenset[
     elif creating:
         allowed |= PROPOSAL_FIELDS
     if Action.EDIT_VALUE in actions:
-        allowed |= set(VALUE_FIELDS)
+        allowed |= set(VALUE_FIELDS) | set(PLANNING_FIELDS)
     if Action.REORDER in actions:
         allowed |= set(ORDER_FIELDS)
     return frozenset(allowed)
@@ -109,8 +111,20 @@ def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, cr
         )
     if refused & set(ORDER_FIELDS):
         raise PermissionDenied("Only the product owner or an ordering delegate pins items.")
+    if refused & set(PLANNING_FIELDS):
+        raise PermissionDenied("Only the product owner or an ordering delegate puts items in themes.")
     if refused:
         raise PermissionDenied("Only the product owner and developers edit: " + ", ".join(sorted(refused)) + ".")
+
+
+def _check_theme(theme: Theme | None, product: Product) -> None:
+    if theme is not None and theme.product_id != product.pk:
+        raise ValidationError({"theme": f"No such theme in {product.key}."})
+
+
+def _recorded(value: Any) -> Any:
+    """A value as the history records it: a theme by its title."""
+    return str(value) if isinstance(value, Theme) else value
 
 
 def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[str]:
@@ -123,6 +137,18 @@ def _set_labels(item: Item, names: Iterable[str], *, new: bool = False) -> list[
     labels = [Label.objects.get_or_create(product_id=item.product_id, name=name)[0] for name in cleaned]
     item.labels.set(labels)
     return cleaned
+
+
+def check_external_ref(item: Item) -> None:
+    """Refuse an external reference another item of the product already carries (call under the
+    product lock, so two writers cannot both pass; the database's unique constraint backs it)."""
+    item.external_ref = (item.external_ref or "").strip()
+    if not item.external_ref:
+        return
+    taken = Item.objects.filter(product_id=item.product_id, external_ref=item.external_ref).exclude(pk=item.pk)
+    if found := taken.values_list("number", flat=True).first():
+        owner = item_key(item.product.key, found)
+        raise ValidationError({"external_ref": f"{owner} already has the external reference {item.external_ref}."})
 
 
 @retry_on_conflict
@@ -154,6 +180,7 @@ def item_create(
                 "leave out the position and the item is proposed for review."
             )
         _check_field_rights(actions, fields, creating=True)
+        _check_theme(fields.get("theme"), product)
         now = timezone.now()
         item = Item(
             product=product,
@@ -174,6 +201,7 @@ def item_create(
             raise ValidationError({**errors, **invalid.message_dict}) from invalid
         if errors:
             raise ValidationError(errors)
+        check_external_ref(item)
         placed = order_place(item=item, placement=placement or Placement.bottom()) if direct else None
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
         item.save(force_insert=True)
@@ -200,6 +228,7 @@ def item_update(
         product, actions = lock_product_for(actor, item.product_id)
         require(actor, Action.VIEW, product, actions=actions)
         _check_field_rights(actions, changes, creating=False)
+        _check_theme(changes.get("theme"), product)
         if labels is not None:
             require(actor, Action.EDIT_WORK, product, actions=actions)
         current = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
@@ -214,9 +243,13 @@ def item_update(
         current.full_clean(validate_unique=False, validate_constraints=False)
         if current.status == Item.Status.PROPOSED and (errors := current.value_case_errors()):
             raise ValidationError(errors)  # a proposal keeps its value case while it is reviewed
+        if "external_ref" in changes:
+            check_external_ref(current)
         # Compare cleaned values, so "3" for an estimate of 3 is no change.
         diff = {
-            name: [before[name], getattr(current, name)] for name in watched if getattr(current, name) != before[name]
+            name: [_recorded(before[name]), _recorded(getattr(current, name))]
+            for name in watched
+            if getattr(current, name) != before[name]
         }
         new_labels = _set_labels(current, labels) if labels is not None else old_labels
         if new_labels != old_labels:

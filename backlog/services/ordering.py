@@ -245,6 +245,17 @@ def order_place_block(*, items: list[Item], placement: Placement) -> tuple[Gap, 
     return gap, _position_at(product, gap, items[0].rank, placement)
 
 
+def order_block_keys(*, product: Product, placement: Placement, count: int) -> tuple[Gap, list[str], int]:
+    """Keys for ``count`` new items placed as one block at ``placement`` (the caller holds the
+    product lock and writes the items with them): their neighbours, the keys in order, and the
+    first one's position. Like ``order_place_block`` without holding the items themselves."""
+    gap = _gap_for(product, placement, ())
+    keys = ranking.keys_between(*gap.keys, count)
+    if max(len(key) for key in keys) > settings.ORDER_KEY_MAX_LENGTH:
+        keys = _respace_around(product, gap, [Item(product=product) for _ in range(count)])
+    return gap, keys, _position_at(product, gap, keys[0], placement)
+
+
 def order_remove(*, item: Item) -> Place:
     """Take an item out of the order; return where it stood (as the history stores it).
 

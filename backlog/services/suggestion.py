@@ -6,6 +6,7 @@ keep their place. Applying writes as few rows as possible: the longest run of it
 in the suggested relative order stays put, and only the others get new keys.
 """
 
+import heapq
 import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history, order_sql, ranking
 from backlog.jobs import enqueue_suggestions, suggestions_stale_take
+from backlog.links import blocking_pairs
 from backlog.models import Item
 from backlog.services.ordering import order_rebalance
 from backlog.transactions import retry_on_conflict
@@ -33,6 +35,7 @@ class Suggestion:
     pinned: bool
     position: int  # actual, 1-based
     suggested_position: int
+    kept_below: tuple[int, ...] = ()  # ids of open blockers its score alone would put it above
 
     @property
     def drift(self) -> int:
@@ -49,17 +52,77 @@ def _by_score(rows, indexes: Sequence[int]) -> list[int]:
     return sorted(indexes, key=lambda i: (rows[i][3] is None, -(rows[i][3] or 0), i))
 
 
-def _suggested_indexes(rows, selected: set[int] | None = None) -> list[int]:
+def _blockers_by_index(rows, pairs: Sequence[tuple[int, int]]) -> dict[int, set[int]]:
+    """Each row index's open blockers in the order, as row indexes (from (blocker id, blocked id))."""
+    at = {row[0]: i for i, row in enumerate(rows)}
+    found: dict[int, set[int]] = {}
+    for blocker, blocked in pairs:
+        if blocker in at and blocked in at:
+            found.setdefault(at[blocked], set()).add(at[blocker])
+    return found
+
+
+def _constrained_fill(rows, blockers: dict[int, set[int]]) -> list[int]:
+    """The full suggestion: pinned items in their slots, each other slot taken by the best-scored
+    movable item whose open blockers are all placed already (a stable topological sort by score).
+
+    Only a blocker pinned further down can leave no such item; then the best-scored remaining
+    item takes the slot (pinned items are the owner's choice and keep their place).
+    """
+    key = {i: (row[3] is None, -(row[3] or 0), i) for i, row in enumerate(rows)}
+    waiting = {i: len(found) for i, found in blockers.items()}
+    blocks: dict[int, list[int]] = {}
+    for blocked, found in blockers.items():
+        for blocker in found:
+            blocks.setdefault(blocker, []).append(blocked)
+    ready = [key[i] for i, row in enumerate(rows) if not row[4] and not waiting.get(i)]
+    heapq.heapify(ready)
+    remaining = [key[i] for i, row in enumerate(rows) if not row[4]]
+    heapq.heapify(remaining)
+    placed: set[int] = set()
+    final = []
+
+    def place(index: int) -> None:
+        placed.add(index)
+        final.append(index)
+        for blocked in blocks.get(index, ()):
+            waiting[blocked] -= 1
+            if not waiting[blocked] and not rows[blocked][4] and blocked not in placed:
+                heapq.heappush(ready, key[blocked])
+
+    for slot, row in enumerate(rows):
+        if row[4]:
+            place(slot)
+            continue
+        while ready and ready[0][2] in placed:
+            heapq.heappop(ready)
+        if ready:
+            place(heapq.heappop(ready)[2])
+            continue
+        while remaining[0][2] in placed:
+            heapq.heappop(remaining)
+        place(heapq.heappop(remaining)[2])
+    return final
+
+
+def _suggested_indexes(
+    rows, selected: set[int] | None = None, blockers: dict[int, set[int]] | None = None
+) -> list[int]:
     """The order (as current indexes) after applying the suggestion to ``selected`` (default all).
 
-    The full suggestion keeps pinned items in their slots and fills the others by score. Applied
+    The full suggestion keeps pinned items in their slots and fills the others by score, never
+    putting an item above its open ``blockers`` (row index -> its blockers' row indexes). Applied
     to a selection, each selected item goes to its suggested position, the others keeping their
-    order around it.
+    order around it, and then below its blockers if it landed above one.
     """
+    blockers = blockers or {}
     movable = [i for i, row in enumerate(rows) if not row[4]]
-    suggestion = list(range(len(rows)))
-    for slot, index in zip(movable, _by_score(rows, movable), strict=True):
-        suggestion[slot] = index
+    if blockers:
+        suggestion = _constrained_fill(rows, blockers)
+    else:
+        suggestion = list(range(len(rows)))
+        for slot, index in zip(movable, _by_score(rows, movable), strict=True):
+            suggestion[slot] = index
     if selected is None:
         return suggestion
     chosen = {i for i in movable if rows[i][0] in selected}
@@ -67,16 +130,48 @@ def _suggested_indexes(rows, selected: set[int] | None = None) -> list[int]:
     final = [index for index in range(len(rows)) if index not in chosen]
     for index in sorted(chosen, key=target.get):  # ascending, so earlier inserts keep later targets
         final.insert(min(target[index], len(final)), index)
+    for _ in range(len(chosen)):  # a chain of k chosen items settles in at most k passes
+        if not _below_blockers(final, chosen, blockers):
+            break
     return final
+
+
+def _below_blockers(final: list[int], chosen: set[int], blockers: dict[int, set[int]]) -> bool:
+    """Move each chosen item standing above one of its blockers to right after its lowest one;
+    return whether any moved."""
+    moved = False
+    for index in sorted(chosen, key=final.index):
+        if not blockers.get(index):
+            continue
+        where = final.index(index)
+        lowest = max(final.index(blocker) for blocker in blockers[index])
+        if lowest > where:
+            final.remove(index)
+            final.insert(lowest, index)  # the blocker shifted up by one: right after it
+            moved = True
+    return moved
 
 
 def suggested_order(*, product: Product) -> list[Suggestion]:
     """Every ordered item with its actual and suggested position, in the current order."""
     rows = _ordered_rows(product)
-    final = _suggested_indexes(rows)
+    blockers = _blockers_by_index(rows, blocking_pairs(product_id=product.pk))
+    final = _suggested_indexes(rows, blockers=blockers)
     suggested = {index: position for position, index in enumerate(final, start=1)}
+
+    def score_key(i: int) -> tuple:
+        return (rows[i][3] is None, -(rows[i][3] or 0), i)
+
     return [
-        Suggestion(row[0], row[1], row[3], row[4], position, suggested[position - 1])
+        Suggestion(
+            row[0],
+            row[1],
+            row[3],
+            row[4],
+            position,
+            suggested[position - 1],
+            tuple(rows[b][0] for b in sorted(blockers.get(position - 1, ())) if score_key(position - 1) < score_key(b)),
+        )
         for position, row in enumerate(rows, start=1)
     ]
 
@@ -138,7 +233,8 @@ def order_apply_suggestion(
             unknown = selected - {row[0] for row in rows}
             if unknown:
                 raise ValidationError({"items": f"Not in this product's order: {sorted(unknown)}."})
-        final = _suggested_indexes(rows, selected)
+        blockers = _blockers_by_index(rows, blocking_pairs(product_id=product.pk))
+        final = _suggested_indexes(rows, selected, blockers)
         fixed = {i for i, row in enumerate(rows) if row[4] or (selected is not None and row[0] not in selected)}
         kept = _kept(final, fixed)
         if len(kept) == len(final):

@@ -2,6 +2,7 @@ from django import template
 from django.utils.html import format_html
 
 from backlog.history import field_label
+from backlog.models import Item
 from backlog.rendering import markdown_html
 
 register = template.Library()
@@ -39,3 +40,15 @@ def drift(places: int | None):
         size,
         f"place{plural} {direction}",
     )
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    """An item kind's name for people: "tech_debt" is "Technical debt"."""
+    return str(dict(Item.Kind.choices).get(kind, kind))
+
+
+@register.filter
+def get_state(words: dict, state: str) -> str:
+    """A roadmap state in words (``delivery.roadmap.STATE_WORDS``)."""
+    return words.get(state, state)

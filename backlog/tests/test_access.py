@@ -19,9 +19,11 @@ from backlog.access import (
     placement_in,
     transitions_for,
 )
-from backlog.models import Item, Label
+from backlog.models import Import, Item, ItemLink, Label, SavedView, Theme
+from backlog.services.imports import import_preview
 from backlog.services.items import item_create
 from backlog.services.ordering import MAX_POSITION, Placement
+from backlog.services.saved_views import saved_view_create
 
 pytestmark = pytest.mark.django_db
 
@@ -137,15 +139,42 @@ def test_other_products_with_the_same_numbers_stay_apart(product, owner, items):
         item_in(product, f"{other.key}-1", "items")
 
 
-def test_outsiders_get_404_on_every_backlog_page_and_api_url(product, items, outsider, as_role):
+def _an_import(product, owner) -> int:
+    return import_preview(product=product, actor=owner, data=b"title,kind\nImported,story\n").pk
+
+
+def _theme_and_link(product, items) -> dict[str, int]:
+    theme = Theme.objects.create(product=product, title="Theirs")
+    link = ItemLink.objects.create(product=product, source=items[0], target=items[1], kind=ItemLink.Kind.BLOCKS)
+    return {"theme_id": theme.pk, "link_id": link.pk}
+
+
+def test_outsiders_get_404_on_every_backlog_page_and_api_url(product, items, owner, outsider, as_role):
     label = Label.objects.create(product=product, name="theirs")
+    owner = product.memberships.get(role="owner").user
+    view = saved_view_create(product=product, actor=owner, name="Theirs", filters={}, shared=True)
+    import_id = _an_import(product, owner)
+    named = _theme_and_link(product, items)
     before = list(Item.objects.order_by("pk").values_list("pk", "version", "rank", "status"))
-    urls = routes_of("backlog", key=product.key, number=items[0].number, ref=items[0].key, label_id=label.pk)
+    urls = routes_of(
+        "backlog",
+        key=product.key,
+        number=items[0].number,
+        ref=items[0].key,
+        label_id=label.pk,
+        import_id=import_id,
+        view_id=view.pk,
+        **named,
+    )
     page = Client()
     page.force_login(outsider)
     assert_hidden(page, as_role("outsider"), urls)
     assert list(Item.objects.order_by("pk").values_list("pk", "version", "rank", "status")) == before
     assert Label.objects.filter(pk=label.pk, name="theirs").exists()
+    assert SavedView.objects.filter(pk=view.pk, name="Theirs").exists()
+    assert Import.objects.get(pk=import_id).state == Import.State.PREVIEWED
+    assert Theme.objects.filter(pk=named["theme_id"], title="Theirs").exists()
+    assert ItemLink.objects.filter(pk=named["link_id"]).exists()
 
 
 def test_every_backlog_url_takes_keys_in_any_case(product, items, owner, as_role):
@@ -153,7 +182,19 @@ def test_every_backlog_url_takes_keys_in_any_case(product, items, owner, as_role
     page = Client()
     page.force_login(owner)
     label = Label.objects.create(product=product, name="ours")
-    urls = routes_of("backlog", key=product.key, number=item.number, ref=item.key, label_id=label.pk)
+    view = saved_view_create(product=product, actor=owner, name="Ours", filters={"kind": "story"})
+    import_id = _an_import(product, owner)
+    named = _theme_and_link(product, items)
+    urls = routes_of(
+        "backlog",
+        key=product.key,
+        number=item.number,
+        ref=item.key,
+        label_id=label.pk,
+        import_id=import_id,
+        view_id=view.pk,
+        **named,
+    )
     assert_any_case(page, as_role("owner"), urls, product.key)
 
 

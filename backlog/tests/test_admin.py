@@ -47,3 +47,17 @@ def test_item_page_shows_its_history(admin_client_with_demo):
 @pytest.mark.parametrize("name", ["accounts_product", "accounts_membership", "accounts_user", "backlog_itemevent"])
 def test_other_changelists(admin_client_with_demo, name):
     assert admin_client_with_demo.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_saved_views_are_listed_and_open_for_support(admin_client_with_demo):
+    from accounts.models import Product, User
+    from backlog.services.saved_views import saved_view_create
+
+    product = Product.objects.get(key="OB")
+    view = saved_view_create(
+        product=product, actor=User.objects.get(username="olivia"), name="Open defects", filters={"kind": "defect"}
+    )
+    listed = admin_client_with_demo.get(reverse("admin:backlog_savedview_changelist") + "?q=olivia")
+    assert listed.status_code == 200 and "Open defects" in listed.content.decode()
+    opened = admin_client_with_demo.get(reverse("admin:backlog_savedview_change", args=[view.pk]))
+    assert opened.status_code == 200 and "kind" in opened.content.decode()

@@ -167,3 +167,28 @@ def test_block_moves_against_a_running_suggestion_refresh_never_fail():
     suggested_positions_refresh(product_id=product.pk)  # once the moves stop, the positions are exact
     positions = list(Item.objects.filter(product=product).order_by("rank").values_list("suggested_position", flat=True))
     assert positions == list(range(1, count + 1))
+
+
+def test_eight_threads_closing_a_ring_of_blocks_leave_no_cycle():
+    """Thread i links item i blocks item i+1 (mod 8), all at once: together they would make a
+    cycle that none makes alone. The product lock serializes them, so the last one sees the
+    other seven and is refused, naming the cycle."""
+    from django.core.exceptions import ValidationError
+
+    from backlog.models import ItemLink
+    from backlog.services.links import link_create
+
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    ring = [item_create(product=product, actor=owner, kind="story", title=f"r{n}") for n in range(THREADS)]
+
+    def work(index: int) -> None:
+        source = Item.objects.select_related("product").get(pk=ring[index].pk)
+        target = Item.objects.get(pk=ring[(index + 1) % THREADS].pk)
+        link_create(item=source, actor=owner, link="blocks", other=target)
+
+    errors = run_in_threads(work)
+    assert len(errors) == 1 and isinstance(errors[0], ValidationError), errors
+    assert "would make a cycle" in errors[0].message_dict["item"][0]
+    assert errors[0].message_dict["item"][0].count("→") == THREADS
+    assert ItemLink.objects.filter(product=product).count() == THREADS - 1

@@ -11,8 +11,15 @@ from backlog import panels
 from backlog.panels import ITEM_PANELS, ItemPanel, item_panel_register, item_panels
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("accounts", "backlog", "notifications", "refinement", "delivery")
-ABOVE = {"accounts": APPS[1:], "backlog": APPS[2:], "notifications": (*APPS[3:], "service")}
+APPS = ("accounts", "backlog", "notifications", "refinement", "delivery", "service", "webhooks")
+ABOVE = {
+    "accounts": APPS[1:],
+    "backlog": APPS[2:],
+    "notifications": APPS[3:],
+    "refinement": ("service", "webhooks"),
+    "delivery": ("webhooks",),
+    "service": ("webhooks",),
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -27,7 +34,9 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_the_apps_above_backlog_register_their_panels():
+    # Backlog's own links panel first (its AppConfig is ready first), then the apps above.
     assert [(panel.name, panel.slot) for panel in ITEM_PANELS] == [
+        ("links", "main"),
         ("watch", "actions"),
         ("split", "actions"),
         ("questions", "main"),
@@ -49,7 +58,7 @@ def test_a_panel_registered_again_replaces_itself_and_an_unknown_slot_is_refused
         ItemPanel("bad", "footer", "bad.html")
 
 
-@pytest.mark.parametrize("app", ["accounts", "backlog", "notifications"])
+@pytest.mark.parametrize("app", list(ABOVE))
 def test_an_app_imports_no_app_above_it(app):
     for path in (ROOT / app).rglob("*.py"):
         if "tests" in path.parts or "migrations" in path.parts:

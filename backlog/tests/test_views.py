@@ -176,3 +176,46 @@ def test_the_item_page_includes_the_panels_of_the_apps_above(product, owner, dev
     assert "questions-title" not in page  # only on proposals, or once asked
     proposal_page = client_for(owner).get(f"/p/{product.key}/{proposal.number}/").content.decode()
     assert "questions-title" in proposal_page and "/split/" not in proposal_page
+
+
+def test_saving_the_current_filters_as_a_view_and_applying_it(product, owner, developer):
+    item_create(product=product, actor=owner, kind="defect", title="Crash", severity="major")
+    item_create(product=product, actor=owner, kind="story", title="Plain story")
+    client = client_for(developer)
+    response = client.post(
+        f"/p/{product.key}/views/",
+        {"name": "Defects", "filters": "kind=defect", "hide": ["score", "age"], "shared": "on"},
+    )
+    from backlog.models import SavedView
+
+    view = SavedView.objects.get()
+    assert (view.filters, view.columns, view.shared) == ({"kind": "defect"}, ["estimate", "ready"], True)
+    assert response.status_code == 302 and response["Location"] == view.get_absolute_url()
+    html = client.get(response["Location"]).content.decode()
+    assert "Crash" in html and "Plain story" not in html
+    assert 'class="columns hide-score hide-age"' in html
+    assert 'aria-current="true"' in html  # the view applied is marked in the menu
+    # Every member sees the shared view in the menu; only its author and the owners may change it.
+    assert "Defects" in client_for(owner).get(f"/p/{product.key}/").content.decode()
+
+
+def test_a_refused_view_says_why_and_keeps_the_filters(product, developer):
+    client = client_for(developer)
+    response = client.post(f"/p/{product.key}/views/", {"name": " ", "filters": "kind=defect"}, follow=True)
+    assert "Give the view a name" in response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/p/{product.key}/?kind=defect"
+
+
+def test_renaming_and_deleting_views_from_the_menu(product, owner, developer, stakeholder):
+    from backlog.models import SavedView
+    from backlog.services.saved_views import saved_view_create
+
+    private = saved_view_create(product=product, actor=developer, name="Mine", filters={})
+    shared = saved_view_create(product=product, actor=developer, name="Ours", filters={}, shared=True)
+    assert client_for(owner).post(f"/p/{product.key}/views/{private.pk}/", {"name": "X"}).status_code == 404
+    assert client_for(stakeholder).post(f"/p/{product.key}/views/{shared.pk}/", {"name": "X"}).status_code == 403
+    client_for(owner).post(f"/p/{product.key}/views/{shared.pk}/", {"name": "Team view"})
+    client_for(developer).post(f"/p/{product.key}/views/{private.pk}/", {"action": "delete"})
+    assert list(SavedView.objects.values_list("name", flat=True)) == ["Team view"]
+    html = client_for(stakeholder).get(f"/p/{product.key}/").content.decode()
+    assert "Team view" in html and "Rename or delete Team view" not in html

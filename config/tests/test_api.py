@@ -6,13 +6,16 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from backlog.models import Item
+from backlog.models import Item, Theme
+from backlog.services.imports import import_preview
 from backlog.services.items import item_create
+from backlog.services.saved_views import saved_view_create
 from delivery.models import Sprint
 from delivery.services.sprints import retro_action_add, sprint_create
 from refinement.services.comments import comment_create
 from service.services.queues import queue_create
 from service.services.tickets import ticket_intake
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +36,9 @@ def _write_operations(client) -> list[tuple[str, str]]:
         (path, method)
         for path, operations in schema["paths"].items()
         for method, operation in operations.items()
-        if method in ("post", "put", "patch") and "requestBody" in operation
+        if method in ("post", "put", "patch")
+        and "requestBody" in operation
+        and "application/json" in operation["requestBody"]["content"]  # not a file upload (a CSV import)
     ]
 
 
@@ -49,7 +54,16 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
     ticket = ticket_intake(product=product, sender=owner, queue=queue, title="VPN down", urgency="high")
     ticket = ticket.ticket
     occurrence = ticket.occurrences.get()
+    view = saved_view_create(product=product, actor=owner, name="Mine", filters={})
+    endpoint = Endpoint.objects.create(product=product, url="https://8.8.8.8/", events=["item.created"])
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, event_id="msg_1", event_type="item.created", payload={}, state=Delivery.State.DELIVERED
+    )
+    imported = import_preview(product=product, actor=owner, data=b"title,kind\nx,story\n")
+    theme = Theme.objects.create(product=product, title="Checkout")
     values = {
+        "{import_id}": str(imported.pk),
+        "{theme_id}": str(theme.pk),
         "{key}": product.key,
         "{username}": owner.username,
         "{comment_id}": str(comment.pk),
@@ -58,6 +72,9 @@ def test_every_write_endpoint_refuses_unknown_fields(api, client, product, owner
         "{action_id}": str(action.pk),
         "{slug}": queue.slug,
         "{occurrence_id}": str(occurrence.pk),
+        "{view_id}": str(view.pk),
+        "{endpoint_id}": str(endpoint.pk),
+        "{delivery_id}": str(delivery.pk),
     }
     operations = _write_operations(client)
     assert len(operations) >= 15  # every documented write, not a handful

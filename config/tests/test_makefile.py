@@ -35,3 +35,16 @@ def test_make_test_runs_on_two_processes_and_the_postgres_run_on_one():
     assert "-m pytest -n 2" in planned(target="test")
     assert "-m pytest -n 1" in planned("TEST_PROCESSES=1", target="test")
     assert " -n " not in planned(target="test-postgres")
+
+
+def test_every_folder_with_tests_is_collected_by_make_test():
+    """`make test` runs pytest without paths: pytest.ini's testpaths must name every app with tests."""
+    import configparser
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    parser = configparser.ConfigParser()
+    parser.read(root / "pytest.ini")
+    collected = set(parser["pytest"]["testpaths"].split())
+    with_tests = {path.parent.parent.name for path in root.glob("*/tests/__init__.py")}
+    assert with_tests - collected == set()

@@ -22,6 +22,7 @@ def pages(product, item) -> list[str]:
         f"/p/{product.key}/refinement/",
         f"/p/{product.key}/debt/",
         f"/p/{product.key}/suggested/",
+        f"/search/?q=A&product={product.key}",
     ]
 
 

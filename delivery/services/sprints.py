@@ -3,6 +3,7 @@
 Each takes the product row lock first (``lock_product_for``), the lock order of every backlog writer.
 """
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,24 @@ from delivery.models import RetroAction, Sprint, SprintEvent, SprintItem, WorkCl
 from delivery.selectors import committed_elsewhere_q, delivery_settings_for, plan_for_items, points_by_class
 
 MAX_SPRINT_ITEMS = 200
+
+# Who else hears of each sprint event (committed, started, closed): callables given the saved
+# event inside its transaction (one that sends anything defers it with
+# ``transaction.on_commit``); the apps above add theirs from ``AppConfig.ready``.
+SPRINT_LISTENERS: list[Callable[[SprintEvent], None]] = []
+
+
+def sprint_listen(listener: Callable[[SprintEvent], None]) -> None:
+    """Call ``listener`` with every sprint event recorded from now on (once, however often asked)."""
+    if listener not in SPRINT_LISTENERS:
+        SPRINT_LISTENERS.append(listener)
+
+
+def _record(**fields: Any) -> SprintEvent:
+    event = SprintEvent.objects.create(**fields)
+    for listener in SPRINT_LISTENERS:
+        listener(event)
+    return event
 
 
 def sprint_create(
@@ -98,7 +117,7 @@ def sprint_commit(*, sprint: Sprint, actor: User, item_ids: list[int], reason: s
         current.plan_reason = reason
         current.committed_at = now
         current.save(update_fields=["policy", "plan_reason", "committed_at"])
-        SprintEvent.objects.create(
+        _record(
             sprint=current, actor=actor, type=SprintEvent.Type.COMMITTED, data=figures, reason=reason, created_at=now
         )
     return current
@@ -120,7 +139,7 @@ def sprint_start(*, sprint: Sprint, actor: User) -> Sprint:
                 current.save(update_fields=["state"])
         except IntegrityError as clash:
             raise ValidationError({"state": "Another sprint of this product is active; close it first."}) from clash
-        SprintEvent.objects.create(sprint=current, actor=actor, type=SprintEvent.Type.STARTED)
+        _record(sprint=current, actor=actor, type=SprintEvent.Type.STARTED)
     return current
 
 
@@ -157,9 +176,7 @@ def sprint_close(*, sprint: Sprint, actor: User, carry_over: str = Sprint.CarryO
         current.closed_at = now
         current.carry_over = carry_over
         current.save(update_fields=["policy", "state", "closed_at", "carry_over"])
-        SprintEvent.objects.create(
-            sprint=current, actor=actor, type=SprintEvent.Type.CLOSED, data=closing, created_at=now
-        )
+        _record(sprint=current, actor=actor, type=SprintEvent.Type.CLOSED, data=closing, created_at=now)
     return current
 
 

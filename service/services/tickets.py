@@ -8,6 +8,7 @@ product run side by side, yet never hold an item while waiting for its product. 
 is written only under its item's lock.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -191,16 +192,32 @@ def _create(
     item.save(force_insert=True)
     ticket.item = item
     ticket.save(force_insert=True)
-    _record_occurrence(ticket, now, data)
     history.write([history.created(item=item, actor=sender, placed=placed)])
+    _record_occurrence(ticket, now, data, folded=False)
     transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
     return ticket
 
 
-def _record_occurrence(ticket: Ticket, now, data: dict[str, Any]) -> Occurrence:
+# Who else hears of each intake (a new ticket or one folded into an open ticket): callables given
+# the ticket, its new occurrence and whether it folded, inside the intake's transaction (one that
+# sends anything defers it with ``transaction.on_commit``); the apps above add theirs from
+# ``AppConfig.ready`` through ``intake_listen``.
+INTAKE_LISTENERS: list[Callable[[Ticket, Occurrence, bool], None]] = []
+
+
+def intake_listen(listener: Callable[[Ticket, Occurrence, bool], None]) -> None:
+    """Call ``listener`` after every intake from now on (once, however often asked)."""
+    if listener not in INTAKE_LISTENERS:
+        INTAKE_LISTENERS.append(listener)
+
+
+def _record_occurrence(ticket: Ticket, now, data: dict[str, Any], *, folded: bool) -> Occurrence:
     """One intake of ``ticket``, as received."""
     fields = ("reporter", "external_ref", "affected_users", "urgency", "impact", "title")
-    return Occurrence.objects.create(ticket=ticket, received_at=now, **{name: data[name] for name in fields})
+    occurrence = Occurrence.objects.create(ticket=ticket, received_at=now, **{name: data[name] for name in fields})
+    for listener in INTAKE_LISTENERS:
+        listener(ticket, occurrence, folded)
+    return occurrence
 
 
 def _fold(
@@ -223,7 +240,6 @@ def _fold(
     ticket = Ticket.objects.select_related("queue", "assignee").get(pk=item_id)
     ticket.item = item
     now = timezone.now()
-    _record_occurrence(ticket, now, data)
     ticket.occurrence_count += 1
     ticket.affected_users += data["affected_users"]
     ticket.last_seen_at = now
@@ -232,6 +248,7 @@ def _fold(
     ticket.priority_why = priority.why
     changed = _apply_priority(item, ticket, settings, priority, sender, now, step="surge", may_enter=product_locked)
     ticket.save()
+    _record_occurrence(ticket, now, data, folded=True)
     if changed:
         transaction.on_commit(lambda: enqueue_item_score(item.pk), robust=True)
     return ticket

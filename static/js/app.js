@@ -17,6 +17,19 @@
     form.querySelectorAll("[data-technical]").forEach(function (el) { el.hidden = !technical; });
   }
 
+  // "/" focuses the header's search box, unless the user is typing somewhere.
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    const box = document.getElementById("header-q");
+    if (!box || document.querySelector("dialog[open]")) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form.item-form").forEach(function (form) {
       syncKind(form);

@@ -70,3 +70,17 @@ def test_the_top_of_the_order_is_refined(demo):
     top = list(demo.items.ordered().order_by("rank")[:40])
     assert sum(readiness(item, demo)["ready"] for item in top) >= 36  # the next sprints are ready
     assert demo.items.ordered().filter(estimate__isnull=True).exists()  # ideas further down
+
+
+def test_demo_themes_and_links(product, owner):
+    from backlog.links import order_warnings
+    from backlog.models import ItemLink, Theme
+    from backlog.services.demo import demo_themes_seed
+
+    demo_backlog_seed(product=product, creators=[owner], count=80, only_ordered=True)
+    assert demo_themes_seed(product=product, owner=owner) == (3, 3)
+    assert Theme.objects.filter(product=product).count() == 3
+    assert Item.objects.filter(product=product, theme__isnull=False).exists()
+    assert ItemLink.objects.filter(product=product).count() == 3
+    fourth = Item.objects.filter(product=product).ordered()[3]
+    assert len(order_warnings(fourth)) == 1  # the demo shows one order warning

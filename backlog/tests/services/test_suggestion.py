@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from backlog.models import Item, ItemEvent
+from backlog.models import Item, ItemEvent, ItemLink
 from backlog.selectors import backlog_items
 from backlog.services.items import item_create, item_update
 from backlog.services.ordering import Placement, item_move
@@ -198,3 +198,116 @@ def test_moves_and_status_changes_keep_the_shown_drift_true(product, owner, djan
     assert [(row.title, row.drift) for row in rows] == [("C", 0), ("A", 0), ("B", 0)]  # ties keep their place
     live = {row.item_id: row.drift for row in suggested_order(product=product)}
     assert set(live.values()) == {0}
+
+
+# The topological constraint: the suggestion never puts an item above its open blockers.
+
+
+def _block(scored, blocker: str, blocked: str) -> None:
+    ItemLink.objects.create(
+        product=scored[blocker].product, source=scored[blocker], target=scored[blocked], kind=ItemLink.Kind.BLOCKS
+    )
+
+
+def _suggested_titles(product) -> list[str]:
+    rows = sorted(suggested_order(product=product), key=lambda row: row.suggested_position)
+    names = dict(Item.objects.values_list("pk", "title"))
+    return [names[row.item_id] for row in rows]
+
+
+def test_an_item_is_suggested_right_below_its_low_scored_blocker(product, scored):
+    # By score alone: B(5) E(4) C(3) A(1) D(-). A blocks B: B waits until A is placed, and
+    # everything else keeps its score order.
+    _block(scored, "A", "B")
+    assert _suggested_titles(product) == ["E", "C", "A", "B", "D"]
+    rows = {row.item_id: row for row in suggested_order(product=product)}
+    assert rows[scored["B"].pk].kept_below == (scored["A"].pk,)
+    assert rows[scored["E"].pk].kept_below == ()
+
+
+def test_a_chain_of_blockers_is_kept_in_its_order(product, scored):
+    # D (unscored) blocks A, A blocks E: D, A and E come last, in that order; only the links
+    # whose blocker scores lower are named in the why (E below A; A below D).
+    _block(scored, "D", "A")
+    _block(scored, "A", "E")
+    assert _suggested_titles(product) == ["B", "C", "D", "A", "E"]
+    rows = {row.item_id: row for row in suggested_order(product=product)}
+    assert rows[scored["E"].pk].kept_below == (scored["A"].pk,)
+    assert rows[scored["A"].pk].kept_below == (scored["D"].pk,)
+
+
+def test_a_blocker_scored_higher_changes_nothing(product, scored):
+    _block(scored, "B", "A")
+    assert _suggested_titles(product) == ["B", "E", "C", "A", "D"]
+    assert all(row.kept_below == () for row in suggested_order(product=product))
+
+
+def test_blockers_outside_the_order_do_not_hold_an_item_back(product, owner, scored):
+    _block(scored, "A", "B")
+    Item.objects.filter(pk=scored["A"].pk).update(status=Item.Status.DONE, rank=None)
+    assert _suggested_titles(product) == ["B", "E", "C", "D"]
+
+
+def test_a_pinned_blocker_keeps_its_slot_and_holds_its_blocked_items_below_it(product, scored):
+    # A (score 1) is pinned at the top and blocks B: nothing changes for B. C is pinned at 3 and
+    # blocks E (4): E is placed after slot 3.
+    Item.objects.filter(pk__in=[scored["A"].pk, scored["C"].pk]).update(pinned=True)
+    _block(scored, "C", "E")
+    assert _suggested_titles(product) == ["A", "B", "C", "E", "D"]
+
+
+def test_applying_the_suggestion_respects_the_blockers(product, owner, scored):
+    _block(scored, "A", "B")
+    _block(scored, "D", "E")
+    order_apply_suggestion(product=product, actor=owner)
+    assert titles(product) == ["C", "A", "B", "D", "E"]
+
+
+def test_applying_to_a_selection_keeps_each_item_below_its_blockers(product, owner, scored):
+    # A blocks B, and A is at the bottom: B's suggested position is 4 (E C A B D), where
+    # it lands among the unselected C D E A: above A, so it goes right after A instead.
+    _block(scored, "A", "B")
+    item_move(item=scored["A"], actor=owner, to=Placement.bottom())
+    assert titles(product) == ["B", "C", "D", "E", "A"]
+    order_apply_suggestion(product=product, actor=owner, item_ids=[scored["B"].pk])
+    assert titles(product) == ["C", "D", "E", "A", "B"]
+    # C blocks A too; A and B selected: the suggestion is E C A B D, so A and B go to places 3
+    # and 4 among the unselected C D E, both below C.
+    _block(scored, "C", "A")
+    order_apply_suggestion(product=product, actor=owner, item_ids=[scored["A"].pk, scored["B"].pk])
+    assert titles(product) == ["C", "D", "A", "B", "E"]
+
+
+def test_the_owner_still_orders_by_hand_above_a_blocker(product, owner, scored):
+    _block(scored, "A", "B")
+    item_move(item=scored["B"], actor=owner, to=Placement.top())
+    assert titles(product)[0] == "B"
+
+
+def test_random_backlogs_with_blockers_never_suggest_an_item_above_one(product, owner):
+    generator = random.Random(7)
+    items = []
+    for n in range(40):
+        item = item_create(product=product, actor=owner, kind="story", title=f"I{n}")
+        Item.objects.filter(pk=item.pk).update(score=generator.choice([None, *range(1, 15)]), pinned=False)
+        items.append(item)
+    pairs = set()
+    while len(pairs) < 30:
+        a, b = sorted(generator.sample(range(40), 2))  # lower index blocks higher: no cycle
+        pairs.add((a, b))
+    for a, b in pairs:
+        ItemLink.objects.create(product=product, source=items[a], target=items[b], kind=ItemLink.Kind.BLOCKS)
+    place = {row.item_id: row.suggested_position for row in suggested_order(product=product)}
+    assert all(place[items[a].pk] < place[items[b].pk] for a, b in pairs)
+    order_apply_suggestion(product=product, actor=owner)
+    order = {pk: i for i, pk in enumerate(backlog_items(product=product).values_list("pk", flat=True))}
+    assert all(order[items[a].pk] < order[items[b].pk] for a, b in pairs)
+
+
+def test_the_suggested_order_api_says_which_blocker_keeps_an_item_below(product, scored, as_role):
+    _block(scored, "A", "B")
+    rows = as_role("stakeholder").get(f"/api/v1/products/{product.key}/suggested-order/").json()
+    by_key = {row["key"]: row for row in rows}
+    assert by_key[scored["B"].key]["kept_below"] == [scored["A"].key]
+    assert by_key[scored["B"].key]["suggested_position"] == 4
+    assert all(row["kept_below"] == [] for key, row in by_key.items() if key != scored["B"].key)

@@ -83,6 +83,7 @@ CASES = {
     "velocity": ("get", "/api/v1/products/{key}/velocity/", None, MEMBERS, 200, True),
     "forecast": ("get", "/api/v1/products/{key}/forecast/", None, MEMBERS, 200, True),
     "item forecast": ("get", "/api/v1/items/{item}/forecast/", None, MEMBERS, 200, True),
+    "roadmap": ("get", "/api/v1/products/{key}/roadmap/", None, MEMBERS, 200, True),
 }
 
 

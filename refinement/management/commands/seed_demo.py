@@ -7,7 +7,7 @@ from django.db import transaction
 from accounts.models import Membership, Product, User
 from backlog.jobs import quiet_in_process_jobs
 from backlog.models import Item
-from backlog.services.demo import demo_backlog_seed
+from backlog.services.demo import demo_backlog_seed, demo_themes_seed
 from backlog.services.scores import product_scores_recompute
 from backlog.services.suggestion import suggested_positions_refresh
 from delivery.services.demo import delivery_demo_seed
@@ -63,6 +63,7 @@ class Command(BaseCommand):
             if reset:
                 product.sprints.all().delete()
                 product.items.all().delete()
+                product.themes.all().delete()
                 product.last_item_number = 0
                 product.save(update_fields=["last_item_number"])
         existing = product.items.count()
@@ -74,6 +75,7 @@ class Command(BaseCommand):
                 owner, developer, _, stakeholder = people
                 refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)
                 delivery_demo_seed(product=product, owner=owner, developer=developer, seed=seed)
+                demo_themes_seed(product=product, owner=owner, seed=seed)
                 product_scores_recompute(product_id=product.pk)
                 suggested_positions_refresh(product_id=product.pk)  # the drift shows on the first page
             self._describe(product)
@@ -100,6 +102,7 @@ class Command(BaseCommand):
             f"  {Question.objects.filter(item__product=product).count()} review questions, "
             f"{Comment.objects.filter(item__product=product).count()} comments, {product.labels.count()} labels"
         )
+        self.stdout.write(f"  {product.themes.count()} themes (the roadmap), {product.item_links.count()} links")
         sprints = Counter(product.sprints.values_list("state", flat=True))
         self.stdout.write(f"  {sprints['closed']} closed sprints, {sprints['active']} active (the board)")
 
