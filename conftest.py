@@ -1,17 +1,20 @@
 """Shared fixtures: users in every role of one product, and the database guard for CI."""
 
+import gc
 import os
 import signal
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
 from accounts.services import token_create
 from accounts.tests.factories import MembershipFactory, ProductFactory, UserFactory
 from backlog.services.items import item_create
+from config.tests.matrix import matrix_world
 
 # The browser tests' Chromium and page_as, for every app's tests/browser/.
 pytest_plugins = ["config.tests.browser_fixtures"]
@@ -20,6 +23,15 @@ pytest_plugins = ["config.tests.browser_fixtures"]
 def pytest_configure(config) -> None:
     """No embedded schedule in the test process (the API fuzz test imports config.wsgi)."""
     settings.EMBEDDED_SCHEDULE = False
+    # A test run keeps far more long-lived objects than the app (every module, the URL conf, the
+    # collected tests, the API schema): collect young objects less often...
+    gc.set_threshold(50_000, 50, 100)
+
+
+def pytest_collection_finish(session) -> None:
+    """...and once collected, leave what is loaded by now out of every later collection."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -96,9 +108,30 @@ def user(db):
     return UserFactory()
 
 
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """Rows a whole test module shares, built once: a module's fixtures of scope "module" that ask
+    for this one write inside one transaction, rolled back after the module's last test. Each test
+    (``django_db``, not transactional) still runs in its own savepoint inside it, so what a test
+    writes is gone before the next one starts, exactly as with rows built per test. Fixtures built
+    on it should hand tests names and keys, or objects the tests only read."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        outer = transaction.atomic()
+        outer._from_testcase = True  # durable blocks inside behave as in a test case
+        outer.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 # API clients by role (with real personal tokens) and a small ordered backlog.
@@ -133,28 +166,8 @@ def items(product, owner):
 
 @pytest.fixture
 def matrix_names(product, items, owner, developer, user):
-    """The world of the role × endpoint matrices (config/tests/matrix.py): three ordered stories,
-    a proposal, a proposal with an open question, a developer's comment, and a user of no product;
-    returned as the names their URL templates use."""
-    from refinement.services.comments import comment_create
-    from refinement.services.proposals import proposal_ask
-
-    proposal = item_create(product=product, actor=developer, kind="story", title="Proposal")
-    asked = item_create(product=product, actor=developer, kind="story", title="Unclear proposal")
-    proposal_ask(item=asked, actor=owner, question="Who asked for it?")
-    comment = comment_create(item=items[0], actor=developer, body="Hm")
-    return {
-        "key": product.key,
-        "a": items[0].pk,
-        "a_key": items[0].key,
-        "b": items[1].pk,
-        "c": items[2].pk,
-        "proposal": proposal.pk,
-        "asked": asked.pk,
-        "comment": comment.pk,
-        "developer": developer.username,
-        "newcomer": user.username,
-    }
+    """The world of the role × endpoint matrices (config/tests/matrix.py): see matrix_world."""
+    return matrix_world(product, items, owner, developer, user)
 
 
 class RedisServer:

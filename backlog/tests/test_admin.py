@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from backlog.models import Item
@@ -7,10 +8,15 @@ from backlog.models import Item
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def demo(module_db):
+    """The demo, seeded once for the module (the root conftest's module_db); the pages only read it."""
+    with override_settings(DEBUG=True):  # seed_demo runs only in development
+        call_command("seed_demo", "--items", "120")
+
+
 @pytest.fixture
-def admin_client_with_demo(client, django_user_model, settings):
-    settings.DEBUG = True  # seed_demo runs only in development
-    call_command("seed_demo", "--items", "120")
+def admin_client_with_demo(demo, client, django_user_model):
     client.force_login(django_user_model.objects.get(username="admin"))  # the demo's administrator
     return client
 

@@ -1,10 +1,20 @@
 """The role × endpoint matrices' shared vocabulary: each app's ``api/test_permissions_matrix.py``
 lists its own endpoints as rows ``name: (method, url template, body, allowed roles, ok status,
 read-only?)`` and checks every row for every role of ``ROLES`` with :func:`check`. The world
-they share (a product with items, a proposal, a question, a comment) is the root conftest's
-``matrix_names`` fixture."""
+they share (a product with items, a proposal, a question, a comment) is :func:`matrix_world`,
+the root conftest's ``matrix_names`` fixture.
 
+A matrix only reads that world (a refused request must change nothing; an allowed write is rolled
+back with its test), so a matrix module builds it once: importing the module-scoped fixtures
+below (``from config.tests.matrix import product, owner, ...``) replaces the root conftest's
+per-test ones of the same names for that module only (see the root conftest's ``module_db``)."""
+
+import pytest
+
+from accounts.models import Membership
+from accounts.tests.factories import MembershipFactory, ProductFactory, UserFactory
 from backlog.models import Item
+from backlog.services.items import item_create
 
 ROLES = ["owner", "developer", "delegate", "stakeholder", "outsider", "anonymous", "read_only_token"]
 MEMBERS = {"owner", "developer", "delegate", "stakeholder"}
@@ -56,3 +66,73 @@ def check(row: tuple, role: str, client, names: dict) -> None:
             assert _items_state() == before, "a refused request changed something"
     if role == "outsider" and want == 404:
         assert names["key"] not in response.content.decode()
+
+
+def matrix_world(product, items, owner, developer, user) -> dict:
+    """Three ordered stories, a proposal, a proposal with an open question, a developer's comment,
+    and a user of no product; returned as the names the matrices' URL templates use."""
+    from refinement.services.comments import comment_create
+    from refinement.services.proposals import proposal_ask
+
+    proposal = item_create(product=product, actor=developer, kind="story", title="Proposal")
+    asked = item_create(product=product, actor=developer, kind="story", title="Unclear proposal")
+    proposal_ask(item=asked, actor=owner, question="Who asked for it?")
+    comment = comment_create(item=items[0], actor=developer, body="Hm")
+    return {
+        "key": product.key,
+        "a": items[0].pk,
+        "a_key": items[0].key,
+        "b": items[1].pk,
+        "c": items[2].pk,
+        "proposal": proposal.pk,
+        "asked": asked.pk,
+        "comment": comment.pk,
+        "developer": developer.username,
+        "newcomer": user.username,
+    }
+
+
+# The world once per module: the root conftest's fixtures of the same names, at module scope.
+@pytest.fixture(scope="module")
+def product(module_db):
+    return ProductFactory()
+
+
+@pytest.fixture(scope="module")
+def owner(product):
+    return MembershipFactory(product=product, role=Membership.Role.OWNER).user
+
+
+@pytest.fixture(scope="module")
+def developer(product):
+    return MembershipFactory(product=product, role=Membership.Role.DEVELOPER).user
+
+
+@pytest.fixture(scope="module")
+def delegate(product):
+    return MembershipFactory(product=product, role=Membership.Role.DEVELOPER, ordering_delegated=True).user
+
+
+@pytest.fixture(scope="module")
+def stakeholder(product):
+    return MembershipFactory(product=product, role=Membership.Role.STAKEHOLDER).user
+
+
+@pytest.fixture(scope="module")
+def outsider(module_db):
+    return MembershipFactory(role=Membership.Role.OWNER).user  # an owner, but of another product
+
+
+@pytest.fixture(scope="module")
+def user(module_db):
+    return UserFactory()
+
+
+@pytest.fixture(scope="module")
+def items(product, owner):
+    return [item_create(product=product, actor=owner, kind="story", title=t) for t in "ABC"]
+
+
+@pytest.fixture(scope="module")
+def matrix_names(product, items, owner, developer, user):
+    return matrix_world(product, items, owner, developer, user)

@@ -5,7 +5,23 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import token_create
-from config.tests.matrix import MEMBERS, ROLES, call, check
+
+# The world is built once per module (config/tests/matrix.py):
+from config.tests.matrix import (  # noqa: F401
+    MEMBERS,
+    ROLES,
+    call,
+    check,
+    delegate,
+    developer,
+    items,
+    matrix_names,
+    outsider,
+    owner,
+    product,
+    stakeholder,
+    user,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,7 @@ from schemathesis.checks import positive_data_acceptance
 from accounts.models import Membership
 from accounts.services import token_create
 from backlog.services.items import item_create
+from config.tests.matrix import delegate, developer, owner, product, stakeholder  # noqa: F401 - built once
 from config.wsgi import application
 from refinement.services.comments import comment_create
 from refinement.services.proposals import proposal_ask
@@ -36,9 +37,10 @@ def _keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def world(product, owner, developer, delegate, stakeholder):
-    """A product with items of several kinds, and the owner's token."""
+    """A product with items of several kinds, and the owner's token; built once for the module (each
+    operation's cases run in a savepoint of their own, see the root conftest's module_db)."""
     item_create(product=product, actor=owner, kind="story", title="Checkout", labels=["payments"])
     item_create(product=product, actor=owner, kind="defect", title="Crash", severity="major")
     proposal = item_create(

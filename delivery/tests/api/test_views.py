@@ -121,3 +121,17 @@ def test_the_policy_report_keeps_the_reason_of_a_short_plan(owner_api, product, 
     page = Client()
     page.force_login(owner)
     assert "Launch week" in page.get(f"/p/{product.key}/sprints/").content.decode()
+
+
+# Not a matrix row: starting needs a planned sprint of a product of its own (the matrix's world has an active one).
+def test_start_is_for_planners_only(as_role, product, owner, make_item):
+    sprint = sprint_create(product=product, actor=owner, start_date=date(2026, 1, 5), end_date=date(2026, 1, 9))
+    sprint_commit(sprint=sprint, actor=owner, item_ids=[make_item().pk], reason="r")
+    url = f"/api/v1/products/{product.key}/sprints/1/start/"
+    for role in ("developer", "stakeholder"):
+        assert as_role(role).post(url).status_code == 403
+    assert as_role("outsider").post(url).status_code == 404
+    response = as_role("delegate").post(url)
+    assert response.status_code == 200 and response.json()["state"] == "active"
+    again = as_role("owner").post(url)
+    assert again.status_code == 400 and again.json()["error"]["fields"]["state"]

@@ -2,7 +2,21 @@
 
 import pytest
 
-from config.tests.matrix import MEMBERS, ROLES, check
+# The world is built once per module (config/tests/matrix.py):
+from config.tests.matrix import (  # noqa: F401
+    MEMBERS,
+    ROLES,
+    check,
+    delegate,
+    developer,
+    items,
+    matrix_names,
+    outsider,
+    owner,
+    product,
+    stakeholder,
+    user,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,22 @@ or denied, through the real API with real tokens."""
 
 import pytest
 
-from config.tests.matrix import MEMBERS, ORDERERS, ROLES, check
+# The world is built once per module (config/tests/matrix.py):
+from config.tests.matrix import (  # noqa: F401
+    MEMBERS,
+    ORDERERS,
+    ROLES,
+    check,
+    delegate,
+    developer,
+    items,
+    matrix_names,
+    outsider,
+    owner,
+    product,
+    stakeholder,
+    user,
+)
 
 pytestmark = pytest.mark.django_db
 
