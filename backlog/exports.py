@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import F, QuerySet
 
 from accounts.models import Product
-from backlog.models import Item, item_key
+from backlog.models import DERIVED_FIELDS, KIND_INPUTS, VALUE_CASE, VALUE_FIELDS, Item, item_key
 from backlog.selectors import item_list
 
 CHUNK_SIZE = 2000
@@ -40,25 +40,10 @@ COLUMNS = (
     "acceptance_criteria",
     "estimate",
     "labels",
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "rice_reach",
-    "rice_impact",
-    "rice_confidence",
-    "rice_effort",
-    "moscow",
-    "severity",
-    "interest_hours",
-    "timebox_days",
-    "question",
-    "impact",
-    "urgency",
-    "itil_priority",
-    "sla_due_at",
-    "value_beneficiaries",
-    "value_cost_of_delay",
-    "value_risk_removed",
+    *VALUE_FIELDS,
+    *KIND_INPUTS,
+    *DERIVED_FIELDS,
+    *VALUE_CASE,
     "pinned",
     "score",
     "split_from",

@@ -52,7 +52,16 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 
 from accounts.models import Product, User
-from backlog.models import ChangeSequence, Item, ItemEvent, item_key
+from backlog.models import (
+    DERIVED_FIELDS,
+    KIND_INPUTS,
+    VALUE_CASE,
+    VALUE_FIELDS,
+    ChangeSequence,
+    Item,
+    ItemEvent,
+    item_key,
+)
 
 Type = ItemEvent.Type
 
@@ -77,25 +86,10 @@ SNAPSHOT_FIELDS = (
     "description",
     "acceptance_criteria",
     "estimate",
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "rice_reach",
-    "rice_impact",
-    "rice_confidence",
-    "rice_effort",
-    "moscow",
-    "severity",
-    "interest_hours",
-    "timebox_days",
-    "question",
-    "impact",
-    "urgency",
-    "itil_priority",
-    "sla_due_at",
-    "value_beneficiaries",
-    "value_cost_of_delay",
-    "value_risk_removed",
+    *VALUE_FIELDS,
+    *KIND_INPUTS,
+    *DERIVED_FIELDS,
+    *VALUE_CASE,
     "pinned",
     "external_ref",
 )

@@ -57,6 +57,24 @@ class ItemQuerySet(models.QuerySet):
         return self.exclude(ready_q(product))
 
 
+# The item's fields by group, named once: who may set them (backlog.services.items), what a
+# created record carries (backlog.history), the export's columns and bulk edit all build on these.
+KIND_INPUTS = ("severity", "interest_hours", "timebox_days", "question", "impact", "urgency")
+VALUE_FIELDS = (
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "rice_reach",
+    "rice_impact",
+    "rice_confidence",
+    "rice_effort",
+    "moscow",
+)
+VALUE_CASE = ("value_beneficiaries", "value_cost_of_delay", "value_risk_removed")
+# Set by the item itself from other fields (Item.derive_fields); recorded in the history too.
+DERIVED_FIELDS = ("itil_priority", "sla_due_at")
+
+
 class Item(models.Model):
     """One entry of a product's backlog, of one of five kinds."""
 

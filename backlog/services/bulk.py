@@ -29,11 +29,9 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog import history, order_sql
 from backlog.exceptions import VersionConflict
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
-from backlog.models import Item, Label
+from backlog.models import DERIVED_FIELDS, KIND_INPUTS, VALUE_FIELDS, Item, Label
 from backlog.services.items import (
-    DERIVED_FIELDS,
     DONE_HOOKS,
-    KIND_INPUTS,
     PROPOSAL_DECISIONS,
     TRANSITIONS,
     _check_field_rights,
@@ -44,22 +42,7 @@ from backlog.transactions import retry_on_conflict
 MAX_ITEMS = 500
 # What a bulk edit may set: the kind (with its inputs), the estimate and (owners and delegates)
 # the value inputs.
-BULK_FIELDS = frozenset(
-    (
-        "kind",
-        *KIND_INPUTS,
-        "estimate",
-        "business_value",
-        "time_criticality",
-        "risk_reduction",
-        "rice_reach",
-        "rice_impact",
-        "rice_confidence",
-        "rice_effort",
-        "moscow",
-        "pinned",
-    )
-)
+BULK_FIELDS = frozenset(("kind", *KIND_INPUTS, "estimate", *VALUE_FIELDS, "pinned"))
 # Foreign keys a bulk edit never changes: validating them would cost a query per item.
 _UNCHANGED_RELATIONS = ["product", "created_by", "split_from", "duplicate_of"]
 

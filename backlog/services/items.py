@@ -12,7 +12,7 @@ from accounts.models import Product, User
 from accounts.permissions import Action, lock_product_for, require
 from backlog import history
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
-from backlog.models import Item, Label, Theme, item_key
+from backlog.models import DERIVED_FIELDS, KIND_INPUTS, VALUE_CASE, VALUE_FIELDS, Item, Label, Theme, item_key
 from backlog.services.ordering import (
     Placement,
     order_place,
@@ -21,15 +21,6 @@ from backlog.services.ordering import (
 from backlog.transactions import retry_on_conflict
 
 # Who may set which fields (see the roles table in DESIGN.md).
-KIND_INPUTS = (
-    "severity",
-    "interest_hours",
-    "timebox_days",
-    "question",
-    "impact",
-    "urgency",
-)
-VALUE_CASE = ("value_beneficiaries", "value_cost_of_delay", "value_risk_removed")
 WORK_FIELDS = (
     "kind",
     "title",
@@ -40,21 +31,9 @@ WORK_FIELDS = (
     *KIND_INPUTS,
     *VALUE_CASE,
 )
-VALUE_FIELDS = (
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "rice_reach",
-    "rice_impact",
-    "rice_confidence",
-    "rice_effort",
-    "moscow",
-)
 ORDER_FIELDS = ("pinned",)  # where an item stays when the suggested order is applied
 PLANNING_FIELDS = ("theme",)  # the theme (epic) it belongs to: set by who decides value
 EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS + ORDER_FIELDS + PLANNING_FIELDS)
-# Set by the item itself from other fields (Item.derive_fields); recorded in the history too.
-DERIVED_FIELDS = ("itil_priority", "sla_due_at")
 # Anyone who may propose may describe the item and give its kind's inputs.
 PROPOSAL_FIELDS = frozenset(("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS, *VALUE_CASE))
 
