@@ -34,8 +34,8 @@ from backlog.services.items import (
     DONE_HOOKS,
     PROPOSAL_DECISIONS,
     TRANSITIONS,
-    _check_field_rights,
-    _one_line_ending,
+    check_field_rights,
+    with_one_line_endings,
 )
 from backlog.transactions import retry_on_conflict
 
@@ -105,7 +105,7 @@ def items_bulk_edit(
     reason: str = "",
 ) -> BulkResult:
     """Apply one edit to every target item, all or nothing (``BulkRefused`` names each refused item)."""
-    changes = _one_line_ending(dict(changes or {}))
+    changes = with_one_line_endings(dict(changes or {}))
     add = sorted({name.strip() for name in add_labels if name.strip()})
     remove = sorted({name.strip() for name in remove_labels if name.strip()} - set(add))
     if not targets:
@@ -123,7 +123,7 @@ def items_bulk_edit(
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.VIEW, product, actions=actions)
-        _check_field_rights(actions, changes, creating=False)  # the same for every item: refused whole
+        check_field_rights(actions, changes, creating=False)  # the same for every item: refused whole
         if add or remove:
             require(actor, Action.EDIT_WORK, product, actions=actions)
         locked = {

@@ -74,11 +74,12 @@ def one_line_ending(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _one_line_ending(fields: dict[str, Any]) -> dict[str, Any]:
+def with_one_line_endings(fields: dict[str, Any]) -> dict[str, Any]:
+    """Return ``fields`` with every text value's line ends made LF."""
     return {name: one_line_ending(value) if isinstance(value, str) else value for name, value in fields.items()}
 
 
-def _check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, creating: bool) -> None:
+def check_field_rights(actions: frozenset[Action], fields: Iterable[str], *, creating: bool) -> None:
     fields = set(fields)
     unknown = fields - EDITABLE_FIELDS
     if unknown:
@@ -148,7 +149,7 @@ def item_create(
     ``into_order`` decides instead of the actor's rights when a product rule does (the debt item a
     Definition of Done waiver creates is proposed or placed as the product says).
     """
-    fields = _one_line_ending(fields)
+    fields = with_one_line_endings(fields)
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.PROPOSE, product, actions=actions)
@@ -158,7 +159,7 @@ def item_create(
                 "Only the product owner or an ordering delegate places items in the order; "
                 "leave out the position and the item is proposed for review."
             )
-        _check_field_rights(actions, fields, creating=True)
+        check_field_rights(actions, fields, creating=True)
         _check_theme(fields.get("theme"), product)
         now = timezone.now()
         item = Item(
@@ -200,13 +201,13 @@ def item_update(
     expected_version: int | None = None,
 ) -> Item:
     """Edit an item's fields; with ``expected_version``, refuse if someone changed it meanwhile."""
-    changes = _one_line_ending(changes)
+    changes = with_one_line_endings(changes)
     with transaction.atomic():
         # The product first, then the item: the lock order of every writer, so edits and moves
         # running together wait for each other instead of deadlocking.
         product, actions = lock_product_for(actor, item.product_id)
         require(actor, Action.VIEW, product, actions=actions)
-        _check_field_rights(actions, changes, creating=False)
+        check_field_rights(actions, changes, creating=False)
         _check_theme(changes.get("theme"), product)
         if labels is not None:
             require(actor, Action.EDIT_WORK, product, actions=actions)
