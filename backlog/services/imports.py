@@ -37,7 +37,7 @@ from backlog import history
 from backlog.exports import FORMULA_STARTS, LABEL_SEPARATOR
 from backlog.jobs import enqueue_import, enqueue_product_scores, enqueue_suggestions
 from backlog.models import Import, Item, Label
-from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
+from backlog.services.items import ORDER_FIELDS, VALUE_FIELDS, WORK_FIELDS
 from backlog.services.ordering import Placement, order_block_keys
 
 logger = logging.getLogger(__name__)
@@ -50,18 +50,7 @@ LABEL_LENGTH = Label._meta.get_field("name").max_length
 
 # The columns of our own export an import reads (the others are derived, or say where an item
 # was: key, position, score, created_by, updated_at, links).
-OWN_FIELDS = (
-    "kind",
-    "title",
-    "description",
-    "acceptance_criteria",
-    "estimate",
-    "external_ref",
-    *KIND_INPUTS,
-    *VALUE_FIELDS,
-    *VALUE_CASE,
-    "pinned",
-)
+OWN_FIELDS = (*WORK_FIELDS, *VALUE_FIELDS, *ORDER_FIELDS)
 OWN_COLUMNS = (*OWN_FIELDS, "status", "labels", "created_at")
 # Links to other items, given by their keys in the exported product: kept when that item is in the
 # same file (an export's parts and their original, a duplicate and what it duplicates).

@@ -10,6 +10,7 @@ from config.api import (
     StrictIntegerField,
 )
 from service.models import Queue, ServiceSettings, Ticket
+from service.services.settings import SETTINGS_FIELDS
 
 
 class IntakeSerializer(ApiSerializer):
@@ -114,14 +115,7 @@ class QueueUpdateSerializer(ApiSerializer):
 class ServiceSettingsSerializer(ApiModelSerializer):
     class Meta:
         model = ServiceSettings
-        fields = [
-            "high_impact_users",
-            "medium_impact_users",
-            "response_minutes",
-            "business_hours",
-            "time_zone",
-            "lower_priorities",
-        ]
+        fields = list(SETTINGS_FIELDS)
 
 
 class TicketActionSerializer(ApiSerializer):
