@@ -124,7 +124,6 @@ class ImportAdmin(admin.ModelAdmin):
     search_fields = ("file_name", "created_by__username", "product__key")
     list_select_related = ("product", "created_by")
     date_hierarchy = "created_at"
-    exclude = ("content",)  # the whole file; the preview and errors say what support needs
     readonly_fields = (
         "product",
         "created_by",

@@ -36,7 +36,7 @@ def imports_page(request: HttpRequest, key: str) -> HttpResponse:
                 imported = import_preview(
                     product=product,
                     actor=request.user,
-                    data=upload.read(),
+                    data=upload,  # read as a stream, a block at a time
                     file_name=upload.name or "",
                     source=request.POST.get("source", "auto"),
                     placing=request.POST.get("placing", Import.Placing.BOTTOM),

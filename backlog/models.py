@@ -544,7 +544,6 @@ class Import(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     placing = models.CharField(max_length=10, choices=Placing.choices, default=Placing.BOTTOM)
     state = models.CharField(max_length=20, choices=State.choices, default=State.PREVIEWED)
-    content = models.TextField(blank=True, help_text="The uploaded file's text (re-read chunk by chunk when it runs).")
     preview = models.JSONField(default=dict, blank=True, help_text="What the rows would do: counts and the first rows.")
     errors = models.JSONField(default=list, blank=True, help_text="Per-row validation errors of the preview.")
     total = models.PositiveIntegerField(default=0)
@@ -568,6 +567,22 @@ class Import(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+class ImportChunk(models.Model):
+    """A piece of an import's uploaded file (about ``CHUNK_SIZE`` lines of its text, cut at line
+    ends), so the preview and the run read the file one piece at a time, never whole."""
+
+    upload = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField(help_text="The piece's place in the file, from 0.")
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["upload", "index"]
+        constraints = [models.UniqueConstraint(fields=["upload", "index"], name="import_chunk_unique_index")]
+
+    def __str__(self) -> str:
+        return f"piece {self.index} of import {self.upload_id}"
 
 
 COLOUR_VALIDATOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a colour as #rrggbb, for example #3366cc.")

@@ -1,6 +1,9 @@
 """Moving items in and out through the API: the streamed export and CSV imports (upload and
 preview, confirm, status). Thin: ``backlog.exports`` and ``backlog.services.imports`` decide."""
 
+import tempfile
+
+from django.core.files import File
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,23 +20,33 @@ from backlog.api.views import LIST_PARAMETER_SCHEMA
 from backlog.exports import FORMATS, export_stream
 from backlog.filters import LIST_PARAMETERS, ItemFilter
 from backlog.models import Import
-from backlog.services.imports import import_confirm, import_preview, max_bytes, require_import_rights
+from backlog.services.imports import READ_BYTES, import_confirm, import_preview, max_bytes, require_import_rights
 from config.api import ApiSerializer, reject_unknown_parameters, validated_input
 from config.parsers import RequestBodyTooLarge
 
 
 class CsvUploadParser(parsers.BaseParser):
-    """A CSV file as the request body (``Content-Type: text/csv``): its bytes, up to
-    ``IMPORT_MAX_BYTES`` (413 above)."""
+    """A CSV file as the request body (``Content-Type: text/csv``), up to ``IMPORT_MAX_BYTES``
+    (413 above): copied a block at a time into a temporary file (in memory while small), so the
+    import reads it as a stream and never holds it whole."""
 
     media_type = "text/csv"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+    def parse(self, stream, media_type=None, parser_context=None) -> File:
         limit = max_bytes()
-        raw = stream.read(limit + 1) if stream is not None else b""
-        if len(raw) > limit:
-            raise RequestBodyTooLarge(limit)
-        return raw
+        copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (outlives the parser: the view reads it)
+        read = 0
+        while stream is not None and (block := stream.read(min(READ_BYTES, limit + 1 - read))):
+            read += len(block)
+            if read > limit:
+                copy.close()
+                raise RequestBodyTooLarge(limit)
+            copy.write(block)
+        copy.seek(0)
+        return File(copy, name="upload.csv")
+
+
+SPOOL_BYTES = 1024 * 1024  # an uploaded body larger than this waits in a temporary file on disk
 
 
 class ExportApi(GenericAPIView):
@@ -177,7 +190,7 @@ class ImportListApi(GenericAPIView):
         source = params.get("source", "auto")
         if source not in ("auto", *Import.Source.values):
             raise serializers.ValidationError({"source": ["Give auto, onebacklog or jira."]})
-        data = request.data if isinstance(request.data, bytes) else b""
+        data = request.data if isinstance(request.data, File) else b""
         imported = import_preview(
             product=product,
             actor=request.user,

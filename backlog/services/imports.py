@@ -11,10 +11,12 @@ history in bulk. Any failure writes nothing. A row whose external reference matc
 the product updates that item instead of creating another, so importing the same file twice
 changes nothing.
 
-The file is re-read chunk by chunk rather than held as objects, so memory stays bounded by a
-chunk (plus the file's text).
+The upload is read as a stream (decoded incrementally) and kept as pieces of about ``CHUNK_SIZE``
+lines (``ImportChunk``); the preview and the run read one piece at a time and keep only counts,
+the first rows and at most ``MAX_ERRORS`` errors, so memory stays bounded by a piece, not the file.
 """
 
+import codecs
 import csv
 import logging
 import math
@@ -22,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,13 +38,14 @@ from accounts.permissions import Action, allowed, lock_product_for, require
 from backlog import history
 from backlog.exports import FORMULA_STARTS, LABEL_SEPARATOR
 from backlog.jobs import enqueue_import, enqueue_product_scores, enqueue_suggestions
-from backlog.models import Import, Item, Label
+from backlog.models import Import, ImportChunk, Item, Label
 from backlog.services.items import ORDER_FIELDS, VALUE_FIELDS, WORK_FIELDS
 from backlog.services.ordering import Placement, order_block_keys
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1000
+READ_BYTES = 64 * 1024  # how much of an upload is read and decoded at a time
 PREVIEW_ROWS = 20  # rows shown in a preview (all the errors are kept)
 STUCK_HOURS = 1  # a running import not finished after this is taken as left by a dead worker
 MAX_ERRORS = 1000  # errors kept in a preview; the count says how many more
@@ -146,17 +149,81 @@ class Row:
     links: dict[str, str] = field(default_factory=dict)  # split_from / duplicate_of: keys in the file
 
 
-def decode(data: bytes) -> str:
-    """The file's text: UTF-8, with or without a byte order mark."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as invalid:
-        raise ValidationError(
-            {
-                "file": f"The file is not UTF-8 text (byte {invalid.start + 1}); "
-                "save it as CSV UTF-8 and upload it again."
-            }
-        ) from invalid
+def _blocks(data: bytes | IO[bytes]) -> Iterator[bytes]:
+    """The upload's bytes a block at a time: from bytes, an ``UploadedFile`` or any binary file."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        view = memoryview(data)
+        for start in range(0, len(view), READ_BYTES):
+            yield bytes(view[start : start + READ_BYTES])
+        return
+    if hasattr(data, "chunks"):
+        yield from data.chunks(READ_BYTES)
+        return
+    while block := data.read(READ_BYTES):
+        yield block
+
+
+def _decoded_lines(data: bytes | IO[bytes]) -> Iterator[str]:
+    """The upload's text lines (with their endings), decoded as UTF-8 (with or without a byte order
+    mark) a block at a time; over ``IMPORT_MAX_BYTES`` or not UTF-8 is a ValidationError."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    read = 0
+    pending = ""
+    blocks = _blocks(data)
+    while True:
+        block = next(blocks, None)
+        final = block is None
+        offset = read - len(decoder.getstate()[0])
+        if not final:
+            read += len(block)
+            if read > max_bytes():
+                raise ValidationError(
+                    {"file": f"The file is over the limit of {max_bytes():,} bytes (IMPORT_MAX_BYTES)."}
+                )
+        try:
+            text = pending + decoder.decode(block or b"", final=final)
+        except UnicodeDecodeError as invalid:
+            raise ValidationError(
+                {
+                    "file": f"The file is not UTF-8 text (byte {offset + invalid.start + 1}); "
+                    "save it as CSV UTF-8 and upload it again."
+                }
+            ) from invalid
+        start = 0
+        while (end := text.find("\n", start)) != -1:
+            yield text[start : end + 1]
+            start = end + 1
+        pending = text[start:]
+        if final:
+            if pending:
+                yield pending
+            return
+
+
+def _store(imported: Import, data: bytes | IO[bytes]) -> None:
+    """Keep the upload as pieces of ``CHUNK_SIZE`` lines, reading it as a stream."""
+    lines: list[str] = []
+    index = 0
+    for line in _decoded_lines(data):
+        lines.append(line)
+        if len(lines) == CHUNK_SIZE:
+            ImportChunk.objects.create(upload=imported, index=index, text="".join(lines))
+            index += 1
+            lines = []
+    if lines:
+        ImportChunk.objects.create(upload=imported, index=index, text="".join(lines))
+
+
+def _file_lines(imported: Import) -> Iterator[str]:
+    """The stored file's lines, one piece read from the database at a time."""
+    index = 0
+    while True:
+        text = ImportChunk.objects.filter(upload=imported, index=index).values_list("text", flat=True).first()
+        if text is None:
+            return
+        yield from _lines(text)
+        del text
+        index += 1
 
 
 def _unquote(text: str) -> str:
@@ -175,8 +242,8 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def _header(text: str) -> list[str]:
-    reader = csv.reader(_lines(text))
+def _header(lines: Iterator[str]) -> list[str]:
+    reader = csv.reader(lines)
     try:
         return [name.strip() for name in next(reader)]
     except StopIteration:
@@ -200,9 +267,9 @@ def detect_source(header: list[str]) -> str:
     )
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
+def _records(lines: Iterator[str]) -> Iterator[tuple[int, list[str], list[str]]]:
     """(row number, header, cells) of each data row; blank lines are left out."""
-    reader = csv.reader(_lines(text))
+    reader = csv.reader(lines)
     header = [name.strip() for name in next(reader)]
     number = 1
     try:
@@ -281,11 +348,11 @@ def _custom(values: dict[str, list[str]], *names: str) -> str:
     return ""
 
 
-def _jira_epics(text: str) -> dict[str, str]:
+def _jira_epics(imported: Import) -> dict[str, str]:
     """The epics of a Jira file by issue key and by issue id → epic name (or summary), for their
     issues' labels."""
     epics = {}
-    for _, header, cells in _records(text):
+    for _, header, cells in _records(_file_lines(imported)):
         values = {name.lower(): cells[index] if index < len(cells) else "" for index, name in enumerate(header)}
         if values.get("issue type", "").strip().lower() in JIRA_EPIC_TYPES:
             name = values.get("custom field (epic name)", "").strip() or values.get("summary", "").strip()
@@ -366,14 +433,14 @@ def _jira_row(number: int, header: list[str], cells: list[str], epics: dict[str,
     return row
 
 
-def read_rows(text: str, source: str) -> Iterator[Row]:
-    """The file's data rows as ``Row``s, in file order."""
-    if source == Import.Source.JIRA:
-        epics = _jira_epics(text)
-        for number, header, cells in _records(text):
+def read_rows(imported: Import) -> Iterator[Row]:
+    """The stored file's data rows as ``Row``s, in file order, one piece of the file at a time."""
+    if imported.source == Import.Source.JIRA:
+        epics = _jira_epics(imported)
+        for number, header, cells in _records(_file_lines(imported)):
             yield _jira_row(number, header, cells, epics)
         return
-    for number, header, cells in _records(text):
+    for number, header, cells in _records(_file_lines(imported)):
         yield _own_row(number, header, cells)
 
 
@@ -471,39 +538,41 @@ def import_preview(
     *,
     product: Product,
     actor: User,
-    data: bytes,
+    data: bytes | IO[bytes],
     file_name: str = "",
     source: str = "auto",
     placing: str = Import.Placing.BOTTOM,
 ) -> Import:
-    """Read and check an uploaded CSV file; keep it with its preview (nothing else is written).
+    """Read and check an uploaded CSV file (bytes or a binary file, read as a stream); keep it, in
+    pieces, with its preview (nothing else is written).
 
     A file over ``IMPORT_MAX_BYTES`` or ``IMPORT_MAX_ROWS``, not UTF-8 or not CSV is refused with
     a ValidationError; rows that break the items' rules are listed in the preview's ``errors``.
     """
     require_import_rights(actor, product)
-    if len(data) > max_bytes():
-        raise ValidationError({"file": f"The file is over the limit of {max_bytes():,} bytes (IMPORT_MAX_BYTES)."})
     if placing not in Import.Placing.values:
         raise ValidationError({"placing": "Place the rows at the top or the bottom."})
-    text = decode(data)
-    header = _header(text)
-    detected = detect_source(header)
-    if source not in ("auto", detected):
-        raise ValidationError({"source": f"The columns are those of a {Import.Source(detected).label}, not {source}."})
-    if detected == Import.Source.ONEBACKLOG and "title" not in header:
-        raise ValidationError({"file": "A title column is needed."})
-    imported = Import(
-        product=product,
-        created_by=actor,
-        file_name=file_name[:200],
-        source=detected,
-        placing=placing,
-        content=text,
-    )
-    summary = _check_all(imported, product)
-    imported.preview = summary
-    imported.save()
+    with transaction.atomic():  # a refused file leaves nothing behind
+        imported = Import(
+            product=product,
+            created_by=actor,
+            file_name=file_name[:200],
+            source=Import.Source.ONEBACKLOG,
+            placing=placing,
+        )
+        imported.save()
+        _store(imported, data)
+        header = _header(_file_lines(imported))
+        detected = detect_source(header)
+        if source not in ("auto", detected):
+            raise ValidationError(
+                {"source": f"The columns are those of a {Import.Source(detected).label}, not {source}."}
+            )
+        if detected == Import.Source.ONEBACKLOG and "title" not in header:
+            raise ValidationError({"file": "A title column is needed."})
+        imported.source = detected
+        imported.preview = _check_all(imported, product)
+        imported.save(update_fields=["source", "preview", "errors", "total"])
     return imported
 
 
@@ -513,7 +582,7 @@ def _check_all(imported: Import, product: Product, progress=None) -> dict[str, A
     seen: set[str] = set()
     counts = {"create": 0, "update": 0, "skip": 0, "unchanged": 0, "error_rows": 0}
     sample, errors, total = [], [], 0
-    for chunk in _chunks(read_rows(imported.content, imported.source)):
+    for chunk in _chunks(read_rows(imported)):
         existing = _existing(product, chunk)
         for row in chunk:
             total += 1
@@ -631,9 +700,10 @@ def import_run(*, import_id: int) -> Import:
         updated_count=result.updated,
         skipped=result.skipped,
         failure="",
-        content="",  # written: the file's text is not kept (the preview, errors and result are)
         finished_at=timezone.now(),
     )
+    # Written: the file's text is not kept (the preview, errors and result are).
+    ImportChunk.objects.filter(upload_id=import_id).delete()
     return Import.objects.get(pk=import_id)
 
 
@@ -648,7 +718,7 @@ def _entering(product: Product, imported: Import) -> int:
     """How many rows enter the order: new rows with an ordered status, and updated items coming
     into it."""
     count = 0
-    for chunk in _chunks(read_rows(imported.content, imported.source)):
+    for chunk in _chunks(read_rows(imported)):
         existing = _existing(product, chunk)
         for row in chunk:
             if row.skip or row.status not in Item.ORDERED_STATUSES:
@@ -680,7 +750,7 @@ def _write(imported: Import, actor: User) -> _Written:
         links: list[tuple[int, str, str]] = []
         previous_id = gap.after.id if gap is not None and gap.after else None
         now = timezone.now()
-        for chunk in _chunks(read_rows(imported.content, imported.source)):
+        for chunk in _chunks(read_rows(imported)):
             existing = _existing(product, chunk)
             new_items: list[tuple[Row, Item]] = []
             updates: list[tuple[Row, Item, dict[str, list[Any]]]] = []

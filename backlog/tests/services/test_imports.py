@@ -145,9 +145,9 @@ def test_a_row_that_fails_at_run_time_writes_nothing(product, owner):
     import_confirm(imported=imported, actor=owner)
     # Between the preview and the run, another item takes the second row's external reference.
     item_create(product=product, actor=owner, kind="story", title="Taken", external_ref="J-2")
-    Import.objects.filter(pk=imported.pk).update(
-        content=imported.content.replace("Two", "x" * 300)  # and the row's title is now over 200 characters
-    )
+    for chunk in imported.chunks.all():  # and the row's title is now over 200 characters
+        chunk.text = chunk.text.replace("Two", "x" * 300)
+        chunk.save()
     done = import_run(import_id=imported.pk)
     assert done.state == Import.State.FAILED
     assert "row 3" in done.failure
