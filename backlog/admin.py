@@ -138,6 +138,7 @@ class ImportAdmin(admin.ModelAdmin):
         "created_count",
         "updated_count",
         "skipped",
+        "skipped_count",
         "failure",
         "created_at",
         "confirmed_at",

@@ -550,7 +550,10 @@ class Import(models.Model):
     processed = models.PositiveIntegerField(default=0, help_text="Rows written so far (progress).")
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
-    skipped = models.JSONField(default=list, blank=True, help_text="Rows skipped, each with its reason.")
+    skipped = models.JSONField(
+        default=list, blank=True, help_text="Rows skipped, each with its reason (the first 1,000)."
+    )
+    skipped_count = models.PositiveIntegerField(default=0, help_text="Rows skipped in all.")
     failure = models.TextField(blank=True, help_text="Why the import failed; nothing was written.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)

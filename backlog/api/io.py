@@ -120,7 +120,9 @@ class ImportSerializer(serializers.ModelSerializer):
         help_text="Rows that break the items' rules: {row, external_ref, errors: {field: message}}.",
     )
     skipped = serializers.ListField(
-        child=serializers.DictField(), read_only=True, help_text="Rows skipped: {row, external_ref, reason}."
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Rows skipped: {row, external_ref, reason} (the first 1,000; skipped_count says how many).",
     )
 
     class Meta:
@@ -143,6 +145,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "created",
             "updated",
             "skipped",
+            "skipped_count",
             "failure",
         ]
         read_only_fields = fields

@@ -49,6 +49,7 @@ READ_BYTES = 64 * 1024  # how much of an upload is read and decoded at a time
 PREVIEW_ROWS = 20  # rows shown in a preview (all the errors are kept)
 STUCK_HOURS = 1  # a running import not finished after this is taken as left by a dead worker
 MAX_ERRORS = 1000  # errors kept in a preview; the count says how many more
+MAX_SKIPPED = 1000  # skipped rows kept in a result; skipped_count says how many in all
 LABEL_LENGTH = Label._meta.get_field("name").max_length
 
 # The columns of our own export an import reads (the others are derived, or say where an item
@@ -699,6 +700,7 @@ def import_run(*, import_id: int) -> Import:
         created_count=result.created,
         updated_count=result.updated,
         skipped=result.skipped,
+        skipped_count=result.skipped_count,
         failure="",
         finished_at=timezone.now(),
     )
@@ -711,22 +713,31 @@ def import_run(*, import_id: int) -> Import:
 class _Written:
     created: int = 0
     updated: int = 0
-    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_SKIPPED
+    skipped_count: int = 0
+
+    def skip(self, row: Row, reason: str) -> None:
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_SKIPPED:
+            self.skipped.append({"row": row.number, "external_ref": row.external_ref, "reason": reason})
 
 
-def _entering(product: Product, imported: Import) -> int:
-    """How many rows enter the order: new rows with an ordered status, and updated items coming
-    into it."""
-    count = 0
+def _entering(product: Product, imported: Import) -> tuple[list[int], set[str]]:
+    """How many rows of each chunk enter the order (new rows with an ordered status, and updated
+    items coming into it), and the file's keys that rows link to."""
+    counts, linked = [], set()
     for chunk in _chunks(read_rows(imported)):
         existing = _existing(product, chunk)
+        count = 0
         for row in chunk:
+            linked.update(row.links.values())
             if row.skip or row.status not in Item.ORDERED_STATUSES:
                 continue
             found = existing.get(row.external_ref) if row.external_ref else None
             if found is None or found.rank is None:
                 count += 1
-    return count
+        counts.append(count)
+    return counts, linked
 
 
 def _write(imported: Import, actor: User) -> _Written:
@@ -735,17 +746,21 @@ def _write(imported: Import, actor: User) -> _Written:
     with transaction.atomic():
         product, actions = lock_product_for(actor, imported.product_id)
         require_import_rights(actor, product, actions)
-        entering = _entering(product, imported)
+        entering, linked = _entering(product, imported)
         placement = Placement.top() if imported.placing == Import.Placing.TOP else Placement.bottom()
-        gap, keys, first_position = (
-            order_block_keys(product=product, placement=placement, count=entering) if entering else (None, [], 0)
+        # The block's keys come a chunk at a time, in step with the chunks below.
+        gap, key_pieces, first_position = (
+            order_block_keys(product=product, placement=placement, counts=entering)
+            if sum(entering)
+            else (None, iter(()), 0)
         )
         next_number = product.last_item_number
         block_index = 0
         # The block's created events say where each item landed: its position and neighbours. The
         # last one so far waits for its next neighbour (maybe in the next chunk) before it is written.
         held: history.ItemEvent | None = None
-        # The file's keys → the items they became, and the links to set once every row is written.
+        # The file's keys that rows link to → the items they became, and the links to set once every
+        # row is written.
         by_source_key: dict[str, int] = {}
         links: list[tuple[int, str, str]] = []
         previous_id = gap.after.id if gap is not None and gap.after else None
@@ -755,16 +770,17 @@ def _write(imported: Import, actor: User) -> _Written:
             new_items: list[tuple[Row, Item]] = []
             updates: list[tuple[Row, Item, dict[str, list[Any]]]] = []
             block: list[tuple[Item, int]] = []
+            keys = next(key_pieces, [])
             for row in chunk:
                 if row.skip:
-                    written.skipped.append({"row": row.number, "external_ref": row.external_ref, "reason": row.skip})
+                    written.skip(row, row.skip)
                     continue
                 found = existing.get(row.external_ref) if row.external_ref else None
                 item = check_row(row, product, found, validate=False)
                 if row.errors:
                     raise ValidationError(f"Row {row.number} no longer passes the checks: {_row_error(row)['errors']}.")
                 if item.status in Item.ORDERED_STATUSES and (found is None or found.rank is None):
-                    item.rank = keys[block_index]
+                    item.rank = keys[len(block)]
                     block.append((item, block_index))
                     block_index += 1
                 elif item.status not in Item.ORDERED_STATUSES:
@@ -780,10 +796,8 @@ def _write(imported: Import, actor: User) -> _Written:
                     continue
                 changes = _changes(row, item, found)
                 if not changes:
-                    written.skipped.append(
-                        {"row": row.number, "external_ref": row.external_ref, "reason": "Unchanged."}
-                    )
-                    if row.source_key:
+                    written.skip(row, "Unchanged.")
+                    if row.source_key in linked:
                         by_source_key[row.source_key] = found.pk
                     continue
                 item.version = found.version + 1
@@ -819,7 +833,7 @@ def _write(imported: Import, actor: User) -> _Written:
                 previous_id = item.pk
             history.write(events)
             for row, item in [*new_items, *((row, item) for row, item, _ in updates)]:
-                if row.source_key:
+                if row.source_key in linked:
                     by_source_key[row.source_key] = item.pk
                 links += [(item.pk, name, key) for name, key in row.links.items()]
             written.created += len(new_items)

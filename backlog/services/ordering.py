@@ -13,7 +13,7 @@ are written in one statement, whatever its size.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -245,15 +245,35 @@ def order_place_block(*, items: list[Item], placement: Placement) -> tuple[Gap, 
     return gap, _position_at(product, gap, items[0].rank, placement)
 
 
-def order_block_keys(*, product: Product, placement: Placement, count: int) -> tuple[Gap, list[str], int]:
-    """Keys for ``count`` new items placed as one block at ``placement`` (the caller holds the
-    product lock and writes the items with them): their neighbours, the keys in order, and the
-    first one's position. Like ``order_place_block`` without holding the items themselves."""
+def order_block_keys(
+    *, product: Product, placement: Placement, counts: Sequence[int]
+) -> tuple[Gap, Iterator[list[str]], int]:
+    """Keys for new items placed as one block at ``placement``, written piece by piece (``counts``
+    items a piece, at least one in all; the caller holds the product lock and writes the items
+    with them): their neighbours, the keys of each piece in order (one piece at a time, so a
+    large block's keys are never all held), and the first one's position. Like
+    ``order_place_block`` without holding the items themselves.
+
+    The gap is first cut by one key between each two pieces (keys nobody takes), and each piece's
+    keys lie between its two cuts. Only when some key would be over ``ORDER_KEY_MAX_LENGTH`` are
+    the neighbours respaced, and then the whole block's keys are made at once."""
     gap = _gap_for(product, placement, ())
-    keys = ranking.keys_between(*gap.keys, count)
-    if max(len(key) for key in keys) > settings.ORDER_KEY_MAX_LENGTH:
-        keys = _respace_around(product, gap, [Item(product=product) for _ in range(count)])
-    return gap, keys, _position_at(product, gap, keys[0], placement)
+    lo, hi = gap.keys
+    cuts = [lo, *ranking.keys_between(lo, hi, len(counts) - 1), hi] if len(counts) > 1 else [lo, hi]
+
+    def piece(index: int) -> list[str]:
+        return ranking.keys_between(cuts[index], cuts[index + 1], counts[index]) if counts[index] else []
+
+    too_long = any(len(key) > settings.ORDER_KEY_MAX_LENGTH for index in range(len(counts)) for key in piece(index))
+    if too_long:
+        keys = _respace_around(product, gap, [Item(product=product) for _ in range(sum(counts))])
+        starts = [sum(counts[:index]) for index in range(len(counts))]
+        pieces = (keys[start : start + count] for start, count in zip(starts, counts, strict=True))
+        first = keys[0]
+    else:
+        pieces = (piece(index) for index in range(len(counts)))
+        first = next(key for index in range(len(counts)) for key in piece(index)[:1])
+    return gap, pieces, _position_at(product, gap, first, placement)
 
 
 def order_remove(*, item: Item) -> Place:

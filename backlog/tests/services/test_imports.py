@@ -283,3 +283,82 @@ def test_the_schedule_runs_imports_the_broker_never_took_and_claims_each_once(pr
     assert Import.objects.get(pk=imported.pk).state == Import.State.DONE
     assert import_run(import_id=imported.pk).state == Import.State.DONE  # a late job changes nothing
     assert Item.objects.filter(product=product).count() == 1
+
+
+def test_the_file_is_kept_and_read_in_pieces_across_which_rows_run_on(product, owner, items, monkeypatch):
+    from backlog.services import imports
+
+    monkeypatch.setattr(imports, "CHUNK_SIZE", 2)
+    rows = [{"kind": "story", "title": f"Row {n}", "description": f"line one\nline two of {n}"} for n in range(5)]
+    rows[1]["key"], rows[3]["split_from"] = "OLD-7", "OLD-7"  # a link to an item in an earlier piece
+    data = own_csv(rows, columns=("kind", "title", "description", "key", "split_from"))
+    imported = import_preview(product=product, actor=owner, data=io.BytesIO(data), placing="top")
+    pieces = list(imported.chunks.values_list("text", flat=True))
+    assert len(pieces) == 6  # 11 lines (a description spans two) in pieces of 2 lines
+    assert all(piece.count("\n") == 2 for piece in pieces[:-1])
+    assert "".join(pieces).encode() == data
+    assert imported.total == 5 and imported.errors == []
+    import_confirm(imported=imported, actor=owner)
+    done = import_run(import_id=imported.pk)
+    assert done.state == Import.State.DONE and not done.chunks.exists()  # written: the file is not kept
+    ordered = list(backlog_items(product=product))
+    assert [item.title for item in ordered[:5]] == [f"Row {n}" for n in range(5)]  # one block on top, in order
+    assert ordered[5:] and all(item.title not in {f"Row {n}" for n in range(5)} for item in ordered[5:])
+    assert ordered[0].description == "line one\nline two of 0"
+    assert ordered[3].split_from_id == ordered[1].pk
+
+
+def test_skipped_rows_are_counted_and_the_first_ones_kept(product, owner, monkeypatch):
+    from backlog.services import imports
+
+    monkeypatch.setattr(imports, "MAX_SKIPPED", 3)
+    data = own_csv([{"external_ref": f"R-{n}", "kind": "story", "title": f"Row {n}"} for n in range(5)])
+    run(product, owner, data)
+    again = run(product, owner, data)
+    assert again.skipped_count == 5
+    assert [row["row"] for row in again.skipped] == [2, 3, 4]
+
+
+def _traced_peak(fn) -> int:
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_with_the_file(product, owner, monkeypatch):
+    """Ten times the rows (each with a 1,000-character description) in pieces of 100 lines: the
+    preview's and the run's peaks stay within 1.5 times; holding the file whole would add its 2 MB."""
+    from accounts.models import Membership, Product
+    from backlog.services import imports
+
+    monkeypatch.setattr(imports, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(imports, "enqueue_product_scores", lambda product_id: None)
+    monkeypatch.setattr(imports, "enqueue_suggestions", lambda product_id: None)
+    peaks = {}
+    for size in (200, 2000):
+        target = Product.objects.create(name=f"Memory {size}", key=f"MEM{size}")
+        Membership.objects.create(user=owner, product=target, role=Membership.Role.OWNER)
+        data = own_csv(
+            [{"kind": "story", "title": f"Row {n}", "description": f"{n} " + "x" * 1000} for n in range(size)],
+            columns=("kind", "title", "description"),
+        )
+        found = {}
+
+        def preview(target=target, data=data, found=found):
+            found["import"] = import_preview(product=target, actor=owner, data=data)
+
+        peaks[size, "preview"] = _traced_peak(preview)
+        imported = found["import"]
+        assert imported.total == size and imported.errors == []
+        import_confirm(imported=imported, actor=owner)
+        peaks[size, "run"] = _traced_peak(lambda imported=imported: import_run(import_id=imported.pk))
+        assert Item.objects.filter(product=target).count() == size
+    for stage in ("preview", "run"):
+        assert peaks[2000, stage] < 1.5 * peaks[200, stage], (stage, peaks)

@@ -7,7 +7,8 @@ PIECE_LINES = 1000  # backlog.services.imports.CHUNK_SIZE when this was written
 
 
 def content_into_pieces(apps, schema_editor):
-    """Move each kept import's file text into pieces of PIECE_LINES lines (one import at a time)."""
+    """Move each kept import's file text into pieces of PIECE_LINES lines (one import at a time);
+    count the skipped rows of those that ran."""
     Import = apps.get_model("backlog", "Import")
     ImportChunk = apps.get_model("backlog", "ImportChunk")
     for pk in Import.objects.exclude(content="").values_list("pk", flat=True).iterator():
@@ -17,6 +18,8 @@ def content_into_pieces(apps, schema_editor):
             ImportChunk(upload_id=pk, index=index, text="".join(lines[start : start + PIECE_LINES]))
             for index, start in enumerate(range(0, len(lines), PIECE_LINES))
         )
+    for pk, skipped in Import.objects.exclude(skipped=[]).values_list("pk", "skipped").iterator():
+        Import.objects.filter(pk=pk).update(skipped_count=len(skipped))
 
 
 class Migration(migrations.Migration):
@@ -26,6 +29,18 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="import",
+            name="skipped_count",
+            field=models.PositiveIntegerField(default=0, help_text="Rows skipped in all."),
+        ),
+        migrations.AlterField(
+            model_name="import",
+            name="skipped",
+            field=models.JSONField(
+                blank=True, default=list, help_text="Rows skipped, each with its reason (the first 1,000)."
+            ),
+        ),
         migrations.CreateModel(
             name='ImportChunk',
             fields=[
