@@ -12,7 +12,9 @@ Builds a fresh database (``BENCH_DATABASE_URL``, default ``onebacklog_bench_io``
   field, real generated items), into a fresh product: the upload's preview (read and check every
   row) and the run (check again, then write everything in one transaction), each timed, rows/s,
   and the peak memory of each, as for the export. Comparing the sizes shows whether memory stays
-  constant. The rescoring the import queues afterwards is not part of the figure (a job).
+  constant. The jobs the import queues afterwards (rescoring, suggestions, notifications of the
+  created events) are not part of the figure, and the import runs with DEBUG off as in
+  production (DEBUG's log of every SQL statement would otherwise grow with the rows).
 
 ``run(...)`` returns the figures as a dict (the lead's bench/integrations.py combines them).
 """
@@ -89,6 +91,7 @@ def run(
     import os
 
     setup_django(database_url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils.datastructures import MultiValueDict
@@ -99,11 +102,13 @@ def run(
     from backlog.models import Item
     from backlog.services import imports
     from backlog.services.demo import demo_backlog_seed
+    from notifications import jobs as notification_jobs
 
     # The benchmark times the import itself: the rescoring it queues afterwards is a job.
     imports.enqueue_product_scores = lambda product_id: None
     imports.enqueue_suggestions = lambda product_id: None
     imports.enqueue_import = lambda import_id: None
+    notification_jobs.enqueue_item_events = lambda event_ids: None
     assert jobs.in_process()
 
     owner = User.objects.create(username="bench-owner")
@@ -153,6 +158,7 @@ def run(
 
     # The import files: our own export (every field) of the first N items of a generated backlog.
     full = sources[max(import_sizes)]
+    settings.DEBUG = False  # no log of every statement (connection.queries), as in production
     for size in import_sizes:
         lines, _ = export_stream(product=full, filters=MultiValueDict(), format="csv")
         kept = []
