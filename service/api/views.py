@@ -145,12 +145,13 @@ class QueueListApi(GenericAPIView):
         return Response(s.QueueSerializer(queue).data, status=status.HTTP_201_CREATED)
 
 
-def _member(username: str | None):
+def _member(username: str | None, field: str = "owner"):
+    """The user a body names by username in ``field`` (None for none); a 400 on that field if no one is."""
     if username is None:
         return None
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise ValidationError({"owner": [f"No user {username}."]})
+        raise ValidationError({field: [f"No user {username}."]})
     return user
 
 
@@ -275,12 +276,7 @@ class TicketAssignApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
-        username = validated_input(s.AssignSerializer, request)["assignee"]
-        assignee = None
-        if username is not None:
-            assignee = get_user_model().objects.filter(username=username).first()
-            if assignee is None:
-                raise ValidationError({"assignee": [f"No user {username}."]})
+        assignee = _member(validated_input(s.AssignSerializer, request)["assignee"], "assignee")
         ticket_assign(
             item=ticket.item,
             actor=request.user,

@@ -102,6 +102,23 @@ def test_a_queue_needs_a_working_owner_and_a_free_slug(as_role, product, stakeho
     assert taken.status_code == 400
 
 
+def test_an_unknown_username_is_a_400_on_the_field_that_names_it(as_role, product, ticket):
+    client = as_role("owner")
+    refused = {
+        "owner": client.post(
+            f"/api/v1/products/{product.key}/queues/", {"slug": "new", "name": "New", "owner": "nobody"}, format="json"
+        ),
+        "assignee": client.post(
+            f"/api/v1/items/{ticket.item.key}/ticket/assign/", {"assignee": "nobody"}, format="json"
+        ),
+    }
+    for field, response in refused.items():
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["fields"] == {field: ["No user nobody."]}
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
 def test_settings_are_validated(as_role, product):
     client = as_role("owner")
     url = f"/api/v1/products/{product.key}/service-settings/"
