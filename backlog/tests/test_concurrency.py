@@ -1,42 +1,17 @@
 """Real concurrency on PostgreSQL: threads with their own connections, committing for real."""
 
 import random
-import threading
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from accounts.models import Membership
 from accounts.tests.factories import MembershipFactory
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_create
 from backlog.services.ordering import Placement, item_move, items_move
+from config.tests.threads import THREADS, run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-THREADS = 8
-
-
-def run_in_threads(work: Callable[[int], None], threads: int = THREADS) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads)
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return errors
 
 
 def test_eight_threads_of_random_moves_lose_nothing_and_never_collide():

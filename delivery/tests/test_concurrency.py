@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import Membership
 from accounts.tests.factories import MembershipFactory
 from backlog.services.items import item_create
-from backlog.tests.test_concurrency import run_in_threads
+from config.tests.threads import run_in_threads
 from delivery.models import Sprint, SprintItem
 from delivery.services.sprints import sprint_commit, sprint_create, sprint_start
 

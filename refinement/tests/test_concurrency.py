@@ -10,7 +10,7 @@ from accounts.tests.factories import MembershipFactory
 from backlog.models import Item
 from backlog.services.items import item_create
 from backlog.services.ordering import Placement, item_move
-from backlog.tests.test_concurrency import run_in_threads
+from config.tests.threads import run_in_threads
 from refinement.services.proposals import proposal_accept, proposal_answer, proposal_ask, proposal_reject
 from refinement.services.split import item_split
 

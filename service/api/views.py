@@ -22,7 +22,7 @@ from accounts.models import Product
 from accounts.permissions import Action
 from backlog.access import access_item, item_in
 from backlog.api.preconditions import IF_MATCH, if_match_version
-from config.api import reject_unknown_parameters
+from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
 from service.access import access_queue, access_ticket, intake_product, queue_in
 from service.api import serializers as s
@@ -111,9 +111,7 @@ class IntakeApi(GenericAPIView):
         token = request.auth if isinstance(request.auth, IntakeToken) else None
         product = intake_product(request.user, token, key)
         reject_unknown_parameters(request, set())
-        data = s.IntakeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = validated_input(s.IntakeSerializer, request)
         queue = queue_in(product, fields.pop("queue"))
         via = f"intake token {token.name}" if token else "api"
         result = ticket_intake(product=product, sender=request.user, queue=queue, via=via, **fields)
@@ -141,20 +139,19 @@ class QueueListApi(GenericAPIView):
     @idempotent_post()
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
-        data = s.QueueWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = validated_input(s.QueueWriteSerializer, request)
         fields["owner"] = _member(fields["owner"])
         queue = queue_create(product=product, actor=request.user, **fields)
         return Response(s.QueueSerializer(queue).data, status=status.HTTP_201_CREATED)
 
 
-def _member(username: str | None):
+def _member(username: str | None, field: str = "owner"):
+    """The user a body names by username in ``field`` (None for none); a 400 on that field if no one is."""
     if username is None:
         return None
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise ValidationError({"owner": [f"No user {username}."]})
+        raise ValidationError({field: [f"No user {username}."]})
     return user
 
 
@@ -173,9 +170,7 @@ class QueueDetailApi(GenericAPIView):
     )
     def patch(self, request, key: str, slug: str):
         queue, _ = access_queue(request.user, key, slug, Action.MANAGE)
-        data = s.QueueUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
+        changes = validated_input(s.QueueUpdateSerializer, request, partial=True)
         if "owner" in changes:
             changes["owner"] = _member(changes["owner"])
         return Response(s.QueueSerializer(queue_update(queue=queue, actor=request.user, changes=changes)).data)
@@ -196,9 +191,10 @@ class ServiceSettingsApi(GenericAPIView):
     )
     def patch(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
-        data = s.ServiceSettingsSerializer(service_settings_for(product), data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        updated = service_settings_update(product=product, actor=request.user, changes=dict(data.validated_data))
+        changes = validated_input(
+            s.ServiceSettingsSerializer, request, instance=service_settings_for(product), partial=True
+        )
+        updated = service_settings_update(product=product, actor=request.user, changes=changes)
         return Response(s.ServiceSettingsSerializer(updated).data)
 
 
@@ -254,10 +250,9 @@ class TicketActionApi(GenericAPIView):
     @extend_schema(parameters=[REF, IF_MATCH], request=s.TicketActionSerializer)
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
-        data = s.TicketActionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.TicketActionSerializer, request)
         service, renamed = self.ACTIONS[self.action_name]
-        extra = {renamed["note"]: data.validated_data["note"]} if renamed else {}
+        extra = {renamed["note"]: body["note"]} if renamed else {}
         service(item=ticket.item, actor=request.user, expected_version=if_match_version(request, ticket.item), **extra)
         return ticket_response(ticket)
 
@@ -281,14 +276,7 @@ class TicketAssignApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
-        data = s.AssignSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        username = data.validated_data["assignee"]
-        assignee = None
-        if username is not None:
-            assignee = get_user_model().objects.filter(username=username).first()
-            if assignee is None:
-                raise ValidationError({"assignee": [f"No user {username}."]})
+        assignee = _member(validated_input(s.AssignSerializer, request)["assignee"], "assignee")
         ticket_assign(
             item=ticket.item,
             actor=request.user,
@@ -318,11 +306,10 @@ class IntakeTokenListApi(GenericAPIView):
     @idempotent_post(secret_fields=("token",))
     def post(self, request, key: str):
         product, _ = access_product(request.user, key, Action.MANAGE)
-        data = s.IntakeTokenSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        token, raw = intake_token_create(product=product, actor=request.user, name=data.validated_data["name"])
-        body = s.IntakeTokenSerializer(token).data
-        return Response({**body, "token": raw}, status=status.HTTP_201_CREATED)
+        body = validated_input(s.IntakeTokenSerializer, request)
+        token, raw = intake_token_create(product=product, actor=request.user, name=body["name"])
+        shown = s.IntakeTokenSerializer(token).data
+        return Response({**shown, "token": raw}, status=status.HTTP_201_CREATED)
 
 
 class IntakeTokenDetailApi(GenericAPIView):
@@ -351,9 +338,7 @@ class TicketCauseApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
-        data = s.CauseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reference = data.validated_data["cause"]
+        reference = validated_input(s.CauseSerializer, request)["cause"]
         cause = item_in(ticket.item.product, reference, "cause") if reference is not None else None
         ticket_link_cause(
             item=ticket.item, actor=request.user, cause=cause, expected_version=if_match_version(request, ticket.item)
@@ -369,12 +354,11 @@ class TicketHoursLostApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
-        data = s.HoursLostSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        body = validated_input(s.HoursLostSerializer, request)
         ticket_hours_lost_set(
             item=ticket.item,
             actor=request.user,
-            hours=data.validated_data["hours_lost"],
+            hours=body["hours_lost"],
             expected_version=if_match_version(request, ticket.item),
         )
         return ticket_response(ticket)
@@ -432,11 +416,8 @@ class OccurrenceSplitApi(GenericAPIView):
         occurrence = Occurrence.objects.filter(pk=occurrence_id, ticket=ticket).first()
         if occurrence is None:
             raise Http404("No such occurrence.")
-        data = s.OccurrenceSplitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        new = occurrence_split(
-            occurrence=occurrence, actor=request.user, fingerprint=data.validated_data["fingerprint"]
-        )
+        body = validated_input(s.OccurrenceSplitSerializer, request)
+        new = occurrence_split(occurrence=occurrence, actor=request.user, fingerprint=body["fingerprint"])
         return ticket_response(new, status=status.HTTP_201_CREATED)
 
 
@@ -450,8 +431,6 @@ class TicketMergeApi(GenericAPIView):
     )
     def post(self, request, ref: str):
         ticket, _ = access_ticket(request.user, ref)
-        data = s.MergeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        target = item_in(ticket.item.product, data.validated_data["into"], "into")
+        target = item_in(ticket.item.product, validated_input(s.MergeSerializer, request)["into"], "into")
         kept = tickets_merge(source=ticket.item, target=target, actor=request.user)
         return ticket_response(kept)

@@ -1,41 +1,17 @@
 """Folding under real concurrency on PostgreSQL: threads with their own connections, committing."""
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from accounts.idempotency import Answer, idempotent
 from accounts.models import IdempotencyKey, Membership
 from accounts.tests.factories import MembershipFactory
 from backlog.models import Item
+from config.tests.threads import run_in_threads
 from service.models import Occurrence, Ticket
 from service.services.tickets import ticket_intake
 from service.tests.factories import QueueFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(work: Callable[[int], None], threads: int) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads)
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return errors
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Queues, settings, the queue listing and the work on a ticket through the API, by role."""
+"""Queues, settings, the queue listing and the work on a ticket through the API (who may call
+which endpoint: test_permissions_matrix.py)."""
 
 from datetime import UTC, datetime
 
@@ -8,58 +9,11 @@ import time_machine
 from service.services.tickets import clocks_check, ticket_wait
 
 pytestmark = pytest.mark.django_db
-MEMBERS = {"owner", "developer", "delegate", "stakeholder"}
-WORKERS = {"owner", "developer", "delegate"}
-ROLES = ["owner", "developer", "delegate", "stakeholder", "outsider", "anonymous", "read_only_token"]
-
-
-def expected(role: str, allowed: set[str], ok: int, *, read: bool = False) -> int:
-    if role == "anonymous":
-        return 401
-    if role == "outsider":
-        return 404
-    if role == "read_only_token":
-        return ok if read else 403
-    return ok if role in allowed else 403
 
 
 @pytest.fixture
 def ticket(intake):
     return intake(title="Disk full", affected_users=60, urgency="high", fingerprint="disk").ticket
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_the_role_matrix(as_role, product, owner, developer, queue, ticket, role):
-    key, ref = product.key, ticket.item.key
-    cases = [
-        ("get", f"/api/v1/products/{key}/queues/", None, MEMBERS, 200, True),
-        ("get", f"/api/v1/products/{key}/queues/database/", None, MEMBERS, 200, True),
-        (
-            "post",
-            f"/api/v1/products/{key}/queues/",
-            {"slug": "access", "name": "Access", "owner": developer.username},
-            {"owner"},
-            201,
-            False,
-        ),
-        ("patch", f"/api/v1/products/{key}/queues/database/", {"name": "DB"}, {"owner"}, 200, False),
-        ("get", f"/api/v1/products/{key}/service-settings/", None, MEMBERS, 200, True),
-        ("patch", f"/api/v1/products/{key}/service-settings/", {"lower_priorities": "proposal"}, {"owner"}, 200, False),
-        ("get", f"/api/v1/products/{key}/service-queue/", None, MEMBERS, 200, True),
-        ("get", f"/api/v1/items/{ref}/ticket/", None, MEMBERS, 200, True),
-        ("post", f"/api/v1/items/{ref}/ticket/assign/", {"assignee": developer.username}, WORKERS, 200, False),
-        ("post", f"/api/v1/items/{ref}/ticket/wait/", {"note": "Which host?"}, WORKERS, 200, False),
-        ("post", f"/api/v1/items/{ref}/ticket/resume/", {"note": "db-3"}, MEMBERS, 200, False),  # a reply
-        ("post", f"/api/v1/items/{ref}/ticket/acknowledge/", {}, WORKERS, 200, False),
-        ("post", f"/api/v1/items/{ref}/ticket/resolve/", {"note": "Cleaned up"}, WORKERS, 200, False),
-    ]
-    client = as_role(role)
-    ticket_wait(item=ticket.item, actor=owner)  # so that anyone's "wait" is a no-op and "resume" records a reply
-    for method, url, body, allowed, ok, read in cases:
-        response = (
-            getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
-        )
-        assert response.status_code == expected(role, allowed, ok, read=read), (role, method, url, response.content)
 
 
 def test_the_ticket_shows_its_calculation_and_clocks(as_role, ticket):
@@ -148,6 +102,23 @@ def test_a_queue_needs_a_working_owner_and_a_free_slug(as_role, product, stakeho
     assert taken.status_code == 400
 
 
+def test_an_unknown_username_is_a_400_on_the_field_that_names_it(as_role, product, ticket):
+    client = as_role("owner")
+    refused = {
+        "owner": client.post(
+            f"/api/v1/products/{product.key}/queues/", {"slug": "new", "name": "New", "owner": "nobody"}, format="json"
+        ),
+        "assignee": client.post(
+            f"/api/v1/items/{ticket.item.key}/ticket/assign/", {"assignee": "nobody"}, format="json"
+        ),
+    }
+    for field, response in refused.items():
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["fields"] == {field: ["No user nobody."]}
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
 def test_settings_are_validated(as_role, product):
     client = as_role("owner")
     url = f"/api/v1/products/{product.key}/service-settings/"
@@ -159,24 +130,6 @@ def test_settings_are_validated(as_role, product):
         url, {"business_hours": {"mon": [["09:00", "17:00"]]}, "time_zone": "Europe/Berlin"}, format="json"
     )
     assert ok.status_code == 200 and ok.json()["time_zone"] == "Europe/Berlin"
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_incident_links_by_role(as_role, product, owner, ticket, role):
-    from backlog.services.items import item_create
-
-    debt = item_create(product=product, actor=owner, kind="tech_debt", title="Old driver", interest_hours=1)
-    client = as_role(role)
-    cases = [
-        ("post", f"/api/v1/items/{ticket.item.key}/ticket/cause/", {"cause": debt.key}, WORKERS, 200, False),
-        ("post", f"/api/v1/items/{ticket.item.key}/ticket/hours-lost/", {"hours_lost": 4.5}, WORKERS, 200, False),
-        ("get", f"/api/v1/items/{debt.key}/incidents/", None, MEMBERS, 200, True),
-    ]
-    for method, url, body, allowed, ok, read in cases:
-        response = (
-            getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
-        )
-        assert response.status_code == expected(role, allowed, ok, read=read), (role, url, response.content)
 
 
 def test_an_incident_names_its_cause_and_the_cause_shows_its_incidents(
@@ -210,26 +163,21 @@ def test_an_incident_names_its_cause_and_the_cause_shows_its_incidents(
     )
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_split_and_merge_by_role(as_role, intake, role):
-    ORDERERS = {"owner", "delegate"}
+@pytest.mark.parametrize("role", ["owner", "delegate"])
+def test_a_split_occurrence_leaves_and_a_merge_brings_the_others_occurrences(as_role, intake, role):
     first = intake(fingerprint="a", reporter="x").ticket
     intake(fingerprint="a", reporter="y")
     other = intake(fingerprint="b").ticket
     client = as_role(role)
-    listed = client.get(f"/api/v1/items/{first.item.key}/ticket/occurrences/")
-    assert listed.status_code == expected(role, MEMBERS, 200, read=True)
     occurrence = first.occurrences.get(reporter="y")
     split = client.post(f"/api/v1/items/{first.item.key}/ticket/occurrences/{occurrence.pk}/split/", {}, format="json")
-    assert split.status_code == expected(role, ORDERERS, 201), split.content
+    assert split.status_code == 201, split.content
     merged = client.post(f"/api/v1/items/{other.item.key}/ticket/merge/", {"into": first.item.key}, format="json")
-    assert merged.status_code == expected(role, ORDERERS, 200), merged.content
-    if merged.status_code == 200:
-        assert merged.json()["key"] == first.item.key and merged.json()["occurrence_count"] == 2
-        assert [
-            row["reporter"]
-            for row in client.get(f"/api/v1/items/{first.item.key}/ticket/occurrences/").json()["results"]
-        ] == ["", "x"]
+    assert merged.status_code == 200, merged.content
+    assert merged.json()["key"] == first.item.key and merged.json()["occurrence_count"] == 2
+    assert [
+        row["reporter"] for row in client.get(f"/api/v1/items/{first.item.key}/ticket/occurrences/").json()["results"]
+    ] == ["", "x"]
 
 
 def test_every_step_is_in_the_items_history(as_role, product, owner, developer, intake):
