@@ -157,9 +157,9 @@ def _blocks(data: bytes | IO[bytes]) -> Iterator[bytes]:
         for start in range(0, len(view), READ_BYTES):
             yield bytes(view[start : start + READ_BYTES])
         return
-    if hasattr(data, "chunks"):
-        yield from data.chunks(READ_BYTES)
-        return
+    # Read, not ``chunks()``: an upload Django holds in memory gives its chunks() in one piece.
+    if hasattr(data, "seek"):
+        data.seek(0)
     while block := data.read(READ_BYTES):
         yield block
 
