@@ -158,11 +158,16 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictCharField(serializers.CharField):
+    """A JSON string; its length limit holds for the string as sent (the schema's maxLength), not
+    only after surrounding white space is trimmed."""
+
     default_error_messages = {"invalid": "Give a string."}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

@@ -285,3 +285,13 @@ def test_values_outside_the_declared_structure_are_refused(api, product, field, 
     response = api.patch(f"/api/v1/products/{product.key}/", {field: value}, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
+
+
+def test_a_string_over_its_declared_length_is_refused_even_with_white_space_to_trim(api, product):
+    """The schema's maxLength holds for the string as sent: 100 characters and a trailing space are
+    101, a 400 (DRF trims first, and took it)."""
+    url = f"/api/v1/products/{product.key}/intake-tokens/"
+    refused = api.post(url, {"name": "x" * 100 + " "}, format="json")
+    assert refused.status_code == 400, refused.content
+    assert "name" in str(refused.json())
+    assert api.post(url, {"name": "x" * 100}, format="json").status_code == 201
