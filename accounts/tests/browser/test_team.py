@@ -35,7 +35,7 @@ def test_a_new_user_starts_a_product_and_a_colleague_joins_from_the_e_mail(chrom
 
     founder.get_by_role("link", name="Start a product").click()
     founder.get_by_label("Name").fill("Garden planner")
-    founder.get_by_label("Key").fill("GARDEN")
+    founder.get_by_label("Key", exact=True).fill("GARDEN")
     founder.get_by_role("button", name="Create product").click()
     founder.wait_for_url("**/p/GARDEN/")
     founder.get_by_role("link", name="Team & settings").click()
