@@ -306,6 +306,8 @@ class Item(models.Model):
             models.Index(fields=["product", "kind"], name="item_product_kind"),
             models.Index(fields=["product", "updated_at"], name="item_product_updated"),
             models.Index(fields=["product", "score"], name="item_product_score"),
+            # Whole-product jobs walk a product in key ranges of ids (backlog.services.scores).
+            models.Index(fields=["product", "id"], name="item_product_id"),
         ]
 
     def __str__(self) -> str:

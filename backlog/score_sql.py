@@ -89,8 +89,7 @@ _PARTS = {
 _SIZE = "GREATEST(COALESCE(i.estimate, 0), 1)::float8"
 _WSJF_VALUE = f"round((({' + '.join(_PARTS.values())}) / {_SIZE})::numeric, 3)"
 
-_WSJF = f"""
-UPDATE {TABLE} i SET score = {_WSJF_VALUE}::float8, score_computed_at = p.now, score_breakdown = jsonb_build_object(
+_WSJF_BREAKDOWN = f"""jsonb_build_object(
     'model', '{scoring.WSJF}',
     'inputs', {_given({name: f"i.{name}" for name in (*_PARTS, "estimate")})},
     'derived',
@@ -114,10 +113,8 @@ UPDATE {TABLE} i SET score = {_WSJF_VALUE}::float8, score_computed_at = p.now, s
     )
 },
     'category', NULLIF(i.moscow, '')
-)
-FROM (SELECT %s::timestamptz AS now, %s::float8 AS w_bv, %s::float8 AS w_tc, %s::float8 AS w_rr) p
-WHERE i.id = ANY(%s)
-"""
+)"""
+_WSJF_PARAMS = "SELECT %s::timestamptz AS now, %s::float8 AS w_bv, %s::float8 AS w_tc, %s::float8 AS w_rr"
 
 _RICE_MISSING = {
     "reach": "i.rice_reach IS NULL",
@@ -130,8 +127,7 @@ _RICE_VALUE = (
     f"CASE WHEN NOT ({_RICE_INCOMPLETE}) THEN round((i.rice_reach::float8 * i.rice_impact::float8"
     " * (i.rice_confidence::float8 / 100) / i.rice_effort::float8)::numeric, 3) END"
 )
-_RICE = f"""
-UPDATE {TABLE} i SET score = {_RICE_VALUE}::float8, score_computed_at = p.now, score_breakdown = jsonb_build_object(
+_RICE_BREAKDOWN = f"""jsonb_build_object(
     'model', '{scoring.RICE}',
     'inputs', {
     _given(
@@ -153,35 +149,67 @@ UPDATE {TABLE} i SET score = {_RICE_VALUE}::float8, score_computed_at = p.now, s
     'missing', {_names_where(_RICE_MISSING)}
         || CASE WHEN i.rice_effort = 0 THEN '["effort"]'::jsonb ELSE '[]' END,
     'category', NULLIF(i.moscow, '')
-)
-FROM (SELECT %s::timestamptz AS now) p
-WHERE i.id = ANY(%s)
-"""
+)"""
 
-_MOSCOW = f"""
-UPDATE {TABLE} i SET score = NULL, score_computed_at = p.now, score_breakdown = jsonb_build_object(
+_MOSCOW_BREAKDOWN = f"""jsonb_build_object(
     'model', '{scoring.MOSCOW}',
     'inputs', {_given({"moscow": "NULLIF(i.moscow, '')"})},
     'derived', '{{}}'::jsonb,
     'formula', 'a category, not a score',
     'missing', '[]'::jsonb,
     'category', NULLIF(i.moscow, '')
-)
-FROM (SELECT %s::timestamptz AS now) p
-WHERE i.id = ANY(%s)
-"""
+)"""
+
+
+_NOW_PARAMS = "SELECT %s::timestamptz AS now"
+# Each model: its score, its breakdown, and the parameters they read (``p``).
+_STATEMENTS = {
+    scoring.WSJF: (f"{_WSJF_VALUE}::float8", _WSJF_BREAKDOWN, _WSJF_PARAMS),
+    scoring.RICE: (f"{_RICE_VALUE}::float8", _RICE_BREAKDOWN, _NOW_PARAMS),
+    scoring.MOSCOW: ("NULL::float8", _MOSCOW_BREAKDOWN, _NOW_PARAMS),
+}
+
+
+def statement(model: str, where: str, *, only_changed: bool = False) -> str:
+    """The UPDATE scoring the items ``where`` selects (a condition on ``i``) with ``model``.
+
+    Its parameters are those of ``parameters`` followed by those of ``where``. With
+    ``only_changed`` a row is written only when its score or breakdown changes, or when it was
+    never scored or was edited since (so the write records the score as fresh): a scheduled
+    refresh then leaves the rows time did not change untouched.
+    """
+    if model not in _STATEMENTS:
+        raise ValueError(f"unknown scoring model {model!r}")
+    score, breakdown, params = _STATEMENTS[model]
+    changed = (
+        " AND (i.score_computed_at IS NULL OR i.score_computed_at < i.updated_at"
+        f" OR i.score IS DISTINCT FROM {score} OR i.score_breakdown IS DISTINCT FROM {breakdown})"
+        if only_changed
+        else ""
+    )
+    return (
+        f"UPDATE {TABLE} i SET score = {score}, score_computed_at = p.now, score_breakdown = {breakdown}"
+        f" FROM ({params}) p WHERE {where}{changed}"
+    )
+
+
+def parameters(model: str, weights: Mapping[str, float], now) -> list:
+    """The values of ``statement``'s own parameters (the time, and the WSJF weights)."""
+    if model == scoring.WSJF:
+        return [now, *(float(weights.get(name, 1.0)) for name in scoring.DEFAULT_WEIGHTS)]
+    return [now]
+
+
+def score_where(
+    where: str, where_params: list, *, model: str, weights: Mapping[str, float], now, only_changed: bool = False
+) -> int:
+    """Score the items ``where`` selects (see ``statement``); return how many rows were written."""
+    sql = statement(model, where, only_changed=only_changed)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*parameters(model, weights, now), *where_params])
+        return cursor.rowcount
 
 
 def score_items(ids: list[int], *, model: str, weights: Mapping[str, float], now) -> int:
     """Score the items ``ids`` with ``model`` (and ``weights``) as of ``now``; return how many were written."""
-    if model == scoring.WSJF:
-        sql, params = _WSJF, [now, *(float(weights.get(name, 1.0)) for name in scoring.DEFAULT_WEIGHTS)]
-    elif model == scoring.RICE:
-        sql, params = _RICE, [now]
-    elif model == scoring.MOSCOW:
-        sql, params = _MOSCOW, [now]
-    else:
-        raise ValueError(f"unknown scoring model {model!r}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, list(ids)])
-        return cursor.rowcount
+    return score_where("i.id = ANY(%s)", [list(ids)], model=model, weights=weights, now=now)

@@ -9,6 +9,22 @@
    medians of four runs each, and the ratio.
 2. End to end with a real Redis broker and Celery workers: from the first of E item edits
    (default 1,000) to the moment every edited item's score is fresh.
+
+    python bench/scoring.py --jobs [--sizes 100000,1000000] [--runs N]
+
+3. The whole-product score jobs at each size (PostgreSQL only, no broker; JSON to stdout and
+   bench/results/scoring_jobs.json). The product is seeded with ``demo_backlog_seed`` (ordered
+   items only) at the first size; each larger size is built by copying those rows in SQL
+   (INSERT … SELECT, new numbers and fresh rank keys from ``rebalanced_key_sql``), not the ORM.
+   Measured from a vacuumed table, medians of ``--runs``:
+   - the full recompute after a weight change (every row written), in key-range chunks, with
+     the longest chunk transaction (how long a move may wait on its row locks);
+   - the floor: ONE UPDATE over the product writing the same columns with the same expressions
+     (score, breakdown and time: the identical rows), and, for reference, one UPDATE writing
+     only the score (the same WSJF expression);
+   - the previous recompute (chunks as lists of 5,000 ids read into Python, ``id = ANY``);
+   - the scheduled due-score refresh ten minutes later (creation and SLA times moved back 10
+     minutes in SQL): rows written and time, against the previous refresh (every due row written).
 """
 
 import argparse
@@ -38,7 +54,12 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (default 2)")
     parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--jobs", action="store_true", help="measure the whole-product score jobs (mode 3)")
+    parser.add_argument("--sizes", default="100000,1000000", help="with --jobs: product sizes, comma-separated")
     args = parser.parse_args()
+    if args.jobs:
+        jobs_main([int(size) for size in args.sizes.split(",")], args.runs)
+        return
 
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     os.environ["REDIS_URL"] = redis_url  # this process enqueues to Redis, as the web app does
@@ -167,6 +188,192 @@ def main() -> None:
     print(out)
     if args.items == 100_000:
         (ROOT / "bench" / "results" / "scoring.json").write_text(out + "\n")
+
+
+def jobs_main(sizes: list[int], runs: int) -> None:
+    setup_django(os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/onebacklog_bench_scoring"))
+    from django.db import connection, transaction
+    from django.db.models import F, Q
+    from django.utils import timezone
+
+    from accounts.models import Membership, Product, User
+    from backlog import ranking, score_sql, scoring
+    from backlog.models import Item
+    from backlog.services import scores
+    from backlog.services.demo import demo_backlog_seed
+
+    owner = User.objects.create(username="bench-owner")
+    product = Product.objects.create(name="Benchmark", key="BENCH")
+    Membership.objects.create(user=owner, product=product, role=Membership.Role.OWNER)
+    base = sizes[0]
+    demo_backlog_seed(product=product, creators=[owner], count=base, only_ordered=True)
+    scores.product_scores_recompute(product_id=product.pk)
+    table = Item._meta.db_table
+
+    def sql(statement: str, params=()) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.rowcount
+
+    def vacuum() -> None:
+        sql(f"VACUUM ANALYZE {table}")
+
+    def grow(to: int) -> float:
+        """Copy the seeded rows until the product holds ``to`` items: new numbers, unique keys."""
+        start = time.perf_counter()
+        have = Item.objects.filter(product=product).count()
+        copies = (to - have) // base
+        copied = [f.column for f in Item._meta.concrete_fields if f.column not in ("id", "number", "rank")]
+        columns = ", ".join(copied)
+        # Keys of width 5 ('e…') never collide with the seed's narrower ones; the index is unique.
+        key = ranking.rebalanced_key_sql(f"(k * {base} + i.number - 1)", 5).replace("%", "%%")
+        for k in range(have // base, have // base + copies):  # one statement per copy: bounded transactions
+            with transaction.atomic():
+                sql(
+                    f"INSERT INTO {table} ({columns}, number, rank) "
+                    f"SELECT {', '.join('i.' + c for c in copied)}, i.number + k * {base}, {key} "
+                    f"FROM {table} i, (SELECT %s AS k) c WHERE i.product_id = %s AND i.number <= {base}",
+                    [k, product.pk],
+                )
+        Product.objects.filter(pk=product.pk).update(last_item_number=to)
+        vacuum()
+        return time.perf_counter() - start
+
+    def timed(run) -> float:
+        vacuum()
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+
+    changes = iter(range(1, 10_000))
+
+    def weights_change() -> None:
+        weight = 1.0 + next(changes) / 100  # every score changes, every row is written
+        Product.objects.filter(pk=product.pk).update(
+            score_weights={"business_value": weight, "time_criticality": 1.0, "risk_reduction": 1.0}
+        )
+
+    def current():
+        return Product.objects.get(pk=product.pk)
+
+    def floor_same() -> None:
+        p = current()
+        params = score_sql.parameters(p.scoring_model, p.score_weights, timezone.now())
+        sql(score_sql.statement(p.scoring_model, "i.product_id = %s"), [*params, product.pk])
+
+    def floor_score_only() -> None:
+        p = current()
+        value = score_sql._STATEMENTS[scoring.WSJF][0]
+        params = score_sql.parameters(p.scoring_model, p.score_weights, timezone.now())
+        sql(
+            f"UPDATE {table} i SET score = {value} FROM ({score_sql._WSJF_PARAMS}) p WHERE i.product_id = %s",
+            [*params, product.pk],
+        )
+
+    chunks: list[float] = []
+    real_score_where = score_sql.score_where
+
+    def timed_score_where(*a, **kw):
+        start = time.perf_counter()
+        try:
+            return real_score_where(*a, **kw)
+        finally:
+            chunks.append(time.perf_counter() - start)
+
+    score_sql.score_where = timed_score_where
+
+    def legacy(queryset) -> int:
+        """The recompute as it was: each chunk's ids read into Python, then ``id = ANY(ids)``, every row written."""
+        written, last = 0, 0
+        while True:
+            with transaction.atomic():
+                p = current()
+                ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:5000])
+                if not ids:
+                    return written
+                written += real_score_where(
+                    "i.id = ANY(%s)", [ids], model=p.scoring_model, weights=p.score_weights, now=timezone.now()
+                )
+            last = ids[-1]
+
+    def ten_minutes_pass() -> None:
+        sql(
+            f"UPDATE {table} SET created_at = created_at - interval '10 minutes', "
+            "sla_due_at = sla_due_at - interval '10 minutes' WHERE product_id = %s",
+            [product.pk],
+        )
+
+    def due():
+        return Item.objects.filter(product_id=product.pk).filter(
+            Q(kind__in=[Item.Kind.DEFECT, Item.Kind.OPERATIONAL], rank__isnull=False)
+            | Q(score_computed_at__isnull=True)
+            | Q(score_computed_at__lt=F("updated_at"))
+        )
+
+    results: dict = {"database": f"PostgreSQL {connection.pg_version // 10000}", "chunk_size": scores.CHUNK_SIZE}
+    for size in sizes:
+        built = grow(size) if size > base else None
+        assert Item.objects.filter(product=product).count() == size
+        ours, old, same, score_only, longest = [], [], [], [], []
+        for run in range(runs):
+            order = [("ours", ours), ("same", same), ("old", old), ("score", score_only)]
+            if run % 2:
+                order.reverse()
+            for name, samples in order:
+                weights_change()
+                if name == "ours":
+                    chunks.clear()
+                    samples.append(timed(lambda: scores.product_scores_recompute(product_id=product.pk)))
+                    longest.append(max(chunks))
+                elif name == "same":
+                    samples.append(timed(floor_same))
+                elif name == "old":
+                    samples.append(timed(lambda: legacy(Item.objects.filter(product_id=product.pk))))
+                else:
+                    samples.append(timed(floor_score_only))
+        scores.product_scores_recompute(product_id=product.pk)  # every score fresh with the current weights
+        due_rows = due().count()
+        refresh, refresh_old, written, written_old, refresh_longest = [], [], [], [], []
+        for _ in range(runs):
+            ten_minutes_pass()
+            chunks.clear()
+            vacuum()
+            start = time.perf_counter()
+            written.append(scores.scores_refresh_due(product_id=product.pk))
+            refresh.append(time.perf_counter() - start)
+            refresh_longest.append(max(chunks))
+            ten_minutes_pass()
+            vacuum()
+            start = time.perf_counter()
+            written_old.append(legacy(due()))
+            refresh_old.append(time.perf_counter() - start)
+        median = statistics.median
+        results[str(size)] = {
+            "items": size,
+            "built_by_sql_copy_seconds": None if built is None else round(built, 1),
+            "full_recompute_seconds": round(median(ours), 2),
+            "full_recompute_runs": [round(t, 2) for t in ours],
+            "full_recompute_longest_chunk_transaction_ms": round(1000 * median(longest), 1),
+            "floor_one_update_same_rows_seconds": round(median(same), 2),
+            "floor_one_update_same_rows_runs": [round(t, 2) for t in same],
+            "ratio_recompute_over_floor": round(median(ours) / median(same), 2),
+            "one_update_score_only_seconds": round(median(score_only), 2),
+            "ratio_recompute_over_score_only_update": round(median(ours) / median(score_only), 2),
+            "previous_recompute_id_lists_seconds": round(median(old), 2),
+            "due_refresh": {
+                "due_rows": due_rows,
+                "rows_written": int(median(written)),
+                "seconds": round(median(refresh), 2),
+                "runs": [round(t, 2) for t in refresh],
+                "longest_chunk_transaction_ms": round(1000 * median(refresh_longest), 1),
+                "previous_rows_written": int(median(written_old)),
+                "previous_seconds": round(median(refresh_old), 2),
+            },
+        }
+        print(json.dumps(results[str(size)]), flush=True)
+    out = json.dumps(results, indent=2)
+    print(out)
+    (ROOT / "bench" / "results" / "scoring_jobs.json").write_text(out + "\n")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,9 @@ SCORE_INPUTS = (
     "rice_confidence",
     "rice_effort",
 )
-CHUNK_SIZE = 5000
+# What a refresh compares a new score with, to write only the rows it changes.
+CURRENT = ("score", "score_breakdown", "score_computed_at", "updated_at")
+CHUNK_SIZE = 2000  # rows per transaction: a chunk holds its row locks for some tens of milliseconds
 
 
 Row = tuple[int, int, float | None, dict]  # id, version read, score, breakdown
@@ -112,43 +114,95 @@ def _write(rows: list[Row], now) -> int:
     return written
 
 
-def _score_queryset(queryset: QuerySet[Item], product_id: int, *, in_database: bool = True) -> tuple[int, int]:
-    """Score ``queryset`` chunk by chunk, each chunk in one transaction with the product's current
-    model and weights: scored inside the database on PostgreSQL (unless ``in_database`` is off),
-    else read, scored in Python and written. Return (items read, rows written)."""
+def _score_queryset(
+    queryset: QuerySet[Item],
+    product_id: int,
+    *,
+    in_database: bool = True,
+    only_changed: bool = False,
+    whole_product: bool = False,
+) -> tuple[int, int]:
+    """Score ``queryset`` (items of one product) chunk by chunk, each chunk in its own short
+    transaction with the product's current model and weights: scored inside the database on
+    PostgreSQL (unless ``in_database`` is off), else read, scored in Python and written.
+
+    With ``only_changed`` only the rows whose score or breakdown changes are written (and those
+    never scored or edited since their score: see ``score_sql.statement``). Return (items read,
+    rows written); in the database the items read are not counted, so both are the rows written.
+    ``whole_product`` says ``queryset`` is every item of the product (no narrowing needed).
+    """
     if in_database and connection.vendor == "postgresql":
-        count = _score_queryset_in_database(queryset, product_id)
-        return count, count
+        written = _score_queryset_in_database(
+            None if whole_product else queryset, product_id, only_changed=only_changed
+        )
+        return written, written
     count = written = 0
     last_id = 0
+    fields = (*SCORE_INPUTS, *(CURRENT if only_changed else ()))
     while True:
         with transaction.atomic():
             product = Product.objects.get(pk=product_id)
-            chunk = [
-                Inputs(*row)
-                for row in queryset.filter(pk__gt=last_id).order_by("pk").values_list(*SCORE_INPUTS)[:CHUNK_SIZE]
-            ]
-            if not chunk:
+            rows = list(queryset.filter(pk__gt=last_id).order_by("pk").values_list(*fields)[:CHUNK_SIZE])
+            if not rows:
                 return count, written
             # Taken after the read, so a score is never older than the change it reflects.
             now = timezone.now()
-            written += _write(_scored(chunk, product, now), now)
-        count += len(chunk)
-        last_id = chunk[-1].id
+            scored = _scored((Inputs(*row[: len(SCORE_INPUTS)]) for row in rows), product, now)
+            if only_changed:
+                scored = [new for new, row in zip(scored, rows, strict=True) if _changes(new, row)]
+            written += _write(scored, now)
+        count += len(rows)
+        last_id = rows[-1][0]
 
 
-def _score_queryset_in_database(queryset: QuerySet[Item], product_id: int) -> int:
-    count = 0
-    last_id = 0
+def _changes(new: Row, row: tuple) -> bool:
+    """Would writing ``new`` change the stored score, or record a score never taken or outdated by an edit?"""
+    score, breakdown, computed_at, updated_at = row[len(SCORE_INPUTS) :]  # CURRENT
+    return computed_at is None or computed_at < updated_at or (score, breakdown) != (new[2], new[3])
+
+
+def _chunk_end(product_id: int, after: int) -> int | None:
+    """The id closing the next key range of ``CHUNK_SIZE`` of the product's items after ``after``
+    (None: the range runs to the end). Read from the (product, id) index: CHUNK_SIZE entries."""
+    return (
+        Item.objects.filter(product_id=product_id, pk__gt=after)
+        .order_by("product_id", "pk")
+        .values_list("pk", flat=True)[CHUNK_SIZE - 1 : CHUNK_SIZE]
+        .first()
+    )
+
+
+def _score_queryset_in_database(queryset: QuerySet[Item] | None, product_id: int, *, only_changed: bool) -> int:
+    """Score by key ranges of ``CHUNK_SIZE`` ids of the product, one UPDATE and one short
+    transaction each: a move waits for a chunk's row locks for at most one chunk's write, and
+    nothing of the product is held in memory. ``queryset`` (None: every item) narrows each
+    range; return the rows written."""
+    written = 0
+    after = 0
     while True:
+        end = _chunk_end(product_id, after)
+        where, params = "i.product_id = %s AND i.id > %s", [product_id, after]
+        if end is not None:
+            where += " AND i.id <= %s"
+            params.append(end)
+        if queryset is not None:
+            narrowed = queryset.filter(pk__gt=after, **({} if end is None else {"pk__lte": end})).order_by()
+            subquery, subquery_params = narrowed.values("pk").query.sql_with_params()
+            where += f" AND i.id IN ({subquery})"
+            params.extend(subquery_params)
         with transaction.atomic():
             product = Product.objects.get(pk=product_id)
-            ids = list(queryset.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:CHUNK_SIZE])
-            if not ids:
-                return count
-            score_sql.score_items(ids, model=product.scoring_model, weights=product.score_weights, now=timezone.now())
-        count += len(ids)
-        last_id = ids[-1]
+            written += score_sql.score_where(
+                where,
+                params,
+                model=product.scoring_model,
+                weights=product.score_weights,
+                now=timezone.now(),
+                only_changed=only_changed,
+            )
+        if end is None:
+            return written
+        after = end
 
 
 def item_score_refresh(*, item_id: int) -> ItemScore | None:
@@ -175,18 +229,21 @@ def product_scores_recompute(*, product_id: int) -> int:
     started_with = Product.objects.filter(pk=product_id).values_list("scoring_version", flat=True).first()
     if started_with is None:
         return 0
-    count, _ = _score_queryset(Item.objects.filter(product_id=product_id), product_id)
+    count, _ = _score_queryset(Item.objects.filter(product_id=product_id), product_id, whole_product=True)
     Product.objects.filter(pk=product_id, scores_version__lt=started_with).update(scores_version=started_with)
     return count
 
 
 def scores_refresh_due(*, product_id: int) -> int:
-    """Recompute the scores that time or edits have made stale.
+    """Recompute the scores that time or edits have made stale; return the rows written.
 
     A product whose last model or weight change was never fully recomputed (the job lost with
     its worker, or never queued) is recomputed whole. Otherwise time-sensitive items (defects
     age, operational items run against their SLA) are rescored on every run, and any item edited
     since it was last scored (for example while the broker was unreachable) catches up too.
+    Only the rows whose score or breakdown changes are written (and the edited ones, to mark
+    them fresh), in short chunked transactions: ``score_computed_at`` of an unchanged row keeps
+    the time its value was last written.
     """
     if Product.objects.filter(pk=product_id, scores_version__lt=F("scoring_version")).exists():
         return product_scores_recompute(product_id=product_id)
@@ -195,7 +252,7 @@ def scores_refresh_due(*, product_id: int) -> int:
         | Q(score_computed_at__isnull=True)
         | Q(score_computed_at__lt=F("updated_at"))
     )
-    return _score_queryset(due, product_id)[0]
+    return _score_queryset(due, product_id, only_changed=True)[1]
 
 
 def product_scoring_update(
