@@ -308,6 +308,12 @@ class Item(models.Model):
             models.Index(fields=["product", "score"], name="item_product_score"),
             # Whole-product jobs walk a product in key ranges of ids (backlog.services.scores).
             models.Index(fields=["product", "id"], name="item_product_id"),
+            # The debt report's costliest debt: the first few of this index, not a sort of all debt.
+            models.Index(
+                fields=["product", "-interest_hours", "number"],
+                condition=Q(kind="tech_debt", rank__isnull=False),
+                name="item_debt_by_interest",
+            ),
         ]
 
     def __str__(self) -> str:

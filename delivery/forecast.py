@@ -28,6 +28,9 @@ VELOCITY_SPRINTS = 6  # closed sprints the velocity averages
 SAMPLE_SPRINTS = 20  # closed sprints the Monte Carlo draws from
 RUNS = 1000
 RANGE_ITEMS = 500  # items given a Monte Carlo range
+# One item's forecast reads at most this many items above it: an item deeper in the order is
+# years of work away, and is told so instead of summing everything above it.
+FORECAST_HORIZON = 2000
 DEFAULT_SPRINT_DAYS = 14
 REST = "rest"  # the classes without a share of their own
 
@@ -271,10 +274,12 @@ class ItemForecast:
     p85: tuple[int, date] | None
     estimated: bool
     done_in: str | None  # the sprint it was done in
+    beyond: bool = False  # more than FORECAST_HORIZON items above it: not forecast
 
 
 def item_forecast(*, item: Item, seed: int | None = None, today: date | None = None) -> ItemForecast:
-    """One item's forecast (two aggregate queries over its pool above it)."""
+    """One item's forecast, from the points of its pool above it: at most ``FORECAST_HORIZON``
+    items read, so a deep item of a large backlog costs what a near one does."""
     product = item.product
     done_entry = SprintItem.objects.filter(item=item, done_at__isnull=False).select_related("sprint").first()
     if item.rank is None:
@@ -286,9 +291,14 @@ def item_forecast(*, item: Item, seed: int | None = None, today: date | None = N
     work = KIND_CLASS.get(item.kind, WorkClass.FEATURES)
     pool = work if shares.get(work) else REST
     kinds = [kind for kind, cls in KIND_CLASS.items() if (cls if shares.get(cls) else REST) == pool]
-    through = Item.objects.filter(product=product, rank__isnull=False, rank__lte=item.rank, kind__in=kinds).aggregate(
-        points=Coalesce(Sum("estimate"), 0)
-    )["points"]
+    above = list(
+        Item.objects.filter(product=product, rank__isnull=False, rank__lte=item.rank)
+        .order_by("-rank")
+        .values_list("kind", "estimate")[: FORECAST_HORIZON + 1]
+    )
+    if len(above) > FORECAST_HORIZON:
+        return ItemForecast(None, None, None, None, item.estimate is not None, None, beyond=True)
+    through = sum(estimate or 0 for kind, estimate in above if kind in kinds)
     speed = velocity(product=product)
     per_sprint = speed.points or float(product.sprint_capacity)
     cadence = cadence_for(product=product, today=today)

@@ -21,7 +21,7 @@ from config.numbers import whole_number, whole_numbers
 from config.pages import show_errors
 from delivery.access import access_retro_action, access_sprint
 from delivery.charts import burn_up
-from delivery.forecast import forecast, item_forecast, velocity
+from delivery.forecast import FORECAST_HORIZON, forecast, item_forecast, velocity
 from delivery.models import SHARE_FIELDS, DeliverySettings, DodWaiver, Sprint, WorkClass
 from delivery.planning import CLASS_NOUN
 from delivery.selectors import (
@@ -339,6 +339,7 @@ def item_delivery_fragment(request: HttpRequest, key: str, number: int) -> HttpR
             "product": item.product,
             "item": item,
             "forecast": item_forecast(item=item),
+            "horizon": f"{FORECAST_HORIZON:,}",
             "waivers": DodWaiver.objects.filter(item=item).select_related("debt_item__product"),
             "waiver_of": DodWaiver.objects.filter(debt_item=item).select_related("item__product").first(),
         },

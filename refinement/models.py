@@ -82,7 +82,8 @@ class StaleFlag(models.Model):
 
 
 class DebtSnapshot(models.Model):
-    """The technical debt on a product's backlog on one day: the debt report's trend."""
+    """The technical debt on a product's backlog on one day: the debt report's trend, and (the
+    latest) its figures for a backlog too large to aggregate on a request."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="debt_snapshots")
     date = models.DateField()
@@ -90,6 +91,9 @@ class DebtSnapshot(models.Model):
     principal_points = models.PositiveIntegerField(help_text="Their estimates, in points.")
     unestimated = models.PositiveIntegerField(help_text="Debt items without an estimate (not in the principal).")
     interest_hours = models.DecimalField(max_digits=12, decimal_places=1, help_text="Hours lost per sprint.")
+    composition = models.JSONField(
+        default=dict, blank=True, help_text="The backlog by kind: {kind: {items, points}} (the debt report's bars)."
+    )
     taken_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,19 +1,24 @@
 """Refinement reads: the review queue, proposals, the agenda, comments, the debt report."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Product, User
 from backlog.models import Item, ItemEvent
+from backlog.order_sql import ordered_slice, position_of
 from backlog.services.suggestion import suggested_positions_for_new
 from refinement.models import Comment, DebtSnapshot, Question
 
+AGENDA_SCAN_LIMIT = 2000  # items from the top of the order the refinement agenda looks through
 SLICE_SCAN_LIMIT = 1000  # items looked at to fill the next-sprint slice (unestimated ones take no capacity)
 TREND_DAYS = 90
+# Backlogs up to this size have their debt figures aggregated on the request; larger ones show
+# the latest hourly snapshot.
+LIVE_AGGREGATE_LIMIT = 5000
 
 
 def _open_question() -> Exists:
@@ -78,25 +83,21 @@ def comments_for(*, item: Item) -> QuerySet[Comment]:
 
 
 def refinement_agenda(*, product: Product, limit: int) -> list[Item]:
-    """The first ``limit`` not-ready items of the order, each with its position."""
-    items = list(
-        Item.objects.filter(product=product)
-        .ordered()
-        .not_ready(product)
-        .select_related("product")
-        .annotate(
-            position=Subquery(
-                Item.objects.filter(product=product, rank__lt=OuterRef("rank"))
-                .order_by()
-                .values("product")
-                .annotate(n=Count("pk"))
-                .values("n"),
-                output_field=IntegerField(),
-            )
-        )[:limit]
-    )
+    """The first ``limit`` not-ready items among the top ``AGENDA_SCAN_LIMIT`` of the order, each
+    with its position (the order's own position look-up, one per listed item).
+
+    Refinement prepares the next few sprints, so the agenda looks no deeper than that: a request
+    reads at most ``AGENDA_SCAN_LIMIT`` items however long the refined top of a large backlog is.
+    """
+    # The key closing the window (the order's own look-up of position N), then a range of the
+    # rank index: the scan stops there whatever the plan.
+    last = ordered_slice(product.pk, offset=AGENDA_SCAN_LIMIT - 1, limit=1)
+    window = Item.objects.filter(product=product).ordered()
+    if last:
+        window = window.filter(rank__lte=last[0][1])
+    items = list(window.not_ready(product).select_related("product")[:limit])
     for item in items:
-        item.position = (item.position or 0) + 1
+        item.position = position_of(product.pk, item.rank)
     return items
 
 
@@ -131,6 +132,43 @@ def debt_totals(*, product: Product) -> DebtTotals:
         )
     )
     return DebtTotals(totals["items"], totals["principal"], totals["unestimated"], totals["interest"])
+
+
+def backlog_composition(*, product: Product) -> dict[str, dict[str, int]]:
+    """The backlog (open and in-progress items) by kind: ``{kind: {"items": n, "points": p}}``."""
+    rows = (
+        Item.objects.filter(product=product)
+        .in_order()
+        .values("kind")
+        .annotate(items=Count("pk"), points=Coalesce(Sum("estimate"), 0))
+        .order_by("kind")
+    )
+    return {row["kind"]: {"items": row["items"], "points": row["points"]} for row in rows}
+
+
+@dataclass(frozen=True)
+class DebtFigures:
+    totals: DebtTotals | None  # None: too large to aggregate here, and no snapshot taken yet
+    composition: dict[str, dict[str, int]]
+    as_of: datetime | None  # None: aggregated now; else the time of the snapshot shown
+
+
+def debt_figures(*, product: Product) -> DebtFigures:
+    """The debt report's totals and the backlog by kind, read without aggregating a large backlog.
+
+    A backlog of at most ``LIVE_AGGREGATE_LIMIT`` items is aggregated now (a bounded read: the
+    size test stops counting past the limit). A larger one shows the latest snapshot, which the
+    schedule takes every hour (``refinement.services.debt``): a request never reads the whole
+    backlog of a large product.
+    """
+    backlog = Item.objects.filter(product=product).in_order()
+    if backlog.values("pk")[: LIVE_AGGREGATE_LIMIT + 1].count() <= LIVE_AGGREGATE_LIMIT:
+        return DebtFigures(debt_totals(product=product), backlog_composition(product=product), None)
+    latest = DebtSnapshot.objects.filter(product=product).order_by("-date").first()
+    if latest is None:
+        return DebtFigures(None, {}, None)
+    totals = DebtTotals(latest.items, latest.principal_points, latest.unestimated, latest.interest_hours)
+    return DebtFigures(totals, latest.composition, latest.taken_at)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ refinement.panels), proposals and their review, the refinement agenda, the techn
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,7 +21,7 @@ from refinement.access import accept_place, duplicate_in
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
     costliest_debt,
-    debt_totals,
+    debt_figures,
     debt_trend,
     next_sprint_slice,
     proposal_state,
@@ -193,14 +192,8 @@ def debt_page(request: HttpRequest, key: str) -> HttpResponse:
     product, actions = access_product(request.user, key)
     sprint = next_sprint_slice(product=product)
     trend = list(debt_trend(product=product, today=timezone.localdate()))
-    composition = (
-        Item.objects.filter(product=product)
-        .in_order()
-        .values("kind")
-        .annotate(items=Count("pk"), points=Sum("estimate"))
-        .order_by("kind")
-    )
-    by_kind = {row["kind"]: row for row in composition}
+    figures = debt_figures(product=product)
+    by_kind = figures.composition
     bars = [(kind, label, (by_kind.get(kind) or {}).get("points") or 0) for kind, label in Item.Kind.choices]
     bar_rows, bar_left, bar_height = bar_chart(bars)
     return render(
@@ -210,7 +203,8 @@ def debt_page(request: HttpRequest, key: str) -> HttpResponse:
             "product": product,
             "actions": actions,
             "section": "debt",
-            "totals": debt_totals(product=product),
+            "totals": figures.totals,
+            "as_of": figures.as_of,
             "sprint": sprint,
             "target": product.debt_target_percent,
             "honoured": None if sprint.debt_percent is None else sprint.debt_percent >= product.debt_target_percent,

@@ -175,7 +175,14 @@ class DebtSnapshotSerializer(serializers.Serializer):
 
 
 class DebtReportSerializer(serializers.Serializer):
-    totals = DebtTotalsSerializer()
+    totals = DebtTotalsSerializer(
+        allow_null=True, help_text="Null only for a backlog too large to count on a request, before its first snapshot."
+    )
+    totals_as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Null: counted now. Else the time of the hourly snapshot the totals come from "
+        "(a backlog of more than 5,000 items is not aggregated on a request).",
+    )
     next_sprint = SprintSliceSerializer()
     policy = PolicySerializer()
     costliest = DebtItemSerializer(many=True, help_text="The debt items costing the most interest.")

@@ -22,7 +22,7 @@ from refinement.api import serializers as s
 from refinement.selectors import (
     comments_for,
     costliest_debt,
-    debt_totals,
+    debt_figures,
     debt_trend,
     next_sprint_slice,
     proposals_of,
@@ -281,8 +281,10 @@ class DebtReportApi(GenericAPIView):
         product, _ = access_product(request.user, key)
         sprint = next_sprint_slice(product=product)
         share = sprint.debt_percent
+        figures = debt_figures(product=product)
         report = {
-            "totals": debt_totals(product=product),
+            "totals": figures.totals,
+            "totals_as_of": figures.as_of,
             "next_sprint": sprint,
             "policy": {
                 "target_percent": product.debt_target_percent,

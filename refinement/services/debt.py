@@ -1,4 +1,8 @@
-"""The technical-debt trend: one snapshot per product and day."""
+"""The technical-debt trend: one snapshot per product and day, taken hourly by the schedule.
+
+The latest snapshot is also what the debt report shows of a backlog too large to aggregate on a
+request (``refinement.selectors.debt_figures``).
+"""
 
 from datetime import date
 
@@ -6,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Product
 from refinement.models import DebtSnapshot
-from refinement.selectors import debt_totals
+from refinement.selectors import backlog_composition, debt_totals
 
 
 def debt_snapshot_take(*, product_id: int, today: date | None = None) -> DebtSnapshot:
@@ -21,6 +25,7 @@ def debt_snapshot_take(*, product_id: int, today: date | None = None) -> DebtSna
             "principal_points": totals.principal_points,
             "unestimated": totals.unestimated,
             "interest_hours": totals.interest_hours,
+            "composition": backlog_composition(product=product),
             "taken_at": timezone.now(),
         },
     )
