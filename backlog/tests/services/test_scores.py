@@ -192,3 +192,41 @@ def test_a_score_computed_from_inputs_that_changed_meanwhile_is_not_written(prod
     scores._write(stale_read, tz.now())  # the slow job finishes last
     item.refresh_from_db()
     assert item.score == 20.0
+
+
+def test_the_due_refresh_writes_only_the_scores_that_change(product, owner, django_capture_on_commit_callbacks):
+    """Time-sensitive items are rescored every run, but a row is written only when its score or
+    breakdown changes (or it was edited since it was scored): ten minutes of nothing write nothing."""
+    with django_capture_on_commit_callbacks(execute=True):
+        defects = [
+            item_create(product=product, actor=owner, kind="defect", title=f"bug {n}", severity="minor")
+            for n in range(3)
+        ]
+        item_create(product=product, actor=owner, kind="story", title="story", business_value=3)
+    assert scores_refresh_due(product_id=product.pk) == 0
+    before = dict(Item.objects.filter(product=product).values_list("pk", "score_computed_at"))
+    Item.objects.filter(pk=defects[0].pk).update(created_at=timezone.now() - timedelta(days=100))  # aged: changes
+    assert scores_refresh_due(product_id=product.pk) == 1
+    after = dict(Item.objects.filter(product=product).values_list("pk", "score_computed_at"))
+    assert [pk for pk in before if before[pk] != after[pk]] == [defects[0].pk]
+    assert Item.objects.get(pk=defects[0].pk).score == 5 + 13
+    # An edit that leaves the score as it was is still marked fresh (no longer due as edited).
+    Item.objects.filter(pk=defects[1].pk).update(updated_at=timezone.now())
+    assert scores_refresh_due(product_id=product.pk) == 1
+    assert scores_refresh_due(product_id=product.pk) == 0
+
+
+@pytest.mark.postgres
+def test_a_full_recompute_writes_key_ranges_of_chunk_size(product, owner, monkeypatch):
+    """One UPDATE per range of CHUNK_SIZE ids of the product (the ids never read into Python)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(scores, "CHUNK_SIZE", 5)
+    for n in range(12):
+        item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=3)
+    with CaptureQueriesContext(connection) as captured:
+        assert product_scores_recompute(product_id=product.pk) == 12
+    updates = [query["sql"] for query in captured if query["sql"].startswith("UPDATE backlog_item i SET score")]
+    assert len(updates) == 3 and all("i.id > " in sql and "ANY" not in sql for sql in updates)
+    assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {3.0}
