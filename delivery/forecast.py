@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Product
 from backlog.models import Item
+from backlog.order_sql import ordered_slice
 from delivery.models import KIND_CLASS, Sprint, SprintItem, WorkClass
 from delivery.selectors import delivery_settings_for
 
@@ -137,12 +138,27 @@ def _landing(points_through: int, pool: str, fractions: dict[str, float], per_sp
     return max(1, math.ceil(points_through / throughput - 1e-9))
 
 
+def _window(product: Product, limit: int | None):
+    """The ordered items of ``product``, or only its top ``limit`` (bounded by the rank key there)."""
+    items = Item.objects.filter(product=product, rank__isnull=False)
+    if limit is not None:
+        last = ordered_slice(product.pk, offset=limit - 1, limit=1)
+        if last:
+            items = items.filter(rank__lte=last[0][1])
+    return items
+
+
 def forecast_rows(
     *, product: Product, shares: dict[str, int | None], per_sprint: float, limit: int | None = None
 ) -> list[tuple]:
     """Every ordered item (or the top ``limit``, with titles) in rank order, with its pool's running
     points and its sprint, in one window-function query: the running sum per pool, divided by the
-    pool's throughput. A pool without capacity gets no sprint (None)."""
+    pool's throughput. A pool without capacity gets no sprint (None).
+
+    With ``limit`` the window runs over the top ``limit`` items only (a range of the rank index up
+    to the key at that position): a running sum needs nothing below, so the figures are the same
+    and a request reads ``limit`` items, not the order.
+    """
     fractions = pool_fractions(shares)
     pool = _pool_of(shares)
     throughput = Case(
@@ -154,7 +170,7 @@ def forecast_rows(
         output_field=FloatField(),
     )
     items = (
-        Item.objects.filter(product=product, rank__isnull=False)
+        _window(product, limit)
         .annotate(
             pool=pool,
             points_through=Window(
@@ -186,7 +202,8 @@ def forecast(
     seed: int | None = None,
     today: date | None = None,
 ) -> Forecast:
-    """The forecast of the order's items (the top ``limit``, or all), with ranges for the top ``ranges_for``."""
+    """The forecast of the order's items (the top ``limit``, or all), with ranges for the top
+    ``ranges_for``, and the unestimated items among them."""
     settings = delivery_settings_for(product=product)
     shares = settings.shares
     fractions = pool_fractions(shares)
@@ -200,7 +217,8 @@ def forecast(
             product=product, shares=shares, per_sprint=per_sprint, limit=limit
         )
     ]
-    unestimated = Item.objects.filter(product=product, rank__isnull=False, estimate__isnull=True)
+    # Those the forecast covers (with ``limit``, the top: a request never counts the whole order).
+    unestimated = _window(product, limit).filter(estimate__isnull=True)
     result = Forecast(
         velocity=speed.points,
         capacity_used=per_sprint,

@@ -77,3 +77,19 @@ def test_the_api_list_counts_only_when_asked():
     assert large.queries == small.queries
     if small.rows is not None:
         assert large.rows <= small.rows + 5, (small.rows, large.rows, large.heaviest())
+
+
+def test_the_forecast_of_the_top_reads_the_same_at_30_and_300_items():
+    """The forecast API's top ten: the running sums over those ten only, unestimated ones among them."""
+    measured = {}
+    for size in (30, 300):
+        product, owner = product_of(size, lambda i: {"estimate": None if i % 4 == 3 else 3})
+        plan_as_at_scale()
+        with reads() as measured[size]:
+            body = _client(owner).get(f"/api/v1/products/{product.key}/forecast/?limit=10").json()
+        assert [row["points_through"] for row in body["items"]][:4] == [3, 6, 9, 9]
+        assert body["unestimated"]["count"] == 2  # numbers 4 and 8 of the ten
+    small, large = measured[30], measured[300]
+    assert large.queries == small.queries
+    if small.rows is not None:
+        assert large.rows <= small.rows + 5, (small.rows, large.rows, large.heaviest())
