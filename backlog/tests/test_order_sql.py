@@ -58,8 +58,13 @@ def test_positions_hold_through_moves_status_changes_and_deletes(product, owner)
         if choice < 0.5:
             moving = rng.sample(ids, rng.randint(1, 3))
             to = rng.choice(
-                [Placement.top(), Placement.bottom(), Placement.at(rng.randint(1, len(ids) + 2))]
-                + [Placement.after(rng.choice(ids)), Placement.before(rng.choice(ids))]
+                [
+                    Placement.top(),
+                    Placement.bottom(),
+                    Placement.at(rng.randint(1, len(ids) + 2)),
+                    Placement.after(rng.choice(ids)),
+                    Placement.before(rng.choice(ids)),
+                ]
             )
             if to.anchor_id in moving:
                 continue
