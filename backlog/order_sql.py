@@ -292,3 +292,41 @@ def block_of(product_id: int, rank: str) -> list[tuple[str]]:
     return _rows(
         f"SELECT low FROM {BLOCKS} WHERE product_id = %s AND low <= %s ORDER BY low DESC LIMIT 1", [product_id, rank]
     )
+
+
+# A block smaller than this (not the first) is merged into the one before it by the schedule.
+BLOCK_MERGE_BELOW = BLOCK_SIZE // 4
+
+
+def blocks_merge_small(product_id: int) -> int:
+    """Merge each of the product's blocks smaller than ``BLOCK_MERGE_BELOW`` (but the first) into
+    the block before it, so that items leaving the order do not leave many small or empty blocks
+    behind; return how many were merged. The caller holds the product lock."""
+    small = _rows(
+        f"SELECT low FROM {BLOCKS} WHERE product_id = %s AND low > '' AND size < %s ORDER BY low DESC",
+        [product_id, BLOCK_MERGE_BELOW],
+    )
+    with connection.cursor() as cursor:
+        for (low,) in small:  # from the bottom, so a run of small blocks folds into one
+            # Its size now (a block merged into it has grown it).
+            cursor.execute(f"SELECT size FROM {BLOCKS} WHERE product_id = %s AND low = %s", [product_id, low])
+            [size] = cursor.fetchone()
+            # Deleted first: the block before then spans both when its size grows (and, past the
+            # limit, is split by the trigger from consistent sizes).
+            cursor.execute(f"DELETE FROM {BLOCKS} WHERE product_id = %s AND low = %s", [product_id, low])
+            cursor.execute(
+                f"UPDATE {BLOCKS} SET size = size + %s WHERE id = (SELECT id FROM {BLOCKS} "
+                f"WHERE product_id = %s AND low < %s ORDER BY low DESC LIMIT 1)",
+                [size, product_id, low],
+            )
+    return len(small)
+
+
+def products_with_small_blocks() -> list[int]:
+    """The products with a block to merge (``blocks_merge_small``)."""
+    return [
+        pk
+        for (pk,) in _rows(
+            f"SELECT DISTINCT product_id FROM {BLOCKS} WHERE low > '' AND size < %s", [BLOCK_MERGE_BELOW]
+        )
+    ]

@@ -156,3 +156,16 @@ def test_deep_reads_do_not_grow_with_the_order(product, owner, where):
         read[size] = reads.rows
     for size, rows in read.items():
         assert rows <= 4 * order_sql.BLOCK_SPLIT_ABOVE + 4 * size // order_sql.BLOCK_SIZE, (size, rows)
+
+
+def test_the_schedule_merges_blocks_that_items_left(product, owner):
+    from backlog.tasks import merge_small_order_blocks
+
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(12)]
+    order_sql.blocks_recut(product.pk, size=4)
+    for item in items[4:11]:  # the second block empties, the third keeps one item
+        item_transition(item=item, actor=owner, to=Item.Status.ARCHIVED)
+    assert list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True)) == [4, 0, 1]
+    assert merge_small_order_blocks() == 2
+    assert list(OrderBlock.objects.filter(product=product).values_list("low", "size")) == [("", 5)]
+    assert_blocks_agree(product)
