@@ -11,7 +11,8 @@ order up to the item, so both cost the same at the top and a million items down.
 """
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
 
@@ -266,6 +267,23 @@ def blocks_recut(product_id: int, low: str = "", high: str | None = None, *, siz
             f"WHERE product_id = %s AND low >= %s {upper}",
             [product_id, low, *upper_params],
         )
+
+
+@contextmanager
+def blocks_uncounted() -> Iterator[None]:
+    """Keys written inside are not counted by the triggers (PostgreSQL; SQLite counts them, at no
+    cost to speak of): for a rebalance, which recounts its part with ``blocks_recut`` after. One
+    row trigger per rewritten key would update the same few block rows thousands of times in one
+    transaction, each update longer than the last (every earlier version stays until it ends)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('onebacklog.order_blocks', 'recut', true)")
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT set_config('onebacklog.order_blocks', '', true)")
 
 
 def blocks_wrong(product_id: int) -> list[tuple[str, int, int]]:

@@ -423,7 +423,8 @@ def order_rebalance(*, product: Product, chunk: int = REBALANCE_CHUNK) -> int:
             keys = [ranking.integer_key(next_value + index) for index in range(len(rows))]
             if following is not None and keys[-1] >= following:  # moves crowded the way: keys between
                 keys = ranking.keys_between(last_key, following, len(rows))
-            order_sql.write_ranks({pk: key for (pk, _), key in zip(rows, keys, strict=True)}, dict(rows))
+            with order_sql.blocks_uncounted():
+                order_sql.write_ranks({pk: key for (pk, _), key in zip(rows, keys, strict=True)}, dict(rows))
             order_sql.blocks_recut(product.pk, block_low, following)
             last_key = keys[-1]
             next_value = ranking.integer_value(last_key) + 1
