@@ -1,19 +1,18 @@
-"""What a request reads: its statements, and the item rows PostgreSQL's own counters say it read.
+"""What a request reads: its statements, and the item rows it read (``config.tests.reads``).
 
 For the tests that hold request paths to reads independent of the backlog's size (issue 17):
-run the same request against a small and a larger product and compare. The rows come from
-PostgreSQL's counters of this transaction (``pg_stat_get_xact_tuples_returned``: the table's
-sequential-scan rows and every index's entries read), so an index scan over every item counts as much as a table
-scan. Off PostgreSQL only the statements are counted (``rows`` is None).
+run the same request against a small and a larger product and compare. Off PostgreSQL only the
+statements are counted (``rows`` is None).
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection
 
 from backlog.models import Item
+from config.tests.reads import rows_read
 
 ITEMS = Item._meta.db_table
 
@@ -34,17 +33,8 @@ class Reads:
         return sorted(self.by_statement, key=lambda pair: -pair[0])[:count]
 
 
-def _rows_read(table: str) -> int | None:
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # A table's "tuples returned" are its sequential scans' rows, an index's its entries read.
-            "SELECT pg_stat_get_xact_tuples_returned(%s::regclass) + (SELECT COALESCE("
-            "SUM(pg_stat_get_xact_tuples_returned(indexrelid)), 0) FROM pg_index WHERE indrelid = %s::regclass)",
-            [table, table],
-        )
-        return int(cursor.fetchone()[0])
+def _counting(table: str):
+    return rows_read(table) if connection.vendor == "postgresql" else nullcontext()
 
 
 def plan_as_at_scale() -> None:
@@ -63,7 +53,7 @@ def plan_as_at_scale() -> None:
 
 @contextmanager
 def reads(table: str = ITEMS) -> Iterator[Reads]:
-    """Count the statements run inside the block and the rows of ``table`` each read."""
+    """Count the statements run inside the block and the rows of ``table`` they read."""
     result = Reads()
     measuring = []
 
@@ -72,32 +62,34 @@ def reads(table: str = ITEMS) -> Iterator[Reads]:
             return execute(sql, params, many, context)
         measuring.append(sql)
         try:
-            before = _rows_read(table)
-            returned = execute(sql, params, many, context)
-            after = _rows_read(table)
+            with _counting(table) as counted:
+                returned = execute(sql, params, many, context)
         finally:
             measuring.pop()
         result.statements.append(sql)
-        if after is not None:
-            result.by_statement.append((after - before, sql))
+        if counted is not None:
+            result.by_statement.append((counted.rows, sql))
         return returned
 
     # The total is taken around the block: a server-side cursor (``.iterator()``) reads rows as
     # they are fetched, after its statement returned.
-    start = _rows_read(table)
-    with connection.execute_wrapper(measure):
+    with _counting(table) as total, connection.execute_wrapper(measure):
         yield result
-    end = _rows_read(table)
-    result.rows = None if start is None else end - start
+    result.rows = None if total is None else total.rows
 
 
-def product_of(size: int, item=lambda index: {}):
+def product_of(size: int, item=lambda index: {}, *, block: int = 16):
     """A product and its owner, with ``size`` ordered items made in bulk (numbers 1 to ``size``,
     keys in that order); ``item(index)`` gives the fields of the index-th (0-based) beyond a
-    title and kind story."""
+    title and kind story.
+
+    The order's position blocks are cut at ``block`` items: a position is counted within its
+    block (at most ``order_sql.BLOCK_SPLIT_ABOVE`` items in production), so with blocks smaller
+    than the test's sizes a position costs the same in the small product and the large one.
+    """
     from accounts.models import Membership, Product
     from accounts.tests.factories import MembershipFactory
-    from backlog import ranking
+    from backlog import order_sql, ranking
 
     membership = MembershipFactory(role=Membership.Role.OWNER)
     product, owner = membership.product, membership.user
@@ -117,5 +109,6 @@ def product_of(size: int, item=lambda index: {}):
         ]
     )
     Product.objects.filter(pk=product.pk).update(last_item_number=size)
+    order_sql.blocks_recut(product.pk, size=block)
     product.refresh_from_db()
     return product, owner
