@@ -56,11 +56,14 @@ def refresh_suggestions(product_id: int) -> int:
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def refresh_due_scores() -> int:
     """Scheduled: redo lost whole-product recomputes, then rescore what time or missed jobs made
-    stale, product by product."""
+    stale, product by product; return the scores written. A product none of whose scores
+    changed queues no suggestion refresh."""
     total = 0
     for pk in Product.objects.values_list("pk", flat=True):
-        total += scores.scores_refresh_due(product_id=pk)
-        jobs.enqueue_suggestions(pk)
+        written = scores.scores_refresh_due(product_id=pk)
+        if written:
+            jobs.enqueue_suggestions(pk)
+        total += written
     return total
 
 

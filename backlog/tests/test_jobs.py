@@ -3,11 +3,13 @@ a status change landing while the item's score job runs leaves it scored."""
 
 import ast
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.tests.factories import MembershipFactory
@@ -160,3 +162,21 @@ def test_a_split_queues_a_rescore_of_the_original_too(product, owner, monkeypatc
     with django_capture_on_commit_callbacks(execute=True):
         parts = split.item_split(item=item, actor=owner, parts=[{"title": "one"}, {"title": "two"}])
     assert sorted(queued) == sorted([item.pk, *(part.pk for part in parts)])
+
+
+@pytest.mark.django_db
+def test_a_due_refresh_that_changes_no_score_marks_no_suggestion_stale(
+    product, owner, django_capture_on_commit_callbacks
+):
+    """The schedule rescores defects every ten minutes; when none of their scores changed, the
+    product's suggested positions are left alone (no whole-product refresh queued for nothing)."""
+    from backlog.models import StaleSuggestions
+
+    with django_capture_on_commit_callbacks(execute=True):
+        defect = item_create(product=product, actor=owner, kind="defect", title="bug", severity="minor")
+    StaleSuggestions.objects.all().delete()
+    assert tasks.refresh_due_scores.apply().get() == 0
+    assert not StaleSuggestions.objects.filter(product_id=product.pk).exists()
+    Item.objects.filter(pk=defect.pk).update(created_at=timezone.now() - timedelta(days=100))
+    assert tasks.refresh_due_scores.apply().get() == 1
+    assert StaleSuggestions.objects.filter(product_id=product.pk).exists()
