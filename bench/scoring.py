@@ -56,9 +56,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--jobs", action="store_true", help="measure the whole-product score jobs (mode 3)")
     parser.add_argument("--sizes", default="100000,1000000", help="with --jobs: product sizes, comma-separated")
+    parser.add_argument("--seed", type=int, default=100_000, help="with --jobs: items seeded before the SQL copies")
+    parser.add_argument("--due-runs", type=int, default=None, help="with --jobs: runs of the due refresh (--runs)")
     args = parser.parse_args()
     if args.jobs:
-        jobs_main([int(size) for size in args.sizes.split(",")], args.runs)
+        jobs_main([int(size) for size in args.sizes.split(",")], args.runs, args.seed, args.due_runs or args.runs)
         return
 
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -190,7 +192,7 @@ def main() -> None:
         (ROOT / "bench" / "results" / "scoring.json").write_text(out + "\n")
 
 
-def jobs_main(sizes: list[int], runs: int) -> None:
+def jobs_main(sizes: list[int], runs: int, seed: int, due_runs: int) -> None:
     setup_django(os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/onebacklog_bench_scoring"))
     from django.db import connection, transaction
     from django.db.models import F, Q
@@ -205,7 +207,7 @@ def jobs_main(sizes: list[int], runs: int) -> None:
     owner = User.objects.create(username="bench-owner")
     product = Product.objects.create(name="Benchmark", key="BENCH")
     Membership.objects.create(user=owner, product=product, role=Membership.Role.OWNER)
-    base = sizes[0]
+    base = seed
     demo_backlog_seed(product=product, creators=[owner], count=base, only_ordered=True)
     scores.product_scores_recompute(product_id=product.pk)
     table = Item._meta.db_table
@@ -312,7 +314,7 @@ def jobs_main(sizes: list[int], runs: int) -> None:
 
     results: dict = {"database": f"PostgreSQL {connection.pg_version // 10000}", "chunk_size": scores.CHUNK_SIZE}
     for size in sizes:
-        built = grow(size) if size > base else None
+        built = grow(size) if size > Item.objects.filter(product=product).count() else None
         assert Item.objects.filter(product=product).count() == size
         ours, old, same, score_only, longest = [], [], [], [], []
         for run in range(runs):
@@ -334,7 +336,7 @@ def jobs_main(sizes: list[int], runs: int) -> None:
         scores.product_scores_recompute(product_id=product.pk)  # every score fresh with the current weights
         due_rows = due().count()
         refresh, refresh_old, written, written_old, refresh_longest = [], [], [], [], []
-        for _ in range(runs):
+        for _ in range(due_runs):
             ten_minutes_pass()
             chunks.clear()
             vacuum()

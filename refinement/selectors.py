@@ -156,13 +156,12 @@ class DebtFigures:
 def debt_figures(*, product: Product) -> DebtFigures:
     """The debt report's totals and the backlog by kind, read without aggregating a large backlog.
 
-    A backlog of at most ``LIVE_AGGREGATE_LIMIT`` items is aggregated now (a bounded read: the
-    size test stops counting past the limit). A larger one shows the latest snapshot, which the
+    A backlog of at most ``LIVE_AGGREGATE_LIMIT`` items is aggregated now (whether there is an
+    item past the limit is the order's own look-up of position N). A larger one shows the latest snapshot, which the
     schedule takes every hour (``refinement.services.debt``): a request never reads the whole
     backlog of a large product.
     """
-    backlog = Item.objects.filter(product=product).in_order()
-    if backlog.values("pk")[: LIVE_AGGREGATE_LIMIT + 1].count() <= LIVE_AGGREGATE_LIMIT:
+    if not ordered_slice(product.pk, offset=LIVE_AGGREGATE_LIMIT, limit=1):  # no item past the limit
         return DebtFigures(debt_totals(product=product), backlog_composition(product=product), None)
     latest = DebtSnapshot.objects.filter(product=product).order_by("-date").first()
     if latest is None:
@@ -192,9 +191,15 @@ class SprintSlice:
 
 def next_sprint_slice(*, product: Product) -> SprintSlice:
     """The top of the order that fills one sprint's capacity: items are taken while the points
-    before them are under the capacity (so the last one may overrun it, as a sprint plan would)."""
+    before them are under the capacity (so the last one may overrun it, as a sprint plan would).
+    Read 50 at a time, so a sprint's worth is read, not the whole ``SLICE_SCAN_LIMIT``."""
     points = debt_points = items = debt_items = unestimated = 0
-    rows = Item.objects.filter(product=product).ordered().values_list("kind", "estimate")[:SLICE_SCAN_LIMIT].iterator()
+    rows = (
+        Item.objects.filter(product=product)
+        .ordered()
+        .values_list("kind", "estimate")[:SLICE_SCAN_LIMIT]
+        .iterator(chunk_size=50)
+    )
     for kind, estimate in rows:
         if points >= product.sprint_capacity:
             break
