@@ -319,3 +319,53 @@ def test_the_suggested_order_api_says_which_blocker_keeps_an_item_below(product,
     assert by_key[scored["B"].key]["kept_below"] == [scored["A"].key]
     assert by_key[scored["B"].key]["suggested_position"] == 4
     assert all(row["kept_below"] == [] for key, row in by_key.items() if key != scored["B"].key)
+
+
+def _reference_selection(order, pinned, targets, selected, blockers):
+    """The selection's rule read plainly: take the chosen items out, put each back at its
+    suggested position (lowest first), then each right after its lowest open blocker above it."""
+    chosen = [pk for pk in order if pk in selected and pk not in pinned]
+    final = [pk for pk in order if pk not in chosen]
+    for pk in sorted(chosen, key=targets.get):
+        final.insert(min(targets[pk] - 1, len(final)), pk)
+    for _ in chosen:
+        moved = False
+        for pk in sorted(chosen, key=final.index):
+            if blockers.get(pk) and (lowest := max(final.index(b) for b in blockers[pk])) > final.index(pk):
+                final.remove(pk)
+                final.insert(lowest, pk)
+                moved = True
+        if not moved:
+            break
+    return final
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_applying_to_random_selections_follows_the_rule(product, owner, seed):
+    """Selections applied from the stored positions (index look-ups around each selected item)
+    end exactly where the plain rule puts them, with pinned items and blockers about."""
+    rng = random.Random(seed)
+    items = []
+    for n in range(30):
+        item = item_create(product=product, actor=owner, kind="story", title=f"I{n}")
+        Item.objects.filter(pk=item.pk).update(score=rng.choice([None, *range(8)]), pinned=rng.random() < 0.15)
+        items.append(item.pk)
+    blockers: dict[int, set[int]] = {}
+    for _ in range(rng.randint(0, 8)):
+        a, b = sorted(rng.sample(range(30), 2))
+        ItemLink.objects.get_or_create(
+            product=product, source_id=items[a], target_id=items[b], kind=ItemLink.Kind.BLOCKS
+        )
+        blockers.setdefault(items[b], set()).add(items[a])
+    order = list(backlog_items(product=product).values_list("pk", flat=True))
+    for _ in range(rng.randint(0, 10)):  # the owner's order, not the creation order
+        order.insert(rng.randrange(len(order)), order.pop(rng.randrange(len(order))))
+    for pk in order:
+        item_move(item=Item.objects.get(pk=pk), actor=owner, to=Placement.bottom())
+    suggested_positions_refresh(product_id=product.pk)
+    targets = dict(Item.objects.filter(product=product).values_list("pk", "suggested_position"))
+    pinned = set(Item.objects.filter(product=product, pinned=True).values_list("pk", flat=True))
+    selected = set(rng.sample(items, rng.randint(1, 6)))
+    expected = _reference_selection(order, pinned, targets, selected, blockers)
+    order_apply_suggestion(product=product, actor=owner, item_ids=list(selected))
+    assert list(backlog_items(product=product).values_list("pk", flat=True)) == expected
