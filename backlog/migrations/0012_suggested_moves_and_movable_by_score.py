@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0012_idempotency_keys'),
-        ('backlog', '0010_import_file_in_pieces_skipped_count'),
+        ('backlog', '0011_order_blocks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
