@@ -243,8 +243,7 @@ def suggested_positions_for_new(*, product: Product, scores: Sequence[float | No
 
     def last_plus_one() -> int:
         if not bottom:
-            last = order_sql.ordered_slice(product.pk, descending=True, limit=1)
-            bottom.append(order_sql.position_of(product.pk, last[0][1]) + 1 if last else 1)
+            bottom.append(order_sql.ordered_count(product.pk) + 1)
         return bottom[0]
 
     for score in dict.fromkeys(scores):
