@@ -313,6 +313,13 @@ class Item(models.Model):
                 condition=Q(rank__isnull=False, pinned=False),
                 name="item_movable_by_score",
             ),
+            # Items that left the order still holding a suggested position: the refresh clears
+            # them without reading the product's done and archived items (usually none here).
+            models.Index(
+                fields=["product"],
+                condition=Q(rank__isnull=True, suggested_position__isnull=False),
+                name="item_left_with_suggestion",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -231,36 +231,45 @@ def suggested_positions_for_new(*, product: Product, scores: Sequence[float | No
     enters last, so ties keep it below): it takes the slot of the first one it outranks (the
     best-scored item scored below it, else the first unscored one), which is that item's stored
     suggested position; outranking none, or unscored, it goes last. Pinned slots are kept because
-    the stored positions keep them. A few index look-ups per distinct score (the movable items by
-    score, ``item_movable_by_score``), whatever the backlog's size. Approximate while the stored
-    positions lag changes (a few seconds), and where a blocker holds the outranked item lower than
-    its score alone would (the newcomer then takes that held slot); an item whose position is not
-    stored yet counts where it stands.
+    the stored positions keep them. One statement for all the scores, an index look-up each (the
+    movable items by score, ``item_movable_by_score``), whatever the backlog's size. Approximate
+    while the stored positions lag changes (a few seconds), and where a blocker holds the
+    outranked item lower than its score alone would (the newcomer then takes that held slot); an
+    item whose position is not stored yet counts where it stands.
     """
-    movable = Item.objects.filter(product=product, rank__isnull=False, pinned=False)
-    found: dict[float | None, int] = {}
+    distinct = [score for score in dict.fromkeys(scores) if score is not None]
+    movable = f"FROM {order_sql.TABLE} WHERE product_id = %s AND NOT pinned AND rank IS NOT NULL"
+    parts, params = [], []
+    for index, score in enumerate(distinct):
+        parts.append(
+            f"SELECT {index} AS k, rank, suggested_position FROM (SELECT rank, suggested_position {movable} "
+            "AND score < %s ORDER BY score DESC, rank LIMIT 1) below"
+        )
+        params += [product.pk, score]
+    if distinct:
+        parts.append(
+            f"SELECT -1 AS k, rank, suggested_position FROM (SELECT rank, suggested_position {movable} "
+            # Ordered as the index is (all scores null here): read from it, not from the rank index.
+            "AND score IS NULL ORDER BY score DESC, rank LIMIT 1) unscored"
+        )
+        params.append(product.pk)
+    outranked: dict[int, tuple[str, int | None]] = {}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            outranked = {k: (rank, stored) for k, rank, stored in cursor.fetchall()}
     bottom: list[int] = []
 
-    def last_plus_one() -> int:
-        if not bottom:
-            bottom.append(order_sql.ordered_count(product.pk) + 1)
-        return bottom[0]
+    def place(k: int) -> int:
+        if k not in outranked:  # outranks no one: the bottom
+            if not bottom:
+                bottom.append(order_sql.ordered_count(product.pk) + 1)
+            return bottom[0]
+        rank, stored = outranked[k]
+        return stored if stored is not None else order_sql.position_of(product.pk, rank)
 
-    for score in dict.fromkeys(scores):
-        outranked = []
-        if score is not None:
-            outranked = list(
-                movable.filter(score__lt=score).order_by("-score", "rank").values_list("rank", "suggested_position")[:1]
-            )
-            outranked = outranked or list(
-                movable.filter(score__isnull=True).order_by("rank").values_list("rank", "suggested_position")[:1]
-            )
-        if not outranked:
-            found[score] = last_plus_one()
-            continue
-        rank, stored = outranked[0]
-        found[score] = stored if stored is not None else order_sql.position_of(product.pk, rank)
-    return [found[score] for score in scores]
+    found = {score: place(index if index in outranked else -1) for index, score in enumerate(distinct)}
+    return [found[score] if score is not None else place(-2) for score in scores]
 
 
 def _longest_increasing(sequence: list[int]) -> set[int]:
