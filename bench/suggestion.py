@@ -28,18 +28,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=100_000, help="backlog size (default 100,000)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per request (default 5)")
+    parser.add_argument("--reuse", action="store_true", help="measure the backlog a previous run left (no seeding)")
     args = parser.parse_args()
 
-    setup_django()
+    if args.reuse:
+        import os
+
+        import django
+
+        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        sys.path.insert(0, str(ROOT))
+        django.setup()
+    else:
+        setup_django()
     from django.db import connection
-    from django.test import Client
 
     from accounts.models import Membership, Product, User
-    from backlog.models import Item, ItemLink, StaleSuggestions
-    from backlog.services import suggestion
+    from backlog.models import Item, ItemLink
     from backlog.services.demo import demo_backlog_seed
 
     rng = random.Random(2026)
+    if args.reuse:
+        return measure(args, Product.objects.get(key="BENCH"), User.objects.get(username="bench-owner"), rng, 0.0)
     owner = User.objects.create(username="bench-owner")
     product = Product.objects.create(name="Benchmark", key="BENCH")
     Membership.objects.create(user=owner, product=product, role=Membership.Role.OWNER)
@@ -71,6 +83,17 @@ def main() -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    measure(args, product, owner, rng, seed_seconds)
+
+
+def measure(args, product, owner, rng, seed_seconds: float) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    from backlog.models import Item, StaleSuggestions
+    from backlog.services import suggestion
+
+    ids = list(Item.objects.filter(product=product, rank__isnull=False).order_by("rank").values_list("id", flat=True))
     results: dict = {
         "database": f"PostgreSQL {connection.pg_version // 10000}",
         "ordered_items": len(ids),
@@ -89,6 +112,7 @@ def main() -> None:
         tracemalloc.stop()
         return round(peak / 2**20, 1)
 
+    Item.objects.filter(product=product).update(suggested_position=None)
     seconds, written = refresh()
     results["refresh_from_nothing"] = {"seconds": seconds, "rows_written": written}
     for pk in rng.sample(ids, 100):
