@@ -341,9 +341,11 @@ def _reference_selection(order, pinned, targets, selected, blockers):
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_applying_to_random_selections_follows_the_rule(product, owner, seed):
+def test_applying_to_random_selections_follows_the_rule(product, owner, seed, settings):
     """Selections applied from the stored positions (index look-ups around each selected item)
-    end exactly where the plain rule puts them, with pinned items and blockers about."""
+    end exactly where the plain rule puts them, with pinned items and blockers about (and, with
+    short keys allowed, after a rebalance)."""
+    settings.ORDER_KEY_MAX_LENGTH = 4 if seed % 3 == 0 else 128
     rng = random.Random(seed)
     items = []
     for n in range(30):
