@@ -371,3 +371,25 @@ def test_applying_to_random_selections_follows_the_rule(product, owner, seed, se
     expected = _reference_selection(order, pinned, targets, selected, blockers)
     order_apply_suggestion(product=product, actor=owner, item_ids=list(selected))
     assert list(backlog_items(product=product).values_list("pk", flat=True)) == expected
+
+
+def test_pages_say_when_the_stored_positions_are_being_refreshed(product, owner, scored, settings):
+    """No page refreshes them: in process the stale mark, with a broker the queued job's key,
+    says that they lag, and the page says so."""
+    from backlog import jobs
+    from backlog.models import StaleSuggestions
+
+    client = Client()
+    client.force_login(owner)
+    StaleSuggestions.objects.create(product=product)
+    page = client.get(f"/p/{product.key}/")
+    assert "(refreshing)" in page.content.decode()
+    assert "suggestions refreshing" in client.get(f"/p/{product.key}/suggested/").content.decode()
+    assert StaleSuggestions.objects.filter(product=product).exists()  # still the job's to do
+    refresh_stale_suggestions()
+    assert "(refreshing)" not in client.get(f"/p/{product.key}/").content.decode()
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # with a broker: the coalescing key of the queued job
+    cache.add(jobs.SUGGESTION_PENDING.format(product.pk), 1)
+    assert jobs.suggestions_refreshing(product.pk)
+    cache.delete(jobs.SUGGESTION_PENDING.format(product.pk))
+    assert not jobs.suggestions_refreshing(product.pk)
