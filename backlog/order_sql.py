@@ -231,6 +231,17 @@ def park(item_ids: Sequence[int]) -> None:
         )
 
 
+def _counted_size(block: str) -> str:
+    """An SQL expression counting the items of the block row ``block`` (a table name or alias): the
+    keys from its ``low`` up to the next block's (a range of the rank index, however long the
+    order). One parameter: ``ranking.AFTER_EVERY_KEY``, the bound of the last block."""
+    return (
+        f"(SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {block}.product_id AND c.rank >= {block}.low "
+        f"AND c.rank < COALESCE((SELECT MIN(o.low) FROM {BLOCKS} o WHERE o.product_id = {block}.product_id "
+        f"AND o.low > {block}.low), %s))"
+    )
+
+
 def blocks_recut(product_id: int, low: str = "", high: str | None = None, *, size: int = BLOCK_SIZE) -> None:
     """Cut the part ``[low, high)`` of a product's order into blocks of ``size`` afresh, from its
     keys (the caller holds the product lock): the blocks starting inside it are replaced, the one
@@ -261,11 +272,8 @@ def blocks_recut(product_id: int, low: str = "", high: str | None = None, *, siz
             [product_id, product_id, low, *upper_params, size],
         )
         cursor.execute(
-            f"UPDATE {BLOCKS} SET size = (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {BLOCKS}.product_id "
-            f"AND c.rank >= {BLOCKS}.low AND NOT EXISTS (SELECT 1 FROM {BLOCKS} o WHERE o.product_id = c.product_id "
-            f"AND o.low > {BLOCKS}.low AND o.low <= c.rank)) "
-            f"WHERE product_id = %s AND low >= %s {upper}",
-            [product_id, low, *upper_params],
+            f"UPDATE {BLOCKS} SET size = {_counted_size(BLOCKS)} WHERE product_id = %s AND low >= %s {upper}",
+            [ranking.AFTER_EVERY_KEY, product_id, low, *upper_params],
         )
 
 
@@ -290,11 +298,8 @@ def blocks_wrong(product_id: int) -> list[tuple[str, int, int]]:
     """``(low, size stored, size counted)`` of the product's blocks whose stored size is wrong (none,
     while the triggers hold); a check for tests and support, counting the whole order."""
     rows = _rows(
-        f"SELECT b.low, b.size, (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = b.product_id "
-        f"AND c.rank >= b.low AND NOT EXISTS (SELECT 1 FROM {BLOCKS} o WHERE o.product_id = c.product_id "
-        f"AND o.low > b.low AND o.low <= c.rank)) AS counted FROM {BLOCKS} b WHERE b.product_id = %s "
-        f"ORDER BY b.low",
-        [product_id],
+        f"SELECT b.low, b.size, {_counted_size('b')} FROM {BLOCKS} b WHERE b.product_id = %s ORDER BY b.low",
+        [ranking.AFTER_EVERY_KEY, product_id],
     )
     return [row for row in rows if row[1] != row[2]]
 
