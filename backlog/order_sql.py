@@ -100,19 +100,14 @@ def position_of(product_id: int, rank: str) -> int:
 
 
 def _at_offset(product_id: int, offset: int, limit: int) -> list[tuple[int, str]]:
-    """``(id, rank)`` of the ordered items from the 0-based ``offset`` on: the block holding that
-    offset (the block sizes summed in order), then a count within it."""
-    found = _rows(
-        f"SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
-        f"FROM {BLOCKS} WHERE product_id = %s) b WHERE before + size > %s ORDER BY low LIMIT 1",
-        [product_id, offset],
-    )
-    if not found:
-        return []
-    [(low, before)] = found
+    """``(id, rank)`` of the ordered items from the 0-based ``offset`` on, in one statement: the
+    block holding that offset (the block sizes summed in order), then a count within it."""
     return _rows(
-        f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank >= %s ORDER BY rank LIMIT %s OFFSET %s",
-        [product_id, low, limit, offset - before],
+        f"WITH b AS (SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
+        f"FROM {BLOCKS} WHERE product_id = %s) sized WHERE before + size > %s ORDER BY low LIMIT 1) "
+        f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank >= (SELECT low FROM b) "
+        f"ORDER BY rank LIMIT %s OFFSET COALESCE((SELECT %s - before FROM b), 0)",
+        [product_id, offset, product_id, limit, offset],
     )
 
 
