@@ -111,17 +111,32 @@ def _at_offset(product_id: int, offset: int, limit: int) -> list[tuple[int, str]
     )
 
 
-def at_offset(product_id: int, offset: int, limit: int = 1, *, exclude: Sequence[int] = ()) -> list[tuple[int, str]]:
+def at_offset(
+    product_id: int,
+    offset: int,
+    limit: int = 1,
+    *,
+    exclude: Sequence[int] = (),
+    excluded_positions: Sequence[int] = (),
+) -> list[tuple[int, str]]:
     """Return ``(id, rank)`` of up to ``limit`` ordered items of a product from the 0-based
     ``offset`` on, counting the order less ``exclude``.
 
     Without ``exclude`` this is ``_at_offset``. With it, the window is read at the offset plus the
-    excluded items before it, which is known only once the window is read: it is read again until
-    that number stops growing (once, usually; at most once per excluded item).
+    excluded items before it: counted from ``excluded_positions`` (the excluded items' 1-based
+    positions, when the caller knows them: one read), or else known only once the window is read,
+    which is then read again until that number stops growing (at most once per excluded item).
     """
     if not exclude:
         return _at_offset(product_id, offset, limit)
     excluded = set(exclude)
+    if excluded_positions:
+        start = offset
+        for position in sorted(excluded_positions):
+            if position - 1 <= start:
+                start += 1
+        window = _at_offset(product_id, start, limit + len(excluded))
+        return [row for row in window if row[0] not in excluded][:limit]
     ranks = sorted(
         rank
         for (rank,) in _rows(
