@@ -1,7 +1,8 @@
 """The order-statistics index: per-product blocks of the order and their sizes (``OrderBlock``).
 
 Triggers keep each block's size exact whatever writes an item's key (the services, bulk inserts,
-the admin, raw SQL): an ordered item leaving a block takes one from it, one arriving adds one. A
+the admin, raw SQL): an ordered item leaving a block takes one from it, one arriving adds one
+(on PostgreSQL inserts and deletes are counted per statement, grouped by block). A
 block that grows past 2,048 items is split into blocks of 1,024: on PostgreSQL by a deferred
 constraint trigger when the transaction commits (row triggers there run at the end of each
 statement, so only at commit do the sizes and the keys agree), on SQLite by a trigger at once
@@ -16,14 +17,16 @@ from django.db import migrations, models
 import backlog.fields
 
 POSTGRESQL = r"""
-CREATE FUNCTION onebacklog_order_block_count() RETURNS trigger LANGUAGE plpgsql AS $$
+-- An item whose key changes: one from the block it leaves, one to the block it joins. Skipped while
+-- a rebalance rewrites keys (it sets onebacklog.order_blocks to 'recut' and recounts its part).
+CREATE FUNCTION onebacklog_order_block_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' AND OLD.rank IS NOT NULL THEN
+  IF OLD.rank IS NOT NULL THEN
     UPDATE backlog_orderblock SET size = size - 1 WHERE id = (
       SELECT id FROM backlog_orderblock WHERE product_id = OLD.product_id AND low <= OLD.rank
       ORDER BY low DESC LIMIT 1);
   END IF;
-  IF TG_OP <> 'DELETE' AND NEW.rank IS NOT NULL THEN
+  IF NEW.rank IS NOT NULL THEN
     UPDATE backlog_orderblock SET size = size + 1 WHERE id = (
       SELECT id FROM backlog_orderblock WHERE product_id = NEW.product_id AND low <= NEW.rank
       ORDER BY low DESC LIMIT 1);
@@ -35,33 +38,68 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- Inserts and deletes are counted per statement, grouped by block: a bulk insert of a million
+-- items updates each block once, not one block row a million times in one transaction.
+CREATE FUNCTION onebacklog_order_block_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO backlog_orderblock (product_id, low, size)
+    SELECT DISTINCT product_id, '', 0 FROM inserted WHERE rank IS NOT NULL
+    ON CONFLICT (product_id, low) DO NOTHING;
+  UPDATE backlog_orderblock SET size = backlog_orderblock.size + counted.items
+  FROM (
+    SELECT block.id, COUNT(*) AS items FROM inserted i
+    CROSS JOIN LATERAL (SELECT id FROM backlog_orderblock WHERE product_id = i.product_id AND low <= i.rank
+                        ORDER BY low DESC LIMIT 1) block
+    WHERE i.rank IS NOT NULL GROUP BY block.id
+  ) counted
+  WHERE backlog_orderblock.id = counted.id;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION onebacklog_order_block_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE backlog_orderblock SET size = backlog_orderblock.size - counted.items
+  FROM (
+    SELECT block.id, COUNT(*) AS items FROM deleted d
+    CROSS JOIN LATERAL (SELECT id FROM backlog_orderblock WHERE product_id = d.product_id AND low <= d.rank
+                        ORDER BY low DESC LIMIT 1) block
+    WHERE d.rank IS NOT NULL GROUP BY block.id
+  ) counted
+  WHERE backlog_orderblock.id = counted.id;
+  RETURN NULL;
+END $$;
+
+-- Cut an oversized block into pieces of 1,024 (the last up to 2,048). Each piece's size is read
+-- afresh: inserting a piece may have split it already (its own trigger, fired at once when
+-- constraints are immediate).
 CREATE FUNCTION onebacklog_order_block_split() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  block_low text COLLATE "C";
+  block_low text COLLATE "C" := NEW.low;
   block_size integer;
   cut text COLLATE "C";
 BEGIN
-  SELECT low, size INTO block_low, block_size FROM backlog_orderblock WHERE id = NEW.id;
-  WHILE block_size > 2048 LOOP
+  LOOP
+    SELECT size INTO block_size FROM backlog_orderblock WHERE product_id = NEW.product_id AND low = block_low;
+    EXIT WHEN block_size IS NULL OR block_size <= 2048;
     SELECT rank INTO cut FROM backlog_item WHERE product_id = NEW.product_id AND rank >= block_low
       ORDER BY rank OFFSET 1024 LIMIT 1;
     EXIT WHEN cut IS NULL;
     UPDATE backlog_orderblock SET size = 1024 WHERE product_id = NEW.product_id AND low = block_low;
     INSERT INTO backlog_orderblock (product_id, low, size) VALUES (NEW.product_id, cut, block_size - 1024);
     block_low := cut;
-    block_size := block_size - 1024;
   END LOOP;
   RETURN NULL;
 END $$;
 
 CREATE TRIGGER backlog_item_order_block_insert AFTER INSERT ON backlog_item
-  FOR EACH ROW WHEN (NEW.rank IS NOT NULL) EXECUTE FUNCTION onebacklog_order_block_count();
+  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION onebacklog_order_block_insert();
 CREATE TRIGGER backlog_item_order_block_update AFTER UPDATE OF rank, product_id ON backlog_item
-  FOR EACH ROW WHEN (OLD.rank IS DISTINCT FROM NEW.rank
-                     OR (OLD.product_id <> NEW.product_id AND NEW.rank IS NOT NULL))
-  EXECUTE FUNCTION onebacklog_order_block_count();
+  FOR EACH ROW WHEN ((OLD.rank IS DISTINCT FROM NEW.rank
+                      OR (OLD.product_id <> NEW.product_id AND NEW.rank IS NOT NULL))
+                     AND current_setting('onebacklog.order_blocks', true) IS DISTINCT FROM 'recut')
+  EXECUTE FUNCTION onebacklog_order_block_move();
 CREATE TRIGGER backlog_item_order_block_delete AFTER DELETE ON backlog_item
-  FOR EACH ROW WHEN (OLD.rank IS NOT NULL) EXECUTE FUNCTION onebacklog_order_block_count();
+  REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION onebacklog_order_block_delete();
 CREATE CONSTRAINT TRIGGER backlog_orderblock_split AFTER INSERT OR UPDATE OF size ON backlog_orderblock
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.size > 2048)
   EXECUTE FUNCTION onebacklog_order_block_split();
@@ -73,7 +111,9 @@ DROP TRIGGER backlog_item_order_block_delete ON backlog_item;
 DROP TRIGGER backlog_item_order_block_update ON backlog_item;
 DROP TRIGGER backlog_item_order_block_insert ON backlog_item;
 DROP FUNCTION onebacklog_order_block_split();
-DROP FUNCTION onebacklog_order_block_count();
+DROP FUNCTION onebacklog_order_block_delete();
+DROP FUNCTION onebacklog_order_block_insert();
+DROP FUNCTION onebacklog_order_block_move();
 """
 
 # SQLite: one statement per trigger body line; the block lookups are the same as above.
