@@ -300,7 +300,8 @@ def order_apply_suggestion(
 
     A selection goes to the stored suggested positions (``_apply_to_selection``: a few look-ups
     per selected item, whatever the backlog's size). The whole product is computed afresh from
-    the order in memory: an owner's deliberate, rare act, O(N) like the rewrite it leads to.
+    the order in memory: an owner's deliberate, rare act, O(N) like the rewrite it leads to, and
+    refused past ``APPLY_ALL_LIMIT`` items (so no request holds a bigger backlog in memory).
     """
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
@@ -314,7 +315,21 @@ def order_apply_suggestion(
         return moved
 
 
+# Applying the suggestion to the whole order reads it into memory: up to this many items. A larger
+# backlog applies it to selections (the suggested-order list holds its MOST_MOVED largest drifts).
+APPLY_ALL_LIMIT = 20_000
+
+
 def _apply_to_all(product: Product, actor: User, reason: str) -> int:
+    count = order_sql.ordered_count(product.pk)
+    if count > APPLY_ALL_LIMIT:
+        raise ValidationError(
+            {
+                "items": f"This backlog holds {count:,} items; the whole suggested order is applied to at most "
+                f"{APPLY_ALL_LIMIT:,} at once. Choose the items to move (the suggested order lists the "
+                f"{MOST_MOVED} that would move furthest)."
+            }
+        )
     rows = _ordered_rows(product)
     by_id = {row[0]: _Row(row[0], row[1], row[3], row[4], position) for position, row in enumerate(rows, start=1)}
     slots = list(by_id.values())

@@ -70,6 +70,23 @@ def test_applying_writes_only_the_items_out_of_place(product, owner, scored):
     assert {event.actor_id for event in events} == {owner.pk}
 
 
+def test_applying_to_the_whole_of_a_big_backlog_is_refused_with_a_way_forward(
+    product, owner, scored, monkeypatch
+):
+    from django.core.exceptions import ValidationError
+
+    from backlog.services import suggestion
+
+    monkeypatch.setattr(suggestion, "APPLY_ALL_LIMIT", 4)
+    before = titles(product)
+    with pytest.raises(ValidationError) as refused:
+        order_apply_suggestion(product=product, actor=owner)
+    assert "holds 5 items" in str(refused.value) and "Choose the items to move" in str(refused.value)
+    assert titles(product) == before
+    suggestion.suggested_positions_refresh(product_id=product.pk)
+    assert order_apply_suggestion(product=product, actor=owner, item_ids=[scored["E"].pk]) == 1
+
+
 def test_applying_to_selected_items_puts_each_where_the_suggestion_does(product, owner, scored):
     # Suggested: B E C A D. E goes before C and A before D; B, C and D stay where they are.
     suggested_positions_refresh(product_id=product.pk)  # a selection goes to the stored positions
