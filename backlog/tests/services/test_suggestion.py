@@ -70,9 +70,7 @@ def test_applying_writes_only_the_items_out_of_place(product, owner, scored):
     assert {event.actor_id for event in events} == {owner.pk}
 
 
-def test_applying_to_the_whole_of_a_big_backlog_is_refused_with_a_way_forward(
-    product, owner, scored, monkeypatch
-):
+def test_applying_to_the_whole_of_a_big_backlog_is_refused_with_a_way_forward(product, owner, scored, monkeypatch):
     from django.core.exceptions import ValidationError
 
     from backlog.services import suggestion
