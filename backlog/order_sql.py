@@ -100,33 +100,43 @@ def position_of(product_id: int, rank: str) -> int:
 
 
 def _at_offset(product_id: int, offset: int, limit: int) -> list[tuple[int, str]]:
-    """``(id, rank)`` of the ordered items from the 0-based ``offset`` on: the block holding that
-    offset (the block sizes summed in order), then a count within it."""
-    found = _rows(
-        f"SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
-        f"FROM {BLOCKS} WHERE product_id = %s) b WHERE before + size > %s ORDER BY low LIMIT 1",
-        [product_id, offset],
-    )
-    if not found:
-        return []
-    [(low, before)] = found
+    """``(id, rank)`` of the ordered items from the 0-based ``offset`` on, in one statement: the
+    block holding that offset (the block sizes summed in order), then a count within it."""
     return _rows(
-        f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank >= %s ORDER BY rank LIMIT %s OFFSET %s",
-        [product_id, low, limit, offset - before],
+        f"WITH b AS (SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
+        f"FROM {BLOCKS} WHERE product_id = %s) sized WHERE before + size > %s ORDER BY low LIMIT 1) "
+        f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank >= (SELECT low FROM b) "
+        f"ORDER BY rank LIMIT %s OFFSET COALESCE((SELECT %s - before FROM b), 0)",
+        [product_id, offset, product_id, limit, offset],
     )
 
 
-def at_offset(product_id: int, offset: int, limit: int = 1, *, exclude: Sequence[int] = ()) -> list[tuple[int, str]]:
+def at_offset(
+    product_id: int,
+    offset: int,
+    limit: int = 1,
+    *,
+    exclude: Sequence[int] = (),
+    excluded_positions: Sequence[int] = (),
+) -> list[tuple[int, str]]:
     """Return ``(id, rank)`` of up to ``limit`` ordered items of a product from the 0-based
     ``offset`` on, counting the order less ``exclude``.
 
     Without ``exclude`` this is ``_at_offset``. With it, the window is read at the offset plus the
-    excluded items before it, which is known only once the window is read: it is read again until
-    that number stops growing (once, usually; at most once per excluded item).
+    excluded items before it: counted from ``excluded_positions`` (the excluded items' 1-based
+    positions, when the caller knows them: one read), or else known only once the window is read,
+    which is then read again until that number stops growing (at most once per excluded item).
     """
     if not exclude:
         return _at_offset(product_id, offset, limit)
     excluded = set(exclude)
+    if excluded_positions:
+        start = offset
+        for position in sorted(excluded_positions):
+            if position - 1 <= start:
+                start += 1
+        window = _at_offset(product_id, start, limit + len(excluded))
+        return [row for row in window if row[0] not in excluded][:limit]
     ranks = sorted(
         rank
         for (rank,) in _rows(
@@ -231,6 +241,17 @@ def park(item_ids: Sequence[int]) -> None:
         )
 
 
+def _counted_size(block: str) -> str:
+    """An SQL expression counting the items of the block row ``block`` (a table name or alias): the
+    keys from its ``low`` up to the next block's (a range of the rank index, however long the
+    order). One parameter: ``ranking.AFTER_EVERY_KEY``, the bound of the last block."""
+    return (
+        f"(SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {block}.product_id AND c.rank >= {block}.low "
+        f"AND c.rank < COALESCE((SELECT MIN(o.low) FROM {BLOCKS} o WHERE o.product_id = {block}.product_id "
+        f"AND o.low > {block}.low), %s))"
+    )
+
+
 def blocks_recut(product_id: int, low: str = "", high: str | None = None, *, size: int = BLOCK_SIZE) -> None:
     """Cut the part ``[low, high)`` of a product's order into blocks of ``size`` afresh, from its
     keys (the caller holds the product lock): the blocks starting inside it are replaced, the one
@@ -261,11 +282,8 @@ def blocks_recut(product_id: int, low: str = "", high: str | None = None, *, siz
             [product_id, product_id, low, *upper_params, size],
         )
         cursor.execute(
-            f"UPDATE {BLOCKS} SET size = (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {BLOCKS}.product_id "
-            f"AND c.rank >= {BLOCKS}.low AND NOT EXISTS (SELECT 1 FROM {BLOCKS} o WHERE o.product_id = c.product_id "
-            f"AND o.low > {BLOCKS}.low AND o.low <= c.rank)) "
-            f"WHERE product_id = %s AND low >= %s {upper}",
-            [product_id, low, *upper_params],
+            f"UPDATE {BLOCKS} SET size = {_counted_size(BLOCKS)} WHERE product_id = %s AND low >= %s {upper}",
+            [ranking.AFTER_EVERY_KEY, product_id, low, *upper_params],
         )
 
 
@@ -290,11 +308,8 @@ def blocks_wrong(product_id: int) -> list[tuple[str, int, int]]:
     """``(low, size stored, size counted)`` of the product's blocks whose stored size is wrong (none,
     while the triggers hold); a check for tests and support, counting the whole order."""
     rows = _rows(
-        f"SELECT b.low, b.size, (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = b.product_id "
-        f"AND c.rank >= b.low AND NOT EXISTS (SELECT 1 FROM {BLOCKS} o WHERE o.product_id = c.product_id "
-        f"AND o.low > b.low AND o.low <= c.rank)) AS counted FROM {BLOCKS} b WHERE b.product_id = %s "
-        f"ORDER BY b.low",
-        [product_id],
+        f"SELECT b.low, b.size, {_counted_size('b')} FROM {BLOCKS} b WHERE b.product_id = %s ORDER BY b.low",
+        [ranking.AFTER_EVERY_KEY, product_id],
     )
     return [row for row in rows if row[1] != row[2]]
 

@@ -16,6 +16,8 @@ DIGITS = BASE_62_DIGITS
 BASE = len(DIGITS)
 # Leading byte of the temporary keys written during a rebalance: sorts before every digit.
 REBALANCE_PREFIX = "!"
+# Sorts after every key (keys are digits and letters, and the prefix above): an open upper bound.
+AFTER_EVERY_KEY = "{"
 
 
 def keys_between(lo: str | None, hi: str | None, count: int) -> list[str]:

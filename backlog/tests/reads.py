@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from backlog.models import Item
-from config.tests.reads import rows_read
+from config.tests.reads import _read, rows_read
 
 ITEMS = Item._meta.db_table
 
@@ -61,14 +61,15 @@ def reads(table: str = ITEMS) -> Iterator[Reads]:
         if measuring:  # the counter's own statement
             return execute(sql, params, many, context)
         measuring.append(sql)
+        postgres = connection.vendor == "postgresql"
         try:
-            with _counting(table) as counted:
-                returned = execute(sql, params, many, context)
+            before = _read([table]) if postgres else None
+            returned = execute(sql, params, many, context)
+            if postgres:
+                result.by_statement.append((_read([table]) - before, sql))
         finally:
             measuring.pop()
         result.statements.append(sql)
-        if counted is not None:
-            result.by_statement.append((counted.rows, sql))
         return returned
 
     # The total is taken around the block: a server-side cursor (``.iterator()``) reads rows as

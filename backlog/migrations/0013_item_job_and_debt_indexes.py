@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0012_idempotency_keys'),
-        ('backlog', '0011_order_blocks'),
+        ('backlog', '0012_suggested_moves_and_movable_by_score'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
