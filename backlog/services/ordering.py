@@ -407,11 +407,17 @@ def order_rebalance(*, product: Product, chunk: int = REBALANCE_CHUNK) -> int:
 
     Online: ``chunk`` items at a time from the top, each chunk in a transaction of its own under
     the product lock, so a move waits at most for one chunk and moves carry on between them.
-    The new keys are consecutive integers (``ranking.integer_key``) counted up from far enough
-    below the first key that every new key sorts before every key not yet rewritten, so the order
-    holds after each chunk; whatever moves meanwhile stays in its place among them (an item moved
-    below the rewritten part is rewritten when the rebalance gets there). The blocks of the
-    rewritten part are cut afresh (``order_sql.blocks_recut``) in the same transaction.
+    The new keys are consecutive integers (``ranking.integer_key``) in a region below the first
+    key, so every rewritten item sorts before every item not yet rewritten and the order holds
+    after each chunk. Whatever moves meanwhile keeps its place: moved above the rewritten part it
+    stays, moved just below it (into the new keys' region) it is rewritten with the next chunk,
+    moved among the rest it is rewritten when the rebalance gets there.
+
+    The next chunk is read from the last old key rewritten, not from the last new one: between the
+    two lie the index entries of every old key rewritten so far, dead until a vacuum, which a read
+    through them would step over at every chunk. For the same reason the blocks are recut around
+    that range (``order_sql.blocks_recut(empty=…)``). Should the product grow past the region's room
+    while it runs, the rebalance stops there, the order whole.
     """
     with transaction.atomic():
         product = lock_product(product)
@@ -419,24 +425,42 @@ def order_rebalance(*, product: Product, chunk: int = REBALANCE_CHUNK) -> int:
         first = order_sql.ordered_slice(product.pk)
     if not first:
         return 0
-    # Room for the items there are, and for some added while it runs (past that, keys between).
-    next_value = ranking.integer_value(first[0][1]) - total - total // 8 - 64
-    last_key: str | None = None
+    # The region: the integers below the first key's, with room for items added while it runs.
+    region_end = ranking.integer_value(first[0][1])
+    next_value = region_end - total - total // 4 - 1000
+    region_end_key = ranking.integer_key(region_end)
+    last_key: str | None = None  # the last new key written
+    old_cursor: str | None = None  # the last old key rewritten
     block_low = ""  # the block holding the last key written (the first block at the start)
     written = 0
     while True:
         with transaction.atomic():
             lock_product(product)
-            rows = order_sql.ordered_slice(product.pk, above=last_key, limit=chunk + 1)
-            if not rows:
+            # Items moved into the new keys' region, below the last rewritten: this chunk's first.
+            rows = (
+                order_sql.ordered_slice(product.pk, above=last_key, below=region_end_key, limit=chunk + 1)
+                if last_key is not None
+                else []
+            )
+            following = None
+            if len(rows) > chunk:
+                rows, following = rows[:chunk], rows[chunk][1]
+            else:
+                rest = order_sql.ordered_slice(product.pk, above=old_cursor, limit=chunk + 1 - len(rows))
+                taken = rest[: chunk - len(rows)]
+                if taken:
+                    old_cursor = taken[-1][1]
+                following = rest[len(taken)][1] if len(rest) > len(taken) else None
+                rows = rows + taken
+            if not rows or next_value + len(rows) >= region_end:
                 break
-            rows, following = rows[:chunk], (rows[chunk][1] if len(rows) > chunk else None)
             keys = [ranking.integer_key(next_value + index) for index in range(len(rows))]
-            if following is not None and keys[-1] >= following:  # moves crowded the way: keys between
+            if following is not None and keys[-1] >= following:  # moves crowded the region: keys between
                 keys = ranking.keys_between(last_key, following, len(rows))
             with order_sql.blocks_uncounted():
                 order_sql.write_ranks({pk: key for (pk, _), key in zip(rows, keys, strict=True)}, dict(rows))
-            order_sql.blocks_recut(product.pk, block_low, following)
+            empty = (region_end_key, following) if following is not None and following > region_end_key else None
+            order_sql.blocks_recut(product.pk, block_low, following, empty=empty)
             last_key = keys[-1]
             next_value = ranking.integer_value(last_key) + 1
             [(block_low,)] = order_sql.block_of(product.pk, last_key)
