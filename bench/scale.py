@@ -18,10 +18,12 @@ builds one product per size, all of ordered items, and measures at each size:
   and once the backlog page while the stored suggested positions are stale. Each has its median,
   p99 and, from one more request traced by ``tracemalloc``, the peak Python memory it added;
 - whole-product jobs: the suggested-position refresh, the due-score refresh, a full score
-  recompute after a weight change (with its SQL floor in the same run: ``bench.scoring.FLOOR_SQL``,
-  one UPDATE writing the same score column, each after a VACUUM), a full rebalance. While each
-  runs, a second process keeps moving items (to the top, before a random item); its p50/p99 are
-  compared with the same moves when no job runs. A job shorter than ``--job-seconds`` is repeated
+  recompute after a weight change, a full rebalance. The recompute runs once more alone, against
+  its SQL floors in the same run, each from a vacuumed table: one UPDATE writing the same rows
+  (score, breakdown and time: ``backlog.score_sql.statement``, when it exists) and one writing
+  the score column alone (``bench.scoring.FLOOR_SQL``); the ratio is to the first when present.
+  While each job runs, a second process keeps moving items (to the top, before a random item);
+  its p50/p99 are compared with the same moves when no job runs. A job shorter than ``--job-seconds`` is repeated
   until that long, so that the moves overlap it;
 - writers: moves per second and median latency of 32 threads (each with its own connection)
   moving items of one product for ``--writer-seconds``;
@@ -45,13 +47,13 @@ is shared: compare ratios measured in the same run rather than single timings.
 import argparse
 import base64
 import importlib
+import itertools
 import json
 import math
 import multiprocessing
 import os
 import random
 import sys
-import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -110,7 +112,8 @@ def job_recompute_scores(product) -> None:
 
     # A weight change, as when an owner retunes the model: every score changes.
     weights = Product.objects.values_list("score_weights", flat=True).get(pk=product.pk) or {}
-    bumped = {name: (weights.get(name, 1.0) % 9) + 1.0 for name in ("business_value", "time_criticality", "risk_reduction")}
+    names = ("business_value", "time_criticality", "risk_reduction")
+    bumped = {name: (weights.get(name, 1.0) % 9) + 1.0 for name in names}
     Product.objects.filter(pk=product.pk).update(score_weights=bumped)
     product_scores_recompute(product_id=product.pk)
 
@@ -193,7 +196,9 @@ def mover_main(url: str, pipe) -> None:
         samples, n = [], 0
         pipe.send("running")
         while not pipe.poll():
-            samples.append(timed_ms(lambda n=n: _one_move(rng, product, owner, ids, n)))
+            start = time.perf_counter()
+            _one_move(rng, product, owner, ids, n)
+            samples.append((time.perf_counter() - start) * 1000)
             n += 1
         pipe.recv()  # "stop"
         pipe.send(samples)
@@ -498,22 +503,29 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
             "runs": len(runs),
             "moves_during": percentiles(during),
         }
-        figures["moves_p50_ratio"] = round(figures["moves_during"]["median_ms"] / out["moves_without_job"]["median_ms"], 2)
-        figures["moves_p99_ratio"] = round(figures["moves_during"]["p99_ms"] / out["moves_without_job"]["p99_ms"], 2)
+        quiet_figures = out["moves_without_job"]
+        figures["moves_p50_ratio"] = round(figures["moves_during"]["median_ms"] / quiet_figures["median_ms"], 2)
+        figures["moves_p99_ratio"] = round(figures["moves_during"]["p99_ms"] / quiet_figures["p99_ms"], 2)
         out["jobs"][name] = figures
         log(f"  job {name} {figures}")
     out["jobs"]["suggestion_refresh"]["added_peak_mb"] = added_peak_mb(lambda: job_refresh_suggestions(product))
 
-    # The floor of the recompute: one UPDATE writing the same score column, from a vacuumed table.
-    from bench.scoring import FLOOR_SQL
-
+    # The floors of the recompute, each one UPDATE over the product from a vacuumed table: the
+    # same rows (score, breakdown and time, with ``backlog.score_sql.statement`` when it exists)
+    # and the score column alone (``bench.scoring.FLOOR_SQL``).
     vacuum()
-    start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(FLOOR_SQL, [product.pk])
-    floor = time.perf_counter() - start
-    out["jobs"]["score_recompute_sql_floor"] = {"seconds": round(floor, 3)}
-    out["jobs"]["score_recompute_ratio_to_floor"] = round(out["jobs"]["score_recompute"]["seconds"] / floor, 2)
+    alone = timed_ms(lambda: job_recompute_scores(product)) / 1000
+    floors = {}
+    for name, statement in sql_floors(product).items():
+        vacuum()
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
+        floors[name] = round(time.perf_counter() - start, 3)
+    out["jobs"]["score_recompute"]["seconds_alone"] = round(alone, 3)
+    floor = floors.get("floor_one_update_same_rows_seconds", floors["one_update_score_only_seconds"])
+    out["jobs"]["score_recompute_sql_floor"] = {"seconds": floor, **floors}
+    out["jobs"]["score_recompute_ratio_to_floor"] = round(alone / floor, 2)
     job_refresh_suggestions(product)
 
     out["writers"] = measure_writers(product, owner, ids, args.writers, args.writer_seconds)
@@ -521,35 +533,42 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
     return out
 
 
+def sql_floors(product) -> dict[str, tuple[str, list]]:
+    """The floors' statements and parameters (see ``measure_size``)."""
+    from django.utils import timezone
+
+    from accounts.models import Product
+    from backlog import score_sql
+    from bench.scoring import FLOOR_SQL
+
+    floors = {"one_update_score_only_seconds": (FLOOR_SQL, [product.pk])}
+    if hasattr(score_sql, "statement") and hasattr(score_sql, "parameters"):
+        current = Product.objects.get(pk=product.pk)
+        params = score_sql.parameters(current.scoring_model, current.score_weights, timezone.now())
+        floors["floor_one_update_same_rows_seconds"] = (
+            score_sql.statement(current.scoring_model, "i.product_id = %s"),
+            [*params, product.pk],
+        )
+    return floors
+
+
 def measure_writers(product, owner, ids: list[int], writers: int, seconds: float) -> dict:
-    """``writers`` threads, each with its own database connection, moving items of one product."""
-    from django.db import connection
+    """``writers`` threads (the concurrency tests' harness: each with its own database
+    connection, started at once) moving items of one product for ``seconds``."""
+    from config.tests.threads import run_in_threads
 
-    barrier = threading.Barrier(writers + 1)
     results: list[list[float]] = [[] for _ in range(writers)]
-    errors: list[BaseException] = []
 
-    def writer(index: int) -> None:
+    def work(index: int) -> None:
         rng = random.Random(index)
-        try:
-            barrier.wait()
-            deadline = time.perf_counter() + seconds
-            n = 0
-            while time.perf_counter() < deadline:
-                results[index].append(timed_ms(lambda n=n: _one_move(rng, product, owner, ids, n)))
-                n += 1
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        deadline = time.perf_counter() + seconds
+        n = 0
+        while time.perf_counter() < deadline:
+            results[index].append(timed_ms(lambda n=n: _one_move(rng, product, owner, ids, n)))
+            n += 1
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
     start = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    errors = run_in_threads(work, writers)
     elapsed = time.perf_counter() - start
     if errors:
         raise errors[0]
@@ -618,7 +637,7 @@ def growth(by_size: dict[int, dict]) -> dict:
     out: dict[str, dict[str, float]] = {}
     for name in values[sizes[0]]:
         ratios = {}
-        for lower, higher in [*zip(sizes, sizes[1:]), *([(sizes[0], sizes[-1])] if len(sizes) > 2 else [])]:
+        for lower, higher in [*itertools.pairwise(sizes), *([(sizes[0], sizes[-1])] if len(sizes) > 2 else [])]:
             a, b = values[lower].get(name), values[higher].get(name)
             if a and b is not None:
                 ratios[f"{higher}/{lower}"] = round(b / a, 2)
