@@ -37,8 +37,10 @@ in SQL from the largest seeded product, ten ``INSERT … SELECT`` statements of 
 each: every copy repeats the source's order, its items numbered after the previous copy's and
 given fresh fixed-width rank keys (``backlog.ranking.rebalanced_key_sql`` over the position in the
 whole product), so numbers and keys stay unique; the copies carry the source's labels but not its
-history. Then the derived data are rebuilt (``rebuild_derived``: the hook for the order-statistics
-structure) and the suggested positions stored.
+history. The item table's triggers that maintain the order-statistics blocks are disabled during
+the copies, and the blocks are then rebuilt for the whole product by the core's function for
+that (``DERIVED_REBUILD_HOOKS``; with none, the triggers stay on) and checked (``DERIVED_CHECK``);
+then the suggested positions are stored.
 
 The growth of each measure between sizes (and largest ÷ smallest) closes the JSON. The machine
 is shared: compare ratios measured in the same run rather than single timings.
@@ -66,31 +68,59 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/onebacklog_bench_scale"
 KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # HOOK (integrator): the functions that rebuild what is derived from the rank keys (the
-# order-statistics structure) after raw SQL writes. The first one found is called with the
-# product's id after the SQL copies; the JSON says which ("derived_rebuild"), or null if none.
+# order-statistics blocks) after raw SQL wrote keys without their triggers. The first one found
+# is called with the product's id, under the product lock, after the SQL copies; the JSON says
+# which ("derived_rebuild"). While copying, the item table's triggers that write the derived
+# table (``DERIVED_TABLE``) are disabled, and only when such a function exists.
 DERIVED_REBUILD_HOOKS = [
     ("backlog.order_blocks", "rebuild"),
-    ("backlog.order_sql", "rebuild_order_stats"),
-    ("backlog.order_stats", "rebuild"),
+    ("backlog.order_sql", "blocks_rebuild"),
+    ("backlog.order_sql", "blocks_recut"),
 ]
+DERIVED_TABLE = ("backlog", "OrderBlock")
+# HOOK: a check that the derived data agree with the keys, returning what is wrong (empty: none).
+DERIVED_CHECK = ("backlog.order_sql", "blocks_wrong")
 
 
 def log(message: str) -> None:
     print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def rebuild_derived(product_id: int) -> str | None:
-    """Call the first rebuild hook that exists (see ``DERIVED_REBUILD_HOOKS``); return its name."""
+def _function(module_name: str, function_name: str):
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, function_name, None)
+
+
+def rebuild_hook():
+    """The first rebuild function that exists (see ``DERIVED_REBUILD_HOOKS``) and its name."""
     for module_name, function_name in DERIVED_REBUILD_HOOKS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        function = getattr(module, function_name, None)
+        function = _function(module_name, function_name)
         if function is not None:
-            function(product_id)
-            return f"{module_name}.{function_name}"
-    return None
+            return function, f"{module_name}.{function_name}"
+    return None, None
+
+
+def derived_triggers() -> list[str]:
+    """The item table's triggers whose functions write the derived table (none without it)."""
+    from django.apps import apps
+    from django.db import connection
+
+    from backlog.models import Item
+
+    try:
+        derived = apps.get_model(*DERIVED_TABLE)._meta.db_table
+    except LookupError:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_proc f ON f.oid = t.tgfoid "
+            "WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal AND f.prosrc ILIKE %s",
+            [Item._meta.db_table, f"%{derived}%"],
+        )
+        return [name for (name,) in cursor.fetchall()]
 
 
 # Whole-product jobs, by the names the JSON uses (HOOK: the integrator adjusts if a job is renamed).
@@ -280,7 +310,7 @@ def copy_product(source, target, size: int) -> None:
 
 def build_product(index: int, size: int, owner, contributor, source, seed_max: int) -> tuple:
     """A product of ``size`` ordered items, seeded or copied; returns it, the build's figures."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from accounts.models import Membership, Product
     from backlog.services.demo import demo_backlog_seed
@@ -296,16 +326,41 @@ def build_product(index: int, size: int, owner, contributor, source, seed_max: i
         demo_backlog_seed(product=product, creators=[owner], count=size, only_ordered=True)
         figures["built_by"] = "demo_backlog_seed"
     else:
-        copy_product(source, product, size)
+        rebuild, figures["derived_rebuild"] = rebuild_hook()
+        paused = derived_triggers() if rebuild else []
+        figures["copied_with_triggers_disabled"] = paused
+        set_triggers(paused, enabled=False)
+        try:
+            copy_product(source, product, size)
+        finally:
+            set_triggers(paused, enabled=True)
         figures["built_by"] = f"SQL copies of the {source.name} product"
-        rebuild_start = time.perf_counter()
-        figures["derived_rebuild"] = rebuild_derived(product.pk)
-        figures["derived_rebuild_seconds"] = round(time.perf_counter() - rebuild_start, 2)
+        if rebuild:
+            rebuild_start = time.perf_counter()
+            with transaction.atomic():
+                Product.objects.select_for_update().get(pk=product.pk)
+                rebuild(product.pk)
+            figures["derived_rebuild_seconds"] = round(time.perf_counter() - rebuild_start, 2)
     figures["build_seconds"] = round(time.perf_counter() - start, 2)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE backlog_item")
+    check = _function(*DERIVED_CHECK)
+    if check is not None:
+        figures["derived_check_wrong"] = len(check(product.pk))
+        assert figures["derived_check_wrong"] == 0, f"{DERIVED_CHECK} found wrong rows after the build"
     suggested_positions_refresh(product_id=product.pk)
     return product, figures
+
+
+def set_triggers(names: list[str], *, enabled: bool) -> None:
+    from django.db import connection
+
+    from backlog.models import Item
+
+    with connection.cursor() as cursor:
+        for name in names:
+            action = "ENABLE" if enabled else "DISABLE"
+            cursor.execute(f'ALTER TABLE {Item._meta.db_table} {action} TRIGGER "{name}"')
 
 
 # Measuring one size ---------------------------------------------------------------------------
