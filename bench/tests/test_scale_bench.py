@@ -26,7 +26,7 @@ def test_scale_benchmark_runs_and_reports(tmp_path):
     out = tmp_path / "scale.json"
     figures = run_bench(
         "scale.py",
-        *("--sizes", "150,300", "--seed-max", "150", "--baseline-size", "300"),
+        *("--sizes", "150,300", "--seed-max", "150", "--copy-chunk", "100", "--baseline-size", "300"),
         *("--moves", "3", "--requests", "2", "--min-samples", "1", "--proposals", "3"),
         *("--job-seconds", "0.3", "--writers", "3", "--writer-seconds", "0.5", "--out", str(out)),
         BENCH_DATABASE_URL=sibling_database("onebacklog_bench_scale_smoke"),
@@ -35,6 +35,7 @@ def test_scale_benchmark_runs_and_reports(tmp_path):
     small, large = figures["by_size"]["150"], figures["by_size"]["300"]
     assert small["built_by"] == "demo_backlog_seed"
     assert large["built_by"].startswith("SQL copies")
+    assert small["positions_checked"] >= 2 and large["positions_checked"] >= 2
     for size in (small, large):
         for kind in MOVES:
             assert size[f"move_{kind}_service"]["median_ms"] > 0
