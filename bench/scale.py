@@ -644,6 +644,7 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
     out["jobs"]["score_recompute_ratio_to_floor"] = round(alone / floor, 2)
     job_refresh_suggestions(product)
 
+    vacuum()  # the writers start from a clean table, as the moves above did (not from the jobs' dead rows)
     out["writers"] = measure_writers(product, owner, ids, args.writers, args.writer_seconds)
     log(f"  writers {out['writers']}")
     return out
@@ -821,6 +822,8 @@ def main() -> None:
             figures["size_seconds"] = round(time.perf_counter() - size_began, 1)
             by_size[size] = figures
             results["by_size"][str(size)] = figures
+            # Written after every size, so that a long run's smaller sizes survive its end.
+            Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     finally:
         mover.close()
     results["growth"] = growth(by_size)
