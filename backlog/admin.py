@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import F
 
-from backlog.models import ChangeSequence, Import, Item, ItemEvent, ItemLink, Label, SavedView, Theme
+from backlog import order_sql
+from backlog.models import ChangeSequence, Import, Item, ItemEvent, ItemLink, Label, OrderBlock, SavedView, Theme
+from backlog.services.ordering import lock_product
 
 
 class ItemEventInline(admin.TabularInline):
@@ -112,6 +115,35 @@ class ChangeSequenceAdmin(admin.ModelAdmin):
     list_display = ("product", "last_seq")
     list_select_related = ("product",)
     readonly_fields = ("product", "last_seq")
+
+
+@admin.register(OrderBlock)
+class OrderBlockAdmin(admin.ModelAdmin):
+    """Support: the order-statistics blocks of each product (read-only: triggers keep the sizes).
+    "Count again" recuts a product's blocks from its keys, should a size ever be wrong."""
+
+    list_display = ("product", "low", "size")
+    list_filter = ("product",)
+    list_select_related = ("product",)
+    ordering = ("product", "low")
+    readonly_fields = ("product", "low", "size")
+    show_full_result_count = False
+    actions = ["count_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Count the selected blocks' products again")
+    def count_again(self, request, queryset) -> None:
+        products = sorted(set(queryset.values_list("product_id", flat=True)))
+        for product_id in products:
+            with transaction.atomic():
+                lock_product(product_id)
+                order_sql.blocks_recut(product_id)
+        self.message_user(request, f"Counted the blocks of {len(products)} product(s) again.")
 
 
 @admin.register(Import)

@@ -462,6 +462,29 @@ class ChangeSequence(models.Model):
         return f"change feed of product {self.product_id} at {self.last_seq}"
 
 
+class OrderBlock(models.Model):
+    """A run of a product's order and how many items it holds: the order-statistics index.
+
+    A block holds the ordered items whose keys are at least ``low`` and below the next block's
+    ``low`` (a product's first block starts at ``''``, below every key). Database triggers keep
+    ``size`` exact whatever writes an item's key (``backlog/migrations/0011_order_blocks.py``) and
+    split a block that grows past ``order_sql.BLOCK_SPLIT_ABOVE`` items; ``backlog.order_sql``
+    reads them to find an item's position, or the item at a position, by summing a few hundred
+    block sizes and counting within one block instead of counting the order up to it.
+    """
+
+    # The unique (product, low) index serves every look-up; no index of its own.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
+    low = RankKeyField(max_length=255, blank=True)
+    size = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "low"], name="order_block_low_unique")]
+
+    def __str__(self) -> str:
+        return f"block of product {self.product_id} from {self.low or 'the top'}: {self.size} items"
+
+
 class StaleSuggestions(models.Model):
     """A product whose stored suggested positions wait for a refresh (jobs in-process only).
 

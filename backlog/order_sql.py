@@ -3,16 +3,42 @@
 A move is a handful of tiny index look-ups and one single-row write. Building them through the
 ORM cost about twice as much as running them (bench/ordering.py measured 3.2 ms against 1.1 ms
 per move), so these few are written out. PostgreSQL and SQLite run the same text.
+
+Positions come from the order-statistics blocks (``OrderBlock``): an item's position is the sizes
+of the blocks before its own, summed, plus the items before it within its block (at most
+``BLOCK_SPLIT_ABOVE``); the item at a position is found the same way round. Neither counts the
+order up to the item, so both cost the same at the top and a million items down.
 """
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
 
 from backlog import ranking
-from backlog.models import Item
+from backlog.models import Item, OrderBlock
 
 TABLE = Item._meta.db_table
+BLOCKS = OrderBlock._meta.db_table
+# A block is cut in pieces of BLOCK_SIZE once it holds more than BLOCK_SPLIT_ABOVE items (the
+# triggers of backlog/migrations/0011_order_blocks.py, which repeat these numbers).
+BLOCK_SIZE = 1024
+BLOCK_SPLIT_ABOVE = 2048
+
+
+def position_sql(product: str, key: str) -> str:
+    """An SQL expression for the 1-based position of the key ``key`` in the order of product
+    ``product`` (both SQL expressions, e.g. ``"i.product_id", "i.rank"`` for a correlated one):
+    the sizes of the blocks before the key's block, summed, plus the keys before it in its block."""
+    return (
+        f"COALESCE((SELECT COALESCE((SELECT SUM(o.size) FROM {BLOCKS} o "
+        f"WHERE o.product_id = b.product_id AND o.low < b.low), 0) "
+        f"+ (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = b.product_id AND c.rank >= b.low "
+        f"AND c.rank < {key}) "
+        f"FROM (SELECT product_id, low FROM {BLOCKS} WHERE product_id = {product} AND low <= {key} "
+        f"ORDER BY low DESC LIMIT 1) b), 0) + 1"
+    )
 
 
 def _rows(sql: str, params: Sequence) -> list[tuple]:
@@ -30,53 +56,103 @@ def items_with_neighbours(product_id: int, item_ids: Sequence[int]) -> list[tupl
     of a product, in one statement however many.
 
     The neighbours are the items right before and after each one in the current order, and the
-    position is 1-based (None at either end, and for items that are not ordered). One item's
-    position is counted (as far as it stands); several items' are numbered in one pass.
+    position is 1-based (None at either end, and for items that are not ordered), read from the
+    order's blocks (``position_sql``).
     """
-    if len(item_ids) == 1:
-        position, join, join_params = (
-            f"CASE WHEN i.rank IS NULL THEN NULL ELSE (SELECT COUNT(*) FROM {TABLE} c "
-            f"WHERE c.product_id = i.product_id AND c.rank < i.rank) + 1 END",
-            "",
-            [],
-        )
-    else:
-        position, join, join_params = (
-            "o.position",
-            f"LEFT JOIN (SELECT id, row_number() OVER (ORDER BY rank) AS position FROM {TABLE} "
-            f"WHERE product_id = %s AND rank IS NOT NULL) o ON o.id = i.id ",
-            [product_id],
-        )
     return _rows(
         f"SELECT i.id, i.number, i.rank, i.status, "
         f"(SELECT p.id FROM {TABLE} p WHERE p.product_id = i.product_id AND p.rank < i.rank "
         f"ORDER BY p.rank DESC LIMIT 1), "
         f"(SELECT n.id FROM {TABLE} n WHERE n.product_id = i.product_id AND n.rank > i.rank "
-        f"ORDER BY n.rank LIMIT 1), {position} "
-        f"FROM {TABLE} i {join}WHERE i.product_id = %s AND i.id IN ({_placeholders(item_ids)})",
-        [*join_params, product_id, *item_ids],
+        f"ORDER BY n.rank LIMIT 1), "
+        f"CASE WHEN i.rank IS NULL THEN NULL ELSE {position_sql('i.product_id', 'i.rank')} END "
+        f"FROM {TABLE} i WHERE i.product_id = %s AND i.id IN ({_placeholders(item_ids)})",
+        [product_id, *item_ids],
     )
 
 
 def last_with_count(product_id: int, *, exclude: Sequence[int] = ()) -> tuple[int, str, int] | None:
     """Return ``(id, rank, how many)`` of the last ordered item of a product, less ``exclude``
-    (the count being its position): one statement."""
+    (the count being its position): one statement, the count from the order's blocks."""
     conditions, params = "product_id = %s AND rank IS NOT NULL", [product_id]
+    excluded, excluded_params = "0", []
     if exclude:
         conditions += f" AND id NOT IN ({_placeholders(exclude)})"
         params.extend(exclude)
+        excluded = (
+            f"(SELECT COUNT(*) FROM {TABLE} WHERE product_id = %s AND rank IS NOT NULL "
+            f"AND id IN ({_placeholders(exclude)}))"
+        )
+        excluded_params = [product_id, *exclude]
     rows = _rows(
-        f"SELECT id, rank, (SELECT COUNT(*) FROM {TABLE} WHERE {conditions}) FROM {TABLE} WHERE {conditions} "
-        "ORDER BY rank DESC LIMIT 1",
-        [*params, *params],
+        f"SELECT id, rank, (SELECT COALESCE(SUM(size), 0) FROM {BLOCKS} WHERE product_id = %s) - {excluded} "
+        f"FROM {TABLE} WHERE {conditions} ORDER BY rank DESC LIMIT 1",
+        [product_id, *excluded_params, *params],
     )
     return rows[0] if rows else None
 
 
 def position_of(product_id: int, rank: str) -> int:
     """Return the 1-based position a key has in a product's order (the items before it, plus one)."""
-    [(before,)] = _rows(f"SELECT COUNT(*) FROM {TABLE} WHERE product_id = %s AND rank < %s", [product_id, rank])
-    return before + 1
+    # The key appears twice in the expression, the product between: parameters in that order.
+    [(position,)] = _rows(f"SELECT {position_sql('%s', '%s')}", [rank, product_id, rank])
+    return position
+
+
+def _at_offset(product_id: int, offset: int, limit: int) -> list[tuple[int, str]]:
+    """``(id, rank)`` of the ordered items from the 0-based ``offset`` on, in one statement: the
+    block holding that offset (the block sizes summed in order), then a count within it."""
+    return _rows(
+        f"WITH b AS (SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
+        f"FROM {BLOCKS} WHERE product_id = %s) sized WHERE before + size > %s ORDER BY low LIMIT 1) "
+        f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank >= (SELECT low FROM b) "
+        f"ORDER BY rank LIMIT %s OFFSET COALESCE((SELECT %s - before FROM b), 0)",
+        [product_id, offset, product_id, limit, offset],
+    )
+
+
+def at_offset(
+    product_id: int,
+    offset: int,
+    limit: int = 1,
+    *,
+    exclude: Sequence[int] = (),
+    excluded_positions: Sequence[int] = (),
+) -> list[tuple[int, str]]:
+    """Return ``(id, rank)`` of up to ``limit`` ordered items of a product from the 0-based
+    ``offset`` on, counting the order less ``exclude``.
+
+    Without ``exclude`` this is ``_at_offset``. With it, the window is read at the offset plus the
+    excluded items before it: counted from ``excluded_positions`` (the excluded items' 1-based
+    positions, when the caller knows them: one read), or else known only once the window is read,
+    which is then read again until that number stops growing (at most once per excluded item).
+    """
+    if not exclude:
+        return _at_offset(product_id, offset, limit)
+    excluded = set(exclude)
+    if excluded_positions:
+        start = offset
+        for position in sorted(excluded_positions):
+            if position - 1 <= start:
+                start += 1
+        window = _at_offset(product_id, start, limit + len(excluded))
+        return [row for row in window if row[0] not in excluded][:limit]
+    ranks = sorted(
+        rank
+        for (rank,) in _rows(
+            f"SELECT rank FROM {TABLE} WHERE product_id = %s AND rank IS NOT NULL AND id IN ({_placeholders(exclude)})",
+            [product_id, *exclude],
+        )
+    )
+    start = offset
+    while True:
+        window = _at_offset(product_id, start, limit + len(ranks))
+        if not window:
+            return []
+        before = bisect_left(ranks, window[0][1])  # excluded items above the window
+        if start - before >= offset:
+            return [row for row in window if row[0] not in excluded][:limit]
+        start = offset + before
 
 
 def ordered_slice(
@@ -92,8 +168,12 @@ def ordered_slice(
 ) -> list[tuple[int, str]]:
     """Return ``(id, rank)`` of ordered items of a product, by rank, less ``exclude``.
 
-    ``below``/``above`` keep ranks strictly under/over a key; ``item_id`` keeps one item.
+    ``below``/``above`` keep ranks strictly under/over a key; ``item_id`` keeps one item. An
+    ``offset`` into the whole order (no other condition) is found through the blocks
+    (``at_offset``), not by skipping that many index entries.
     """
+    if offset and below is None and above is None and item_id is None and not descending:
+        return at_offset(product_id, offset, limit, exclude=exclude)
     conditions, params = ["product_id = %s", "rank IS NOT NULL"], [product_id]
     if exclude:
         conditions.append(f"id NOT IN ({_placeholders(exclude)})")
@@ -159,3 +239,127 @@ def park(item_ids: Sequence[int]) -> None:
             f"UPDATE {TABLE} SET rank = %s || rank WHERE id IN ({_placeholders(item_ids)})",
             [ranking.REBALANCE_PREFIX, *item_ids],
         )
+
+
+def _counted_size(block: str) -> str:
+    """An SQL expression counting the items of the block row ``block`` (a table name or alias): the
+    keys from its ``low`` up to the next block's (a range of the rank index, however long the
+    order). One parameter: ``ranking.AFTER_EVERY_KEY``, the bound of the last block."""
+    return (
+        f"(SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {block}.product_id AND c.rank >= {block}.low "
+        f"AND c.rank < COALESCE((SELECT MIN(o.low) FROM {BLOCKS} o WHERE o.product_id = {block}.product_id "
+        f"AND o.low > {block}.low), %s))"
+    )
+
+
+def blocks_recut(product_id: int, low: str = "", high: str | None = None, *, size: int = BLOCK_SIZE) -> None:
+    """Cut the part ``[low, high)`` of a product's order into blocks of ``size`` afresh, from its
+    keys (the caller holds the product lock): the blocks starting inside it are replaced, the one
+    starting at ``low`` (``''``: the first) kept or made, and every size there counted.
+
+    ``low`` must start a block, or be ``''``. The whole order (the defaults) after raw SQL wrote
+    keys without the triggers, or a part of it after a rebalance rewrote the keys there.
+    """
+    upper, upper_params = ("AND low < %s", [high]) if high is not None else ("", [])
+    item_upper = "AND rank < %s" if high is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {BLOCKS} WHERE product_id = %s AND low > %s {upper}", [product_id, low, *upper_params]
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {BLOCKS} (product_id, low, size) VALUES (%s, %s, 0) ON CONFLICT DO NOTHING",
+                [product_id, low],
+            )
+        else:
+            cursor.execute(
+                f"INSERT OR IGNORE INTO {BLOCKS} (product_id, low, size) VALUES (%s, %s, 0)", [product_id, low]
+            )
+        cursor.execute(
+            f"INSERT INTO {BLOCKS} (product_id, low, size) "
+            f"SELECT %s, rank, 0 FROM (SELECT rank, row_number() OVER (ORDER BY rank) - 1 AS n FROM {TABLE} "
+            f"WHERE product_id = %s AND rank >= %s {item_upper}) numbered WHERE n > 0 AND n %% %s = 0",
+            [product_id, product_id, low, *upper_params, size],
+        )
+        cursor.execute(
+            f"UPDATE {BLOCKS} SET size = {_counted_size(BLOCKS)} WHERE product_id = %s AND low >= %s {upper}",
+            [ranking.AFTER_EVERY_KEY, product_id, low, *upper_params],
+        )
+
+
+@contextmanager
+def blocks_uncounted() -> Iterator[None]:
+    """Keys written inside are not counted by the triggers (PostgreSQL; SQLite counts them, at no
+    cost to speak of): for a rebalance, which recounts its part with ``blocks_recut`` after. One
+    row trigger per rewritten key would update the same few block rows thousands of times in one
+    transaction, each update longer than the last (every earlier version stays until it ends)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('onebacklog.order_blocks', 'recut', true)")
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT set_config('onebacklog.order_blocks', '', true)")
+
+
+def blocks_wrong(product_id: int) -> list[tuple[str, int, int]]:
+    """``(low, size stored, size counted)`` of the product's blocks whose stored size is wrong (none,
+    while the triggers hold); a check for tests and support, counting the whole order."""
+    rows = _rows(
+        f"SELECT b.low, b.size, {_counted_size('b')} FROM {BLOCKS} b WHERE b.product_id = %s ORDER BY b.low",
+        [ranking.AFTER_EVERY_KEY, product_id],
+    )
+    return [row for row in rows if row[1] != row[2]]
+
+
+def ordered_count(product_id: int) -> int:
+    """How many items a product's order holds: its block sizes, summed."""
+    [(count,)] = _rows(f"SELECT COALESCE(SUM(size), 0) FROM {BLOCKS} WHERE product_id = %s", [product_id])
+    return count
+
+
+def block_of(product_id: int, rank: str) -> list[tuple[str]]:
+    """``[(low,)]`` of the block holding a key (empty when the product has no blocks)."""
+    return _rows(
+        f"SELECT low FROM {BLOCKS} WHERE product_id = %s AND low <= %s ORDER BY low DESC LIMIT 1", [product_id, rank]
+    )
+
+
+# A block smaller than this (not the first) is merged into the one before it by the schedule.
+BLOCK_MERGE_BELOW = BLOCK_SIZE // 4
+
+
+def blocks_merge_small(product_id: int) -> int:
+    """Merge each of the product's blocks smaller than ``BLOCK_MERGE_BELOW`` (but the first) into
+    the block before it, so that items leaving the order do not leave many small or empty blocks
+    behind; return how many were merged. The caller holds the product lock."""
+    small = _rows(
+        f"SELECT low FROM {BLOCKS} WHERE product_id = %s AND low > '' AND size < %s ORDER BY low DESC",
+        [product_id, BLOCK_MERGE_BELOW],
+    )
+    with connection.cursor() as cursor:
+        for (low,) in small:  # from the bottom, so a run of small blocks folds into one
+            # Its size now (a block merged into it has grown it).
+            cursor.execute(f"SELECT size FROM {BLOCKS} WHERE product_id = %s AND low = %s", [product_id, low])
+            [size] = cursor.fetchone()
+            # Deleted first: the block before then spans both when its size grows (and, past the
+            # limit, is split by the trigger from consistent sizes).
+            cursor.execute(f"DELETE FROM {BLOCKS} WHERE product_id = %s AND low = %s", [product_id, low])
+            cursor.execute(
+                f"UPDATE {BLOCKS} SET size = size + %s WHERE id = (SELECT id FROM {BLOCKS} "
+                f"WHERE product_id = %s AND low < %s ORDER BY low DESC LIMIT 1)",
+                [size, product_id, low],
+            )
+    return len(small)
+
+
+def products_with_small_blocks() -> list[int]:
+    """The products with a block to merge (``blocks_merge_small``)."""
+    return [
+        pk
+        for (pk,) in _rows(
+            f"SELECT DISTINCT product_id FROM {BLOCKS} WHERE low > '' AND size < %s", [BLOCK_MERGE_BELOW]
+        )
+    ]

@@ -16,6 +16,8 @@ DIGITS = BASE_62_DIGITS
 BASE = len(DIGITS)
 # Leading byte of the temporary keys written during a rebalance: sorts before every digit.
 REBALANCE_PREFIX = "!"
+# Sorts after every key (keys are digits and letters, and the prefix above): an open upper bound.
+AFTER_EVERY_KEY = "{"
 
 
 def keys_between(lo: str | None, hi: str | None, count: int) -> list[str]:
@@ -60,3 +62,41 @@ def rebalanced_key_sql(index_sql: str, width: int) -> str:
         divisor = BASE**power
         parts.append(f"substr('{DIGITS}', CAST((({index_sql}) / {divisor}) % {BASE} AS INTEGER) + 1, 1)")
     return " || ".join(parts)
+
+
+def _integer_count(width: int) -> int:
+    """How many integers the keys with ``width`` digits hold (one head character each way)."""
+    return BASE**width
+
+
+def integer_value(key: str) -> int:
+    """Return the integer a key's integer part stands for: 'a0' is 0, 'a1' 1, 'Zz' -1, 'Z0' -62;
+    each further head letter holds ``BASE`` times more integers with one more digit."""
+    head = key[0]
+    width = ord(head) - ord("a") + 1 if head >= "a" else ord("Z") - ord(head) + 1
+    digits = 0
+    for char in key[1 : 1 + width]:
+        digits = digits * BASE + DIGITS.index(char)
+    if head >= "a":
+        return sum(_integer_count(w) for w in range(1, width)) + digits
+    return -sum(_integer_count(w) for w in range(1, width + 1)) + digits
+
+
+def integer_key(value: int) -> str:
+    """Return the integer key for ``value`` (the inverse of ``integer_value``)."""
+    remaining = value if value >= 0 else -value
+    for width in range(1, 27):
+        count = _integer_count(width)
+        if value >= 0 and remaining < count:
+            head, number = chr(ord("a") + width - 1), remaining
+        elif value < 0 and remaining <= count:
+            head, number = chr(ord("Z") - width + 1), count - remaining
+        else:
+            remaining -= count
+            continue
+        digits = []
+        for _ in range(width):
+            number, digit = divmod(number, BASE)
+            digits.append(DIGITS[digit])
+        return head + "".join(reversed(digits))
+    raise ValueError(f"{value} is out of the keys' range")

@@ -8,12 +8,12 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import Product
-from backlog import jobs
+from backlog import jobs, order_sql
 from backlog.models import Import, Item
 from backlog.services import imports, ordering, scores, suggestion
 
@@ -83,6 +83,18 @@ def rebalance_long_keys() -> list[int]:
             continue
         done.append(product_id)
     return done
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def merge_small_order_blocks() -> int:
+    """Scheduled: fold the order-statistics blocks that items leaving the order emptied into their
+    neighbours, product by product, each in a short transaction under the product lock."""
+    merged = 0
+    for product_id in order_sql.products_with_small_blocks():
+        with transaction.atomic():
+            ordering.lock_product(product_id)
+            merged += order_sql.blocks_merge_small(product_id)
+    return merged
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)

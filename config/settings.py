@@ -326,6 +326,8 @@ WEBHOOKS_LEASE_SECONDS = int(os.environ.get("WEBHOOKS_LEASE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},
+    # Blocks of the order that items leaving it left small or empty (see backlog.order_sql).
+    "merge-small-order-blocks": {"task": "backlog.tasks.merge_small_order_blocks", "schedule": 3600.0},
     "flag-stale-items": {"task": "refinement.tasks.flag_stale_items", "schedule": 3600.0},
     # Hourly, so a day missed by a stopped beat is caught up; the same day's snapshot is updated.
     "snapshot-debt": {"task": "refinement.tasks.snapshot_debt", "schedule": 3600.0},

@@ -3,7 +3,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 
-from backlog.models import Item
+from backlog import order_sql
+from backlog.models import Item, OrderBlock
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,9 @@ def test_item_page_shows_its_history(admin_client_with_demo):
     assert b"Created" in response.content
 
 
-@pytest.mark.parametrize("name", ["accounts_product", "accounts_membership", "accounts_user", "backlog_itemevent"])
+@pytest.mark.parametrize(
+    "name", ["accounts_product", "accounts_membership", "accounts_user", "backlog_itemevent", "backlog_orderblock"]
+)
 def test_other_changelists(admin_client_with_demo, name):
     assert admin_client_with_demo.get(reverse(f"admin:{name}_changelist")).status_code == 200
 
@@ -61,3 +64,17 @@ def test_saved_views_are_listed_and_open_for_support(admin_client_with_demo):
     assert listed.status_code == 200 and "Open defects" in listed.content.decode()
     opened = admin_client_with_demo.get(reverse("admin:backlog_savedview_change", args=[view.pk]))
     assert opened.status_code == 200 and "kind" in opened.content.decode()
+
+
+def test_support_counts_a_products_order_blocks_again(admin_client_with_demo):
+    block = OrderBlock.objects.order_by("product", "low").first()
+    right = block.size
+    OrderBlock.objects.filter(pk=block.pk).update(size=right + 5)  # as if something went wrong
+    assert order_sql.blocks_wrong(block.product_id) == [(block.low, right + 5, right)]
+    response = admin_client_with_demo.post(
+        reverse("admin:backlog_orderblock_changelist"),
+        {"action": "count_again", "_selected_action": [block.pk]},
+        follow=True,
+    )
+    assert "Counted the blocks of 1 product(s) again." in response.content.decode()
+    assert order_sql.blocks_wrong(block.product_id) == []

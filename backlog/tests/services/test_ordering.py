@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from backlog import ranking
+from backlog import order_sql, ranking
 from backlog.models import Item, ItemEvent
 from backlog.selectors import backlog_items, item_history, item_position
 from backlog.services import ordering
@@ -292,16 +292,52 @@ def test_rebalance_keeps_the_order_and_shortens_keys(product, owner, five):
     before = titles(product)
     long_key = max(len(r) for r in backlog_items(product=product).values_list("rank", flat=True))
     with CaptureQueriesContext(connection) as ctx:
-        assert order_rebalance(product=product) == 5
-    assert len(writes(ctx.captured_queries, "backlog_item")) == 2  # set-based, whatever the size
+        assert order_rebalance(product=product, chunk=2) == 5
+    # Three chunks of at most two items, each a transaction: one write of keys each.
+    assert len([q for q in writes(ctx.captured_queries, "backlog_item") if "SET rank" in q]) == 3
     assert titles(product) == before
     ranks = list(backlog_items(product=product).values_list("rank", flat=True))
-    assert ranks == [ranking.rebalanced_key(i, 2) for i in range(5)]
+    values = [ranking.integer_value(rank) for rank in ranks]
+    assert values == list(range(values[0], values[0] + 5))  # consecutive integers
     assert long_key > 20
-    assert max(len(r) for r in ranks) == 3
-    # Moves keep working after a rebalance.
+    assert max(len(r) for r in ranks) == 3  # counted up from 69 below the first key
+    assert order_sql.blocks_wrong(product.pk) == []
+    # Moves keep working after a rebalance, and a second one finds room below the first.
     item_move(item=five["B"], actor=owner, to=Placement.top())
     assert titles(product)[0] == "B"
+    assert order_rebalance(product=product) == 5
+    assert titles(product)[0] == "B"
+    assert max(len(r) for r in backlog_items(product=product).values_list("rank", flat=True)) <= 3
+
+
+def test_rebalance_lets_moves_in_between_its_chunks(product, owner, monkeypatch):
+    """Moves that land between two chunks of a rebalance (above, inside and below the part already
+    rewritten) keep their places, and the blocks stay exact."""
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n:02}") for n in range(12)]
+    order_sql.blocks_recut(product.pk, size=3)
+    chunks = []
+    real_recut = order_sql.blocks_recut
+
+    def recut_then_move(product_id, low="", high=None, **kwargs):
+        real_recut(product_id, low, high, **kwargs)
+        chunks.append(high)
+        if len(chunks) == 1:  # after the first chunk: one item to the top, one to the bottom
+            items_move(product=product, actor=owner, item_ids=[items[11].pk], to=Placement.top())
+            items_move(product=product, actor=owner, item_ids=[items[0].pk], to=Placement.bottom())
+        if len(chunks) == 2:  # right below what was rewritten
+            items_move(product=product, actor=owner, item_ids=[items[5].pk], to=Placement.after(items[1]))
+
+    monkeypatch.setattr(order_sql, "blocks_recut", recut_then_move)
+    expected = [f"t{n:02}" for n in range(12)]
+    expected = ["t11", *expected[1:11], "t00"]
+    expected.remove("t05")
+    expected.insert(expected.index("t01") + 1, "t05")
+    order_rebalance(product=product, chunk=4)
+    assert titles(product) == expected
+    assert order_sql.blocks_wrong(product.pk) == []
+    assert [order_sql.position_of(product.pk, item.rank) for item in backlog_items(product=product)] == list(
+        range(1, 13)
+    )
 
 
 def test_keys_compare_byte_wise(product, owner):

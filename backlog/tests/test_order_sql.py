@@ -1,0 +1,171 @@
+"""The order-statistics blocks: positions and the item at a position without counting the order."""
+
+import random
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backlog import order_sql, ranking
+from backlog.models import Item, OrderBlock
+from backlog.selectors import backlog_items
+from backlog.services.items import item_create, item_transition
+from backlog.services.ordering import Placement, items_move
+from config.tests.reads import rows_read
+
+
+def ordered_ids(product) -> list[int]:
+    return list(backlog_items(product=product).values_list("pk", flat=True))
+
+
+def assert_blocks_agree(product) -> None:
+    """Every block's size is right, and every position and offset agrees with the plain list."""
+    assert order_sql.blocks_wrong(product.pk) == []
+    rows = list(backlog_items(product=product).values_list("pk", "rank"))
+    assert [order_sql.position_of(product.pk, rank) for _, rank in rows] == list(range(1, len(rows) + 1))
+    for offset in range(len(rows) + 1):
+        assert order_sql.at_offset(product.pk, offset, 2) == rows[offset : offset + 2]
+    assert order_sql.ordered_count(product.pk) == len(rows)
+
+
+def bulk_ordered(product, owner, count: int) -> None:
+    """``count`` ordered items written in one statement (the triggers count them)."""
+    start = Item.objects.filter(product=product).count()
+    Item.objects.bulk_create(
+        Item(
+            product=product,
+            number=start + n + 1,
+            kind="story",
+            title=f"bulk {n}",
+            status=Item.Status.OPEN,
+            created_by=owner,
+            rank=ranking.rebalanced_key(start + n, 4),
+        )
+        for n in range(count)
+    )
+
+
+def test_positions_hold_through_moves_status_changes_and_deletes(product, owner):
+    """A model check with blocks of three: every kind of write keeps the sizes exact."""
+    rng = random.Random(17)
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(14)]
+    order_sql.blocks_recut(product.pk, size=3)
+    assert OrderBlock.objects.filter(product=product).count() == 5
+    assert_blocks_agree(product)
+    for step in range(40):
+        ids = ordered_ids(product)
+        choice = rng.random()
+        if choice < 0.5:
+            moving = rng.sample(ids, rng.randint(1, 3))
+            to = rng.choice(
+                [
+                    Placement.top(),
+                    Placement.bottom(),
+                    Placement.at(rng.randint(1, len(ids) + 2)),
+                    Placement.after(rng.choice(ids)),
+                    Placement.before(rng.choice(ids)),
+                ]
+            )
+            if to.anchor_id in moving:
+                continue
+            items_move(product=product, actor=owner, item_ids=moving, to=to)
+        elif choice < 0.65:  # leaves the order
+            item = Item.objects.get(pk=rng.choice(ids))
+            if item.status == Item.Status.OPEN:
+                item_transition(item=item, actor=owner, to=Item.Status.ARCHIVED)
+        elif choice < 0.75:  # stays in it
+            item = Item.objects.get(pk=rng.choice(ids))
+            if item.status == Item.Status.OPEN:
+                item_transition(item=item, actor=owner, to=Item.Status.IN_PROGRESS)
+        elif choice < 0.95:
+            items.append(item_create(product=product, actor=owner, kind="story", title=f"new{step}"))
+        else:
+            Item.objects.filter(pk=rng.choice(ids)).delete()
+        assert_blocks_agree(product)
+
+
+def test_a_move_to_a_position_counts_without_the_moved_items(product, owner):
+    """``Placement.at`` means the position after the move, the moved items left out of the count,
+    wherever they stand relative to it (blocks of two, so the window crosses blocks)."""
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(10)]
+    order_sql.blocks_recut(product.pk, size=2)
+    for moving, position in [([0, 1], 5), ([7, 8, 9], 2), ([3, 6], 8), ([2], 1), ([5, 4], 9)]:
+        ids = ordered_ids(product)
+        chosen = [items[n].pk for n in moving]
+        result = items_move(product=product, actor=owner, item_ids=chosen, to=Placement.at(position))
+        others = [pk for pk in ids if pk not in chosen]
+        block = sorted(chosen, key=ids.index)
+        expected = others[: position - 1] + block + others[position - 1 :]
+        assert ordered_ids(product) == expected
+        assert result.position == min(position, len(others) + 1)
+        assert_blocks_agree(product)
+
+
+def test_a_block_past_the_limit_is_split(product, owner):
+    bulk_ordered(product, owner, order_sql.BLOCK_SPLIT_ABOVE + 300)
+    if connection.vendor == "postgresql":  # the split runs when the transaction commits
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    sizes = list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True))
+    # SQLite splits as the 2,049th arrives, PostgreSQL when the transaction ends: the same blocks.
+    assert sizes == [1024, 1324]
+    assert order_sql.blocks_wrong(product.pk) == []
+    rows = list(backlog_items(product=product).values_list("pk", "rank"))
+    for position in (1, 1024, 1025, 2049, len(rows)):
+        assert order_sql.position_of(product.pk, rows[position - 1][1]) == position
+        assert order_sql.at_offset(product.pk, position - 1) == [rows[position - 1]]
+
+
+def test_deep_positions_cost_the_same_queries_as_shallow_ones(product, owner):
+    bulk_ordered(product, owner, 300)
+    order_sql.blocks_recut(product.pk, size=16)
+    rows = list(backlog_items(product=product).values_list("pk", "rank"))
+    counts = []
+    for position in (3, 290):
+        with CaptureQueriesContext(connection) as ctx:
+            assert order_sql.position_of(product.pk, rows[position - 1][1]) == position
+            assert order_sql.at_offset(product.pk, position - 1) == [rows[position - 1]]
+            items_move(product=product, actor=owner, item_ids=[rows[0][0]], to=Placement.at(position))
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("where", ["position", "offset", "move"])
+def test_deep_reads_do_not_grow_with_the_order(product, owner, where):
+    """The rows read to find a position, the item at a position, or to move an item there, deep in
+    the order, are bounded by the blocks, not by the position: at most the entries of one block
+    (index and row, twice at most for a move) plus one row per block, at 3,000 and at 12,000 items
+    (counting the order up to the item would read 11,990)."""
+    read = {}
+    for size in (3_000, 12_000):
+        bulk_ordered(product, owner, size - order_sql.ordered_count(product.pk))
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred splits, now
+            cursor.execute("ANALYZE backlog_item")
+        deep = size - 10
+        [(pk, rank)] = order_sql.at_offset(product.pk, deep - 1)
+        with rows_read("backlog_item", "backlog_orderblock") as reads:
+            if where == "position":
+                assert order_sql.position_of(product.pk, rank) == deep
+            elif where == "offset":
+                assert order_sql.at_offset(product.pk, deep - 1) == [(pk, rank)]
+            else:
+                [(top, _)] = order_sql.at_offset(product.pk, 0)
+                assert items_move(product=product, actor=owner, item_ids=[top], to=Placement.at(deep)).position == deep
+        read[size] = reads.rows
+    for size, rows in read.items():
+        assert rows <= 4 * order_sql.BLOCK_SPLIT_ABOVE + 4 * size // order_sql.BLOCK_SIZE, (size, rows)
+
+
+def test_the_schedule_merges_blocks_that_items_left(product, owner):
+    from backlog.tasks import merge_small_order_blocks
+
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(12)]
+    order_sql.blocks_recut(product.pk, size=4)
+    for item in items[4:11]:  # the second block empties, the third keeps one item
+        item_transition(item=item, actor=owner, to=Item.Status.ARCHIVED)
+    assert list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True)) == [4, 0, 1]
+    assert merge_small_order_blocks() == 2
+    assert list(OrderBlock.objects.filter(product=product).values_list("low", "size")) == [("", 5)]
+    assert_blocks_agree(product)

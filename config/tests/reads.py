@@ -1,0 +1,42 @@
+"""How many rows a piece of code reads, on PostgreSQL: for tests that a request path's reads do not
+grow with the backlog.
+
+PostgreSQL counts, for the current transaction, the rows each table's sequential scans returned,
+the rows its index scans fetched and the entries each of its indexes returned
+(``pg_stat_get_xact_tuples_returned`` / ``_fetched``); the difference across a block of code is
+what that code read. Index entries and rows are both counted, so an index-only count of a million
+entries shows as a million.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+_READ = """
+SELECT COALESCE(SUM(pg_stat_get_xact_tuples_returned(c.oid) + pg_stat_get_xact_tuples_fetched(c.oid)), 0)
+FROM pg_class c
+WHERE c.oid = ANY(%(tables)s::regclass[])
+   OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY(%(tables)s::regclass[]))
+"""
+
+
+def _read(tables: list[str]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_READ, {"tables": tables})
+        return int(cursor.fetchone()[0])
+
+
+class Reads:
+    rows: int = 0
+
+
+@contextmanager
+def rows_read(*tables: str) -> Iterator[Reads]:
+    """Count the rows and index entries of ``tables`` read inside the block (PostgreSQL only)."""
+    reads = Reads()
+    names = list(tables)
+    before = _read(names)
+    yield reads
+    # The counting query itself reads none of these tables.
+    reads.rows = _read(names) - before
