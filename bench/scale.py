@@ -202,7 +202,10 @@ def mover_main(url: str, pipe) -> None:
     rng = random.Random(7)
     pipe.send("ready")
     while True:
-        command = pipe.recv()
+        try:
+            command = pipe.recv()
+        except EOFError:  # the benchmark ended without saying so (interrupted)
+            return
         if command == "quit":
             return
         _, product_id, owner_id, ids = command
