@@ -48,6 +48,7 @@ The growth of each measure between sizes (and largest ÷ smallest) closes the JS
 is shared: compare ratios measured in the same run rather than single timings.
 """
 
+import _thread
 import argparse
 import base64
 import contextlib
@@ -60,6 +61,7 @@ import multiprocessing
 import os
 import random
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -160,6 +162,31 @@ def sample(fn, *, most: int, least: int, budget: float) -> list[float]:
         samples.append(timed_ms(fn))
         spent += samples[-1] / 1000
     return samples
+
+
+def run_limited(fn, limit: float) -> tuple[float, bool]:
+    """Run ``fn`` for at most ``limit`` seconds: past that the main thread is interrupted (between
+    statements: the transaction under way rolls back). Return the seconds and whether it finished."""
+    done = threading.Event()
+
+    def stop() -> None:
+        if not done.is_set():
+            _thread.interrupt_main()
+
+    timer = threading.Timer(limit, stop)
+    start = time.perf_counter()
+    timer.start()
+    try:
+        fn()
+        done.set()
+    except KeyboardInterrupt:
+        if done.is_set():  # the limit came as it finished
+            return time.perf_counter() - start, True
+        return time.perf_counter() - start, False
+    finally:
+        done.set()
+        timer.cancel()
+    return time.perf_counter() - start, True
 
 
 def added_peak_mb(fn) -> float:
@@ -612,14 +639,17 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
         if name == "score_recompute":
             vacuum()
         mover.start(product, owner, ids)
-        runs = []
+        runs, finished = [], True
         begun = time.perf_counter()
-        while not runs or time.perf_counter() - begun < args.job_seconds:
-            runs.append(timed_ms(lambda job=job: job(product)) / 1000)
+        while finished and (not runs or time.perf_counter() - begun < args.job_seconds):
+            seconds, finished = run_limited(lambda job=job: job(product), args.job_limit)
+            runs.append(seconds)
         during = mover.stop()
         figures = {
             "seconds": round(sorted(runs)[len(runs) // 2], 3),
             "runs": len(runs),
+            # False: stopped after --job-limit seconds (a chunked job keeps what it committed).
+            "finished": finished,
             "moves_during": percentiles(during),
         }
         quiet_figures = out["moves_without_job"]
@@ -633,7 +663,8 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
     # same rows (score, breakdown and time, with ``backlog.score_sql.statement`` when it exists)
     # and the score column alone (``bench.scoring.FLOOR_SQL``).
     vacuum()
-    alone = timed_ms(lambda: job_recompute_scores(product)) / 1000
+    alone, finished = run_limited(lambda: job_recompute_scores(product), args.job_limit)
+    out["jobs"]["score_recompute"]["finished_alone"] = finished
     floors = {}
     for name, statement in sql_floors(product).items():
         vacuum()
@@ -777,6 +808,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=4.0, help="seconds after which sampling stops (4)")
     parser.add_argument("--proposals", type=int, default=20, help="proposals in the review queue (20)")
     parser.add_argument("--job-seconds", type=float, default=3.0, help="least time moves overlap each job (3)")
+    parser.add_argument("--job-limit", type=float, default=240.0, help="seconds a job may run before it is stopped")
     parser.add_argument("--writers", type=int, default=32, help="concurrent writer threads (32)")
     parser.add_argument("--writer-seconds", type=float, default=4.0, help="how long the writers run (4)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "scale.json"), help="where the JSON goes")
