@@ -57,6 +57,9 @@ bench-api: install  ## API benchmark on PostgreSQL behind gunicorn, prints JSON
 bench-pages: install  ## backlog page against the API's first page, 100,000 items on PostgreSQL, prints JSON
 	$(PY) bench/pages.py
 
+bench-suggestion: install  ## the suggested order's refresh job and requests, 100,000 items on PostgreSQL, prints JSON
+	$(PY) bench/suggestion.py
+
 bench-sprints: install  ## sprint planning and the forecast at 10,000 and 100,000 items on PostgreSQL, prints JSON
 	$(PY) bench/sprints.py
 

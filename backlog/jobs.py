@@ -108,8 +108,9 @@ def enqueue_suggestions(product_id: int) -> None:
     """Queue a refresh of the product's stored suggested positions, once per burst of changes.
 
     In process nothing runs now: the product is marked stale in the database (every process sees
-    it) and the next page that shows suggested positions refreshes them first, once for the whole
-    burst.
+    it) and the embedded schedule's ``refresh_stale_suggestions`` refreshes it within seconds,
+    once for the whole burst. No request ever refreshes: pages show the stored positions and say
+    when they are being refreshed (``suggestions_refreshing``).
     """
     if in_process():
         StaleSuggestions.objects.bulk_create([StaleSuggestions(product_id=product_id)], ignore_conflicts=True)
@@ -131,13 +132,27 @@ def suggestions_started(product_id: int) -> None:
 
 
 def suggestions_stale_take(product_id: int) -> bool:
-    """In process: whether changes made the product's suggested positions stale, clearing the mark
-    (a row, see ``StaleSuggestions``: whichever process deletes it refreshes, and changes from then
-    on mark the product stale again). With a broker the refresh job does it: False, no look-up."""
-    if not in_process():
+    """Whether changes made the product's suggested positions stale, clearing the mark (a row, see
+    ``StaleSuggestions``: whichever process deletes it refreshes, and changes from then on mark the
+    product stale again). Called by the scheduled ``refresh_stale_suggestions`` only."""
+    return bool(StaleSuggestions.objects.filter(product_id=product_id).delete()[0])
+
+
+def stale_suggestion_products() -> list[int]:
+    """The products marked stale (in process), oldest mark first."""
+    return list(StaleSuggestions.objects.order_by("marked_at").values_list("product_id", flat=True))
+
+
+def suggestions_refreshing(product_id: int) -> bool:
+    """Whether the product's stored suggested positions wait for a refresh (changes since): pages
+    say so beside them. One look-up by key: the mark's row in process, the coalescing key with a
+    broker (unknown, with the cache unreachable: False)."""
+    if in_process():
+        return StaleSuggestions.objects.filter(product_id=product_id).exists()
+    try:
+        return cache.get(SUGGESTION_PENDING.format(product_id)) is not None
+    except RedisError:
         return False
-    mark = StaleSuggestions.objects.filter(product_id=product_id)
-    return bool(mark.exists() and mark.delete()[0])
 
 
 @contextmanager

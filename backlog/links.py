@@ -6,6 +6,7 @@ a proposal has no place yet, the others no longer block. The warnings of a page 
 from one prefetch (``warning_prefetch``), so a screen costs the same queries however many links.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q
@@ -118,13 +119,25 @@ def kept_below(*, item: Item) -> list[str]:
     """The keys of the open blockers the suggested order keeps ``item`` below although its score
     alone would put it above them (its score is higher, or theirs is missing): the suggestion's
     topological constraint, said in the score's "why"."""
-    if item.rank is None:
-        return []
-    blockers = Item.objects.filter(links_out__target=item, links_out__kind=ItemLink.Kind.BLOCKS, rank__isnull=False)
-    held = []
-    for number, score, rank in blockers.order_by("rank").values_list("number", "score", "rank"):
+    return [item_key(item.product.key, number) for _, number in kept_below_many([item]).get(item.pk, ())]
+
+
+def kept_below_many(items: Sequence[Item]) -> dict[int, list[tuple[int, int]]]:
+    """For each of the given ordered items (a page of them), (id, number) of the open blockers
+    the suggestion keeps it below (see ``kept_below``), in the order: one query for them all."""
+    ranked = {item.pk: item for item in items if item.rank is not None}
+    if not ranked:
+        return {}
+    links = (
+        ItemLink.objects.filter(target_id__in=list(ranked), kind=ItemLink.Kind.BLOCKS, source__rank__isnull=False)
+        .order_by("source__rank")
+        .values_list("target_id", "source_id", "source__number", "source__score", "source__rank")
+    )
+    held: dict[int, list[tuple[int, int]]] = {}
+    for target, source, number, score, rank in links:
+        item = ranked[target]
         if _by_score_before(item.score, item.rank, score, rank):
-            held.append(item_key(item.product.key, number))
+            held.setdefault(target, []).append((source, number))
     return held
 
 

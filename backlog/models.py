@@ -306,6 +306,20 @@ class Item(models.Model):
             models.Index(fields=["product", "kind"], name="item_product_kind"),
             models.Index(fields=["product", "updated_at"], name="item_product_updated"),
             models.Index(fields=["product", "score"], name="item_product_score"),
+            # The unpinned items of the order by score: where a newcomer's score puts it
+            # (backlog.services.suggestion.suggested_positions_for_new), one index look-up.
+            models.Index(
+                fields=["product", "-score", "rank"],
+                condition=Q(rank__isnull=False, pinned=False),
+                name="item_movable_by_score",
+            ),
+            # Items that left the order still holding a suggested position: the refresh clears
+            # them without reading the product's done and archived items (usually none here).
+            models.Index(
+                fields=["product"],
+                condition=Q(rank__isnull=True, suggested_position__isnull=False),
+                name="item_left_with_suggestion",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -500,6 +514,29 @@ class StaleSuggestions(models.Model):
 
     def __str__(self) -> str:
         return f"suggested positions of product {self.product_id} stale since {self.marked_at:%Y-%m-%d %H:%M}"
+
+
+class SuggestedMove(models.Model):
+    """One of the items the scores would move most in a product's order, as the last refresh of
+    the stored suggested positions found it (``backlog.services.suggestion``).
+
+    The refresh keeps the few hundred largest drifts here, so that the suggested-order list reads
+    that many rows instead of sorting the whole order by drift per request. A drift stored on
+    every item instead would change with every move above it (positions shift), and each refresh
+    would rewrite every row below the move.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    place = models.PositiveIntegerField(help_text="1 for the largest drift (ties: the higher item first).")
+    position = models.PositiveIntegerField(help_text="Where the item stood at the refresh.")
+    suggested_position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "place"], name="suggested_move_place_unique")]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}: {self.position} -> {self.suggested_position}"
 
 
 class SavedView(models.Model):

@@ -54,6 +54,22 @@ def refresh_suggestions(product_id: int) -> int:
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def refresh_stale_suggestions() -> list[int]:
+    """Scheduled every few seconds: refresh the products whose suggested positions changes marked
+    stale (jobs in process, the embedded default: the coalesced ``refresh_suggestions`` is what a
+    broker runs). Each mark is taken before its refresh, so a change meanwhile marks it again."""
+    done = []
+    for product_id in jobs.stale_suggestion_products():
+        if jobs.suggestions_stale_take(product_id):
+            try:
+                suggestion.suggested_positions_refresh(product_id=product_id)
+            except Product.DoesNotExist:
+                continue
+            done.append(product_id)
+    return done
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def refresh_due_scores() -> int:
     """Scheduled: redo lost whole-product recomputes, then rescore what time or missed jobs made
     stale, product by product."""

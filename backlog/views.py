@@ -21,6 +21,7 @@ from backlog import history
 from backlog.access import access_item_by_number, access_saved_view, transitions_for
 from backlog.exceptions import VersionConflict
 from backlog.forms import ItemForm
+from backlog.jobs import suggestions_refreshing
 from backlog.links import kept_below, order_warnings
 from backlog.models import Item, Label, SavedView
 from backlog.panels import item_panels
@@ -34,12 +35,13 @@ from backlog.services.saved_views import (
     saved_view_delete,
     saved_view_update,
 )
-from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_ensure_fresh
+from backlog.services.suggestion import most_moved, order_apply_suggestion
 from backlog.themes import theme_list
 from config.numbers import whole_number, whole_numbers
 from config.pages import show_errors
 
 PAGE_SIZE = 50
+SUGGESTED_PAGE_SIZE = 100  # the suggested-order page's largest drifts
 STATUS_CHOICES = [("", "The backlog (open, in progress)"), *Item.Status.choices]
 
 
@@ -115,7 +117,6 @@ class BacklogPage:
 @login_required
 def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
     product, actions = access_product(request.user, key)
-    suggested_positions_ensure_fresh(product_id=product.pk)
     query = BacklogPage(product, request.GET)
     rows, next_params = query.page()
     context = {
@@ -140,6 +141,8 @@ def backlog_page(request: HttpRequest, key: str) -> HttpResponse:
         "export_query": urlencode(query.listing.filters),
         "can_import": can_import(actions),
         "themes": theme_list(product=product),
+        # The stored suggested positions (the drift column) lag changes by a few seconds: say so.
+        "suggestions_refreshing": suggestions_refreshing(product.pk),
     }
     if request.htmx and request.htmx.target == "more":
         return render(request, "backlog/_rows.html", context)
@@ -235,7 +238,6 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
     apps register (``backlog.panels``: refinement's questions and comments, delivery's forecast)."""
     item, actions = access_item_by_number(request.user, key, number)
     product = item.product
-    suggested_positions_ensure_fresh(product_id=product.pk)
     events = list(item_history(item=item).order_by("-created_at", "-id")[:50])
     texts = history.describe(events)
     return render(
@@ -250,6 +252,7 @@ def item_page(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "history": [(event, texts[event.pk]) for event in events],
             "breakdown": item.score_breakdown or None,
             "kept_below": kept_below(item=item),
+            "suggestions_refreshing": suggestions_refreshing(product.pk),
             "transitions": transitions_for(item, actions),
             "panels": item_panels(item=item, user=request.user, actions=actions),
         },
@@ -315,7 +318,9 @@ def item_transition_view(request: HttpRequest, key: str, number: int) -> HttpRes
 
 @login_required
 def suggested_page(request: HttpRequest, key: str) -> HttpResponse:
-    """The items the scores would move most; owners and delegates apply the suggestion to a selection."""
+    """The items the scores would move most (the largest drifts the last refresh stored: a hundred
+    rows read, whatever the backlog's size); owners and delegates apply the suggestion to a
+    selection."""
     product, actions = access_product(request.user, key)
     if request.method == "POST":
         if Action.REORDER not in actions:
@@ -331,10 +336,8 @@ def suggested_page(request: HttpRequest, key: str) -> HttpResponse:
             else:
                 messages.success(request, f"Moved {moved} item{'s' if moved != 1 else ''} to their suggested places.")
         return redirect("suggested", product.key)
-    rows = sorted(
-        (row for row in suggested_order(product=product) if row.drift), key=lambda row: (-abs(row.drift), row.position)
-    )[:100]
-    items = Item.objects.in_bulk([row.item_id for row in rows])
+    rows = most_moved(product=product, limit=SUGGESTED_PAGE_SIZE)
+    items = Item.objects.select_related("product").in_bulk([row.item_id for row in rows])
     return render(
         request,
         "backlog/suggested.html",
@@ -344,5 +347,6 @@ def suggested_page(request: HttpRequest, key: str) -> HttpResponse:
             "section": "suggested",
             "rows": [(row, items[row.item_id]) for row in rows if row.item_id in items],
             "can_reorder": Action.REORDER in actions,
+            "suggestions_refreshing": suggestions_refreshing(product.pk),
         },
     )

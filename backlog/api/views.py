@@ -23,11 +23,11 @@ from backlog.services.bulk import Target, items_bulk_edit
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move, items_move
 from backlog.services.scores import product_scoring_update
-from backlog.services.suggestion import order_apply_suggestion, suggested_order
+from backlog.services.suggestion import MOST_MOVED, most_moved, order_apply_suggestion
 from config.api import reject_unknown_parameters, validated_input
 from config.numbers import number_parameter
 
-MAX_SUGGESTIONS = 500
+MAX_SUGGESTIONS = MOST_MOVED  # the refresh keeps that many
 
 
 def _list_parameter(name: str, choices: list[str] | None) -> OpenApiParameter:
@@ -319,6 +319,12 @@ class SuggestedOrderApi(GenericAPIView):
 
     @extend_schema(
         summary="The items the scores would move most: actual and suggested position, drift",
+        description=(
+            "The largest drifts, largest first (ties: the higher item first), as the last refresh of "
+            "the stored suggested positions found them: a job refreshes them a few seconds after each "
+            "change (moves, edits, rescoring), so right after one they may lag. Positions are those of "
+            "that refresh."
+        ),
         parameters=[
             OpenApiParameter(
                 "limit",
@@ -333,16 +339,16 @@ class SuggestedOrderApi(GenericAPIView):
         product, _ = access_product(request.user, key)
         reject_unknown_parameters(request, {"limit"})
         limit = number_parameter(request.query_params, "limit", default=50, low=1, high=MAX_SUGGESTIONS)
-        every = suggested_order(product=product)
-        numbers = {row.item_id: row.number for row in every}
-        rows = sorted(every, key=lambda row: (-abs(row.drift), row.position))
-        rows = [row for row in rows if row.drift][:limit]
+        rows = most_moved(product=product, limit=limit)
+        numbers = dict(
+            Item.objects.filter(pk__in={pk for row in rows for pk in row.kept_below}).values_list("pk", "number")
+        )
         data = [
             {
                 **vars(row),
-                "key": item_key(product.key, numbers[row.item_id]),
+                "key": item_key(product.key, row.number),
                 "drift": row.drift,
-                "kept_below": [item_key(product.key, numbers[pk]) for pk in row.kept_below],
+                "kept_below": [item_key(product.key, numbers[pk]) for pk in row.kept_below if pk in numbers],
             }
             for row in rows
         ]

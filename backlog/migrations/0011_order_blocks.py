@@ -3,7 +3,7 @@
 Triggers keep each block's size exact whatever writes an item's key (the services, bulk inserts,
 the admin, raw SQL): an ordered item leaving a block takes one from it, one arriving adds one
 (on PostgreSQL inserts and deletes are counted per statement, grouped by block). A
-block that grows past 2,048 items is split into blocks of 1,024: on PostgreSQL by a deferred
+block that grows past 2,048 items is cut into blocks of 1,024: on PostgreSQL by a deferred
 constraint trigger when the transaction commits (row triggers there run at the end of each
 statement, so only at commit do the sizes and the keys agree), on SQLite by a trigger at once
 (its row triggers run as each row is written). Existing orders are cut into blocks of 1,024.
@@ -69,25 +69,26 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Cut an oversized block into pieces of 1,024 (the last up to 2,048). Each piece's size is read
--- afresh: inserting a piece may have split it already (its own trigger, fired at once when
--- constraints are immediate).
+-- Cut an oversized block into pieces of 1,024 (the last may be smaller), in one pass over its keys:
+-- a block a bulk insert grew to a million is cut as fast as one just past the limit.
 CREATE FUNCTION onebacklog_order_block_split() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  block_low text COLLATE "C" := NEW.low;
   block_size integer;
-  cut text COLLATE "C";
+  high text COLLATE "C";
 BEGIN
-  LOOP
-    SELECT size INTO block_size FROM backlog_orderblock WHERE product_id = NEW.product_id AND low = block_low;
-    EXIT WHEN block_size IS NULL OR block_size <= 2048;
-    SELECT rank INTO cut FROM backlog_item WHERE product_id = NEW.product_id AND rank >= block_low
-      ORDER BY rank OFFSET 1024 LIMIT 1;
-    EXIT WHEN cut IS NULL;
-    UPDATE backlog_orderblock SET size = 1024 WHERE product_id = NEW.product_id AND low = block_low;
-    INSERT INTO backlog_orderblock (product_id, low, size) VALUES (NEW.product_id, cut, block_size - 1024);
-    block_low := cut;
-  END LOOP;
+  SELECT size INTO block_size FROM backlog_orderblock WHERE product_id = NEW.product_id AND low = NEW.low;
+  IF block_size IS NULL OR block_size <= 2048 THEN
+    RETURN NULL;  -- split already (several rows of a statement queue this), or merged away
+  END IF;
+  SELECT MIN(low) INTO high FROM backlog_orderblock WHERE product_id = NEW.product_id AND low > NEW.low;
+  INSERT INTO backlog_orderblock (product_id, low, size)
+    SELECT NEW.product_id, rank, LEAST(1024, total - n) FROM (
+      SELECT rank, row_number() OVER (ORDER BY rank) - 1 AS n, COUNT(*) OVER () AS total
+      FROM backlog_item
+      WHERE product_id = NEW.product_id AND rank >= NEW.low AND (high IS NULL OR rank < high)
+    ) numbered
+    WHERE n > 0 AND n %% 1024 = 0;
+  UPDATE backlog_orderblock SET size = 1024 WHERE product_id = NEW.product_id AND low = NEW.low;
   RETURN NULL;
 END $$;
 

@@ -12,7 +12,7 @@ from backlog.models import Item, ItemEvent
 from backlog.selectors import item_history
 from backlog.services.items import item_create, item_transition, item_update
 from backlog.services.ordering import Placement, item_move, items_move
-from backlog.services.suggestion import order_apply_suggestion
+from backlog.services.suggestion import order_apply_suggestion, suggested_positions_refresh
 from refinement.services.proposals import proposal_accept, proposal_ask, proposal_reject
 from refinement.services.split import item_split
 
@@ -69,6 +69,7 @@ def test_the_suggestion_writes_moves_in_the_same_shape(product, owner, five):
     item_move(item=five["E"], actor=owner, to=Placement.top())
     by_hand = last(five["E"], "moved")
     Item.objects.filter(pk=five["C"].pk).update(score=9)  # C first, the others unscored, by place
+    suggested_positions_refresh(product_id=product.pk)  # the job (a selection goes where it stored)
     order_apply_suggestion(product=product, actor=owner, item_ids=[five["C"].pk])
     suggested = last(five["C"], "moved")
     assert set(suggested.data) == set(by_hand.data)

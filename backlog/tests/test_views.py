@@ -8,6 +8,7 @@ from django.test import Client
 
 from backlog.models import Item, ItemEvent
 from backlog.services.items import item_create
+from backlog.services.suggestion import suggested_positions_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -136,8 +137,7 @@ def test_an_edit_from_a_browser_stores_lf_and_records_only_what_changed(product,
 
 def test_drift_is_written_one_way_everywhere(product, owner, items):
     Item.objects.filter(pk=items[2].pk).update(score=9.0)  # C's score would put it first
-    Item.objects.filter(pk=items[0].pk).update(suggested_position=2)
-    Item.objects.filter(pk=items[2].pk).update(suggested_position=1)
+    suggested_positions_refresh(product_id=product.pk)  # the job: C 1, A 2, B 3
     client = client_for(owner)
     for url in (f"/p/{product.key}/", f"/p/{product.key}/suggested/"):
         page = client.get(url).content.decode()
@@ -148,6 +148,7 @@ def test_drift_is_written_one_way_everywhere(product, owner, items):
 
 def test_applying_the_suggestion_to_selected_items(product, owner, stakeholder, items):
     Item.objects.filter(pk=items[2].pk).update(score=9.0)
+    suggested_positions_refresh(product_id=product.pk)
     assert client_for(stakeholder).post(f"/p/{product.key}/suggested/", {"items": [items[2].pk]}).status_code == 403
     client_for(owner).post(f"/p/{product.key}/suggested/", {"items": [items[2].pk]})
     assert titles(product) == ["C", "A", "B"]

@@ -10,6 +10,7 @@ from accounts.api.throttling import PerTokenThrottle
 from backlog.models import Item, ItemEvent
 from backlog.services.demo import demo_backlog_seed
 from backlog.services.items import item_create, item_update
+from backlog.services.suggestion import suggested_positions_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -434,6 +435,7 @@ def test_scores_breakdowns_filters_and_the_suggested_order(api, product, owner, 
     assert body[1]["score_breakdown"]["formula"] == "(13 + 0 + 0) / 1 = 13"
     assert [i["title"] for i in api.get(url(product, "?score_min=4&score_max=13")).json()["results"]] == ["high", "mid"]
 
+    suggested_positions_refresh(product_id=product.pk)  # the job the score changes queued
     suggestion = api.get(f"/api/v1/products/{product.key}/suggested-order/").json()
     assert [
         (row["key"].split("-")[1], row["position"], row["suggested_position"], row["drift"]) for row in suggestion
@@ -445,6 +447,7 @@ def test_scores_breakdowns_filters_and_the_suggested_order(api, product, owner, 
     applied = api.post(f"/api/v1/products/{product.key}/suggested-order/apply/", {}, format="json")
     assert applied.json() == {"moved": 1}
     assert [i["title"] for i in api.get(url(product)).json()["results"]] == ["high", "mid", "low"]
+    suggested_positions_refresh(product_id=product.pk)  # the job the apply queued
     assert api.get(f"/api/v1/products/{product.key}/suggested-order/").json() == []
 
 

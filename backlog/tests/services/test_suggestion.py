@@ -16,10 +16,10 @@ from backlog.services.suggestion import (
     _longest_increasing,
     order_apply_suggestion,
     suggested_order,
-    suggested_positions_ensure_fresh,
     suggested_positions_for_new,
     suggested_positions_refresh,
 )
+from backlog.tasks import refresh_stale_suggestions
 
 pytestmark = pytest.mark.django_db
 
@@ -70,8 +70,24 @@ def test_applying_writes_only_the_items_out_of_place(product, owner, scored):
     assert {event.actor_id for event in events} == {owner.pk}
 
 
+def test_applying_to_the_whole_of_a_big_backlog_is_refused_with_a_way_forward(product, owner, scored, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from backlog.services import suggestion
+
+    monkeypatch.setattr(suggestion, "APPLY_ALL_LIMIT", 4)
+    before = titles(product)
+    with pytest.raises(ValidationError) as refused:
+        order_apply_suggestion(product=product, actor=owner)
+    assert "holds 5 items" in str(refused.value) and "Choose the items to move" in str(refused.value)
+    assert titles(product) == before
+    suggestion.suggested_positions_refresh(product_id=product.pk)
+    assert order_apply_suggestion(product=product, actor=owner, item_ids=[scored["E"].pk]) == 1
+
+
 def test_applying_to_selected_items_puts_each_where_the_suggestion_does(product, owner, scored):
     # Suggested: B E C A D. E goes before C and A before D; B, C and D stay where they are.
+    suggested_positions_refresh(product_id=product.pk)  # a selection goes to the stored positions
     order_apply_suggestion(product=product, actor=owner, item_ids=[scored["A"].pk, scored["E"].pk])
     assert titles(product) == ["B", "E", "C", "A", "D"]
 
@@ -81,6 +97,7 @@ def test_applying_to_one_item_with_a_big_drift_moves_it(product, owner):
     for title, score in [("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 9.0)]:
         items.append(item_create(product=product, actor=owner, kind="story", title=title))
         Item.objects.filter(pk=items[-1].pk).update(score=score)
+    suggested_positions_refresh(product_id=product.pk)
     assert order_apply_suggestion(product=product, actor=owner, item_ids=[items[3].pk]) == 1
     assert titles(product) == ["d", "a", "b", "c"]
 
@@ -160,7 +177,7 @@ def test_a_score_change_queues_a_refresh_of_the_stored_positions(
     with django_capture_on_commit_callbacks(execute=True):  # the edit's score job marks them stale
         item_update(item=scored["D"], actor=owner, changes={"business_value": 20, "estimate": 1})
     assert Item.objects.get(pk=scored["D"].pk).suggested_position == 5  # not refreshed yet
-    suggested_positions_ensure_fresh(product_id=product.pk)  # what the next page does first
+    refresh_stale_suggestions()  # what the schedule does within seconds
     assert Item.objects.get(pk=scored["D"].pk).suggested_position == 1  # scored 20 now: first
     assert Item.objects.get(pk=scored["B"].pk).suggested_position == 2
 
@@ -173,15 +190,16 @@ def test_the_stale_mark_is_seen_by_every_process(product, owner, scored, django_
     with django_capture_on_commit_callbacks(execute=True):
         item_update(item=scored["D"], actor=owner, changes={"business_value": 20, "estimate": 1})
     cache.clear()  # another process: its own (empty) local memory cache
-    suggested_positions_ensure_fresh(product_id=product.pk)
+    assert refresh_stale_suggestions() == [product.pk]
     assert Item.objects.get(pk=scored["D"].pk).suggested_position == 1
     with CaptureQueriesContext(connection) as ctx:  # fresh now: one look-up, nothing written
-        suggested_positions_ensure_fresh(product_id=product.pk)
+        assert refresh_stale_suggestions() == []
     assert len(ctx.captured_queries) == 1
 
 
 def test_where_a_newcomer_would_go(product, owner, scored):
     Item.objects.filter(pk=scored["C"].pk).update(pinned=True)  # C keeps slot 3
+    suggested_positions_refresh(product_id=product.pk)
     # Movable by score: B(5) E(4) A(1) D(-); slots 1, 2, 4, 5 and the new 6th.
     assert suggested_positions_for_new(product=product, scores=[6.0, 4.0, 2.0, 0.5, None]) == [1, 4, 4, 5, 6]
 
@@ -189,11 +207,13 @@ def test_where_a_newcomer_would_go(product, owner, scored):
 def test_moves_and_status_changes_keep_the_shown_drift_true(product, owner, django_capture_on_commit_callbacks):
     cache.clear()
     items = [item_create(product=product, actor=owner, kind="story", title=t) for t in "ABC"]  # unscored
-    suggested_positions_ensure_fresh(product_id=product.pk)
+    suggested_positions_refresh(product_id=product.pk)
     with django_capture_on_commit_callbacks(execute=True):
         item_move(item=items[2], actor=owner, to=Placement.top())
     client = Client()
     client.force_login(owner)
+    assert client.get(f"/p/{product.key}/").context["suggestions_refreshing"]  # the move marked them stale
+    refresh_stale_suggestions()  # the schedule, within seconds
     rows = client.get(f"/p/{product.key}/").context["rows"]
     assert [(row.title, row.drift) for row in rows] == [("C", 0), ("A", 0), ("B", 0)]  # ties keep their place
     live = {row.item_id: row.drift for row in suggested_order(product=product)}
@@ -269,11 +289,13 @@ def test_applying_to_a_selection_keeps_each_item_below_its_blockers(product, own
     _block(scored, "A", "B")
     item_move(item=scored["A"], actor=owner, to=Placement.bottom())
     assert titles(product) == ["B", "C", "D", "E", "A"]
+    suggested_positions_refresh(product_id=product.pk)
     order_apply_suggestion(product=product, actor=owner, item_ids=[scored["B"].pk])
     assert titles(product) == ["C", "D", "E", "A", "B"]
     # C blocks A too; A and B selected: the suggestion is E C A B D, so A and B go to places 3
     # and 4 among the unselected C D E, both below C.
     _block(scored, "C", "A")
+    suggested_positions_refresh(product_id=product.pk)
     order_apply_suggestion(product=product, actor=owner, item_ids=[scored["A"].pk, scored["B"].pk])
     assert titles(product) == ["C", "D", "A", "B", "E"]
 
@@ -306,8 +328,83 @@ def test_random_backlogs_with_blockers_never_suggest_an_item_above_one(product, 
 
 def test_the_suggested_order_api_says_which_blocker_keeps_an_item_below(product, scored, as_role):
     _block(scored, "A", "B")
+    suggested_positions_refresh(product_id=product.pk)
     rows = as_role("stakeholder").get(f"/api/v1/products/{product.key}/suggested-order/").json()
     by_key = {row["key"]: row for row in rows}
     assert by_key[scored["B"].key]["kept_below"] == [scored["A"].key]
     assert by_key[scored["B"].key]["suggested_position"] == 4
     assert all(row["kept_below"] == [] for key, row in by_key.items() if key != scored["B"].key)
+
+
+def _reference_selection(order, pinned, targets, selected, blockers):
+    """The selection's rule read plainly: take the chosen items out, put each back at its
+    suggested position (lowest first), then each right after its lowest open blocker above it."""
+    chosen = [pk for pk in order if pk in selected and pk not in pinned]
+    final = [pk for pk in order if pk not in chosen]
+    for pk in sorted(chosen, key=targets.get):
+        final.insert(min(targets[pk] - 1, len(final)), pk)
+    for _ in chosen:
+        moved = False
+        for pk in sorted(chosen, key=final.index):
+            if blockers.get(pk) and (lowest := max(final.index(b) for b in blockers[pk])) > final.index(pk):
+                final.remove(pk)
+                final.insert(lowest, pk)
+                moved = True
+        if not moved:
+            break
+    return final
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_applying_to_random_selections_follows_the_rule(product, owner, seed, settings):
+    """Selections applied from the stored positions (index look-ups around each selected item)
+    end exactly where the plain rule puts them, with pinned items and blockers about (and, with
+    short keys allowed, after a rebalance)."""
+    settings.ORDER_KEY_MAX_LENGTH = 4 if seed % 3 == 0 else 128
+    rng = random.Random(seed)
+    items = []
+    for n in range(30):
+        item = item_create(product=product, actor=owner, kind="story", title=f"I{n}")
+        Item.objects.filter(pk=item.pk).update(score=rng.choice([None, *range(8)]), pinned=rng.random() < 0.15)
+        items.append(item.pk)
+    blockers: dict[int, set[int]] = {}
+    for _ in range(rng.randint(0, 8)):
+        a, b = sorted(rng.sample(range(30), 2))
+        ItemLink.objects.get_or_create(
+            product=product, source_id=items[a], target_id=items[b], kind=ItemLink.Kind.BLOCKS
+        )
+        blockers.setdefault(items[b], set()).add(items[a])
+    order = list(backlog_items(product=product).values_list("pk", flat=True))
+    for _ in range(rng.randint(0, 10)):  # the owner's order, not the creation order
+        order.insert(rng.randrange(len(order)), order.pop(rng.randrange(len(order))))
+    for pk in order:
+        item_move(item=Item.objects.get(pk=pk), actor=owner, to=Placement.bottom())
+    suggested_positions_refresh(product_id=product.pk)
+    targets = dict(Item.objects.filter(product=product).values_list("pk", "suggested_position"))
+    pinned = set(Item.objects.filter(product=product, pinned=True).values_list("pk", flat=True))
+    selected = set(rng.sample(items, rng.randint(1, 6)))
+    expected = _reference_selection(order, pinned, targets, selected, blockers)
+    order_apply_suggestion(product=product, actor=owner, item_ids=list(selected))
+    assert list(backlog_items(product=product).values_list("pk", flat=True)) == expected
+
+
+def test_pages_say_when_the_stored_positions_are_being_refreshed(product, owner, scored, settings):
+    """No page refreshes them: in process the stale mark, with a broker the queued job's key,
+    says that they lag, and the page says so."""
+    from backlog import jobs
+    from backlog.models import StaleSuggestions
+
+    client = Client()
+    client.force_login(owner)
+    StaleSuggestions.objects.create(product=product)
+    page = client.get(f"/p/{product.key}/")
+    assert "(refreshing)" in page.content.decode()
+    assert "suggestions refreshing" in client.get(f"/p/{product.key}/suggested/").content.decode()
+    assert StaleSuggestions.objects.filter(product=product).exists()  # still the job's to do
+    refresh_stale_suggestions()
+    assert "(refreshing)" not in client.get(f"/p/{product.key}/").content.decode()
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # with a broker: the coalescing key of the queued job
+    cache.add(jobs.SUGGESTION_PENDING.format(product.pk), 1)
+    assert jobs.suggestions_refreshing(product.pk)
+    cache.delete(jobs.SUGGESTION_PENDING.format(product.pk))
+    assert not jobs.suggestions_refreshing(product.pk)
