@@ -11,8 +11,10 @@ TEST_PROCESSES ?= 2
 # Schemathesis cases per API operation: a quick pass on SQLite, the full one on PostgreSQL (CI runs both).
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
+# Product sizes of `make bench-scale` (ordered items, comma-separated, ascending).
+SIZES ?= 1000,10000,100000,1000000
 
-.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations bench-integrations-io bench-integrations-webhooks bench-integrations-bulk bench-search screenshots clean
+.PHONY: install run test test-postgres lint format bench-ordering bench-api bench-scoring bench-pages bench-sprints bench-intake bench-notifications bench-integrations bench-integrations-io bench-integrations-webhooks bench-integrations-bulk bench-search bench-scale screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +83,9 @@ bench-integrations-webhooks: install  ## 1,000 webhook deliveries, a receiver fa
 
 bench-integrations-bulk: install  ## bulk edit of 500 items (labels, values, archive) on PostgreSQL, against single requests; JSON
 	$(PY) bench/integrations_bulk.py
+
+bench-scale: install  ## issue 17's table at 1k/10k/100k/1M ordered items on PostgreSQL (SIZES=1000,10000 for fewer); JSON
+	$(PY) bench/scale.py --sizes $(SIZES)
 
 screenshots: install  ## refresh the README's screenshots (demo data, Debian's Chromium)
 	$(PY) bench/screenshots.py
