@@ -73,18 +73,13 @@ from _setup import ROOT, percentiles
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/onebacklog_bench_scale"
 KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-# HOOK (integrator): the functions that rebuild what is derived from the rank keys (the
-# order-statistics blocks) after raw SQL wrote keys without their triggers. The first one found
-# is called under the product lock with the product's id: after each chunk of the SQL copies
-# with ``low=`` the chunk's first key when it takes a ``low`` (the chunk is then the end of the
-# order, so only it is counted), else once after all the copies. The JSON says which one
+# The function that rebuilds what is derived from the rank keys (the order-statistics blocks)
+# after raw SQL wrote keys without their triggers, looked up by name. It is called under the
+# product lock with the product's id: after each chunk of the SQL copies with ``low=`` the chunk's
+# first key (the chunk is then the end of the order, so only it is counted). The JSON says which
 # ("derived_rebuild"). While copying, the item table's triggers that write the derived table
-# (``DERIVED_TABLE``) are paused, and only when such a function exists.
-DERIVED_REBUILD_HOOKS = [
-    ("backlog.order_blocks", "rebuild"),
-    ("backlog.order_sql", "blocks_rebuild"),
-    ("backlog.order_sql", "blocks_recut"),
-]
+# (``DERIVED_TABLE``) are paused.
+DERIVED_REBUILD_HOOKS = [("backlog.order_sql", "blocks_recut")]
 DERIVED_TABLE = ("backlog", "OrderBlock")
 
 
