@@ -396,9 +396,9 @@ def item_move(
     )
 
 
-# Items a rebalance rewrites per transaction (about 25 ms of holding the product lock on PostgreSQL:
-# the longest a move waits for it).
-REBALANCE_CHUNK = 200
+# Items a rebalance rewrites per transaction: a few milliseconds of holding the product lock, the
+# longest a move waits for it (a move arriving while a chunk runs waits for that chunk).
+REBALANCE_CHUNK = 50
 
 
 def order_rebalance(*, product: Product, chunk: int = REBALANCE_CHUNK) -> int:
