@@ -125,9 +125,14 @@ def test_suggestion_reads_do_not_grow_with_the_backlog(two_sizes, path, monkeypa
     (small_queries, small_steps), (large_queries, large_steps) = measured[SMALL], measured[LARGE]
     # The same queries, but for the blockers' look-up, made only when a listed item has one.
     assert abs(small_queries - large_queries) <= 1, measured
-    # Twenty times the items, the same work give or take an index level (reading the order once
-    # would be over ten thousand steps more).
-    assert large_steps <= small_steps * 1.15 + 30, measured
+    if connection.vendor == "postgresql":
+        # Reading the order once would add 1,800 rows; which plan a few hundred rows get (an index
+        # read whole or a few of its entries) varies by a few hundred.
+        assert large_steps - small_steps < (LARGE - SMALL) // 4, measured
+    else:
+        # Ten times the items, the same work give or take an index level (reading the order once
+        # would be over ten thousand steps more).
+        assert large_steps <= small_steps * 1.15 + 30, measured
 
 
 def test_the_largest_drifts_come_stored_in_order(two_sizes):
