@@ -89,23 +89,30 @@ def refinement_agenda(*, product: Product, limit: int) -> list[Item]:
     Refinement prepares the next few sprints, so the agenda looks no deeper than that: a request
     reads at most ``AGENDA_SCAN_LIMIT`` items however long the refined top of a large backlog is.
     """
-    # The key closing the window (the order's own look-up of position N), then a range of the
-    # rank index: the scan stops there whatever the plan.
-    last = ordered_slice(product.pk, offset=AGENDA_SCAN_LIMIT - 1, limit=1)
-    window = Item.objects.filter(product=product).ordered()
-    if last:
-        window = window.filter(rank__lte=last[0][1])
-    items = list(window.not_ready(product).select_related("product")[:limit])
+    items = list(top_of_order(product=product).not_ready(product).select_related("product")[:limit])
     for item in items:
         item.position = position_of(product.pk, item.rank)
     return items
 
 
-def stale_items(*, product: Product) -> QuerySet[Item]:
-    """The product's flagged stale items, in backlog order."""
-    return (
-        Item.objects.filter(product=product, stale_flag__isnull=False).ordered().select_related("product", "stale_flag")
-    )
+def top_of_order(*, product: Product) -> QuerySet[Item]:
+    """The top ``AGENDA_SCAN_LIMIT`` items of the order: what the refinement agenda looks through.
+
+    The key closing the window comes from the order's own look-up of position N, then the window
+    is a range of the rank index: a scan stops there whatever the plan, however few of its items
+    a filter keeps.
+    """
+    last = ordered_slice(product.pk, offset=AGENDA_SCAN_LIMIT - 1, limit=1)
+    window = Item.objects.filter(product=product).ordered()
+    return window.filter(rank__lte=last[0][1]) if last else window
+
+
+def stale_items(*, product: Product, near_top: bool = False) -> QuerySet[Item]:
+    """The product's flagged stale items, in backlog order; ``near_top``: among the top of the
+    order only (``top_of_order``), for the agenda, whose read must not grow with the backlog (with
+    few flags, finding them in the whole order reads all of it)."""
+    items = top_of_order(product=product) if near_top else Item.objects.filter(product=product).ordered()
+    return items.filter(stale_flag__isnull=False).select_related("product", "stale_flag")
 
 
 # Technical debt ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from config.pages import show_errors
 from refinement.access import accept_place, duplicate_in
 from refinement.charts import bar_chart, line_chart
 from refinement.selectors import (
+    AGENDA_SCAN_LIMIT,
     costliest_debt,
     debt_figures,
     debt_trend,
@@ -182,7 +183,8 @@ def agenda_page(request: HttpRequest, key: str) -> HttpResponse:
             "actions": actions,
             "section": "agenda",
             "agenda": agenda,
-            "stale": list(stale_items(product=product)[:AGENDA_SIZE]),
+            "stale": list(stale_items(product=product, near_top=True)[:AGENDA_SIZE]),
+            "agenda_scan_limit": f"{AGENDA_SCAN_LIMIT:,}",
         },
     )
 

@@ -121,3 +121,29 @@ def test_a_large_backlog_before_its_first_snapshot_shows_no_totals(monkeypatch):
     body = _client(owner).get(f"/api/v1/products/{product.key}/debt-report/").json()
     assert body["totals"] is None
     assert _client(owner).get(f"/p/{product.key}/debt/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_agenda_page_reads_the_same_from_a_small_and_a_ten_times_larger_backlog(monkeypatch):
+    """With one stale item, deep in the order, the page's stale list looks no further than the
+    agenda's window: finding the flags in the whole order would read all of it."""
+    from refinement.models import StaleFlag
+
+    monkeypatch.setattr(selectors, "AGENDA_SCAN_LIMIT", 40)
+    measured = {}
+    for size in (60, 600):
+        product, owner = _agenda_product(size)
+        deep = Item.objects.get(product=product, number=size - 5)
+        StaleFlag.objects.create(item=deep, untouched_since=deep.updated_at)
+        near = Item.objects.get(product=product, number=7)
+        StaleFlag.objects.create(item=near, untouched_since=near.updated_at)
+        plan_as_at_scale()
+        client = _client(owner)
+        with reads() as measured[size]:
+            response = client.get(f"/p/{product.key}/refinement/")
+        stale = [item.number for item in response.context["stale"]]
+        assert stale == [7]  # the deep one is past the window
+    small, large = measured[60], measured[600]
+    assert large.queries == small.queries
+    if small.rows is not None:
+        assert large.rows <= small.rows + 10, (small.rows, large.rows, large.heaviest())
