@@ -17,6 +17,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import RedisError
 
@@ -113,11 +115,22 @@ def enqueue_suggestions(product_id: int) -> None:
     when they are being refreshed (``suggestions_refreshing``).
     """
     if in_process():
-        StaleSuggestions.objects.bulk_create([StaleSuggestions(product_id=product_id)], ignore_conflicts=True)
+        _mark_stale(product_id)
         return
     _send_once(
         SUGGESTION_PENDING.format(product_id), REFRESH_SUGGESTIONS, product_id, countdown=SUGGESTION_DELAY_SECONDS
     )
+
+
+def _mark_stale(product_id: int) -> None:
+    """Mark the product stale (``StaleSuggestions``), unless it is already: one statement, its own
+    transaction after a commit (``bulk_create`` would wrap it in a transaction of three)."""
+    table = connection.ops.quote_name(StaleSuggestions._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (product_id, marked_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            [product_id, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
 
 
 def enqueue_import(import_id: int) -> None:

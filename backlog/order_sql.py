@@ -51,6 +51,20 @@ def _placeholders(values: Sequence) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def _items_sql(columns: str, item_ids: Sequence[int]) -> str:
+    """The SELECT of ``items_with_neighbours`` (``columns`` first, then the neighbours and the
+    position); its parameters are the product's id and ``item_ids``."""
+    return (
+        f"SELECT {columns}, "
+        f"(SELECT p.id FROM {TABLE} p WHERE p.product_id = i.product_id AND p.rank < i.rank "
+        f"ORDER BY p.rank DESC LIMIT 1), "
+        f"(SELECT n.id FROM {TABLE} n WHERE n.product_id = i.product_id AND n.rank > i.rank "
+        f"ORDER BY n.rank LIMIT 1), "
+        f"CASE WHEN i.rank IS NULL THEN NULL ELSE {position_sql('i.product_id', 'i.rank')} END "
+        f"FROM {TABLE} i WHERE i.product_id = %s AND i.id IN ({_placeholders(item_ids)})"
+    )
+
+
 def items_with_neighbours(product_id: int, item_ids: Sequence[int]) -> list[tuple]:
     """Return ``(id, number, rank, status, previous id, next id, position)`` of the given items
     of a product, in one statement however many.
@@ -59,16 +73,87 @@ def items_with_neighbours(product_id: int, item_ids: Sequence[int]) -> list[tupl
     position is 1-based (None at either end, and for items that are not ordered), read from the
     order's blocks (``position_sql``).
     """
-    return _rows(
-        f"SELECT i.id, i.number, i.rank, i.status, "
-        f"(SELECT p.id FROM {TABLE} p WHERE p.product_id = i.product_id AND p.rank < i.rank "
-        f"ORDER BY p.rank DESC LIMIT 1), "
-        f"(SELECT n.id FROM {TABLE} n WHERE n.product_id = i.product_id AND n.rank > i.rank "
-        f"ORDER BY n.rank LIMIT 1), "
-        f"CASE WHEN i.rank IS NULL THEN NULL ELSE {position_sql('i.product_id', 'i.rank')} END "
-        f"FROM {TABLE} i WHERE i.product_id = %s AND i.id IN ({_placeholders(item_ids)})",
-        [product_id, *item_ids],
+    return _rows(_items_sql("i.id, i.number, i.rank, i.status", item_ids), [product_id, *item_ids])
+
+
+# The block holding the 0-based offset (parameters: the product, the offset), and the items before it.
+_BLOCK_AT_OFFSET = (
+    f"SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
+    f"FROM {BLOCKS} WHERE product_id = %s) sized WHERE before + size > %s ORDER BY low LIMIT 1"
+)
+
+
+# What ``items_and_landing`` says of each row of the order around the landing place.
+NEIGHBOUR, ANCHOR, LAST = "neighbour", "anchor", "last"
+
+
+def _landing_parts(
+    product_id: int, where: str, moving: int, anchor_id: int | None, offset: int | None
+) -> tuple[str, list, list[tuple[str, list]]]:
+    """The SQL of ``items_and_landing``'s landing rows: a CTE (or ``""``) with its parameters, and
+    pieces ``(SELECT of what, id, rank, counted; parameters)``."""
+    ordered = f"FROM {TABLE} WHERE product_id = %s AND rank IS NOT NULL"
+    none = "CAST(NULL AS BIGINT) AS counted"
+    if where == "top":
+        sql = f"SELECT '{NEIGHBOUR}' AS what, id, rank, {none} {ordered} ORDER BY rank LIMIT %s"
+        return "", [], [(sql, [product_id, moving + 1])]
+    if where == "bottom":
+        total = f"(SELECT COALESCE(SUM(size), 0) FROM {BLOCKS} WHERE product_id = %s) AS counted"
+        sql = f"SELECT '{LAST}' AS what, id, rank, {total} {ordered} ORDER BY rank DESC LIMIT %s"
+        return "", [], [(sql, [product_id, product_id, moving + 1])]
+    if where in ("before", "after"):
+        anchor = (
+            f"SELECT '{ANCHOR}' AS what, a.id, a.rank, {position_sql('a.product_id', 'a.rank')} AS counted "
+            f"FROM {TABLE} a WHERE a.product_id = %s AND a.id = %s AND a.rank IS NOT NULL"
+        )
+        side, direction = ("<", "DESC") if where == "before" else (">", "ASC")
+        beside = (
+            f"SELECT '{NEIGHBOUR}' AS what, id, rank, {none} {ordered} AND rank {side} "
+            f"(SELECT rank FROM {TABLE} WHERE product_id = %s AND id = %s) ORDER BY rank {direction} LIMIT %s"
+        )
+        return "", [], [(anchor, [product_id, anchor_id]), (beside, [product_id, product_id, anchor_id, moving + 1])]
+    # A position: the rows from ``offset`` on, enough for any moving items above them to be left out.
+    window = (
+        f"SELECT '{NEIGHBOUR}' AS what, id, rank, {none} FROM {TABLE} WHERE product_id = %s "
+        "AND rank >= (SELECT low FROM b) ORDER BY rank LIMIT %s OFFSET COALESCE((SELECT %s - before FROM b), 0)"
     )
+    return f"WITH b AS ({_BLOCK_AT_OFFSET})", [product_id, offset], [(window, [product_id, 2 + 2 * moving, offset])]
+
+
+def items_and_landing(
+    product_id: int,
+    item_ids: Sequence[int],
+    *,
+    where: str,
+    moving: int | None = None,
+    anchor_id: int | None = None,
+    offset: int | None = None,
+) -> tuple[list[tuple], list[tuple[str, int, str, int | None]]]:
+    """Read in one statement what a move needs before it writes: the moving items as ``(id,
+    number, rank, status, version, previous id, next id, position)`` (``items_with_neighbours``
+    and the version), and the rows of the order around where they land as ``(what, id, rank,
+    counted)``, any moving items among them (the caller leaves them out). ``moving``: how many
+    items are left out (default: as many as ``item_ids``), which sets how many rows are read.
+
+    ``where`` is ``top`` (the first rows), ``bottom`` (the last rows, each ``LAST`` and counting
+    the order's items), ``before``/``after`` (the ``ANCHOR``, counting its position, and the
+    rows next to it on that side) or ``position`` (the rows from the 0-based ``offset`` on, found
+    through the blocks like ``at_offset``). The landing rows come in no particular order.
+    """
+    moving = len(item_ids) if moving is None else moving
+    cte, params, parts = _landing_parts(product_id, where, moving, anchor_id, offset)
+    selects = []
+    if item_ids:
+        selects.append(_items_sql("'item', i.id, i.number, i.rank, i.status, i.version", item_ids))
+        params += [product_id, *item_ids]
+    # Each piece in a sub-select of its own (SQLite takes ORDER BY and LIMIT only at the end of a
+    # compound), padded to the items' columns.
+    for index, (sql, part_params) in enumerate(parts):
+        selects.append(f"SELECT what, id, NULL, rank, NULL, NULL, NULL, NULL, counted FROM ({sql}) AS p{index}")
+        params += part_params
+    rows = _rows(f"{cte} {' UNION ALL '.join(selects)}", params)
+    items = [row[1:] for row in rows if row[0] == "item"]
+    return items, [(row[0], row[1], row[3], row[8]) for row in rows if row[0] != "item"]
 
 
 def last_with_count(product_id: int, *, exclude: Sequence[int] = ()) -> tuple[int, str, int] | None:
@@ -103,8 +188,7 @@ def _at_offset(product_id: int, offset: int, limit: int) -> list[tuple[int, str]
     """``(id, rank)`` of the ordered items from the 0-based ``offset`` on, in one statement: the
     block holding that offset (the block sizes summed in order), then a count within it."""
     return _rows(
-        f"WITH b AS (SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
-        f"FROM {BLOCKS} WHERE product_id = %s) sized WHERE before + size > %s ORDER BY low LIMIT 1) "
+        f"WITH b AS ({_BLOCK_AT_OFFSET}) "
         f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank >= (SELECT low FROM b) "
         f"ORDER BY rank LIMIT %s OFFSET COALESCE((SELECT %s - before FROM b), 0)",
         [product_id, offset, product_id, limit, offset],
@@ -215,6 +299,10 @@ def write_ranks(ranks: dict[int, str], current: dict[int, str]) -> None:
 
 def _set_ranks(ranks: dict[int, str]) -> None:
     with connection.cursor() as cursor:
+        if len(ranks) == 1:  # a single move: the plainest statement (the set forms cost more to plan)
+            [(pk, rank)] = ranks.items()
+            cursor.execute(f"UPDATE {TABLE} SET rank = %s WHERE id = %s", [rank, pk])
+            return
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"UPDATE {TABLE} i SET rank = s.rank FROM unnest(%s::bigint[], %s::text[]) AS s(id, rank) "

@@ -6,10 +6,12 @@ plus its history record. Writers serialize per product on the product row lock
 (``SELECT … FOR UPDATE``), so concurrent moves never produce duplicate keys or lost items.
 
 The history (``backlog.history``) records where each moved item stood and went: its neighbours
-and its position. A position is counted (an index range up to it): one count for where a moved
-item was, and none for where it lands (the top is 1, the bottom's count comes with its last item,
-a position in the order is the one asked for) unless it lands next to an anchor. A block's keys
-are written in one statement, whatever its size.
+and its position. A position is counted from the order's blocks: where a moved item was, and the
+anchor it lands next to, both in the one statement that reads the items and where they land
+(``order_sql.items_and_landing``); where it lands follows without counting again (the top is 1,
+the bottom's is the order's size, a position in the order is the one asked for, next to an anchor
+the anchor's less the moved items above it). A block's keys are written in one statement,
+whatever its size.
 """
 
 import uuid
@@ -112,44 +114,83 @@ def _ordered(product_id: int, exclude_ids: Sequence[int] = ()) -> QuerySet[Item]
     return queryset.exclude(pk__in=exclude_ids) if exclude_ids else queryset
 
 
-def _one(rows: list[tuple[int, str]]) -> Neighbour | None:
-    return Neighbour(*rows[0]) if rows else None
+def _landing(placement: Placement, moving: int) -> dict:
+    """What ``order_sql.items_and_landing`` reads for ``placement``, ``moving`` items left out."""
+    where = placement.where
+    if where == "position" and placement.position == 1:
+        where = "top"
+    return {
+        "where": where,
+        "moving": moving,
+        "anchor_id": placement.anchor_id,
+        "offset": placement.position - 2 if where == "position" else None,
+    }
+
+
+def _check_anchor(placement: Placement, exclude_ids: Sequence[int]) -> None:
+    if placement.anchor_id is not None and placement.anchor_id in exclude_ids:
+        raise ValidationError({"anchor": "An item cannot be moved next to itself."})
+
+
+def _gap_from(
+    placement: Placement,
+    rows: list[tuple[str, int, str, int | None]],
+    exclude_ids: Sequence[int],
+    exclude_positions: Sequence[int],
+) -> Gap | None:
+    """The gap ``placement`` lands in, from the rows ``order_sql.items_and_landing`` read around
+    it, among the items not being moved (``exclude_ids``; ``exclude_positions``: the positions of
+    those of them in the order). None for a position past the end: the bottom's gap, read apart.
+
+    Where the gap's first neighbour stands is known without counting: the anchor's position less
+    the moved items above it, or the order's size less the moved items (the bottom)."""
+    excluded = set(exclude_ids)
+    where = _landing(placement, len(exclude_ids))["where"]
+    descending = where in ("bottom", "before")  # read upwards from the bottom or the anchor
+    others = [
+        Neighbour(pk, rank)
+        for what, pk, rank, _ in sorted(rows, key=lambda row: row[2], reverse=descending)
+        if what != order_sql.ANCHOR and pk not in excluded
+    ]
+    first = others[0] if others else None
+    if where == "top":
+        return Gap(after=None, before=first)
+    if where == "bottom":
+        if first is None:
+            return Gap(after=None, before=None)
+        total = rows[0][3]
+        return Gap(after=first, before=None, after_position=total - len(exclude_positions))
+    if where in ("before", "after"):
+        anchors = [row for row in rows if row[0] == order_sql.ANCHOR]
+        if not anchors:
+            raise ValidationError({"anchor": "The anchor item is not in this product's order."})
+        [(_, anchor_id, anchor_rank, anchor_position)] = anchors
+        anchor = Neighbour(anchor_id, anchor_rank)
+        above = anchor_position - sum(1 for position in exclude_positions if position < anchor_position)
+        if where == "before":
+            return Gap(after=first, before=anchor, after_position=above - 1)
+        return Gap(after=anchor, before=first, after_position=above)
+    # A position: the window starts further down by each moved item above it (the order without
+    # them is shorter there), as in ``order_sql.at_offset``.
+    offset = start = placement.position - 2
+    for position in sorted(exclude_positions):
+        if position - 1 <= start:
+            start += 1
+    read = [Neighbour(pk, rank) for _, pk, rank, _ in sorted(rows, key=lambda row: row[2])]
+    window = [row for row in read[start - offset : start - offset + 2 + len(excluded)] if row.id not in excluded]
+    if not window:
+        return None
+    return Gap(after=window[0], before=window[1] if len(window) > 1 else None)
 
 
 def _gap_for(
     product: Product, placement: Placement, exclude_ids: Sequence[int], exclude_positions: Sequence[int] = ()
 ) -> Gap:
-    """Find the neighbours of ``placement`` among the ordered items not being moved (at
-    ``exclude_positions``, when known, which saves a read for a position)."""
-
-    def others(**where) -> list[tuple[int, str]]:
-        return order_sql.ordered_slice(product.pk, exclude=exclude_ids, **where)
-
-    if placement.where == "top" or (placement.where == "position" and placement.position == 1):
-        return Gap(after=None, before=_one(others()))
-    if placement.where == "bottom":
-        return _bottom(product, exclude_ids)
-    if placement.where == "position":
-        found = order_sql.at_offset(
-            product.pk,
-            placement.position - 2,
-            2,
-            exclude=exclude_ids,
-            excluded_positions=exclude_positions,
-        )
-        window = [Neighbour(*row) for row in found]
-        if not window:  # past the end: the bottom
-            return _bottom(product, exclude_ids)
-        return Gap(after=window[0], before=window[1] if len(window) > 1 else None)
-
-    if placement.anchor_id in exclude_ids:
-        raise ValidationError({"anchor": "An item cannot be moved next to itself."})
-    anchor = _one(others(item_id=placement.anchor_id))
-    if anchor is None:
-        raise ValidationError({"anchor": "The anchor item is not in this product's order."})
-    if placement.where == "before":
-        return Gap(after=_one(others(below=anchor.rank, descending=True)), before=anchor)
-    return Gap(after=anchor, before=_one(others(above=anchor.rank)))
+    """Find the neighbours of ``placement`` among the ordered items not being moved
+    (``exclude_ids``, at ``exclude_positions``: those of them in the order)."""
+    _check_anchor(placement, exclude_ids)
+    _, rows = order_sql.items_and_landing(product.pk, [], **_landing(placement, len(exclude_ids)))
+    return _gap_from(placement, rows, exclude_ids, exclude_positions) or _bottom(product, exclude_ids)
 
 
 def _bottom(product: Product, exclude_ids: Sequence[int]) -> Gap:
@@ -318,9 +359,9 @@ def items_move(
     """Move one item or a block of items to ``to``, keeping the block's relative order.
 
     Writes one row per moved item, plus one history record each (nothing when the item is
-    already there). Round trips, the same for one item or a hundred: lock and permission, the
-    items with their old neighbours and positions, the target gap, the keys (one statement, or
-    two when they must step out of each other's way), the new position, the history. With
+    already there). Round trips, the same for one item or a hundred: lock and permission; the
+    items with their old neighbours, positions and versions, and the target gap, in one read; the
+    keys (one statement, or two when they must step out of each other's way); the history. With
     ``expected_version`` (one item), refuse if someone changed the item since the caller read it
     (a move itself does not change the version).
     """
@@ -331,16 +372,15 @@ def items_move(
     with transaction.atomic():
         product, actions = lock_product_for(actor, product)
         require(actor, Action.REORDER, product, actions=actions)
-        if expected_version is not None:
-            (only,) = unique_ids
-            for found in Item.objects.only("version").filter(pk=only, product=product):
-                found.check_version(expected_version)
+        _check_anchor(to, unique_ids)
+        found, landing_rows = order_sql.items_and_landing(product.pk, unique_ids, **_landing(to, len(unique_ids)))
         items, origins = [], {}
-        for pk, number, rank, status, after_id, before_id, position in order_sql.items_with_neighbours(
-            product.pk, unique_ids
-        ):
-            items.append(Item(pk=pk, product=product, number=number, rank=rank, status=status))
+        for pk, number, rank, status, version, after_id, before_id, position in found:
+            items.append(Item(pk=pk, product=product, number=number, rank=rank, status=status, version=version))
             origins[pk] = history.place(position=position, after_id=after_id, before_id=before_id)
+        if expected_version is not None:
+            for item in items:
+                item.check_version(expected_version)
         missing = set(unique_ids) - {item.pk for item in items}
         if missing:
             raise ValidationError({"items": f"No such item in this product: {sorted(missing)}."})
@@ -350,7 +390,8 @@ def items_move(
             raise ValidationError({"items": f"Not in the backlog order (proposed, done or archived): {numbers}."})
         items.sort(key=lambda item: item.rank)
 
-        gap = _gap_for(product, to, unique_ids, [origin["position"] for origin in origins.values()])
+        positions = [origin["position"] for origin in origins.values()]
+        gap = _gap_from(to, landing_rows, unique_ids, positions) or _bottom(product, unique_ids)
         if len(items) == 1 and gap.contains(items[0].rank):
             # Already there: nothing moves, nothing is written.
             return MoveResult(items=items, gap=gap, position=origins[items[0].pk]["position"], operation=operation)

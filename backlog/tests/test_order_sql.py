@@ -68,7 +68,9 @@ def test_positions_hold_through_moves_status_changes_and_deletes(product, owner)
             )
             if to.anchor_id in moving:
                 continue
-            items_move(product=product, actor=owner, item_ids=moving, to=to)
+            result = items_move(product=product, actor=owner, item_ids=moving, to=to)
+            # The position reported (and recorded in the history) is where the block's first landed.
+            assert result.position == min(ordered_ids(product).index(pk) for pk in moving) + 1
         elif choice < 0.65:  # leaves the order
             item = Item.objects.get(pk=rng.choice(ids))
             if item.status == Item.Status.OPEN:
@@ -168,4 +170,28 @@ def test_the_schedule_merges_blocks_that_items_left(product, owner):
     assert list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True)) == [4, 0, 1]
     assert merge_small_order_blocks() == 2
     assert list(OrderBlock.objects.filter(product=product).values_list("low", "size")) == [("", 5)]
+    assert_blocks_agree(product)
+
+
+@pytest.mark.postgres
+def test_a_move_within_its_block_writes_no_block_and_across_blocks_one_statement(product, owner):
+    """The block-count trigger finds the block an item leaves and the one it joins first: the same
+    block's size stays as it was (no row written); two blocks are written in one statement."""
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(8)]
+    order_sql.blocks_recut(product.pk, size=4)
+
+    def block_rows_written() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_tup_upd + n_tup_ins FROM pg_stat_xact_user_tables WHERE relname = %s",
+                [OrderBlock._meta.db_table],
+            )
+            return cursor.fetchone()[0]
+
+    written = block_rows_written()
+    items_move(product=product, actor=owner, item_ids=[items[3].pk], to=Placement.before(items[1]))  # in block 1
+    assert block_rows_written() == written
+    items_move(product=product, actor=owner, item_ids=[items[6].pk], to=Placement.top())  # block 2 to block 1
+    assert block_rows_written() == written + 2
+    assert list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True)) == [5, 3]
     assert_blocks_agree(product)

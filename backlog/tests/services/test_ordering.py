@@ -424,3 +424,32 @@ def test_random_moves_keep_a_consistent_order(product, owner, settings, monkeypa
             max_key_length, 3
         )
     assert (len(respaced) >= 5) is (max_key_length == 4)
+
+
+def statements(queries) -> list[str]:
+    """The statements among ``queries``, less the test transaction's savepoints."""
+    return [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+
+
+@pytest.mark.parametrize("where", ["top", "bottom", "before", "after", "position"])
+def test_a_single_move_reads_the_order_once_and_counts_no_position_after_writing(product, owner, five, where):
+    """Lock, one read (the item, its neighbours and position, and where it lands), one write, the
+    history record (its number in the change feed, the row) and the webhooks' look-up: nothing is
+    read twice, and the new position comes from what was read (not counted again)."""
+    placement = {
+        "top": Placement.top(),
+        "bottom": Placement.bottom(),
+        "before": Placement.before(five["B"]),
+        "after": Placement.after(five["D"]),
+        "position": Placement.at(4),
+    }[where]
+    expected_position = {"top": 1, "bottom": 5, "before": 2, "after": 4, "position": 4}[where]
+    mover = five["C"] if where in ("top", "bottom", "before") else five["A"]
+    with CaptureQueriesContext(connection) as ctx:
+        result = item_move(item=mover, actor=owner, to=placement)
+    assert result.position == expected_position
+    assert item_position(item=Item.objects.get(pk=mover.pk)) == expected_position
+    run = statements(ctx.captured_queries)
+    assert len(run) == 6, run
+    item_reads = [sql for sql in run if re.match(r"^\s*(SELECT|WITH)\b", sql) and "backlog_item" in sql]
+    assert len(item_reads) == 1, item_reads
