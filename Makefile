@@ -8,9 +8,13 @@ PORT ?= 8000
 # `make test` spreads the suite over this many processes (pytest-xdist; each has its own test database).
 # `make test-postgres` stays on one: its real Celery worker and Redis database are shared by the whole run.
 TEST_PROCESSES ?= 2
-# Schemathesis cases per API operation: a quick pass on SQLite, the full one on PostgreSQL (CI runs both).
+# Schemathesis cases per API operation and its phases: a quick pass on SQLite (no coverage phase,
+# whose boundary and negative cases are two thirds of the fuzz test's time), the full one on
+# PostgreSQL (CI runs both).
 FUZZ_EXAMPLES ?= 6
 FUZZ_EXAMPLES_POSTGRES ?= 25
+FUZZ_PHASES ?= examples,fuzzing
+FUZZ_PHASES_POSTGRES ?= examples,coverage,fuzzing
 # Product sizes of `make bench-scale` (ordered items, comma-separated, ascending).
 SIZES ?= 1000,10000,100000,1000000
 
@@ -32,10 +36,10 @@ run: install  ## the app on the embedded default: SQLite, in-process jobs and sc
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install  ## the whole test suite (SQLite unless DATABASE_URL is set), on two processes (TEST_PROCESSES=2)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n $(TEST_PROCESSES)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=$(FUZZ_PHASES) $(PY) -m pytest -n $(TEST_PROCESSES)
 
 test-postgres: install  ## the suite on the local PostgreSQL and Redis, their tests required
-	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 TEST_REDIS_URL=$(REDIS_TEST_URL) REQUIRE_REDIS=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES_POSTGRES) $(PY) -m pytest
+	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 TEST_REDIS_URL=$(REDIS_TEST_URL) REQUIRE_REDIS=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES_POSTGRES) FUZZ_PHASES=$(FUZZ_PHASES_POSTGRES) $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

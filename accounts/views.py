@@ -39,6 +39,7 @@ from accounts.services import (
     user_profile_update,
 )
 from config.numbers import whole_number
+from config.pages import show_errors
 
 TIME_ZONES = sorted(available_timezones())
 
@@ -87,10 +88,6 @@ def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("me")
 
 
-def _say(request: HttpRequest, invalid: ValidationError) -> None:
-    messages.error(request, " ".join(invalid.messages))
-
-
 @login_required
 def product_new(request: HttpRequest) -> HttpResponse:
     """Start a product: the creator becomes its product owner."""
@@ -104,7 +101,7 @@ def product_new(request: HttpRequest) -> HttpResponse:
                 raise ValidationError({"key": f"The key {values['key']} is taken: choose another."})
             product = product_create(name=values["name"], key=values["key"], owner=request.user)
         except ValidationError as invalid:
-            _say(request, invalid)
+            show_errors(request, invalid)
         else:
             messages.success(request, f"{product.name} is ready: invite your team from Members.")
             return redirect("backlog", product.key)
@@ -240,7 +237,7 @@ def member_invite(request: HttpRequest, key: str) -> HttpResponse:
             site_url=request.build_absolute_uri("/"),
         )
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"Invitation sent to {invitation.email}.")
     return redirect("members", product.key)
@@ -267,7 +264,7 @@ def member_change(request: HttpRequest, key: str, username: str) -> HttpResponse
             ordering_delegated=request.POST.get("ordering_delegated") == "on",
         )
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"{username}'s role saved.")
     return redirect("members", product.key)
@@ -281,7 +278,7 @@ def member_remove(request: HttpRequest, key: str, username: str) -> HttpResponse
     try:
         membership_remove(product=product, actor=request.user, user=membership.user)
     except ValidationError as invalid:
-        _say(request, invalid)
+        show_errors(request, invalid)
     else:
         messages.success(request, f"{username} is no longer a member of {product.name}.")
     return redirect("members", product.key)
@@ -321,7 +318,7 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
         try:
             membership = invitation_accept(raw=token, user=request.user)
         except ValidationError as invalid:
-            _say(request, invalid)
+            show_errors(request, invalid)
             return redirect("invitation", token)
         invitation_forget(request)
         messages.success(request, f"Welcome to {membership.product.name}.")
@@ -375,7 +372,7 @@ def profile_update(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as invalid:
         request.user.refresh_from_db()
-        _say(request, invalid)
+        show_errors(request, invalid)
     else:
         address = EmailAddress.objects.filter(user=request.user, primary=True, verified=False).first()
         if address and address.email != before.lower() and settings.EMAIL_VERIFICATION != "none":

@@ -321,6 +321,9 @@ class Item(models.Model):
                 condition=Q(rank__isnull=False, pinned=False),
                 name="item_movable_by_score",
             ),
+            # A theme's last item in the order (the roadmap): the first of this index, read
+            # backwards, whatever the theme's size.
+            models.Index(fields=["theme", "rank"], condition=Q(rank__isnull=False), name="item_theme_order"),
             # Items that left the order still holding a suggested position: the refresh clears
             # them without reading the product's done and archived items (usually none here).
             models.Index(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Product
 from backlog import order_sql
@@ -99,9 +99,23 @@ def item_list(*, product: Product, filters, strict: bool = True) -> ItemListing:
     return ItemListing(items=filterset.qs.order_by(ordering), ordering=ordering, filters=data)
 
 
+# The labels page counts each label's items up to this many (more shows as "more than 1,000"): a
+# label on most of a million items would otherwise cost a read of a million rows per request.
+LABEL_COUNT_LIMIT = 1000
+
+
+class _CountOf(Subquery):
+    """How many rows a subquery gives (with a LIMIT in it: a bounded count)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
 def labels_with_counts(*, product: Product) -> QuerySet[Label]:
-    """The product's labels by name, each with ``item_count``: how many items carry it."""
-    return Label.objects.filter(product=product).annotate(item_count=Count("items")).order_by("name")
+    """The product's labels by name, each with ``item_count``: how many items carry it, counted
+    up to ``LABEL_COUNT_LIMIT`` + 1 (so ``item_count > LABEL_COUNT_LIMIT`` means "more than")."""
+    tagged = Item.labels.through.objects.filter(label=OuterRef("pk")).values("pk")[: LABEL_COUNT_LIMIT + 1]
+    return Label.objects.filter(product=product).annotate(item_count=_CountOf(tagged)).order_by("name")
 
 
 def saved_views_for(*, product: Product, user) -> QuerySet[SavedView]:

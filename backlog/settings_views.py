@@ -14,7 +14,7 @@ from accounts.models import Product
 from accounts.permissions import Action
 from backlog import scoring
 from backlog.models import Label
-from backlog.selectors import labels_with_counts
+from backlog.selectors import LABEL_COUNT_LIMIT, labels_with_counts
 from backlog.services.labels import label_create, label_delete, label_merge, label_rename
 from backlog.services.scores import product_scoring_update
 from config.numbers import whole_number
@@ -101,6 +101,7 @@ def labels_page(request: HttpRequest, key: str) -> HttpResponse:
         "actions": actions,
         "section": "labels",
         "labels": labels_with_counts(product=product),
+        "label_count_limit": LABEL_COUNT_LIMIT,
     }
     return render(request, "backlog/labels.html", context)
 

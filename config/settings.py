@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "config.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.api.RejectNulMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.static.StaticFilesMiddleware",  # WhiteNoise, its index of files built once per process
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

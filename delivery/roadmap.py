@@ -10,7 +10,7 @@ all done is **done**; one with no item in the order, **not started**.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Product
@@ -71,16 +71,14 @@ STATE_WORDS = {
 def roadmap(*, product: Product, today: date | None = None) -> list[RoadmapRow]:
     """Every theme of the product with the forecast of its last item in the order (by the
     forecast's 85 % date, soonest first; themes without one last)."""
-    themes = list(theme_list(product=product))
-    last_ranks = dict(
-        Item.objects.filter(product=product, theme__in=themes, rank__isnull=False)
-        .values("theme_id")
-        .annotate(last=Max("rank"))
-        .values_list("theme_id", "last")
-    )
+    # Each theme's last key in the order: one look-up of the theme's items by key, from the end
+    # (index item_theme_order), however many items the theme holds.
+    last_in_order = Item.objects.filter(theme=OuterRef("pk")).ordered().order_by("-rank").values("rank")[:1]
+    themes = list(theme_list(product=product).annotate(last_rank=Subquery(last_in_order)))
+    last_ranks = [theme.last_rank for theme in themes if theme.last_rank is not None]
     last_items = {
         item.theme_id: item
-        for item in Item.objects.filter(product=product, rank__in=list(last_ranks.values())).select_related("product")
+        for item in Item.objects.filter(product=product, rank__in=last_ranks).select_related("product")
     }
     rows = []
     for theme in themes:

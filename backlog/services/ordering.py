@@ -14,6 +14,7 @@ the anchor's less the moved items above it). A block's keys are written in one s
 whatever its size.
 """
 
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -437,17 +438,30 @@ def item_move(
     )
 
 
-# Items a rebalance rewrites per transaction: a few milliseconds of holding the product lock, the
-# longest a move waits for it (a move arriving while a chunk runs waits for that chunk).
-REBALANCE_CHUNK = 50
+# A rebalance rewrites keys in chunks, each a transaction holding the product lock: the longest a
+# move waits for it (a move arriving while a chunk runs waits for that chunk).
+REBALANCE_CHUNK = 50  # the first chunk's items
+REBALANCE_CHUNK_RANGE = (10, 4000)  # the fewest and the most items of a chunk
+# How long a chunk may hold the product lock (seconds): what a move arriving meanwhile may wait.
+REBALANCE_HOLD = 0.008
 
 
-def order_rebalance(*, product: Product, chunk: int = REBALANCE_CHUNK) -> int:
+def next_chunk(chunk: int, *, held: float) -> int:
+    """The next chunk's size, from how long this one held the lock: towards ``REBALANCE_HOLD``,
+    at most doubling or halving at a time (a slow chunk may be a moment's noise), within the range."""
+    wanted = chunk * REBALANCE_HOLD / max(held, 1e-6)
+    low, high = REBALANCE_CHUNK_RANGE
+    return max(low, min(high, chunk * 2, max(chunk // 2, int(wanted))))
+
+
+def order_rebalance(*, product: Product, chunk: int | None = None) -> int:
     """Rewrite the product's keys as short consecutive integer keys, keeping the order; return
     how many items it rewrote.
 
-    Online: ``chunk`` items at a time from the top, each chunk in a transaction of its own under
-    the product lock, so a move waits at most for one chunk and moves carry on between them.
+    Online: a chunk of items at a time from the top, each chunk in a transaction of its own under
+    the product lock, so a move waits at most for one chunk and moves carry on between them. The
+    chunks are sized to hold the lock about ``REBALANCE_HOLD`` each (``next_chunk``: fewer items
+    when the database is busy, thousands when it is quiet); ``chunk`` fixes the size.
     The new keys are consecutive integers (``ranking.integer_key``) in a region below the first
     key, so every rewritten item sorts before every item not yet rewritten and the order holds
     after each chunk. Whatever moves meanwhile keeps its place: moved above the rewritten part it
@@ -474,21 +488,23 @@ def order_rebalance(*, product: Product, chunk: int = REBALANCE_CHUNK) -> int:
     old_cursor: str | None = None  # the last old key rewritten
     block_low = ""  # the block holding the last key written (the first block at the start)
     written = 0
+    size = chunk or REBALANCE_CHUNK
     while True:
         with transaction.atomic():
             lock_product(product)
+            locked = time.monotonic()
             # Items moved into the new keys' region, below the last rewritten: this chunk's first.
             rows = (
-                order_sql.ordered_slice(product.pk, above=last_key, below=region_end_key, limit=chunk + 1)
+                order_sql.ordered_slice(product.pk, above=last_key, below=region_end_key, limit=size + 1)
                 if last_key is not None
                 else []
             )
             following = None
-            if len(rows) > chunk:
-                rows, following = rows[:chunk], rows[chunk][1]
+            if len(rows) > size:
+                rows, following = rows[:size], rows[size][1]
             else:
-                rest = order_sql.ordered_slice(product.pk, above=old_cursor, limit=chunk + 1 - len(rows))
-                taken = rest[: chunk - len(rows)]
+                rest = order_sql.ordered_slice(product.pk, above=old_cursor, limit=size + 1 - len(rows))
+                taken = rest[: size - len(rows)]
                 if taken:
                     old_cursor = taken[-1][1]
                 following = rest[len(taken)][1] if len(rest) > len(taken) else None
@@ -508,4 +524,6 @@ def order_rebalance(*, product: Product, chunk: int = REBALANCE_CHUNK) -> int:
             written += len(rows)
         if following is None:
             break
+        if chunk is None:
+            size = next_chunk(size, held=time.monotonic() - locked)
     return written

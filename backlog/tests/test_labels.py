@@ -44,6 +44,22 @@ def test_the_page_lists_labels_with_how_many_items_use_them(product, owner, labe
     assert "Delete (from 2 items)" in page.content.decode()
 
 
+def test_the_page_counts_a_labels_items_up_to_a_limit(product, owner, labelled, monkeypatch):
+    """Counted up to the limit and one more, whatever the backlog: past it, "more than"."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr("backlog.settings_views.LABEL_COUNT_LIMIT", 1)
+    monkeypatch.setattr("backlog.selectors.LABEL_COUNT_LIMIT", 1)
+    with CaptureQueriesContext(connection) as ctx:
+        page = signed_in(owner).get(f"/p/{product.key}/labels/")
+    assert [(found.name, found.item_count) for found in page.context["labels"]] == [("payments", 2), ("ux", 2)]
+    assert "Delete (from more than 1 items)" in page.content.decode()
+    assert "<td>more than 1</td>" in page.content.decode()
+    [count] = [q["sql"] for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and "backlog_label" in q["sql"]]
+    assert "LIMIT 2" in count
+
+
 def test_the_owner_creates_a_label_but_not_one_that_exists_in_another_case(product, owner, labelled):
     client = signed_in(owner)
     client.post(f"/p/{product.key}/labels/", {"name": " backend "})

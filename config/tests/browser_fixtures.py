@@ -55,8 +55,9 @@ def page_as(chromium, live_server):
     """Open a browser page signed in as ``user`` (a fresh context each, so sessions never mix)."""
     contexts = []
 
-    def open_as(user, path: str = "/", *, viewport=None, **options):
-        """``options`` go to the browser context: ``has_touch=True, is_mobile=True`` for a phone."""
+    def open_as(user, path: str | None = "/", *, viewport=None, **options):
+        """``options`` go to the browser context: ``has_touch=True, is_mobile=True`` for a phone;
+        ``path=None`` leaves the tab blank (to listen to it before the first page loads)."""
         client = Client()
         client.force_login(user)
         context = chromium.new_context(
@@ -66,7 +67,8 @@ def page_as(chromium, live_server):
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        page.goto(path)
+        if path is not None:
+            page.goto(path)
         return page
 
     yield open_as

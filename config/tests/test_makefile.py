@@ -37,6 +37,11 @@ def test_make_test_runs_on_two_processes_and_the_postgres_run_on_one():
     assert " -n " not in planned(target="test-postgres")
 
 
+def test_the_schema_fuzz_is_quick_on_sqlite_and_full_on_postgres():
+    assert "FUZZ_EXAMPLES=6 FUZZ_PHASES=examples,fuzzing " in planned(target="test")
+    assert "FUZZ_EXAMPLES=25 FUZZ_PHASES=examples,coverage,fuzzing " in planned(target="test-postgres")
+
+
 def test_every_folder_with_tests_is_collected_by_make_test():
     """`make test` runs pytest without paths: pytest.ini's testpaths must name every app with tests."""
     import configparser

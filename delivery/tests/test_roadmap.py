@@ -128,3 +128,35 @@ def test_the_roadmap_api(product, themed, as_role):
         "state": "not_started",
     }
     assert as_role("owner").get(f"/api/v1/products/{product.key}/roadmap/?x=1").status_code == 400
+
+
+@pytest.mark.postgres
+def test_the_roadmap_reads_each_themes_last_item_whatever_its_size(monkeypatch):
+    """Each theme's last item in the order is one look-up from the end of the theme's items
+    (index item_theme_order), not a read of every item of the theme. (The forecasts aside: each
+    reads the order down to its item, up to the forecast's horizon.)"""
+    from django.db import connection
+
+    from accounts.models import Membership
+    from accounts.tests.factories import MembershipFactory, ProductFactory
+    from backlog.services.demo import demo_backlog_seed
+    from config.tests.reads import rows_read
+
+    monkeypatch.setattr("delivery.roadmap.item_forecast", lambda **kwargs: None)
+    read = {}
+    for size in (200, 2000):
+        product = ProductFactory()
+        owner = MembershipFactory(product=product, role=Membership.Role.OWNER).user
+        demo_backlog_seed(product=product, creators=[owner], count=size, only_ordered=True)
+        big = Theme.objects.create(product=product, title="Big")
+        small = Theme.objects.create(product=product, title="Small")
+        Item.objects.filter(product=product).update(theme=big)
+        Item.objects.filter(product=product, number__lte=3).update(theme=small)
+        last = Item.objects.filter(product=product).ordered().last()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE backlog_item")
+        with rows_read("backlog_item") as reads:
+            rows = {row.theme.title: row for row in roadmap(product=product, today=TODAY)}
+        assert rows["Big"].last_item == last
+        read[size] = reads.rows
+    assert read[2000] == read[200], read

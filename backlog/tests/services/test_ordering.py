@@ -11,7 +11,7 @@ from backlog.models import Item, ItemEvent
 from backlog.selectors import backlog_items, item_history, item_position
 from backlog.services import ordering
 from backlog.services.items import item_create
-from backlog.services.ordering import Placement, item_move, items_move, order_rebalance
+from backlog.services.ordering import Placement, item_move, items_move, next_chunk, order_rebalance
 
 pytestmark = pytest.mark.django_db
 
@@ -424,6 +424,37 @@ def test_random_moves_keep_a_consistent_order(product, owner, settings, monkeypa
             max_key_length, 3
         )
     assert (len(respaced) >= 5) is (max_key_length == 4)
+
+
+@pytest.mark.parametrize(
+    ("chunk", "held", "expected"),
+    [
+        (50, 0.004, 100),  # half the time allowed: twice the items
+        (50, 0.0001, 100),  # far quicker: still at most twice
+        (100, 0.008, 100),  # on target
+        (100, 0.010, 80),  # a little slow: a little smaller
+        (100, 1.0, 50),  # far slower (a moment's noise?): at most halved
+        (12, 1.0, 10),  # never below the fewest
+        (4000, 0.0001, 4000),  # nor above the most
+    ],
+)
+def test_rebalance_chunks_are_sized_to_hold_the_lock_a_moment(chunk, held, expected):
+    assert next_chunk(chunk, held=held) == expected
+
+
+def test_a_rebalance_grows_its_chunks_while_they_are_quick(product, owner, monkeypatch):
+    for n in range(30):
+        item_create(product=product, actor=owner, kind="story", title=f"t{n:02}")
+    before = titles(product)
+    monkeypatch.setattr(ordering, "REBALANCE_CHUNK", 2)
+    monkeypatch.setattr(ordering, "REBALANCE_CHUNK_RANGE", (1, 4000))
+    monkeypatch.setattr(ordering, "REBALANCE_HOLD", 60.0)  # every chunk far quicker than allowed
+    with CaptureQueriesContext(connection) as ctx:
+        assert order_rebalance(product=product) == 30
+    # Chunks of 2, 4, 8 and 16 items: one write of keys each.
+    assert len([q for q in writes(ctx.captured_queries, "backlog_item") if "SET rank" in q]) == 4
+    assert titles(product) == before
+    assert order_sql.blocks_wrong(product.pk) == []
 
 
 def statements(queries) -> list[str]:

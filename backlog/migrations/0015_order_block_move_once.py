@@ -71,6 +71,6 @@ def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("backlog", "0013_item_job_and_debt_indexes")]
+    dependencies = [("backlog", "0014_item_theme_order")]
 
     operations = [migrations.RunPython(forward, backward)]
