@@ -81,6 +81,15 @@ _BLOCK_AT_OFFSET = (
     f"SELECT low, before FROM (SELECT low, size, SUM(size) OVER (ORDER BY low) - size AS before "
     f"FROM {BLOCKS} WHERE product_id = %s) sized WHERE before + size > %s ORDER BY low LIMIT 1"
 )
+# The rows from the offset on, after ``WITH b AS (_BLOCK_AT_OFFSET)`` (parameters: the product,
+# the product, the offset, how many rows). The offset within the block is stepped over in the
+# rank index alone (only the key is selected: an index-only scan), not row by row: an index scan
+# selecting the id too would fetch every row it steps over (up to a block's, a millisecond).
+_FROM_OFFSET = (
+    f"FROM {TABLE} WHERE product_id = %s AND rank >= (SELECT rank FROM {TABLE} WHERE product_id = %s "
+    "AND rank >= (SELECT low FROM b) ORDER BY rank LIMIT 1 OFFSET COALESCE((SELECT %s - before FROM b), 0)) "
+    "ORDER BY rank LIMIT %s"
+)
 
 
 # What ``items_and_landing`` says of each row of the order around the landing place.
@@ -113,11 +122,9 @@ def _landing_parts(
         )
         return "", [], [(anchor, [product_id, anchor_id]), (beside, [product_id, product_id, anchor_id, moving + 1])]
     # A position: the rows from ``offset`` on, enough for any moving items above them to be left out.
-    window = (
-        f"SELECT '{NEIGHBOUR}' AS what, id, rank, {none} FROM {TABLE} WHERE product_id = %s "
-        "AND rank >= (SELECT low FROM b) ORDER BY rank LIMIT %s OFFSET COALESCE((SELECT %s - before FROM b), 0)"
-    )
-    return f"WITH b AS ({_BLOCK_AT_OFFSET})", [product_id, offset], [(window, [product_id, 2 + 2 * moving, offset])]
+    window = f"SELECT '{NEIGHBOUR}' AS what, id, rank, {none} {_FROM_OFFSET}"
+    window_params = [product_id, product_id, offset, 2 + 2 * moving]
+    return f"WITH b AS ({_BLOCK_AT_OFFSET})", [product_id, offset], [(window, window_params)]
 
 
 def items_and_landing(
@@ -188,10 +195,8 @@ def _at_offset(product_id: int, offset: int, limit: int) -> list[tuple[int, str]
     """``(id, rank)`` of the ordered items from the 0-based ``offset`` on, in one statement: the
     block holding that offset (the block sizes summed in order), then a count within it."""
     return _rows(
-        f"WITH b AS ({_BLOCK_AT_OFFSET}) "
-        f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank >= (SELECT low FROM b) "
-        f"ORDER BY rank LIMIT %s OFFSET COALESCE((SELECT %s - before FROM b), 0)",
-        [product_id, offset, product_id, limit, offset],
+        f"WITH b AS ({_BLOCK_AT_OFFSET}) SELECT id, rank {_FROM_OFFSET}",
+        [product_id, offset, product_id, product_id, offset, limit],
     )
 
 
