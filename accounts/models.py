@@ -131,7 +131,10 @@ class Product(models.Model):
         help_text="WSJF weights of business value, time criticality and risk reduction.",
     )
     scoring_version = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Bumped on every change of the scoring model or weights."
+        default=0,
+        editable=False,
+        help_text="Bumped on every change of the scoring model or weights, and when many items' score inputs "
+        "change at once (an import, new impact thresholds): every score is then recomputed.",
     )
     scores_version = models.PositiveIntegerField(
         default=0,

@@ -103,6 +103,12 @@ def requeue_item_score(item_id: int) -> None:
 
 
 def enqueue_product_scores(product_id: int) -> None:
+    """Queue a recompute of every score of the product (its scoring version has moved ahead of
+    its scores': ``backlog.services.scores``). In process nothing runs now: the embedded
+    schedule's ``recompute_behind_scores`` recomputes it within seconds, so no request ever runs
+    a whole-product recompute."""
+    if in_process():
+        return
     _send(SCORE_PRODUCT, product_id)
 
 

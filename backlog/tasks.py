@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -45,6 +46,18 @@ def score_product(product_id: int) -> int:
     scored = scores.product_scores_recompute(product_id=product_id)
     jobs.enqueue_suggestions(product_id)
     return scored
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def recompute_behind_scores() -> list[int]:
+    """Scheduled every few seconds, in process only (the embedded default; with a broker the
+    queued ``score_product`` does it, and the due refresh redoes a lost one): recompute the
+    products whose scoring version moved ahead of their scores (a model or weight change, an
+    import, new impact thresholds)."""
+    if not jobs.in_process():
+        return []
+    behind = Product.objects.filter(scores_version__lt=F("scoring_version")).values_list("pk", flat=True)
+    return [product_id for product_id in behind if score_product(product_id) is not None]
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

@@ -327,6 +327,8 @@ CELERY_BEAT_SCHEDULE = {
     # Without a broker, changes mark a product's stored suggested positions stale and this
     # refreshes them within seconds, off every request (with one, a coalesced job does).
     "refresh-stale-suggestions": {"task": "backlog.tasks.refresh_stale_suggestions", "schedule": 5.0},
+    # Likewise whole-product score recomputes, off the request that changed the scoring.
+    "recompute-behind-scores": {"task": "backlog.tasks.recompute_behind_scores", "schedule": 5.0},
     "refresh-due-scores": {"task": "backlog.tasks.refresh_due_scores", "schedule": 600.0},
     "rebalance-long-keys": {"task": "backlog.tasks.rebalance_long_keys", "schedule": 3600.0},
     # Blocks of the order that items leaving it left small or empty (see backlog.order_sql).

@@ -5,6 +5,7 @@ from django.test import Client
 
 from accounts.models import DEFAULT_SLA_HOURS, AuditEvent
 from backlog.services.items import item_create
+from backlog.tasks import recompute_behind_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,10 @@ def test_new_weights_recompute_every_score_and_the_page_says_so(product, owner, 
     assert "Scores are being recomputed" in client.get(f"/p/{product.key}/scoring/").content.decode()
     for callback in recompute:
         callback()
+    # In process the request recomputes nothing: the embedded schedule does, within seconds.
+    assert story.__class__.objects.get(pk=story.pk).score == 4.0
+    assert "Scores are being recomputed" in client.get(f"/p/{product.key}/scoring/").content.decode()
+    recompute_behind_scores()
     assert story.__class__.objects.get(pk=story.pk).score == 8.0  # business value now counts twice
     assert "Every score is up to date" in client.get(f"/p/{product.key}/scoring/").content.decode()
     [event] = AuditEvent.objects.filter(product=product, action=AuditEvent.Action.SETTINGS_CHANGED)

@@ -37,10 +37,11 @@ from accounts.models import Product, User
 from accounts.permissions import Action, allowed, lock_product_for, require
 from backlog import history
 from backlog.exports import FORMULA_STARTS, LABEL_SEPARATOR
-from backlog.jobs import enqueue_import, enqueue_product_scores, enqueue_suggestions
+from backlog.jobs import enqueue_import, enqueue_suggestions
 from backlog.models import Import, ImportChunk, Item, Label
 from backlog.services.items import ORDER_FIELDS, VALUE_FIELDS, WORK_FIELDS
 from backlog.services.ordering import Placement, order_block_keys
+from backlog.services.scores import product_scores_outdate
 
 logger = logging.getLogger(__name__)
 
@@ -845,7 +846,7 @@ def _write(imported: Import, actor: User) -> _Written:
         _write_links(links, by_source_key)
         Product.objects.filter(pk=product.pk).update(last_item_number=next_number)
         if written.created or written.updated:
-            transaction.on_commit(lambda: enqueue_product_scores(product.pk), robust=True)
+            product_scores_outdate(product_id=product.pk)
             transaction.on_commit(lambda: enqueue_suggestions(product.pk), robust=True)
     return written
 

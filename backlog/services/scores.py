@@ -222,6 +222,14 @@ def item_score_refresh(*, item_id: int) -> ItemScore | None:
     return ItemScore(score, product_id, written == read)
 
 
+def product_scores_outdate(*, product_id: int) -> None:
+    """Have every score of the product recomputed: their inputs changed for many items at once
+    (an import, new impact thresholds). The mark is the scoring version moving ahead of the
+    scores', as for a model change; the recompute is queued after the commit."""
+    Product.objects.filter(pk=product_id).update(scoring_version=F("scoring_version") + 1)
+    transaction.on_commit(lambda: enqueue_product_scores(product_id), robust=True)
+
+
 def product_scores_recompute(*, product_id: int) -> int:
     """Recompute every score of a product (after a model or weight change), chunk by chunk.
 

@@ -340,11 +340,11 @@ def _apply_to_all(product: Product, actor: User, reason: str) -> int:
     kept = _kept(final, fixed)
     if len(kept) == len(final):
         return 0
-    new_keys = _keys_around_kept(rows, final, kept)
+    new_keys = _keys_between_kept(final, kept, lambda index: rows[index][2])
     if max(len(key) for key in new_keys.values()) > settings.ORDER_KEY_MAX_LENGTH:
         order_rebalance(product=product)
         rows = _ordered_rows(product)
-        new_keys = _keys_around_kept(rows, final, kept)
+        new_keys = _keys_between_kept(final, kept, lambda index: rows[index][2])
     _write(product, actor, rows, final, new_keys, reason)
     return len(new_keys)
 
@@ -423,14 +423,19 @@ def _apply_to_selection(product: Product, actor: User, selected: list[int], reas
             runs.append((entry, []))
     new_keys: dict[int, str] = {}
     landings: dict[int, tuple[int, int | None, int | None]] = {}  # id -> (position, after id, before id)
+
+    def key_now(pk: int) -> str:
+        return chosen[pk].rank
+
     for anchor, run in runs:
         if not run:
             continue
         lower = anchor[0] if anchor else None
         upper_row = order_sql.ordered_slice(product.pk, exclude=list(chosen), above=lower, limit=1)
-        upper = upper_row[0] if upper_row else None
-        kept = _keep_in_place(run, chosen, lower, upper[1] if upper else None)
-        new_keys.update(_run_keys(run, kept, chosen, lower, upper[1] if upper else None, held))
+        upper = upper_row[0] if upper_row else None  # (id, key) of the item right below the run
+        upper_key = upper[1] if upper else None
+        kept = _keep_in_place(run, chosen, lower, upper_key)
+        new_keys.update(_keys_between_kept(run, kept, key_now, lower=lower, upper=upper_key, held=held))
         if anchor:
             anchor_now = order_sql.position_of(product.pk, anchor[0])
             first = anchor_now - sum(1 for p in now if p < anchor_now) + _chosen_above(runs, anchor) + 1
@@ -510,27 +515,6 @@ def _keep_in_place(run: list[int], chosen: dict, lower: str | None, upper: str |
     return {pk for pk in inside if chosen[pk].position in positions}
 
 
-def _run_keys(
-    run: list[int], kept: set[int], chosen: dict, lower: str | None, upper: str | None, held: set[str]
-) -> dict[int, str]:
-    """New keys for the run's items not kept, between the kept ones around them; keys that any
-    chosen item holds now are skipped, so no write collides with another."""
-    keys: dict[int, str] = {}
-    pending: list[int] = []
-    for pk in [*run, None]:
-        if pk is not None and pk not in kept:
-            pending.append(pk)
-            continue
-        bound = chosen[pk].rank if pk is not None else upper
-        if pending:
-            candidates = ranking.keys_between(lower, bound, len(pending) + len(held))
-            fresh = [key for key in candidates if key not in held][: len(pending)]
-            keys.update(zip(pending, fresh, strict=True))
-            pending = []
-        lower = bound
-    return keys
-
-
 def _below_blockers(final: list, chosen: set, blockers: dict) -> bool:
     """Move each chosen item standing above one of its blockers to right after its lowest one;
     return whether any moved."""
@@ -563,26 +547,29 @@ def _kept(final: list[int], fixed: set[int]) -> set[int]:
     return kept
 
 
-def _keys_around_kept(rows, final: list[int], kept: set[int]) -> dict[int, str]:
-    """New keys (by row index) for the items that move, between the kept items around them.
+def _keys_between_kept(
+    sequence: list, kept: set, key_of, *, lower: str | None = None, upper: str | None = None, held=None
+) -> dict:
+    """New keys for the entries of ``sequence`` not ``kept``: each run of them between the keys
+    (``key_of``) of the kept entries around it, ``lower`` and ``upper`` beyond the ends.
 
-    Keys that moving items still hold are skipped, so no write ever collides with another.
+    Keys in ``held`` (by default the run's own current keys) are skipped, so no write ever
+    collides with another.
     """
-    keys: dict[int, str] = {}
-    run: list[int] = []
-    lower: str | None = None
-    for index in [*final, None]:
-        if index is not None and index not in kept:
-            run.append(index)
+    keys: dict = {}
+    run: list = []
+    for entry in [*sequence, None]:
+        if entry is not None and entry not in kept:
+            run.append(entry)
             continue
-        upper = rows[index][2] if index is not None else None
+        bound = key_of(entry) if entry is not None else upper
         if run:
-            held = {rows[i][2] for i in run}
-            candidates = ranking.keys_between(lower, upper, len(run) + len(held))
-            fresh = [key for key in candidates if key not in held][: len(run)]
+            avoid = held if held is not None else {key_of(moving) for moving in run}
+            candidates = ranking.keys_between(lower, bound, len(run) + len(avoid))
+            fresh = [key for key in candidates if key not in avoid][: len(run)]
             keys.update(zip(run, fresh, strict=True))
             run = []
-        lower = upper
+        lower = bound
     return keys
 
 

@@ -97,6 +97,9 @@ def test_a_finished_recompute_records_the_version_it_started_from(product, owner
         product_scoring_update(product=product, actor=owner, model="rice")
         product_scoring_update(product=product, actor=owner, model="wsjf")
     product.refresh_from_db()
+    assert (product.scoring_version, product.scores_version) == (2, 0)  # behind: nothing ran in the request
+    tasks.recompute_behind_scores()  # the embedded schedule's
+    product.refresh_from_db()
     assert (product.scoring_version, product.scores_version) == (2, 2)
 
 

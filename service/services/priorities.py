@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from accounts.models import Product
 from backlog import history
-from backlog.jobs import enqueue_product_scores
 from backlog.models import Item
+from backlog.services.scores import product_scores_outdate
 from service.models import Ticket
 from service.priority import priority_of
 from service.services.clocks import item_sla_due, set_due_times
@@ -73,5 +73,5 @@ def priorities_recalculate(*, product_id: int) -> int:
             history.write(events)
             changed_total += len(changed_items)
     if changed_total:
-        enqueue_product_scores(product_id)
+        product_scores_outdate(product_id=product_id)
     return changed_total

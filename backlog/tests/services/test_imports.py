@@ -339,7 +339,6 @@ def test_memory_does_not_grow_with_the_file(product, owner, monkeypatch):
     from backlog.services import imports
 
     monkeypatch.setattr(imports, "CHUNK_SIZE", 100)
-    monkeypatch.setattr(imports, "enqueue_product_scores", lambda product_id: None)
     monkeypatch.setattr(imports, "enqueue_suggestions", lambda product_id: None)
     peaks = {}
     for size in (200, 2000):

@@ -6,11 +6,12 @@ from django.db import OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from backlog import tasks
+from backlog import jobs, tasks
 from backlog.models import Item
 from backlog.services import scores
 from backlog.services.items import item_create, item_update
 from backlog.services.scores import product_scores_recompute, product_scoring_update, scores_refresh_due
+from backlog.tasks import recompute_behind_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -102,10 +103,29 @@ def test_a_model_or_weight_change_rescores_the_whole_product(product, owner, dja
             actor=owner,
             weights={"business_value": 2, "time_criticality": 1, "risk_reduction": 1},
         )
+    # In process the change itself recomputes nothing (no request runs a whole-product job): the
+    # embedded schedule's task finds the product behind and recomputes it.
+    assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {4.0}
+    assert recompute_behind_scores() == [product.pk]
     assert set(Item.objects.filter(pk__in=[i.pk for i in items]).values_list("score", flat=True)) == {8.0}
+    assert recompute_behind_scores() == []  # caught up
     with django_capture_on_commit_callbacks(execute=True):
         product_scoring_update(product=product, actor=owner, model="rice")
+    recompute_behind_scores()
     assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {None}
+
+
+def test_with_a_broker_the_recompute_is_queued_and_the_schedule_leaves_it_to_the_worker(
+    product, owner, settings, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with mock.patch("backlog.jobs._send") as send:
+        with django_capture_on_commit_callbacks(execute=True):
+            product_scoring_update(product=product, actor=owner, model="rice")
+        send.assert_called_once_with(jobs.SCORE_PRODUCT, product.pk)
+        assert recompute_behind_scores() == []
 
 
 @pytest.mark.parametrize("role", ["developer", "delegate", "stakeholder"])
