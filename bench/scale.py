@@ -394,6 +394,11 @@ def build_product(index: int, size: int, owner, contributor, source, args) -> tu
         cursor.execute("ANALYZE")
     figures["positions_checked"] = check_positions(product, size)
     suggested_positions_refresh(product_id=product.pk)
+    with connection.cursor() as cursor:
+        # The refresh rewrote rows: vacuum again, as autovacuum would in production (it is off on
+        # this machine's PostgreSQL), or the index-only counts fetch rows (moves 8.0 ms against
+        # 5.3 ms at 100,000 in one run).
+        cursor.execute("VACUUM ANALYZE backlog_item")
     return product, figures
 
 
