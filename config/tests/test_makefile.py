@@ -1,5 +1,6 @@
 """`make run` as the README gives it (dry runs: nothing is installed or started)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,11 +12,20 @@ from django.conf import settings
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
+# The Makefile's own variables, as a run of `make test-postgres` exports them to this process: a
+# dry run must see the Makefile's defaults, not the settings of the run it is part of.
+MAKE_VARIABLES = {
+    *("FUZZ_EXAMPLES", "FUZZ_PHASES", "TEST_PROCESSES", "PG_URL", "REDIS_TEST_URL"),
+    *("MAKEFLAGS", "MAKELEVEL"),
+}
+
+
 def planned(*variables: str, target: str = "run") -> str:
     venv = Path(sys.executable).parent.parent  # the running interpreter's venv: nothing to install
     return subprocess.run(  # noqa: S603 - a dry run of our own Makefile
         ["make", "-n", target, f"VENV={venv}", *variables],  # noqa: S607 - make from the PATH, as the README says
         cwd=settings.BASE_DIR,
+        env={name: value for name, value in os.environ.items() if name not in MAKE_VARIABLES},
         capture_output=True,
         text=True,
         check=True,
