@@ -429,12 +429,12 @@ def test_random_moves_keep_a_consistent_order(product, owner, settings, monkeypa
 @pytest.mark.parametrize(
     ("chunk", "held", "expected"),
     [
-        (50, 0.0075, 100),  # half the time allowed: twice the items
+        (50, 0.004, 100),  # half the time allowed: twice the items
         (50, 0.0001, 100),  # far quicker: still at most twice
-        (200, 0.015, 200),  # on target
-        (200, 0.020, 150),  # a little slow: a little smaller
-        (200, 1.0, 100),  # far slower (a moment's noise?): at most halved
-        (60, 1.0, 50),  # never below the fewest
+        (100, 0.008, 100),  # on target
+        (100, 0.010, 80),  # a little slow: a little smaller
+        (100, 1.0, 50),  # far slower (a moment's noise?): at most halved
+        (12, 1.0, 10),  # never below the fewest
         (4000, 0.0001, 4000),  # nor above the most
     ],
 )
