@@ -60,6 +60,7 @@ import math
 import multiprocessing
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -168,6 +169,9 @@ def run_limited(fn, limit: float) -> tuple[float, bool]:
         if not done.is_set():
             _thread.interrupt_main()
 
+    # A shell starts a background command with SIGINT ignored, and then interrupt_main() does
+    # nothing (a 1,000,000-item rebalance ran on past its limit that way): take it back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(limit, stop)
     start = time.perf_counter()
     timer.start()

@@ -443,10 +443,13 @@ def item_move(
 REBALANCE_CHUNK = 50  # the first chunk's items
 REBALANCE_CHUNK_RANGE = (10, 4000)  # the fewest and the most items of a chunk
 # How long a chunk may hold the product lock (seconds): what a move arriving meanwhile may wait.
-# Short, for the moves: at 100,000 items with a mover running, 8 ms (and chunks down to 10 items)
-# left the moves' p99 at 1.08x of no job and the rebalance took 130 s; 15 ms with at least 50
-# items took 39 s but the moves' p99 went 2.7x. The rebalance is a background job: moves first.
-REBALANCE_HOLD = 0.008
+# After each chunk the rebalance pauses as long as the chunk held the lock, so the product is free
+# for moves half the time and the job does not keep both of a small machine's cores busy. At
+# 100,000 items with a process moving items all along (bench/scale.py's mover), the moves' p99
+# went 2.6-3.2x of no job with 8 ms and no pause (the rebalance 44-53 s), 2.2x with 3 ms and no
+# pause (110-114 s), 2.1x with 4 ms and the pause (164 s). On two cores much of what is left is
+# the job's own CPU beside the mover's. The rebalance is a background job: moves first.
+REBALANCE_HOLD = 0.004
 
 
 def next_chunk(chunk: int, *, held: float) -> int:
@@ -464,8 +467,8 @@ def order_rebalance(*, product: Product, chunk: int | None = None) -> int:
     Online: a chunk of items at a time from the top, each chunk in a transaction of its own under
     the product lock, so a move waits at most for one chunk and moves carry on between them. The
     chunks are sized to hold the lock about ``REBALANCE_HOLD`` each (``next_chunk``: fewer items
-    when the database is busy, thousands when it is quiet); ``chunk`` fixes the size.
-    The new keys are consecutive integers (``ranking.integer_key``) in a region below the first
+    when the database is busy, thousands when it is quiet), each followed by a pause as long;
+    ``chunk`` fixes the size (and there is no pause). The new keys are consecutive integers (``ranking.integer_key``) in a region below the first
     key, so every rewritten item sorts before every item not yet rewritten and the order holds
     after each chunk. Whatever moves meanwhile keeps its place: moved above the rewritten part it
     stays, moved just below it (into the new keys' region) it is rewritten with the next chunk,
@@ -528,5 +531,7 @@ def order_rebalance(*, product: Product, chunk: int | None = None) -> int:
         if following is None:
             break
         if chunk is None:
-            size = next_chunk(size, held=time.monotonic() - locked)
+            held = time.monotonic() - locked
+            size = next_chunk(size, held=held)
+            time.sleep(min(held, REBALANCE_HOLD * 4))  # as long as it held the lock (a slow chunk: at most 4x)
     return written

@@ -438,7 +438,8 @@ def test_random_moves_keep_a_consistent_order(product, owner, settings, monkeypa
         (4000, 0.0001, 4000),  # nor above the most
     ],
 )
-def test_rebalance_chunks_are_sized_to_hold_the_lock_a_moment(chunk, held, expected):
+def test_rebalance_chunks_are_sized_to_hold_the_lock_a_moment(chunk, held, expected, monkeypatch):
+    monkeypatch.setattr(ordering, "REBALANCE_HOLD", 0.008)  # the cases' target
     assert next_chunk(chunk, held=held) == expected
 
 

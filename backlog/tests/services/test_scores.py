@@ -115,6 +115,51 @@ def test_a_model_or_weight_change_rescores_the_whole_product(product, owner, dja
     assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {None}
 
 
+def test_a_recompute_that_dies_midway_is_finished_by_the_schedules_next_run(
+    product, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The embedded default's recompute runs in the served process: one that fails after its
+    first chunk (an error, the process stopped) keeps the chunks it committed, leaves the product
+    behind, and the schedule's next run recomputes it whole."""
+    with django_capture_on_commit_callbacks(execute=True):
+        items = [
+            item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=8, estimate=2)
+            for n in range(5)
+        ]
+    with django_capture_on_commit_callbacks(execute=True):
+        product_scoring_update(
+            product=product, actor=owner, weights={"business_value": 2, "time_criticality": 1, "risk_reduction": 1}
+        )
+    monkeypatch.setattr(scores, "CHUNK_SIZE", 2)
+    real_now = timezone.now
+    chunks = []
+
+    class DiesInTheSecondChunk:
+        @staticmethod
+        def now():
+            chunks.append(1)  # each chunk takes its time once, inside its transaction
+            if len(chunks) == 2:
+                raise OperationalError("server closed the connection unexpectedly")
+            return real_now()
+
+    monkeypatch.setattr(scores, "timezone", DiesInTheSecondChunk)
+    with pytest.raises(OperationalError):
+        recompute_behind_scores.run()  # the task's body (its retries are the broker's)
+    monkeypatch.setattr(scores, "timezone", timezone)
+    assert sorted(Item.objects.filter(pk__in=[i.pk for i in items]).values_list("score", flat=True)) == [
+        4.0,
+        4.0,
+        4.0,
+        8.0,
+        8.0,
+    ]  # the first chunk's two, committed
+    product.refresh_from_db()
+    assert product.scores_version < product.scoring_version  # still behind
+    assert recompute_behind_scores() == [product.pk]
+    assert set(Item.objects.filter(pk__in=[i.pk for i in items]).values_list("score", flat=True)) == {8.0}
+    assert recompute_behind_scores() == []
+
+
 def test_with_a_broker_the_recompute_is_queued_and_the_schedule_leaves_it_to_the_worker(
     product, owner, settings, django_capture_on_commit_callbacks
 ):

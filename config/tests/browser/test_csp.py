@@ -4,6 +4,7 @@ script the browser refuses shows as a console error), and the API docs still ren
 import pytest
 
 from backlog.services.items import item_create
+from config.tests.browser_fixtures import Traffic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +18,10 @@ def _violations(page, path: str) -> list[str]:
         messages.append(message.text)
 
     page.on("console", listen)
-    page.goto(path, wait_until="networkidle")
+    if not hasattr(page.context, "traffic"):
+        page.context.traffic = Traffic(page.context)
+    page.goto(path)
+    assert page.context.traffic.settle(page), f"{path} kept loading"
     page.remove_listener("console", listen)
     return [text for text in messages if "Content Security Policy" in text]
 

@@ -8,6 +8,7 @@ import pytest
 
 from backlog.models import Item
 from backlog.services.items import item_create
+from config.tests.browser_fixtures import settle
 from delivery.models import DodWaiver, Sprint, SprintEvent
 from delivery.services.settings import delivery_settings_update
 from delivery.services.sprints import sprint_commit, sprint_create, sprint_start
@@ -91,7 +92,7 @@ def test_delivery_pages_keep_to_the_content_security_policy(page_as, product, ow
     messages: list[str] = []
     page.on("console", lambda message: messages.append(message.text))
     page.reload()
-    page.wait_for_load_state("networkidle")
+    assert settle(page)
     assert [text for text in messages if "Content Security Policy" in text] == []
 
 
