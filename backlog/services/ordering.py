@@ -468,11 +468,12 @@ def order_rebalance(*, product: Product, chunk: int | None = None) -> int:
     the product lock, so a move waits at most for one chunk and moves carry on between them. The
     chunks are sized to hold the lock about ``REBALANCE_HOLD`` each (``next_chunk``: fewer items
     when the database is busy, thousands when it is quiet), each followed by a pause as long;
-    ``chunk`` fixes the size (and there is no pause). The new keys are consecutive integers (``ranking.integer_key``) in a region below the first
-    key, so every rewritten item sorts before every item not yet rewritten and the order holds
-    after each chunk. Whatever moves meanwhile keeps its place: moved above the rewritten part it
-    stays, moved just below it (into the new keys' region) it is rewritten with the next chunk,
-    moved among the rest it is rewritten when the rebalance gets there.
+    ``chunk`` fixes the size (and there is no pause). The new keys are consecutive integers
+    (``ranking.integer_key``) in a region below the first key, so every rewritten item sorts
+    before every item not yet rewritten and the order holds after each chunk. Whatever moves
+    meanwhile keeps its place: moved above the rewritten part it stays, moved just below it (into
+    the new keys' region) it is rewritten with the next chunk, moved among the rest it is
+    rewritten when the rebalance gets there.
 
     The next chunk is read from the last old key rewritten, not from the last new one: between the
     two lie the index entries of every old key rewritten so far, dead until a vacuum, which a read
