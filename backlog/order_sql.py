@@ -10,9 +10,14 @@ of the blocks before its own, summed, plus the items before it within its block 
 order up to the item, so both cost the same at the top and a million items down.
 """
 
+import fcntl
+import hashlib
+import os
+import tempfile
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.db import connection
 
@@ -486,3 +491,45 @@ def products_with_small_blocks() -> list[int]:
             f"SELECT DISTINCT product_id FROM {BLOCKS} WHERE low > '' AND size < %s", [BLOCK_MERGE_BELOW]
         )
     ]
+
+
+# The advisory lock's first key: "rebalance" among this project's advisory locks (the second is the product).
+REBALANCE_LOCK = 17
+
+
+@contextmanager
+def rebalance_claimed(product_id: int) -> Iterator[bool]:
+    """Claim the product's rebalance for as long as the block runs; yields False when another
+    rebalance of it is under way (in this process or another). Two at once would each take items
+    the other had already moved into its region for items still to do, and could misorder them.
+
+    PostgreSQL: a session advisory lock, released with the connection should the process die.
+    SQLite: a lock file (``flock``) beside the database file, or in the temporary directory for
+    an in-memory database (one process's own)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [REBALANCE_LOCK, product_id])
+            [(taken,)] = cursor.fetchall()
+        try:
+            yield taken
+        finally:
+            if taken:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [REBALANCE_LOCK, product_id])
+        return
+    name = str(connection.settings_dict["NAME"])
+    if name.startswith((":memory:", "file:")) or not name:
+        digest = hashlib.sha256(f"{name}|{os.getpid()}".encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"onebacklog-rebalance-{digest}-{product_id}.lock"
+    else:
+        path = Path(f"{name}-rebalance-{product_id}.lock")
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

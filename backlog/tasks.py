@@ -109,11 +109,12 @@ def rebalance_long_keys() -> list[int]:
     done = []
     for product_id in list(long):
         try:
-            ordering.order_rebalance(product=Product.objects.get(pk=product_id))
+            rewritten = ordering.order_rebalance(product=Product.objects.get(pk=product_id))
         except DatabaseError:
             logger.exception("Rebalance of product %s failed; the next run retries.", product_id)
             continue
-        done.append(product_id)
+        if rewritten is not None:  # None: one still under way from an earlier run
+            done.append(product_id)
     return done
 
 

@@ -14,6 +14,7 @@ the anchor's less the moved items above it). A block's keys are written in one s
 whatever its size.
 """
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -36,6 +37,8 @@ from backlog.transactions import retry_on_conflict
 Where = Literal["top", "bottom", "before", "after", "position"]
 # Positions past the end mean the bottom; beyond this they are refused (a database offset limit).
 MAX_POSITION = 1_000_000_000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -460,7 +463,7 @@ def next_chunk(chunk: int, *, held: float) -> int:
     return max(low, min(high, chunk * 2, max(chunk // 2, int(wanted))))
 
 
-def order_rebalance(*, product: Product, chunk: int | None = None) -> int:
+def order_rebalance(*, product: Product, chunk: int | None = None) -> int | None:
     """Rewrite the product's keys as short consecutive integer keys, keeping the order; return
     how many items it rewrote.
 
@@ -480,7 +483,20 @@ def order_rebalance(*, product: Product, chunk: int | None = None) -> int:
     through them would step over at every chunk. For the same reason the blocks are recut around
     that range (``order_sql.blocks_recut(empty=…)``). Should the product grow past the region's room
     while it runs, the rebalance stops there, the order whole.
+
+    One rebalance of a product at a time (``order_sql.rebalance_claimed``): while one runs,
+    another (the hourly schedule again, ``manage.py rebalance_order``) returns None at once.
     """
+    with order_sql.rebalance_claimed(getattr(product, "pk", product)) as claimed:
+        if not claimed:
+            logger.info(
+                "A rebalance of product %s is already under way; not starting another.", getattr(product, "pk", product)
+            )
+            return None
+        return _rebalance(product, chunk)
+
+
+def _rebalance(product: Product, chunk: int | None) -> int:
     with transaction.atomic():
         product = lock_product(product)
         total = order_sql.ordered_count(product.pk)

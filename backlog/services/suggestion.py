@@ -342,7 +342,7 @@ def _apply_to_all(product: Product, actor: User, reason: str) -> int:
         return 0
     new_keys = _keys_between_kept(final, kept, lambda index: rows[index][2])
     if max(len(key) for key in new_keys.values()) > settings.ORDER_KEY_MAX_LENGTH:
-        order_rebalance(product=product)
+        _rebalance_first(product)
         rows = _ordered_rows(product)
         new_keys = _keys_between_kept(final, kept, lambda index: rows[index][2])
     _write(product, actor, rows, final, new_keys, reason)
@@ -447,7 +447,7 @@ def _apply_to_selection(product: Product, actor: User, selected: list[int], reas
     if not new_keys:
         return 0
     if max(len(key) for key in new_keys.values()) > settings.ORDER_KEY_MAX_LENGTH and not rebalanced:
-        order_rebalance(product=product)
+        _rebalance_first(product)
         return _apply_to_selection(product, actor, selected, reason, rebalanced=True)
     order_sql.write_ranks(new_keys, {pk: chosen[pk].rank for pk in new_keys})
     operation = uuid.uuid4()
@@ -605,6 +605,15 @@ def _write(product: Product, actor: User, rows, final: list[int], new_keys: dict
         )
         for index in new_keys
     )
+
+
+def _rebalance_first(product: Product) -> None:
+    """Rebalance the order before writing keys that would not fit otherwise (thousands of
+    moves into one gap first); refused while the schedule's rebalance of it is under way."""
+    if order_rebalance(product=product) is None:
+        raise ValidationError(
+            {"items": "The order's keys are being rewritten (a rebalance is under way); try again in a minute."}
+        )
 
 
 # The refresh writes this many rows per transaction, so it never holds many row locks for long: a

@@ -15,4 +15,6 @@ class Command(BaseCommand):
         if product is None:
             raise CommandError(f"No product with key {product_key}.")
         count = order_rebalance(product=product)
+        if count is None:
+            raise CommandError(f"A rebalance of {product.key} is already under way; try again when it is over.")
         self.stdout.write(f"{product.key}: {count} rank keys rewritten.")

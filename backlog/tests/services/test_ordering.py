@@ -12,6 +12,7 @@ from backlog.selectors import backlog_items, item_history, item_position
 from backlog.services import ordering
 from backlog.services.items import item_create
 from backlog.services.ordering import Placement, item_move, items_move, next_chunk, order_rebalance
+from backlog.tests.rebalance import another_rebalance_running
 
 pytestmark = pytest.mark.django_db
 
@@ -441,6 +442,17 @@ def test_random_moves_keep_a_consistent_order(product, owner, settings, monkeypa
 def test_rebalance_chunks_are_sized_to_hold_the_lock_a_moment(chunk, held, expected, monkeypatch):
     monkeypatch.setattr(ordering, "REBALANCE_HOLD", 0.008)  # the cases' target
     assert next_chunk(chunk, held=held) == expected
+
+
+def test_one_rebalance_of_a_product_at_a_time(product, owner):
+    for n in range(6):
+        item_create(product=product, actor=owner, kind="story", title=f"t{n}")
+    keys = list(backlog_items(product=product).values_list("rank", flat=True))
+    with another_rebalance_running(product):
+        assert order_rebalance(product=product) is None  # not a second one beside it
+        assert list(backlog_items(product=product).values_list("rank", flat=True)) == keys
+    assert order_rebalance(product=product) == 6  # once the other is over
+    assert order_rebalance(product=product) == 6  # and its own claim was given back
 
 
 def test_a_rebalance_grows_its_chunks_while_they_are_quick(product, owner, monkeypatch):

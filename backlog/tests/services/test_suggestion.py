@@ -3,7 +3,7 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -408,3 +408,15 @@ def test_pages_say_when_the_stored_positions_are_being_refreshed(product, owner,
     assert jobs.suggestions_refreshing(product.pk)
     cache.delete(jobs.SUGGESTION_PENDING.format(product.pk))
     assert not jobs.suggestions_refreshing(product.pk)
+
+
+def test_applying_refuses_while_the_keys_are_being_rebalanced(product, owner):
+    """Keys that would not fit need a rebalance first; while the schedule's is under way the
+    request is refused with a message, not answered with an error."""
+    from backlog.services.suggestion import _rebalance_first
+    from backlog.tests.rebalance import another_rebalance_running
+
+    item_create(product=product, actor=owner, kind="story", title="A")
+    with another_rebalance_running(product), pytest.raises(ValidationError, match="rebalance is under way"):
+        _rebalance_first(product)
+    _rebalance_first(product)  # once it is over
