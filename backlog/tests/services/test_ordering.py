@@ -497,3 +497,19 @@ def test_a_single_move_reads_the_order_once_and_counts_no_position_after_writing
     assert len(run) == 6, run
     item_reads = [sql for sql in run if re.match(r"^\s*(SELECT|WITH)\b", sql) and "backlog_item" in sql]
     assert len(item_reads) == 1, item_reads
+
+
+def test_the_rebalance_command_says_what_it_did_or_that_one_is_under_way(product, owner):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    for n in range(3):
+        item_create(product=product, actor=owner, kind="story", title=f"t{n}")
+    out = StringIO()
+    call_command("rebalance_order", product.key, stdout=out)
+    assert out.getvalue().strip() == f"{product.key}: 3 rank keys rewritten."
+    with another_rebalance_running(product), pytest.raises(CommandError, match="already under way"):
+        call_command("rebalance_order", product.key)
+    with pytest.raises(CommandError, match="No product"):
+        call_command("rebalance_order", "NOPE")
