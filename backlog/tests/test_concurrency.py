@@ -1,6 +1,7 @@
 """Real concurrency on PostgreSQL: threads with their own connections, committing for real."""
 
 import random
+import time
 
 import pytest
 
@@ -167,3 +168,26 @@ def test_eight_threads_closing_a_ring_of_blocks_leave_no_cycle():
     assert "would make a cycle" in errors[0].message_dict["item"][0]
     assert errors[0].message_dict["item"][0].count("→") == THREADS
     assert ItemLink.objects.filter(product=product).count() == THREADS - 1
+
+
+def test_two_rebalances_started_together_keep_the_order():
+    """The second finds the first under way and does nothing. Without the claim the two
+    interleaved, one with chunks of 3 and one of 10, and misordered the backlog in five runs out
+    of five (each took items the other had already moved for items still to do)."""
+    from backlog.services.demo import demo_backlog_seed
+    from backlog.services.ordering import order_rebalance
+
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    demo_backlog_seed(product=product, creators=[owner], count=300, only_ordered=True)
+    order = list(Item.objects.filter(product=product).order_by("rank").values_list("pk", flat=True))
+    rewritten = [None, None]
+
+    def work(index: int) -> None:
+        if index:
+            time.sleep(0.05)  # the first one under way
+        rewritten[index] = order_rebalance(product=product, chunk=(3, 10)[index])
+
+    assert run_in_threads(work, threads=2) == []
+    assert sorted(rewritten, key=str) == [300, None]  # one did it all, the other nothing
+    assert list(Item.objects.filter(product=product).order_by("rank").values_list("pk", flat=True)) == order
