@@ -10,6 +10,7 @@ of the blocks before its own, summed, plus the items before it within its block 
 order up to the item, so both cost the same at the top and a million items down.
 """
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -19,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.db import connection
+from django.db import Error, connection
 
 from backlog import ranking
 from backlog.models import Item, OrderBlock
@@ -503,18 +504,21 @@ def rebalance_claimed(product_id: int) -> Iterator[bool]:
     rebalance of it is under way (in this process or another). Two at once would each take items
     the other had already moved into its region for items still to do, and could misorder them.
 
-    PostgreSQL: a session advisory lock, released with the connection should the process die.
-    SQLite: a lock file (``flock``) beside the database file, or in the temporary directory for
-    an in-memory database (one process's own)."""
+    PostgreSQL: a session advisory lock, released with the connection should the process die;
+    inside a transaction (a request that must rebalance before it writes) the transaction's own,
+    released when it ends however it ends. SQLite: a lock file (``flock``) beside the database
+    file, or in the temporary directory for an in-memory database (one process's own)."""
     if connection.vendor == "postgresql":
+        scope = "xact_" if connection.in_atomic_block else ""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [REBALANCE_LOCK, product_id])
+            cursor.execute(f"SELECT pg_try_advisory_{scope}lock(%s, %s)", [REBALANCE_LOCK, product_id])
             [(taken,)] = cursor.fetchall()
         try:
             yield taken
         finally:
-            if taken:
-                with connection.cursor() as cursor:
+            if taken and not scope:
+                # A connection lost meanwhile took the lock with it: nothing to give back then.
+                with contextlib.suppress(Error), connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [REBALANCE_LOCK, product_id])
         return
     name = str(connection.settings_dict["NAME"])

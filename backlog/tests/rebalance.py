@@ -18,7 +18,9 @@ def another_rebalance_running(product):
         other = psycopg2.connect(**connection.get_connection_params())
         try:
             with other.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [order_sql.REBALANCE_LOCK, product.pk])
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [order_sql.REBALANCE_LOCK, product.pk])
+                [(taken,)] = cursor.fetchall()
+            assert taken, "the test's own transaction holds the claim (it rebalanced earlier in the test)"
             yield
         finally:
             other.close()

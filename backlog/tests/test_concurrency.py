@@ -191,3 +191,27 @@ def test_two_rebalances_started_together_keep_the_order():
     assert run_in_threads(work, threads=2) == []
     assert sorted(rewritten, key=str) == [300, None]  # one did it all, the other nothing
     assert list(Item.objects.filter(product=product).order_by("rank").values_list("pk", flat=True)) == order
+
+
+def test_a_rebalance_claimed_inside_a_transaction_is_given_back_when_it_ends():
+    """A request that must rebalance before it writes claims it for its transaction only: given
+    back on rollback too, so a connection kept open for the next request does not keep it."""
+    from django.db import transaction
+
+    from backlog import order_sql
+    from backlog.tests.rebalance import another_rebalance_running
+
+    product = MembershipFactory(role=Membership.Role.OWNER).product
+
+    def failing_request() -> None:
+        with transaction.atomic():
+            with order_sql.rebalance_claimed(product.pk) as claimed:
+                assert claimed
+            with pytest.raises(AssertionError, match="holds the claim"), another_rebalance_running(product):
+                pass  # still claimed after the block: the transaction's
+            raise RuntimeError("the request fails")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
+    with another_rebalance_running(product):
+        pass  # free again
