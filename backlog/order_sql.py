@@ -12,13 +12,9 @@ order up to the item, so both cost the same at the top and a million items down.
 
 import contextlib
 import fcntl
-import hashlib
-import os
-import tempfile
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 from django.db import Error, connection
 
@@ -521,13 +517,9 @@ def rebalance_claimed(product_id: int) -> Iterator[bool]:
                 with contextlib.suppress(Error), connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [REBALANCE_LOCK, product_id])
         return
-    name = str(connection.settings_dict["NAME"])
-    if name.startswith((":memory:", "file:")) or not name:
-        digest = hashlib.sha256(f"{name}|{os.getpid()}".encode()).hexdigest()[:16]
-        path = Path(tempfile.gettempdir()) / f"onebacklog-rebalance-{digest}-{product_id}.lock"
-    else:
-        path = Path(f"{name}-rebalance-{product_id}.lock")
-    with path.open("a") as handle:
+    from config.scheduler import lock_path  # where a database's lock files live
+
+    with lock_path(connection.settings_dict, f"rebalance-{product_id}").open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

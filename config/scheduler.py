@@ -9,6 +9,7 @@ by and take over when it stops. Tasks are idempotent, so a run repeated by a res
 import fcntl
 import hashlib
 import logging
+import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -24,19 +25,24 @@ logger = logging.getLogger(__name__)
 STANDBY_SECONDS = 60.0  # how often a process without the lock tries to take it over
 
 
-def lock_path(database: dict | None = None) -> Path:
-    """The lock file of a database's schedule: one per database, wherever it is served from.
+def lock_path(database: dict | None = None, purpose: str = "schedule") -> Path:
+    """A lock file for ``purpose`` (the schedule, a product's rebalance) of a database: one per
+    database, wherever it is served from.
 
     Beside a SQLite file (``db.sqlite3-schedule.lock``); for a database server, in the temporary
-    directory under a name derived from the server and database.
+    directory under a name derived from the server and database; for an in-memory SQLite
+    database, one process's own, there too with the process in the name.
     """
     database = database or settings.DATABASES["default"]
     name = str(database.get("NAME", ""))
-    if database["ENGINE"].endswith("sqlite3") and name and not name.startswith((":memory:", "file:")):
-        return Path(f"{name}-schedule.lock")
+    sqlite = database["ENGINE"].endswith("sqlite3")
+    if sqlite and name and not name.startswith((":memory:", "file:")):
+        return Path(f"{name}-{purpose}.lock")
     identity = "|".join(str(database.get(part, "")) for part in ("ENGINE", "NAME", "HOST", "PORT"))
+    if sqlite:
+        identity += f"|{os.getpid()}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"onebacklog-schedule-{digest}.lock"
+    return Path(tempfile.gettempdir()) / f"onebacklog-{purpose}-{digest}.lock"
 
 
 @dataclass

@@ -44,6 +44,13 @@ class Traffic:
     seconds. Playwright's ``networkidle`` waits a fixed 500 ms of quiet after every page; the pages
     here start what they load (htmx panels with ``hx-trigger="load"``) as soon as they load."""
 
+    @classmethod
+    def of(cls, context) -> "Traffic":
+        """The context's, counting from now if it had none yet (a context not made by ``page_as``)."""
+        if not hasattr(context, "traffic"):
+            context.traffic = cls(context)
+        return context.traffic
+
     def __init__(self, context) -> None:
         self.pending = 0
         self.changed = time.monotonic()
@@ -71,15 +78,8 @@ class Traffic:
 
 
 def settle(page, **options) -> bool:
-    """``Traffic.settle`` for a page opened by ``page_as`` (or any page whose context has
-    ``traffic`` set)."""
-    return page.context.traffic.settle(page, **options)
-
-
-def goto_settled(page, path: str) -> None:
-    """Open ``path`` and wait until it and what it loads after (htmx panels, fetches) are done."""
-    page.goto(path)
-    settle(page)
+    """``Traffic.settle`` for a page opened by ``page_as`` (whose context counts from its start)."""
+    return Traffic.of(page.context).settle(page, **options)
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +110,7 @@ def page_as(chromium, live_server):
         )
         context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
         context.set_default_timeout(10_000)
-        context.traffic = Traffic(context)
+        Traffic.of(context)
         contexts.append(context)
         page = context.new_page()
         if path is not None:
@@ -123,5 +123,5 @@ def page_as(chromium, live_server):
         # test database is flushed: a request in flight would hold locks the TRUNCATE waits on.
         with contextlib.suppress(PlaywrightError):  # a page that never settles: the test reports it
             if context.pages:
-                context.traffic.settle(context.pages[0])
+                Traffic.of(context).settle(context.pages[0])
         context.close()

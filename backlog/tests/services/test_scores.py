@@ -91,18 +91,23 @@ def test_the_schedule_rescores_what_time_changes(product, owner, django_capture_
     assert ticket.score_breakdown["derived"]["time_criticality"]["why"] == "SLA breached"
 
 
-def test_a_model_or_weight_change_rescores_the_whole_product(product, owner, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+def _scored_then_reweighted(product, owner, capture) -> list[Item]:
+    """Five stories scored 4.0 (8 / 2), then business value weighted twice: their scores are
+    8.0 once the product is recomputed."""
+    with capture(execute=True):
         items = [
             item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=8, estimate=2)
             for n in range(5)
         ]
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         product_scoring_update(
-            product=product,
-            actor=owner,
-            weights={"business_value": 2, "time_criticality": 1, "risk_reduction": 1},
+            product=product, actor=owner, weights={"business_value": 2, "time_criticality": 1, "risk_reduction": 1}
         )
+    return items
+
+
+def test_a_model_or_weight_change_rescores_the_whole_product(product, owner, django_capture_on_commit_callbacks):
+    items = _scored_then_reweighted(product, owner, django_capture_on_commit_callbacks)
     # In process the change itself recomputes nothing (no request runs a whole-product job): the
     # embedded schedule's task finds the product behind and recomputes it.
     assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {4.0}
@@ -121,15 +126,7 @@ def test_a_recompute_that_dies_midway_is_finished_by_the_schedules_next_run(
     """The embedded default's recompute runs in the served process: one that fails after its
     first chunk (an error, the process stopped) keeps the chunks it committed, leaves the product
     behind, and the schedule's next run recomputes it whole."""
-    with django_capture_on_commit_callbacks(execute=True):
-        items = [
-            item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=8, estimate=2)
-            for n in range(5)
-        ]
-    with django_capture_on_commit_callbacks(execute=True):
-        product_scoring_update(
-            product=product, actor=owner, weights={"business_value": 2, "time_criticality": 1, "risk_reduction": 1}
-        )
+    items = _scored_then_reweighted(product, owner, django_capture_on_commit_callbacks)
     monkeypatch.setattr(scores, "CHUNK_SIZE", 2)
     real_now = timezone.now
     chunks = []

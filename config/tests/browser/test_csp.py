@@ -18,10 +18,9 @@ def _violations(page, path: str) -> list[str]:
         messages.append(message.text)
 
     page.on("console", listen)
-    if not hasattr(page.context, "traffic"):
-        page.context.traffic = Traffic(page.context)
+    traffic = Traffic.of(page.context)
     page.goto(path)
-    assert page.context.traffic.settle(page), f"{path} kept loading"
+    assert traffic.settle(page), f"{path} kept loading"
     page.remove_listener("console", listen)
     return [text for text in messages if "Content Security Policy" in text]
 
