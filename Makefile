@@ -11,7 +11,7 @@ TEST_PROCESSES ?= 2
 # Schemathesis cases per API operation and its phases: a quick pass on SQLite (no coverage phase,
 # whose boundary and negative cases are two thirds of the fuzz test's time), the full one on
 # PostgreSQL (CI runs both).
-FUZZ_EXAMPLES ?= 6
+FUZZ_EXAMPLES ?= 3
 FUZZ_EXAMPLES_POSTGRES ?= 25
 FUZZ_PHASES ?= examples,fuzzing
 FUZZ_PHASES_POSTGRES ?= examples,coverage,fuzzing
@@ -35,11 +35,14 @@ run: install  ## the app on the embedded default: SQLite, in-process jobs and sc
 	@echo "Sign in at http://127.0.0.1:$(PORT)/ with one of the logins above."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# Both test commands keep compiled modules (__pycache__, git-ignored) even where the environment
+# says not to write them (PYTHONDONTWRITEBYTECODE): every test process and every server the tests
+# start would otherwise compile the project again, a few seconds each.
 test: install  ## the whole test suite (SQLite unless DATABASE_URL is set), on two processes (TEST_PROCESSES=2)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=$(FUZZ_PHASES) $(PY) -m pytest -n $(TEST_PROCESSES)
+	PYTHONDONTWRITEBYTECODE= FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=$(FUZZ_PHASES) $(PY) -m pytest -n $(TEST_PROCESSES)
 
 test-postgres: install  ## the suite on the local PostgreSQL and Redis, their tests required
-	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 TEST_REDIS_URL=$(REDIS_TEST_URL) REQUIRE_REDIS=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES_POSTGRES) FUZZ_PHASES=$(FUZZ_PHASES_POSTGRES) $(PY) -m pytest
+	PYTHONDONTWRITEBYTECODE= DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 TEST_REDIS_URL=$(REDIS_TEST_URL) REQUIRE_REDIS=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES_POSTGRES) FUZZ_PHASES=$(FUZZ_PHASES_POSTGRES) $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,10 @@
 import gc
 import os
 import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
@@ -116,6 +120,14 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
+@pytest.fixture
+def one_throttle_window(time_machine) -> None:
+    """Stop the clock a second into the next minute, so a test's requests all fall in one rate
+    limit window (a minute's budget starts afresh when the minute ends, mid-test otherwise)."""
+    start = (time.time() // 60 + 1) * 60 + 1
+    time_machine.move_to(datetime.fromtimestamp(start, UTC), tick=False)
+
+
 @pytest.fixture(scope="module")
 def module_db(django_db_setup, django_db_blocker):
     """Rows a whole test module shares, built once: a module's fixtures of scope "module" that ask
@@ -218,6 +230,23 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
+
+
+@pytest.fixture
+def migrated_sqlite(tmp_path, transactional_db):
+    """A SQLite database file with every migration applied, for a server the test starts in another
+    process. On SQLite a copy of this process's test database (made by the same migrations; the
+    test is transactional, so no transaction is open and no test's rows are left); on PostgreSQL
+    made by ``manage.py migrate``."""
+    path = tmp_path / "db.sqlite3"
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(path)])
+    else:
+        env = {**os.environ, "SQLITE_PATH": str(path)}
+        env.pop("DATABASE_URL", None)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
+    return path
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from backlog.models import DERIVED_FIELDS, KIND_INPUTS, VALUE_FIELDS, Item, Labe
 from backlog.services.items import (
     DONE_HOOKS,
     PROPOSAL_DECISIONS,
+    SERVICE_RELATIONS,
     TRANSITIONS,
     check_field_rights,
     with_one_line_endings,
@@ -43,8 +44,6 @@ MAX_ITEMS = 500
 # What a bulk edit may set: the kind (with its inputs), the estimate and (owners and delegates)
 # the value inputs.
 BULK_FIELDS = frozenset(("kind", *KIND_INPUTS, "estimate", *VALUE_FIELDS, "pinned"))
-# Foreign keys a bulk edit never changes: validating them would cost a query per item.
-_UNCHANGED_RELATIONS = ["product", "created_by", "split_from", "duplicate_of"]
 
 
 @dataclass(frozen=True)
@@ -238,7 +237,7 @@ def _edit_one(
     for name, value in changes.items():
         setattr(item, name, value)
     item.derive_fields()
-    item.full_clean(exclude=_UNCHANGED_RELATIONS, validate_unique=False, validate_constraints=False)
+    item.full_clean(exclude=SERVICE_RELATIONS, validate_unique=False, validate_constraints=False)
     if item.status == Item.Status.PROPOSED and (errors := item.value_case_errors()):
         raise ValidationError(errors)
     diff = {name: [before[name], getattr(item, name)] for name in watched if getattr(item, name) != before[name]}

@@ -304,6 +304,7 @@ UNREFINED = {"acceptance_criteria": 0.4, "value": 0.15, "idea": 0.2}  # chances,
 # How far the owner's order strays from the scores: an item's place by score moves by a normal
 # deviation of 1 + this share of the place (about 1 at the top, 15 at place 100).
 ORDER_SPREAD = 0.14
+INSERT_BATCH = 2000  # items per INSERT statement
 
 
 def demo_backlog_seed(
@@ -349,7 +350,7 @@ def demo_backlog_seed(
         for item in ordered[: round(len(ordered) * IN_PROGRESS_SHARE)]:
             item.status = Item.Status.IN_PROGRESS
         _give_keys_after(product, ordered)
-        Item.objects.bulk_create(items, batch_size=2000)
+        Item.objects.bulk_create(items, batch_size=INSERT_BATCH)
         Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + count)
         chosen = {item.pk: rng.sample(labels, rng.choice([0, 0, 1, 1, 2])) for item in items}
         Item.labels.through.objects.bulk_create(

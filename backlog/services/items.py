@@ -34,6 +34,10 @@ WORK_FIELDS = (
 ORDER_FIELDS = ("pinned",)  # where an item stays when the suggested order is applied
 PLANNING_FIELDS = ("theme",)  # the theme (epic) it belongs to: set by who decides value
 EDITABLE_FIELDS = frozenset(WORK_FIELDS + VALUE_FIELDS + ORDER_FIELDS + PLANNING_FIELDS)
+# Relations the services set from rows they already hold (the locked product, the signed-in actor,
+# the item split or marked duplicate): no client sets them, so validating them again would cost
+# a query each per item written.
+SERVICE_RELATIONS = ("product", "created_by", "split_from", "duplicate_of")
 # Anyone who may propose may describe the item and give its kind's inputs.
 PROPOSAL_FIELDS = frozenset(("kind", "title", "description", "acceptance_criteria", *KIND_INPUTS, *VALUE_CASE))
 
@@ -176,7 +180,7 @@ def item_create(
         item.derive_fields()
         errors = {} if direct else item.value_case_errors()
         try:
-            item.full_clean(validate_unique=False, validate_constraints=False)
+            item.full_clean(exclude=SERVICE_RELATIONS, validate_unique=False, validate_constraints=False)
         except ValidationError as invalid:
             raise ValidationError({**errors, **invalid.message_dict}) from invalid
         if errors:
@@ -220,7 +224,7 @@ def item_update(
         for name, value in changes.items():
             setattr(current, name, value)
         current.derive_fields()
-        current.full_clean(validate_unique=False, validate_constraints=False)
+        current.full_clean(exclude=SERVICE_RELATIONS, validate_unique=False, validate_constraints=False)
         if current.status == Item.Status.PROPOSED and (errors := current.value_case_errors()):
             raise ValidationError(errors)  # a proposal keeps its value case while it is reviewed
         if "external_ref" in changes:

@@ -47,8 +47,14 @@ def test_make_test_runs_on_two_processes_and_the_postgres_run_on_one():
     assert " -n " not in planned(target="test-postgres")
 
 
+def test_the_test_commands_keep_compiled_modules():
+    """Each test process and each server a test starts would compile the project again otherwise."""
+    assert "PYTHONDONTWRITEBYTECODE= " in planned(target="test")
+    assert "PYTHONDONTWRITEBYTECODE= " in planned(target="test-postgres")
+
+
 def test_the_schema_fuzz_is_quick_on_sqlite_and_full_on_postgres():
-    assert "FUZZ_EXAMPLES=6 FUZZ_PHASES=examples,fuzzing " in planned(target="test")
+    assert "FUZZ_EXAMPLES=3 FUZZ_PHASES=examples,fuzzing " in planned(target="test")
     assert "FUZZ_EXAMPLES=25 FUZZ_PHASES=examples,coverage,fuzzing " in planned(target="test-postgres")
 
 

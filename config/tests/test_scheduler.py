@@ -114,17 +114,17 @@ def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     )
 
 
-def test_make_run_shows_drift_and_stale_items_without_any_move(tmp_path):
-    """End to end on the embedded default, as `make run` does it: migrate, seed_demo, runserver
-    (SQLite, no Redis, jobs in-process). Without a single move the backlog shows drift and the
-    schedule, run by the served process, has flagged the items nobody touched for months."""
+def test_make_run_shows_drift_and_stale_items_without_any_move(tmp_path, migrated_sqlite):
+    """End to end on the embedded default, as `make run` does it: a migrated database (every test
+    database is made by the same migrations), seed_demo, runserver (SQLite, no Redis, jobs
+    in-process). Without a single move the backlog shows drift and the schedule, run by the served
+    process, has flagged the items nobody touched for months."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "EMBEDDED_SCHEDULE", "ALLOWED_HOSTS"}
     }
-    env.update(SQLITE_PATH=str(tmp_path / "db.sqlite3"), DEBUG="true", PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
-    _manage("migrate", "--noinput", env=env)
+    env.update(SQLITE_PATH=str(migrated_sqlite), DEBUG="true", PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
     seeded = _manage("seed_demo", "--items", "100", env=env)  # a smaller demo: the same behaviour, sooner
     assert "olivia" in seeded.stdout and "onebacklog-demo" in seeded.stdout
     assert "Task " not in seeded.stdout + seeded.stderr  # no job log lines

@@ -14,7 +14,7 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog import history
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item
-from backlog.services.items import KIND_INPUTS, VALUE_CASE, VALUE_FIELDS
+from backlog.services.items import KIND_INPUTS, SERVICE_RELATIONS, VALUE_CASE, VALUE_FIELDS
 from backlog.services.ordering import Placement, order_place_block, order_remove
 
 MAX_PARTS = 20
@@ -74,7 +74,7 @@ def item_split(
             )
             new.derive_fields()
             try:
-                new.full_clean(validate_unique=False, validate_constraints=False, exclude=["rank"])
+                new.full_clean(validate_unique=False, validate_constraints=False, exclude=["rank", *SERVICE_RELATIONS])
             except ValidationError as invalid:
                 errors[f"parts[{index}]"] = "; ".join(f"{k}: {' '.join(v)}" for k, v in invalid.message_dict.items())
             new_items.append(new)

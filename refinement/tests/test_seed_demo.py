@@ -52,11 +52,14 @@ def test_seed_demo_builds_a_plausible_backlog_once(capsys):
     assert Product.objects.count() == 1
 
 
-def test_seed_demo_reset_and_large_backlogs():
-    call_command("seed_demo", "--key", "BIG", "--items", "2100")  # more than one batch of inserts
-    call_command("seed_demo", "--key", "BIG", "--items", "500", "--reset")
+def test_seed_demo_reset_and_large_backlogs(monkeypatch):
+    from backlog.services import demo
+
+    monkeypatch.setattr(demo, "INSERT_BATCH", 100)
+    call_command("seed_demo", "--key", "BIG", "--items", "250")  # more than one batch of inserts
+    call_command("seed_demo", "--key", "BIG", "--items", "120", "--reset")
     product = Product.objects.get(key="BIG")
-    assert product.items.count() == 500 + DEMO_PROPOSALS + DEMO_ITEMS
+    assert product.items.count() == 120 + DEMO_PROPOSALS + DEMO_ITEMS
     ranks = list(product.items.filter(rank__isnull=False).values_list("rank", flat=True))
     assert len(set(ranks)) == len(ranks)
 

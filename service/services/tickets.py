@@ -24,7 +24,7 @@ from accounts.permissions import Action, allowed, require
 from backlog import history, scoring
 from backlog.jobs import enqueue_item_score, enqueue_suggestions
 from backlog.models import Item
-from backlog.services.items import item_transition, one_line_ending
+from backlog.services.items import SERVICE_RELATIONS, item_transition, one_line_ending
 from backlog.services.ordering import Placement, lock_product, order_place
 from notifications.jobs import enqueue_sla_breach
 from service.models import OPEN_STATUSES, Occurrence, Queue, ServiceSettings, Ticket
@@ -186,7 +186,7 @@ def _create(
     )
     set_due_times(ticket, settings, product, priority.priority)
     item.sla_due_at = item_sla_due(ticket)
-    item.full_clean(validate_unique=False, validate_constraints=False)
+    item.full_clean(exclude=SERVICE_RELATIONS, validate_unique=False, validate_constraints=False)
     placed = order_place(item=item, placement=_placement(item, product, now)) if ordered else None
     Product.objects.filter(pk=product.pk).update(last_item_number=F("last_item_number") + 1)
     item.save(force_insert=True)

@@ -23,7 +23,7 @@ PRODUCTS = "/api/v1/products/"
 
 
 @pytest.fixture
-def anon_limit_3(monkeypatch):
+def anon_limit_3(monkeypatch, one_throttle_window):
     monkeypatch.setattr(AddressThrottle, "THROTTLE_RATES", {"anon": "3/min"})
 
 
@@ -68,15 +68,16 @@ def test_a_valid_token_keeps_its_own_budget_when_its_address_is_spent(anon_limit
     assert statuses(as_role("owner"), 2) == [200, 200]
 
 
-def test_every_server_process_spends_the_same_budget_atomically(tmp_path):
+def test_every_server_process_spends_the_same_budget_atomically(tmp_path, migrated_sqlite):
     """Without Redis: gunicorn with two worker processes, eight clients at once; exactly the
-    budget passes (a count read and written back by each process would let most through)."""
+    budget passes (a count read and written back by each process would let most through). The
+    counts live in a table that `migrate` creates: the README's set-up needs no other step."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {
         **os.environ,
-        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+        "SQLITE_PATH": str(migrated_sqlite),
         "API_ANON_THROTTLE_RATE": "15/hour",  # an hour's window: the burst does not straddle two
         "RUN_DIR": str(tmp_path / "run"),
         "PORT": str(port),
@@ -84,8 +85,6 @@ def test_every_server_process_spends_the_same_budget_atomically(tmp_path):
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    # `migrate` creates the table the counts live in (the README's set-up needs no other step).
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "--access-logfile", "/dev/null"],
         cwd=ROOT,

@@ -4,7 +4,25 @@ through the real API with real tokens."""
 import pytest
 
 from backlog.models import ItemLink, Theme
-from config.tests.matrix import MEMBERS, ORDERERS, ROLES, WORKERS, check, expected
+
+# The world is built once per module (config/tests/matrix.py):
+from config.tests.matrix import (  # noqa: F401
+    MEMBERS,
+    ORDERERS,
+    ROLES,
+    WORKERS,
+    check,
+    delegate,
+    developer,
+    expected,
+    items,
+    matrix_world,
+    outsider,
+    owner,
+    product,
+    stakeholder,
+    user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,8 +137,8 @@ CASES = {
 }
 
 
-@pytest.fixture
-def matrix_names(matrix_names, product, owner, developer):
+@pytest.fixture(scope="module")
+def matrix_names(product, items, owner, developer, user):
     """The shared world, with a previewed import of one row waiting for confirmation and the
     developer's shared saved view."""
     from backlog.services.imports import import_preview
@@ -130,10 +148,10 @@ def matrix_names(matrix_names, product, owner, developer):
     view = saved_view_create(
         product=product, actor=developer, name="Open defects", filters={"kind": "defect"}, shared=True
     )
-    return {**matrix_names, "import": imported.pk, "shared_view": view.pk}
+    return {**matrix_world(product, items, owner, developer, user), "import": imported.pk, "shared_view": view.pk}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def with_links_and_themes(matrix_names, product, items):
     """A theme and a link (A relates to B) beside the shared world; refusals must leave both."""
     theme = Theme.objects.create(product=product, title="Checkout")

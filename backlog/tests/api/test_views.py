@@ -278,7 +278,7 @@ def test_proposals_accepted_at_a_chosen_place(as_role, product, items):
     ]
 
 
-def test_throttling_answers_429_with_retry_after(api, product, monkeypatch):
+def test_throttling_answers_429_with_retry_after(api, product, monkeypatch, one_throttle_window):
     monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"api": "3/min", "anon": "3/min"})
     statuses = [api.get(url(product)).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]

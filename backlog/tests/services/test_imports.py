@@ -333,19 +333,19 @@ def _traced_peak(fn) -> int:
 
 
 def test_memory_does_not_grow_with_the_file(product, owner, monkeypatch):
-    """Ten times the rows (each with a 1,000-character description) in pieces of 100 lines: the
+    """Ten times the rows (each with a 5,000-character description) in pieces of 20 lines: the
     preview's and the run's peaks stay within 1.5 times; holding the file whole would add its 2 MB."""
     from accounts.models import Membership, Product
     from backlog.services import imports
 
-    monkeypatch.setattr(imports, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(imports, "CHUNK_SIZE", 20)
     monkeypatch.setattr(imports, "enqueue_suggestions", lambda product_id: None)
     peaks = {}
-    for size in (200, 2000):
+    for size in (40, 400):
         target = Product.objects.create(name=f"Memory {size}", key=f"MEM{size}")
         Membership.objects.create(user=owner, product=target, role=Membership.Role.OWNER)
         data = own_csv(
-            [{"kind": "story", "title": f"Row {n}", "description": f"{n} " + "x" * 1000} for n in range(size)],
+            [{"kind": "story", "title": f"Row {n}", "description": f"{n} " + "x" * 5000} for n in range(size)],
             columns=("kind", "title", "description"),
         )
         found = {}
@@ -360,4 +360,4 @@ def test_memory_does_not_grow_with_the_file(product, owner, monkeypatch):
         peaks[size, "run"] = _traced_peak(lambda imported=imported: import_run(import_id=imported.pk))
         assert Item.objects.filter(product=target).count() == size
     for stage in ("preview", "run"):
-        assert peaks[2000, stage] < 1.5 * peaks[200, stage], (stage, peaks)
+        assert peaks[400, stage] < 1.5 * peaks[40, stage], (stage, peaks)

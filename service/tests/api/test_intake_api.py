@@ -174,7 +174,7 @@ class TestIdempotencyKey:
 
 class TestBudgets:
     @pytest.fixture
-    def intake_limit_3(self, monkeypatch):
+    def intake_limit_3(self, monkeypatch, one_throttle_window):
         from service.api.authentication import IntakeThrottle
 
         monkeypatch.setattr(IntakeThrottle, "THROTTLE_RATES", {"intake": "3/min"})
@@ -187,7 +187,7 @@ class TestBudgets:
         other.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         assert other.post(url(product), BODY, format="json").status_code == 200
 
-    def test_a_guessed_intake_token_spends_the_address_budget(self, monkeypatch, product, queue):
+    def test_a_guessed_intake_token_spends_the_address_budget(self, monkeypatch, product, queue, one_throttle_window):
         from accounts.api.throttling import AddressThrottle
 
         monkeypatch.setattr(AddressThrottle, "THROTTLE_RATES", {"anon": "2/min"})

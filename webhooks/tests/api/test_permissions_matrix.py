@@ -3,7 +3,17 @@
 import pytest
 from django.utils import timezone
 
-from config.tests.matrix import ROLES, check
+# The world is built once per module (config/tests/matrix.py):
+from config.tests.matrix import (  # noqa: F401
+    ROLES,
+    check,
+    delegate,
+    developer,
+    outsider,
+    owner,
+    product,
+    stakeholder,
+)
 from webhooks.models import Delivery, Endpoint
 from webhooks.services import endpoint_create
 
@@ -13,7 +23,7 @@ OWNER = {"owner"}
 HOOK = "https://8.8.8.8/hook"  # public: saving checks the address (nothing is sent in these tests)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def world(product, owner):
     endpoint = endpoint_create(product=product, actor=owner, url=HOOK, events=["item.created"])
     delivery = Delivery.objects.create(
