@@ -217,6 +217,24 @@ def test_a_session_write_without_csrf_token_answers_the_error_body(owner, items)
     assert client.get("/p/nothing/").status_code == 404  # pages keep Django's HTML answers
 
 
+def test_the_schema_is_generated_once_per_process(client, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from config.schema import SchemaView
+
+    monkeypatch.setattr(SchemaView, "generated", {})
+    calls = []
+    generate = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: calls.append(1) or generate(self, **kw))
+    first = client.get("/api/schema/?format=json")
+    yaml = client.get("/api/schema/")  # the same schema, in another format
+    again = client.get("/api/schema/?format=json")
+    assert calls == [1]
+    assert first.status_code == yaml.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["paths"]
+    assert yaml["Content-Type"].startswith("application/vnd.oai.openapi")
+
+
 # The schema declares the bounds the server enforces.
 
 
