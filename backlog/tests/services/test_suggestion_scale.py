@@ -99,8 +99,9 @@ def _measure(client: Client, method: str, url: str, data=None) -> tuple[int, int
     return len(counted), steps[0]
 
 
-@pytest.fixture
-def two_sizes(db):
+@pytest.fixture(scope="module")
+def two_sizes(module_db):
+    """Both backlogs, built once for the module (each test's writes are rolled back after it)."""
     return {size: _backlog(size) for size in (SMALL, LARGE)}
 
 
