@@ -120,8 +120,9 @@ def test_no_fingerprint_never_folds(intake):
     assert not intake().folded and not intake().folded
 
 
-def test_a_surge_of_500_moves_one_item_up(intake, product, owner, django_capture_on_commit_callbacks):
-    """500 tickets of one user each: one item, 500 occurrences, from P4 to P3 and up the order."""
+def test_a_surge_past_the_medium_impact_moves_one_item_up(intake, product, owner, django_capture_on_commit_callbacks):
+    """60 tickets of one user each (the default medium impact starts at 50 users): one item, 60
+    occurrences, from P4 to P3 and up the order."""
     for title in ("Feature A", "Feature B"):
         story = item_create(product=product, actor=owner, kind="story", title=title, business_value=5)
         Item.objects.filter(pk=story.pk).update(score=5)
@@ -131,7 +132,7 @@ def test_a_surge_of_500_moves_one_item_up(intake, product, owner, django_capture
     item = Item.objects.get(pk=first.pk)
     assert (item.itil_priority, item.score, item.suggested_position) == (4, 3, 3)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        for _ in range(499):
+        for _ in range(59):
             intake(fingerprint="outage", affected_users=1, urgency="medium")
     # Rescored once: when the priority changed, not per occurrence (and its watchers told once).
     told = [c for c in callbacks if c.__qualname__.startswith("item_events_written")]
@@ -139,7 +140,7 @@ def test_a_surge_of_500_moves_one_item_up(intake, product, owner, django_capture
     suggested_positions_refresh(product_id=product.pk)
     ticket = Ticket.objects.get(pk=first.pk)
     item = Item.objects.get(pk=first.pk)
-    assert (ticket.occurrence_count, ticket.affected_users) == (500, 500)
+    assert (ticket.occurrence_count, ticket.affected_users) == (60, 60)
     assert Item.objects.filter(kind="operational").count() == 1
     assert (item.impact, item.itil_priority, item.score, item.suggested_position) == ("medium", 3, 8, 1)
 
