@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts import views as accounts_pages
 from accounts.api import views as accounts_api
@@ -16,7 +15,7 @@ from backlog.api import links as links_api
 from backlog.api import saved_views as saved_views_api
 from backlog.api import themes as themes_api
 from backlog.api import views as backlog_api
-from config.schema import SchemaView
+from config.schema import DocsView, SchemaView
 from delivery.api import roadmap as roadmap_api
 from delivery.api import views as delivery_api
 from notifications import views as notifications_pages
@@ -227,7 +226,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 handler404 = "config.api.not_found"

@@ -322,6 +322,7 @@ def test_schema_and_offline_docs(client):
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
+    assert r"/api/schema/?format\u003Djson" in client.get("/api/docs/?script=").content.decode()  # JSON: quicker
 
 
 def test_the_schema_validates_without_warnings():
