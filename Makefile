@@ -98,4 +98,4 @@ screenshots: install  ## refresh the README's screenshots (demo data, Debian's C
 	$(PY) bench/screenshots.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache .test-databases
