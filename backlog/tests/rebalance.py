@@ -22,6 +22,8 @@ def another_rebalance_running(product):
                 [(taken,)] = cursor.fetchall()
             assert taken, "the test's own transaction holds the claim (it rebalanced earlier in the test)"
             yield
+            with other.cursor() as cursor:  # given back now: a closed connection's ends a moment later
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [order_sql.REBALANCE_LOCK, product.pk])
         finally:
             other.close()
     else:

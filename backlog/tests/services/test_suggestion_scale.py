@@ -4,6 +4,7 @@ is, on SQLite, its own count of virtual-machine steps (a progress handler) and, 
 rows and index entries read (``config.tests.reads``): a statement reading every item of the
 product would make either grow with it, even one that returns a single row (a COUNT)."""
 
+import os
 import random
 from contextlib import contextmanager
 
@@ -99,10 +100,20 @@ def _measure(client: Client, method: str, url: str, data=None) -> tuple[int, int
     return len(counted), steps[0]
 
 
-@pytest.fixture(scope="module")
-def two_sizes(module_db):
-    """Both backlogs, built once for the module (each test's writes are rolled back after it)."""
-    return {size: _backlog(size) for size in (SMALL, LARGE)}
+if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    # PostgreSQL's rows read are measured, and what an earlier test wrote and rolled back stays in
+    # the table until the transaction around the module ends (nothing vacuums inside it): there
+    # each test builds its own backlogs (one CI run read 1,566 rows at 2,000 items against 432 at 200).
+    @pytest.fixture
+    def two_sizes(db):
+        return {size: _backlog(size) for size in (SMALL, LARGE)}
+
+else:
+
+    @pytest.fixture(scope="module")
+    def two_sizes(module_db):
+        """Both backlogs, built once for the module (each test's writes are rolled back after it)."""
+        return {size: _backlog(size) for size in (SMALL, LARGE)}
 
 
 @pytest.mark.parametrize(
