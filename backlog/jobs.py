@@ -14,6 +14,7 @@ unreachable the job is not queued and the schedule catches up.
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,6 +39,7 @@ SUGGESTION_PENDING = "backlog:suggestion-pending:{}"
 # Changes come in bursts (a product recompute, many edits, a run of moves): the stored suggested
 # positions are refreshed once, this long after the first change of a burst.
 SUGGESTION_DELAY_SECONDS = 5
+_item_scores_held: ContextVar[bool] = ContextVar("item_scores_held", default=False)
 
 
 def in_process() -> bool:
@@ -87,7 +89,9 @@ def _forget(key: str) -> None:
 
 
 def enqueue_item_score(item_id: int) -> None:
-    """Queue a rescore of one item, once per burst of edits."""
+    """Queue a rescore of one item, once per burst of edits (none inside ``seeding_jobs``)."""
+    if _item_scores_held.get():
+        return
     _send_once(PENDING.format(item_id), SCORE_ITEM, item_id)
 
 
@@ -175,15 +179,19 @@ def suggestions_refreshing(product_id: int) -> bool:
 
 
 @contextmanager
-def quiet_in_process_jobs() -> Iterator[None]:
-    """Keep in-process jobs' log lines (one per job) and broker chatter out of a command's output
-    (the demo seeding commands)."""
+def seeding_jobs() -> Iterator[None]:
+    """The jobs of a command that builds a product's data and recomputes all its scores at its end
+    (the demo seeding commands): no per-item rescoring meanwhile (each edit's job would score an
+    item the recompute scores again: half the seeding's time when jobs run in process), and no
+    in-process jobs' log lines (one per job) or broker chatter in the command's output."""
     loggers = [logging.getLogger(name) for name in ("celery", "kombu")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.ERROR)
+    held = _item_scores_held.set(True)
     try:
         yield
     finally:
+        _item_scores_held.reset(held)
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)

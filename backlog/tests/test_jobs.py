@@ -103,6 +103,18 @@ def test_a_finished_recompute_records_the_version_it_started_from(product, owner
     assert (product.scoring_version, product.scores_version) == (2, 2)
 
 
+@pytest.mark.django_db
+def test_seeding_queues_no_item_rescoring_until_it_ends(product, owner, django_capture_on_commit_callbacks):
+    """Inside ``seeding_jobs`` (the demo commands, which recompute every score at their end) an edit
+    queues no rescoring of its item; after it, edits do again."""
+    with jobs.seeding_jobs(), django_capture_on_commit_callbacks(execute=True):
+        held = item_create(product=product, actor=owner, kind="story", title="s", business_value=8, estimate=2)
+    assert Item.objects.get(pk=held.pk).score is None
+    with django_capture_on_commit_callbacks(execute=True):
+        scored = item_create(product=product, actor=owner, kind="story", title="t", business_value=8, estimate=2)
+    assert Item.objects.get(pk=scored.pk).score == 4.0
+
+
 @pytest.mark.postgres  # on SQLite a job's read and write share one write-locked transaction
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("mark_left_set", [False, True], ids=["status-change", "status-change-coalesced-away"])

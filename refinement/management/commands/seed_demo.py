@@ -1,11 +1,13 @@
 from collections import Counter
+from functools import cached_property
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Product, User
-from backlog.jobs import quiet_in_process_jobs
+from backlog.jobs import seeding_jobs
 from backlog.models import Item
 from backlog.services.demo import demo_backlog_seed, demo_themes_seed
 from backlog.services.scores import product_scores_recompute
@@ -70,7 +72,7 @@ class Command(BaseCommand):
         if existing:
             self.stdout.write(f"{product.key} already has {existing} items; left as is (use --reset to rebuild).")
         else:
-            with quiet_in_process_jobs():
+            with seeding_jobs():
                 demo_backlog_seed(product=product, creators=people, count=items, seed=seed)
                 owner, developer, _, stakeholder = people
                 refinement_demo_seed(product=product, owner=owner, developer=developer, stakeholder=stakeholder)
@@ -112,6 +114,12 @@ class Command(BaseCommand):
             username=username, defaults={"email": f"{username}@example.com", **flags}
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.password = self._password_hash
             user.save(update_fields=["password"])
         return user
+
+    @cached_property
+    def _password_hash(self) -> str:
+        """The demo password hashed once for every demo user (a hash takes ~0.3 s on purpose; the
+        password is the same and published, so a salt per user would protect nothing)."""
+        return make_password(DEMO_PASSWORD)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Membership, Product
-from backlog.jobs import quiet_in_process_jobs
+from backlog.jobs import seeding_jobs
 from backlog.services.scores import product_scores_recompute
 from service.services.demo import service_demo_seed
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The demo user {missing} is not a member of {key}: run `manage.py seed_demo`."
             ) from None
-        with quiet_in_process_jobs():
+        with seeding_jobs():
             made = service_demo_seed(product=product, owner=owner, developer=developer, delegate=delegate)
             if made:
                 product_scores_recompute(product_id=product.pk)
