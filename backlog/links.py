@@ -17,9 +17,12 @@ WARNING_ATTR = "warning_links"
 
 
 def _warning_links():
+    """The blocking links whose blocker stands below the blocked item, with the blocker's number
+    only (what a warning says of it)."""
     return (
         ItemLink.objects.filter(kind=ItemLink.Kind.BLOCKS, source__rank__gt=F("target__rank"))
         .select_related("source")
+        .only("target", "source", "source__number")
         .order_by("source__rank")
     )
 
