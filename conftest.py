@@ -19,6 +19,7 @@ from accounts.models import Membership
 from accounts.services import token_create
 from accounts.tests.factories import MembershipFactory, ProductFactory, UserFactory
 from backlog.services.items import item_create
+from config.tests.databases import on_postgres
 from config.tests.matrix import matrix_world
 
 # The browser tests' Chromium and page_as, for every app's tests/browser/.
@@ -42,8 +43,8 @@ def pytest_collection_finish(session) -> None:
 def pytest_collection_modifyitems(config, items) -> None:
     """Skip PostgreSQL-only tests on SQLite, but never when CI requires PostgreSQL."""
     require_postgres = os.environ.get("REQUIRE_POSTGRES") == "1"
-    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-    if require_postgres and not on_postgres:
+    postgres = on_postgres()
+    if require_postgres and not postgres:
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL.")
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     if os.environ.get("REQUIRE_REDIS") == "1":
@@ -55,7 +56,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
     skip_redis = pytest.mark.skip(reason="needs Redis: set TEST_REDIS_URL=redis://…")
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
+        if "postgres" in item.keywords and not postgres:
             item.add_marker(skip_postgres)
         elif "redis" in item.keywords and not redis_url:
             item.add_marker(skip_redis)

@@ -121,7 +121,9 @@ class Item(models.Model):
     # Their proposals carry a value case (``value_case_errors``).
     TECHNICAL_KINDS = (Kind.TECH_DEBT, Kind.SPIKE, Kind.OPERATIONAL)
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: every look-up by product uses one of the indexes below that start with
+    # it (item_product_id among them), and each index is one more write per move.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="items", db_index=False)
     number = models.PositiveIntegerField(editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STORY)
     title = models.CharField(max_length=200)

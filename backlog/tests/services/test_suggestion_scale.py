@@ -4,7 +4,6 @@ is, on SQLite, its own count of virtual-machine steps (a progress handler) and, 
 rows and index entries read (``config.tests.reads``): a statement reading every item of the
 product would make either grow with it, even one that returns a single row (a COUNT)."""
 
-import os
 import random
 from contextlib import contextmanager
 
@@ -21,6 +20,7 @@ from backlog.models import Item, ItemLink, StaleSuggestions
 from backlog.services import suggestion
 from backlog.services.demo import demo_backlog_seed
 from backlog.services.suggestion import order_apply_suggestion, suggested_order, suggested_positions_refresh
+from config.tests.databases import on_postgres
 from config.tests.reads import rows_read
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def _measure(client: Client, method: str, url: str, data=None) -> tuple[int, int
     return len(counted), steps[0]
 
 
-if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+if on_postgres():
     # PostgreSQL's rows read are measured, and what an earlier test wrote and rolled back stays in
     # the table until the transaction around the module ends (nothing vacuums inside it): there
     # each test builds its own backlogs (one CI run read 1,566 rows at 2,000 items against 432 at 200).
