@@ -414,7 +414,7 @@ def blocks_recut(
 @contextmanager
 def blocks_uncounted() -> Iterator[None]:
     """Keys written inside are not counted by the triggers (PostgreSQL; SQLite counts them, at no
-    cost to speak of): for a rebalance, which recounts its part with ``blocks_recut`` after. One
+    cost to speak of): for a rebalance, which counts its keys with ``blocks_rewritten`` after. One
     row trigger per rewritten key would update the same few block rows thousands of times in one
     transaction, each update longer than the last (every earlier version stays until it ends)."""
     if connection.vendor != "postgresql":
@@ -426,6 +426,30 @@ def blocks_uncounted() -> Iterator[None]:
             yield
         finally:
             cursor.execute("SELECT set_config('onebacklog.order_blocks', '', true)")
+
+
+def blocks_rewritten(product_id: int, old_keys: Sequence[str], new_keys: Sequence[str]) -> None:
+    """Count keys rewritten inside ``blocks_uncounted`` (PostgreSQL; SQLite's triggers counted
+    them): one from the block of each old key, one to the block of each new key, in one statement
+    that writes each block it changes once, whatever the number of keys. The blocks are looked up
+    by key (one index probe each), never counted from the keys: what it costs grows with the keys
+    rewritten, not with a block's size nor with the dead index entries of keys rewritten earlier.
+    A block grown past ``BLOCK_SPLIT_ABOVE`` is split by its trigger when the transaction ends.
+    The caller holds the product lock."""
+    if connection.vendor != "postgresql" or not old_keys:
+        return
+    block = (
+        f"(SELECT o.id FROM {BLOCKS} o WHERE o.product_id = %(product)s AND o.low <= k.rank "
+        "ORDER BY o.low DESC LIMIT 1)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {BLOCKS} b SET size = b.size + d.delta FROM (SELECT block, SUM(delta) AS delta FROM ("
+            f"SELECT {block} AS block, -1 AS delta FROM unnest(%(old)s::text[]) AS k(rank) UNION ALL "
+            f"SELECT {block}, 1 FROM unnest(%(new)s::text[]) AS k(rank)) moved GROUP BY block) d "
+            "WHERE b.id = d.block AND d.delta <> 0",
+            {"product": product_id, "old": list(old_keys), "new": list(new_keys)},
+        )
 
 
 def blocks_wrong(product_id: int) -> list[tuple[str, int, int]]:

@@ -195,3 +195,26 @@ def test_a_move_within_its_block_writes_no_block_and_across_blocks_one_statement
     assert block_rows_written() == written + 2
     assert list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True)) == [5, 3]
     assert_blocks_agree(product)
+
+
+@pytest.mark.postgres
+def test_a_rebalance_counts_its_blocks_without_reading_the_keys_around_each_chunk(product, owner):
+    """Each chunk of a rebalance moves its keys' counts from their old blocks to their new ones, not
+    recounting the blocks around it (which read up to a few thousand keys every chunk, however few
+    items it rewrote): the rows read stay a few per item rewritten. The block taking the new keys
+    is split as it grows past the limit, and the blocks stay exact."""
+    from backlog.services.ordering import order_rebalance
+
+    bulk_ordered(product, owner, 3_000)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred splits, as each chunk ends
+        cursor.execute("ANALYZE backlog_item")
+    before = ordered_ids(product)
+    with rows_read("backlog_item", "backlog_orderblock") as reads:
+        assert order_rebalance(product=product, chunk=20) == 3_000
+    assert ordered_ids(product) == before
+    assert_blocks_agree(product)
+    assert max(OrderBlock.objects.filter(product=product).values_list("size", flat=True)) <= (
+        order_sql.BLOCK_SPLIT_ABOVE
+    )
+    assert reads.rows <= 20 * 3_000, reads.rows

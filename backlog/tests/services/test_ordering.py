@@ -317,18 +317,18 @@ def test_rebalance_lets_moves_in_between_its_chunks(product, owner, monkeypatch)
     items = [item_create(product=product, actor=owner, kind="story", title=f"t{n:02}") for n in range(12)]
     order_sql.blocks_recut(product.pk, size=3)
     chunks = []
-    real_recut = order_sql.blocks_recut
+    real_counted = order_sql.blocks_rewritten
 
-    def recut_then_move(product_id, low="", high=None, **kwargs):
-        real_recut(product_id, low, high, **kwargs)
-        chunks.append(high)
+    def counted_then_move(product_id, old_keys, new_keys):
+        real_counted(product_id, old_keys, new_keys)
+        chunks.append(new_keys)
         if len(chunks) == 1:  # after the first chunk: one item to the top, one to the bottom
             items_move(product=product, actor=owner, item_ids=[items[11].pk], to=Placement.top())
             items_move(product=product, actor=owner, item_ids=[items[0].pk], to=Placement.bottom())
         if len(chunks) == 2:  # right below what was rewritten
             items_move(product=product, actor=owner, item_ids=[items[5].pk], to=Placement.after(items[1]))
 
-    monkeypatch.setattr(order_sql, "blocks_recut", recut_then_move)
+    monkeypatch.setattr(order_sql, "blocks_rewritten", counted_then_move)
     expected = [f"t{n:02}" for n in range(12)]
     expected = ["t11", *expected[1:11], "t00"]
     expected.remove("t05")
