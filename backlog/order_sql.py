@@ -338,47 +338,31 @@ def park(item_ids: Sequence[int]) -> None:
 
 def _counted_size(block: str) -> str:
     """An SQL expression counting the items of the block row ``block`` (a table name or alias): the
-    keys from its ``low`` up to the next block's, in two ranges of the rank index that leave out a
-    key range known to hold no item (``empty``, see ``blocks_recut``), however long the order.
-
-    Parameters, in order: the empty range's start, its end, its start, its end (``AFTER_EVERY_KEY``
-    twice when there is none) and ``AFTER_EVERY_KEY`` three times, the bound of the last block."""
+    keys from its ``low`` up to the next block's. Parameter: ``after`` (``AFTER_EVERY_KEY``), the
+    bound of the last block."""
     following = (
         f"COALESCE((SELECT MIN(o.low) FROM {BLOCKS} o WHERE o.product_id = {block}.product_id "
         f"AND o.low > {block}.low), %(after)s)"
     )
     return (
-        f"((SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {block}.product_id AND c.rank >= {block}.low "
-        f"AND c.rank < %(empty_low)s AND c.rank < {following}) "
-        f"+ (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {block}.product_id AND c.rank >= {block}.low "
-        f"AND c.rank >= %(empty_high)s AND c.rank < {following}))"
+        f"(SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {block}.product_id AND c.rank >= {block}.low "
+        f"AND c.rank < {following})"
     )
 
 
-def blocks_recut(
-    product_id: int,
-    low: str = "",
-    high: str | None = None,
-    *,
-    size: int = BLOCK_SIZE,
-    empty: tuple[str, str] | None = None,
-) -> None:
+def blocks_recut(product_id: int, low: str = "", high: str | None = None, *, size: int = BLOCK_SIZE) -> None:
     """Cut the part ``[low, high)`` of a product's order into blocks of ``size`` afresh, from its
     keys (the caller holds the product lock): the blocks starting inside it are replaced, the one
     starting at ``low`` (``''``: the first) kept or made, and every size there counted.
 
     ``low`` must start a block, or be ``''``. The whole order (the defaults) after raw SQL wrote
-    keys without the triggers, or a part of it after a rebalance rewrote the keys there. ``empty``
-    names a key range inside it where no item is (a rebalance's part already rewritten, whose old
-    keys' index entries stay until a vacuum): neither the cut nor the counts read through it.
+    keys without the triggers (the admin's "Count the selected blocks' products again", the
+    benchmark's SQL copies), or a part of it (the tests cut small blocks).
     """
-    empty_low, empty_high = empty or (ranking.AFTER_EVERY_KEY, ranking.AFTER_EVERY_KEY)
     params = {
         "product": product_id,
         "low": low,
         "high": high if high is not None else ranking.AFTER_EVERY_KEY,
-        "empty_low": empty_low,
-        "empty_high": empty_high,
         "after": ranking.AFTER_EVERY_KEY,
         "size": size,
     }
@@ -395,9 +379,7 @@ def blocks_recut(
             cursor.execute(
                 f"INSERT OR IGNORE INTO {BLOCKS} (product_id, low, size) VALUES (%(product)s, %(low)s, 0)", params
             )
-        base = f"SELECT rank FROM {TABLE} WHERE product_id = %(product)s AND rank >= %(low)s AND rank < %(high)s"
-        # Around the empty range: two index ranges, not one filtered range read through it.
-        keys = f"{base} AND rank < %(empty_low)s UNION ALL {base} AND rank >= %(empty_high)s" if empty else base
+        keys = f"SELECT rank FROM {TABLE} WHERE product_id = %(product)s AND rank >= %(low)s AND rank < %(high)s"
         cursor.execute(
             f"INSERT INTO {BLOCKS} (product_id, low, size) "
             f"SELECT %(product)s, rank, 0 FROM (SELECT rank, row_number() OVER (ORDER BY rank) - 1 AS n "
@@ -455,10 +437,9 @@ def blocks_rewritten(product_id: int, old_keys: Sequence[str], new_keys: Sequenc
 def blocks_wrong(product_id: int) -> list[tuple[str, int, int]]:
     """``(low, size stored, size counted)`` of the product's blocks whose stored size is wrong (none,
     while the triggers hold); a check for tests and support, counting the whole order."""
-    after = ranking.AFTER_EVERY_KEY
     rows = _rows(
         f"SELECT b.low, b.size, {_counted_size('b')} FROM {BLOCKS} b WHERE b.product_id = %(product)s ORDER BY b.low",
-        {"product": product_id, "empty_low": after, "empty_high": after, "after": after},
+        {"product": product_id, "after": ranking.AFTER_EVERY_KEY},
     )
     return [row for row in rows if row[1] != row[2]]
 
@@ -467,13 +448,6 @@ def ordered_count(product_id: int) -> int:
     """How many items a product's order holds: its block sizes, summed."""
     [(count,)] = _rows(f"SELECT COALESCE(SUM(size), 0) FROM {BLOCKS} WHERE product_id = %s", [product_id])
     return count
-
-
-def block_of(product_id: int, rank: str) -> list[tuple[str]]:
-    """``[(low,)]`` of the block holding a key (empty when the product has no blocks)."""
-    return _rows(
-        f"SELECT low FROM {BLOCKS} WHERE product_id = %s AND low <= %s ORDER BY low DESC LIMIT 1", [product_id, rank]
-    )
 
 
 # A block smaller than this (not the first) is merged into the one before it by the schedule.
