@@ -182,8 +182,8 @@ def suggestions_refreshing(product_id: int) -> bool:
 def seeding_jobs() -> Iterator[None]:
     """The jobs of a command that builds a product's data and recomputes all its scores at its end
     (the demo seeding commands): no per-item rescoring meanwhile (each edit's job would score an
-    item the recompute scores again: half the seeding's time when jobs run in process), and no
-    in-process jobs' log lines (one per job) or broker chatter in the command's output."""
+    item the recompute scores again: about 0.8 s of ``seed_demo --items 100`` when jobs run in
+    process), and no in-process jobs' log lines (one per job) or broker chatter in the output."""
     loggers = [logging.getLogger(name) for name in ("celery", "kombu")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
