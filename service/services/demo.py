@@ -38,16 +38,7 @@ def service_demo_seed(*, product: Product, owner: User, developer: User, delegat
     def send(queue: str, **fields) -> Ticket:
         return ticket_intake(product=product, sender=owner, queue=queues[queue], via="demo", **fields).ticket
 
-    send(
-        "incidents",
-        title="Checkout returns 502 for some customers",
-        urgency="high",
-        affected_users=3,
-        fingerprint="checkout-502",
-        reporter="alertmanager",
-        external_ref="ALERT-1",
-    )
-    for n in range(2, SURGE + 1):
+    for n in range(1, SURGE + 1):
         send(
             "incidents",
             title="Checkout returns 502 for some customers",
