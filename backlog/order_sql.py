@@ -29,6 +29,13 @@ BLOCK_SIZE = 1024
 BLOCK_SPLIT_ABOVE = 2048
 
 
+def _block_holding_sql(product: str, key: str, columns: str) -> str:
+    """A query for ``columns`` of the block of product ``product`` that holds the key ``key`` (both
+    SQL expressions): the last block starting at or before it, one probe of the blocks' index. The
+    triggers of migrations 0011 and 0015 find a key's block the same way."""
+    return f"SELECT {columns} FROM {BLOCKS} WHERE product_id = {product} AND low <= {key} ORDER BY low DESC LIMIT 1"
+
+
 def position_sql(product: str, key: str) -> str:
     """An SQL expression for the 1-based position of the key ``key`` in the order of product
     ``product`` (both SQL expressions, e.g. ``"i.product_id", "i.rank"`` for a correlated one):
@@ -38,8 +45,7 @@ def position_sql(product: str, key: str) -> str:
         f"WHERE o.product_id = b.product_id AND o.low < b.low), 0) "
         f"+ (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = b.product_id AND c.rank >= b.low "
         f"AND c.rank < {key}) "
-        f"FROM (SELECT product_id, low FROM {BLOCKS} WHERE product_id = {product} AND low <= {key} "
-        f"ORDER BY low DESC LIMIT 1) b), 0) + 1"
+        f"FROM ({_block_holding_sql(product, key, 'product_id, low')}) b), 0) + 1"
     )
 
 
@@ -420,16 +426,15 @@ def blocks_rewritten(product_id: int, old_keys: Sequence[str], new_keys: Sequenc
     The caller holds the product lock."""
     if connection.vendor != "postgresql" or not old_keys:
         return
-    block = (
-        f"(SELECT o.id FROM {BLOCKS} o WHERE o.product_id = %(product)s AND o.low <= k.rank "
-        "ORDER BY o.low DESC LIMIT 1)"
+    moved = (
+        "SELECT rank, -1 AS delta FROM unnest(%(old)s::text[]) AS rank "
+        "UNION ALL SELECT rank, 1 FROM unnest(%(new)s::text[]) AS rank"
     )
+    block = _block_holding_sql("%(product)s", "k.rank", "id")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {BLOCKS} b SET size = b.size + d.delta FROM (SELECT block, SUM(delta) AS delta FROM ("
-            f"SELECT {block} AS block, -1 AS delta FROM unnest(%(old)s::text[]) AS k(rank) UNION ALL "
-            f"SELECT {block}, 1 FROM unnest(%(new)s::text[]) AS k(rank)) moved GROUP BY block) d "
-            "WHERE b.id = d.block AND d.delta <> 0",
+            f"UPDATE {BLOCKS} b SET size = b.size + d.delta FROM (SELECT ({block}) AS block, SUM(k.delta) AS delta "
+            f"FROM ({moved}) k GROUP BY 1) d WHERE b.id = d.block AND d.delta <> 0",
             {"product": product_id, "old": list(old_keys), "new": list(new_keys)},
         )
 

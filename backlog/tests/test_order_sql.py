@@ -10,7 +10,7 @@ from backlog import order_sql, ranking
 from backlog.models import Item, OrderBlock
 from backlog.selectors import backlog_items
 from backlog.services.items import item_create, item_transition
-from backlog.services.ordering import Placement, items_move
+from backlog.services.ordering import Placement, items_move, order_rebalance
 from config.tests.reads import rows_read
 
 
@@ -203,8 +203,6 @@ def test_a_rebalance_counts_its_blocks_without_reading_the_keys_around_each_chun
     recounting the blocks around it (which read up to a few thousand keys every chunk, however few
     items it rewrote): the rows read stay a few per item rewritten. The block taking the new keys
     is split as it grows past the limit, and the blocks stay exact."""
-    from backlog.services.ordering import order_rebalance
-
     bulk_ordered(product, owner, 3_000)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred splits, as each chunk ends
