@@ -23,6 +23,22 @@ def item_position(*, item: Item) -> int | None:
     return order_sql.position_of(item.product_id, item.rank) if item.rank is not None else None
 
 
+# A whole-product job writes its rows in chunks, a transaction each, and a move of a row in the
+# chunk being written waits for it: a chunk is at most this share of the product, so that on a
+# small product a move rarely meets one (at 1,000 items a 250-row recompute chunk covered a
+# quarter of the product, and the moves' p99 went 1.7-3.0x while recomputes ran; bench/scale.py).
+CHUNK_SHARE = 100
+CHUNK_FEWEST = 10
+
+
+def chunk_rows(*, product_id: int, most: int) -> int:
+    """How many rows a chunk of a whole-product job over the product's items takes: ``most``, or
+    a hundredth of the product when that is less (never fewer than ``CHUNK_FEWEST``). Counts at
+    most ``most`` x ``CHUNK_SHARE`` items (one index range), whatever the product's size."""
+    counted = Item.objects.filter(product_id=product_id).order_by()[: most * CHUNK_SHARE].count()
+    return min(most, max(CHUNK_FEWEST, counted // CHUNK_SHARE))
+
+
 def item_history(*, item: Item) -> QuerySet[ItemEvent]:
     """Return the item's history (edits, status changes, moves), oldest first."""
     return ItemEvent.objects.filter(item=item).select_related("actor").order_by("created_at", "id")

@@ -446,13 +446,17 @@ def item_move(
 REBALANCE_CHUNK = 50  # the first chunk's items
 REBALANCE_CHUNK_RANGE = (10, 4000)  # the fewest and the most items of a chunk
 # How long a chunk may hold the product lock (seconds): what a move arriving meanwhile may wait.
-# After each chunk the rebalance pauses as long as the chunk held the lock, so the product is free
-# for moves half the time and the job does not keep both of a small machine's cores busy. At
-# 100,000 items with a process moving items all along (bench/scale.py's mover), the moves' p99
-# went 2.6-3.2x of no job with 8 ms and no pause (the rebalance 44-53 s), 2.2x with 3 ms and no
-# pause (110-114 s), 2.1x with 4 ms and the pause (164 s). On two cores much of what is left is
-# the job's own CPU beside the mover's. The rebalance is a background job: moves first.
+# After each chunk the rebalance pauses ``REBALANCE_PAUSE`` times as long as the chunk held the
+# lock, so the product is free for moves most of the time and the job does not keep both of a
+# small machine's cores busy. At 100,000 items with a process moving items all along
+# (bench/scale.py's mover), the moves' p99 went 2.6-3.2x of no job with 8 ms and no pause (the
+# rebalance 44-53 s), 2.2x with 3 ms and no pause (110-114 s), 2.1x with 4 ms and a pause as long
+# (164 s). At 10,000 items (two runs each): pause as long 1.55-2.17x (p50 1.6-2.2x; 8-12 s), twice
+# as long 1.71-1.76x with 2 ms chunks (p50 1.5x; 14 s), ten times as long 1.38x (p50 1.0x; 29 s).
+# On two cores much of what is left is the job's own CPU beside the mover's. The rebalance is a
+# background job: moves first.
 REBALANCE_HOLD = 0.004
+REBALANCE_PAUSE = 2.0
 
 
 def next_chunk(chunk: int, *, held: float) -> int:
@@ -470,7 +474,8 @@ def order_rebalance(*, product: Product, chunk: int | None = None) -> int | None
     Online: a chunk of items at a time from the top, each chunk in a transaction of its own under
     the product lock, so a move waits at most for one chunk and moves carry on between them. The
     chunks are sized to hold the lock about ``REBALANCE_HOLD`` each (``next_chunk``: fewer items
-    when the database is busy, thousands when it is quiet), each followed by a pause as long;
+    when the database is busy, thousands when it is quiet), each followed by a pause twice as long
+    (``REBALANCE_PAUSE``);
     ``chunk`` fixes the size (and there is no pause). The new keys are consecutive integers
     (``ranking.integer_key``) in a region below the first key, so every rewritten item sorts
     before every item not yet rewritten and the order holds after each chunk. Whatever moves
@@ -553,5 +558,5 @@ def _rebalance(product: Product, chunk: int | None) -> int:
         if chunk is None:
             held = time.monotonic() - locked
             size = next_chunk(size, held=held)
-            time.sleep(min(held, REBALANCE_HOLD * 4))  # as long as it held the lock (a slow chunk: at most 4x)
+            time.sleep(REBALANCE_PAUSE * min(held, REBALANCE_HOLD * 4))  # a slow chunk counts as at most 4x the hold
     return written

@@ -24,6 +24,7 @@ from accounts.permissions import Action, require
 from backlog import score_sql, scoring
 from backlog.jobs import enqueue_product_scores
 from backlog.models import Item
+from backlog.selectors import chunk_rows
 
 # The fields a score reads; loading only these keeps a full recompute light.
 SCORE_INPUTS = (
@@ -164,26 +165,27 @@ def _changes(new: Row, row: tuple) -> bool:
     return computed_at is None or computed_at < updated_at or (score, breakdown) != (new[2], new[3])
 
 
-def _chunk_end(product_id: int, after: int) -> int | None:
-    """The id closing the next key range of ``CHUNK_SIZE`` of the product's items after ``after``
-    (None: the range runs to the end). Read from the (product, id) index: CHUNK_SIZE entries."""
+def _chunk_end(product_id: int, after: int, size: int) -> int | None:
+    """The id closing the next key range of ``size`` of the product's items after ``after``
+    (None: the range runs to the end). Read from the (product, id) index: ``size`` entries."""
     return (
         Item.objects.filter(product_id=product_id, pk__gt=after)
         .order_by("product_id", "pk")
-        .values_list("pk", flat=True)[CHUNK_SIZE - 1 : CHUNK_SIZE]
+        .values_list("pk", flat=True)[size - 1 : size]
         .first()
     )
 
 
 def _score_queryset_in_database(queryset: QuerySet[Item] | None, product_id: int, *, only_changed: bool) -> int:
-    """Score by key ranges of ``CHUNK_SIZE`` ids of the product, one UPDATE and one short
-    transaction each: a move waits for a chunk's row locks for at most one chunk's write, and
-    nothing of the product is held in memory. ``queryset`` (None: every item) narrows each
-    range; return the rows written."""
+    """Score by key ranges of ``CHUNK_SIZE`` ids of the product (fewer on a small product:
+    ``chunk_rows``), one UPDATE and one short transaction each: a move waits for a chunk's row
+    locks for at most one chunk's write, and nothing of the product is held in memory.
+    ``queryset`` (None: every item) narrows each range; return the rows written."""
     written = 0
     after = 0
+    size = chunk_rows(product_id=product_id, most=CHUNK_SIZE)
     while True:
-        end = _chunk_end(product_id, after)
+        end = _chunk_end(product_id, after, size)
         where, params = "i.product_id = %s AND i.id > %s", [product_id, after]
         if end is not None:
             where += " AND i.id <= %s"

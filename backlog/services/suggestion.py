@@ -30,6 +30,7 @@ from backlog import history, order_sql, ranking
 from backlog.jobs import enqueue_suggestions
 from backlog.links import blocking_pairs, kept_below_many
 from backlog.models import Item, ItemLink, SuggestedMove
+from backlog.selectors import chunk_rows
 from backlog.services.ordering import order_rebalance
 from backlog.transactions import retry_on_conflict
 
@@ -619,7 +620,7 @@ def _rebalance_first(product: Product) -> None:
 # The refresh writes this many rows per transaction, so it never holds many row locks for long: a
 # move of one of them waits for that transaction. With 500 (10-20 ms a chunk here, each row's
 # write reaching the item table's indexes) the moves' p99 went 2.5-4x while the refresh ran over
-# and over on 1,000 and 10,000 items (bench/scale.py).
+# and over on 1,000 and 10,000 items (bench/scale.py). Fewer on a small product (``chunk_rows``).
 REFRESH_CHUNK = 100
 # How many of the largest drifts the refresh keeps for the suggested-order list (its API's limit).
 MOST_MOVED = 500
@@ -631,13 +632,15 @@ def suggested_positions_refresh(*, product_id: int) -> int:
 
     Streams the suggestion (``suggested_order``): memory stays flat whatever the product's size.
     Only the items whose suggested position changed are written, in short transactions of
-    ``REFRESH_CHUNK`` rows. On PostgreSQL a row another writer holds (a move, an edit) is skipped
-    rather than waited for (``FOR UPDATE SKIP LOCKED``), so the refresh never waits on a move and
-    never deadlocks with one; when rows were skipped it queues itself again. The ``MOST_MOVED``
+    ``REFRESH_CHUNK`` rows (fewer on a small product: ``chunk_rows``). On PostgreSQL a row another
+    writer holds (a move, an edit) is skipped rather than waited for (``FOR UPDATE SKIP LOCKED``),
+    so the refresh never waits on a move and never deadlocks with one; when rows were skipped it
+    queues itself again. The ``MOST_MOVED``
     largest drifts (``SuggestedMove``) are replaced in one short transaction at the end. Pages
     read these stored values instead of computing the suggestion per request.
     """
     product = Product.objects.get(pk=product_id)
+    size = chunk_rows(product_id=product_id, most=REFRESH_CHUNK)
     written = changed = 0
     chunk: list[tuple[int, int | None]] = []
     largest: list[tuple[int, int, int, int, int]] = []  # a min-heap of (|drift|, -position, id, ...)
@@ -653,7 +656,7 @@ def suggested_positions_refresh(*, product_id: int) -> int:
         if row.stored_position != row.suggested_position:
             changed += 1
             chunk.append((row.item_id, row.suggested_position))
-            if len(chunk) >= REFRESH_CHUNK:
+            if len(chunk) >= size:
                 flush()
         if row.drift:
             entry = (abs(row.drift), -row.position, row.item_id, row.position, row.suggested_position)
@@ -667,7 +670,7 @@ def suggested_positions_refresh(*, product_id: int) -> int:
         leaving = list(
             Item.objects.filter(product_id=product_id, rank__isnull=True, suggested_position__isnull=False)
             .order_by("id")
-            .values_list("id", flat=True)[:REFRESH_CHUNK]
+            .values_list("id", flat=True)[:size]
         )
         if not leaving:
             break
@@ -679,7 +682,7 @@ def suggested_positions_refresh(*, product_id: int) -> int:
                 leaving,
             )
             written += cursor.rowcount
-        if len(leaving) < REFRESH_CHUNK:
+        if len(leaving) < size:
             break
     with transaction.atomic():
         SuggestedMove.objects.filter(product_id=product_id).delete()

@@ -292,3 +292,40 @@ def test_a_full_recompute_writes_key_ranges_of_chunk_size(product, owner, monkey
     updates = [query["sql"] for query in captured if query["sql"].startswith("UPDATE backlog_item i SET score")]
     assert len(updates) == 3 and all("i.id > " in sql and "ANY" not in sql for sql in updates)
     assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {3.0}
+
+
+@pytest.mark.parametrize(
+    ("items", "share", "most", "rows"), [(0, 100, 250, 10), (30, 100, 250, 10), (30, 2, 250, 15), (30, 2, 5, 5)]
+)
+def test_a_chunk_is_at_most_a_share_of_a_small_product(product, owner, monkeypatch, items, share, most, rows):
+    """``chunk_rows``: the job's chunk, or the product's ``CHUNK_SHARE``-th when less (at least
+    ``CHUNK_FEWEST``, never more than the job's)."""
+    from backlog import selectors
+
+    monkeypatch.setattr(selectors, "CHUNK_SHARE", share)
+    for n in range(items):
+        item_create(product=product, actor=owner, kind="story", title=f"s{n}")
+    assert selectors.chunk_rows(product_id=product.pk, most=most) == rows
+
+
+@pytest.mark.postgres
+def test_a_recompute_of_a_small_product_writes_small_chunks(product, owner, monkeypatch):
+    """A chunk's row locks make a move of one of its items wait: on a product of 30 items a
+    recompute writes chunks of 10 (its 250 would be the whole product); on a product a hundred
+    times larger, chunks of a hundredth (``selectors.CHUNK_SHARE`` = 100)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from backlog import selectors
+
+    for n in range(25):
+        item_create(product=product, actor=owner, kind="story", title=f"s{n}", business_value=3)
+
+    def updates() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert product_scores_recompute(product_id=product.pk) == Item.objects.filter(product=product).count()
+        return sum(query["sql"].startswith("UPDATE backlog_item i SET score") for query in captured)
+
+    assert updates() == 3  # 10, 10, 5
+    monkeypatch.setattr(selectors, "CHUNK_SHARE", 1)  # as if the product were a hundred times larger
+    assert updates() == 2  # the 25, then the (empty) rest after the last id

@@ -189,3 +189,15 @@ def test_the_refresh_streams_in_chunks_with_the_same_result(product, owner, monk
     monkeypatch.setattr(suggestion, "STREAM_CHUNK", 7)
     assert list(suggested_order(product=product)) == whole
     assert sorted(row.suggested_position for row in whole) == list(range(1, len(ordered) + 1))
+
+
+def test_the_refresh_writes_a_small_product_in_small_chunks(product, owner):
+    """At most a hundredth of the product per transaction (at least 10 rows): on 120 items whose
+    suggested positions all changed, 12 transactions of 10, not two of 100."""
+    demo_backlog_seed(product=product, creators=[owner], count=120, only_ordered=True)
+    Item.objects.filter(product=product).update(suggested_position=None)
+    with CaptureQueriesContext(connection) as queries:
+        assert suggested_positions_refresh(product_id=product.pk) == 120
+    # SQLite: one executemany a chunk ("10 times: UPDATE …"); PostgreSQL: one UPDATE a chunk.
+    writes = [query["sql"] for query in queries if "SET suggested_position = " in query["sql"]]
+    assert len(writes) == 12, writes
