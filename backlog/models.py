@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -73,6 +73,12 @@ VALUE_FIELDS = (
 VALUE_CASE = ("value_beneficiaries", "value_cost_of_delay", "value_risk_removed")
 # Set by the item itself from other fields (Item.derive_fields); recorded in the history too.
 DERIVED_FIELDS = ("itil_priority", "sla_due_at")
+
+
+# A rank key longer than this is respaced by the schedule (``backlog.tasks.respace_long_keys``);
+# the hard limit is settings.ORDER_KEY_MAX_LENGTH, which moves never exceed. Inserts into one gap
+# again and again lengthen keys there: about 180 in a row reach 33 characters.
+LONG_KEY = 32
 
 
 class Item(models.Model):
@@ -332,6 +338,13 @@ class Item(models.Model):
                 fields=["product"],
                 condition=Q(rank__isnull=True, suggested_position__isnull=False),
                 name="item_left_with_suggestion",
+            ),
+            # The keys the schedule respaces (longer than LONG_KEY: backlog.tasks.respace_long_keys),
+            # found without reading every key; usually empty.
+            models.Index(
+                fields=["product", "rank"],
+                condition=Q(GreaterThan(Length("rank"), LONG_KEY)),
+                name="item_long_rank",
             ),
         ]
 

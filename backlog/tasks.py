@@ -15,14 +15,11 @@ from django.utils import timezone
 
 from accounts.models import Product
 from backlog import jobs, order_sql
-from backlog.models import Import, Item
+from backlog.models import LONG_KEY, Import, Item
 from backlog.services import imports, ordering, scores, suggestion
 
 logger = logging.getLogger(__name__)
 
-# Keys longer than this get the whole product rebalanced by the schedule (the hard limit is
-# settings.ORDER_KEY_MAX_LENGTH, which moves never exceed).
-REBALANCE_ABOVE = 32
 # A deadlock or serialization failure is an OperationalError too: retried like a lost connection.
 TRANSIENT = (OperationalError, InterfaceError)
 
@@ -98,18 +95,24 @@ def refresh_due_scores() -> int:
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def rebalance_long_keys() -> list[int]:
-    """Scheduled: rebalance the products whose rank keys grew past the threshold."""
+    """Scheduled: make the keys that grew past ``LONG_KEY`` short again, product by product —
+    respaced where they are, a window at a time (``order_respace_long_keys``), or when they are
+    too many in a row for a window, the whole product rebalanced (``order_rebalance``). The
+    products are found from the index of long keys (``item_long_rank``), not by reading every key."""
     long = (
         Item.objects.filter(rank__isnull=False)
         .annotate(key_length=Length("rank"))
-        .filter(key_length__gt=REBALANCE_ABOVE)
+        .filter(key_length__gt=LONG_KEY)
         .values_list("product_id", flat=True)
         .distinct()
     )
     done = []
     for product_id in list(long):
         try:
-            rewritten = ordering.order_rebalance(product=Product.objects.get(pk=product_id))
+            product = Product.objects.get(pk=product_id)
+            rewritten = ordering.order_respace_long_keys(product=product)
+            if rewritten is None:
+                rewritten = ordering.order_rebalance(product=product)
         except DatabaseError:
             logger.exception("Rebalance of product %s failed; the next run retries.", product_id)
             continue

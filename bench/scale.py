@@ -667,6 +667,8 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
         out["jobs"][name] = figures
         log(f"  job {name} {figures}")
     out["jobs"]["suggestion_refresh"]["added_peak_mb"] = added_peak_mb(lambda: job_refresh_suggestions(product))
+    out["respace_long_keys"] = measure_respace(product, owner, ids, rng)
+    log(f"  respace_long_keys {out['respace_long_keys']}")
 
     # The floors of the recompute, each one UPDATE over the product from a vacuumed table: the
     # same rows (score, breakdown and time, with ``backlog.score_sql.statement`` when it exists)
@@ -691,6 +693,45 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
     out["writers"] = measure_writers(product, owner, ids, args.writers, args.writer_seconds)
     log(f"  writers {out['writers']}")
     return out
+
+
+def measure_respace(product, owner, ids: list[int], rng: random.Random, moves: int = 200) -> dict:
+    """What the hourly job does after ``moves`` items were moved, one after another, right after
+    the same item (each lands before the previous one: the keys there grow past ``LONG_KEY``):
+    the seconds of the respacing (``order_respace_long_keys``), its windows and the keys it
+    rewrote around that item (a window is at most ``RESPACE_WINDOW_MOST`` items, so the keys read
+    on either side cover any window), against the product's size."""
+    from backlog import order_sql
+    from backlog.models import LONG_KEY, Item
+    from backlog.services import ordering
+    from backlog.services.ordering import Placement, items_move
+
+    anchor, *moved = rng.sample(ids, moves + 1)
+    for item_id in moved:
+        items_move(product=product, actor=owner, item_ids=[item_id], to=Placement.after(anchor))
+    rank = Item.objects.values_list("rank", flat=True).get(pk=anchor)
+    reach = ordering.RESPACE_WINDOW_MOST + moves
+
+    def around() -> dict[int, str]:
+        return dict(
+            order_sql.ordered_slice(product.pk, below=rank, descending=True, limit=reach)
+            + order_sql.ordered_slice(product.pk, above=rank, limit=reach)
+        )
+
+    before = around()
+    long_keys = sum(len(key) > LONG_KEY for key in before.values())
+    start = time.perf_counter()
+    windows = ordering.order_respace_long_keys(product=product)
+    seconds = time.perf_counter() - start
+    after = around()
+    return {
+        "moves_into_one_gap": moves,
+        "keys_longer_than_long_key": long_keys,
+        "windows": windows,
+        "seconds": round(seconds, 3),
+        "keys_rewritten": sum(before.get(pk) != key for pk, key in after.items()),
+        "long_keys_left": order_sql.first_long_key(product.pk, LONG_KEY) is not None,
+    }
 
 
 def sql_floors(product) -> dict[str, tuple[str, list]]:

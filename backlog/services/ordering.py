@@ -31,7 +31,7 @@ from accounts.permissions import Action, lock_product_for, require
 from backlog import history, order_sql, ranking
 from backlog.history import Place
 from backlog.jobs import enqueue_suggestions
-from backlog.models import Item, item_key
+from backlog.models import LONG_KEY, Item, item_key
 from backlog.transactions import retry_on_conflict
 
 Where = Literal["top", "bottom", "before", "after", "position"]
@@ -216,19 +216,25 @@ def _keys_for(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
     keys = ranking.keys_between(*gap.keys, len(moving))
     if max(len(key) for key in keys) <= settings.ORDER_KEY_MAX_LENGTH:
         return keys
-    return _respace_around(product, gap, moving)
+    return _respace_around(product, gap, moving)  # no limit: it always finds a window
 
 
-def _respace_around(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
-    """Respace the smallest window around ``gap`` whose keys fit in half the maximum length.
+def _respace_around(
+    product: Product, gap: Gap, moving: list[Item], *, target: int | None = None, most: int | None = None
+) -> list[str] | None:
+    """Respace the smallest window around ``gap`` whose keys fit in ``target`` characters (half
+    the maximum length unless given).
 
     The window grows by doubling until its outer neighbours leave room for short keys. Its items
-    are rewritten in order (the order never changes); the keys for ``moving`` are returned.
+    are rewritten in order (the order never changes); the keys for ``moving`` are returned. With
+    ``most``, a window that would take more than ``most`` items is not written (None).
     """
-    target = settings.ORDER_KEY_MAX_LENGTH // 2
+    target = target or settings.ORDER_KEY_MAX_LENGTH // 2
     others = _ordered(product.pk, [item.pk for item in moving if item.pk]).only("id", "rank")
     reach = 16
     while True:
+        if most is not None and 2 * reach > most:
+            return None
         before = list(others.filter(rank__lte=gap.after.rank).order_by("-rank")[: reach + 1]) if gap.after else []
         after = list(others.filter(rank__gte=gap.before.rank).order_by("rank")[: reach + 1]) if gap.before else []
         lo = before[reach].rank if len(before) > reach else None
@@ -439,6 +445,41 @@ def item_move(
         reason=reason,
         expected_version=expected_version,
     )
+
+
+# The schedule respaces around long keys in windows of at most this many items, each window in a
+# transaction of its own under the product lock (a move arriving meanwhile waits for one window:
+# a few milliseconds a hundred items). Longer runs of long keys get the whole product rebalanced.
+RESPACE_WINDOW_MOST = 1024
+# How many windows one run respaces at most (the next run goes on).
+RESPACE_WINDOWS_MOST = 1000
+
+
+def order_respace_long_keys(*, product: Product) -> int | None:
+    """Respace the product's keys longer than ``LONG_KEY`` where they are, window by window: the
+    smallest window around the first of them whose keys fit in half that length, rewritten in
+    order in one short transaction under the product lock, then the next, until none is left.
+    Return how many windows it respaced, or None when a window would take more than
+    ``RESPACE_WINDOW_MOST`` items (nothing of that window written: the caller rebalances the
+    whole product, ``order_rebalance``).
+
+    What makes keys long is many inserts into one gap (about 180 in a row reach 33 characters):
+    the long keys lie together, and one window of a few hundred items makes them short, whatever
+    the product's size. The long keys are found from their own index (``item_long_rank``).
+    """
+    windows = 0
+    while windows < RESPACE_WINDOWS_MOST:
+        with transaction.atomic():
+            product = lock_product(product)
+            found = order_sql.first_long_key(product.pk, LONG_KEY)
+            if found is None:
+                return windows
+            (item_id, rank), previous = found
+            gap = Gap(after=Neighbour(*previous) if previous else None, before=Neighbour(item_id, rank))
+            if _respace_around(product, gap, [], target=LONG_KEY // 2, most=RESPACE_WINDOW_MOST) is None:
+                return None
+        windows += 1
+    return windows
 
 
 # A rebalance rewrites keys in chunks, each a transaction holding the product lock: the longest a

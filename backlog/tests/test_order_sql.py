@@ -216,3 +216,30 @@ def test_a_rebalance_counts_its_blocks_without_reading_the_keys_around_each_chun
         order_sql.BLOCK_SPLIT_ABOVE
     )
     assert reads.rows <= 20 * 3_000, reads.rows
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("size", [500, 5_000])
+def test_the_schedule_finds_long_keys_without_reading_the_order(product, owner, size):
+    """The hourly job finds the products with keys longer than ``LONG_KEY``, and each one's first
+    such key, from the partial index of long keys: the rows read are the same at 500 and 5,000
+    items (without the index, every key of the product would be read to measure it)."""
+    from backlog import tasks
+    from backlog.models import LONG_KEY
+
+    bulk_ordered(product, owner, size)
+    first = Item.objects.filter(product=product).order_by("rank")[size // 2]
+    Item.objects.filter(pk=first.pk).update(rank=first.rank + "x" * LONG_KEY)  # still before the next
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE backlog_item")
+    with rows_read("backlog_item") as reads:
+        found = order_sql.first_long_key(product.pk, LONG_KEY)
+        products = list(
+            Item.objects.filter(rank__isnull=False)
+            .annotate(key_length=tasks.Length("rank"))
+            .filter(key_length__gt=LONG_KEY)
+            .values_list("product_id", flat=True)
+            .distinct()
+        )
+    assert found[0][0] == first.pk and products == [product.pk]
+    assert reads.rows <= 20, reads.rows  # 1,510 and 15,511 without the index

@@ -513,3 +513,68 @@ def test_the_rebalance_command_says_what_it_did_or_that_one_is_under_way(product
     assert out.getvalue().strip() == f"{product.key}: 3 rank keys rewritten."
     with pytest.raises(CommandError, match="No product"):
         call_command("rebalance_order", "NOPE")
+
+
+def _long_keys_in_one_gap(product, owner, spread: int = 300, inserts: int = 200) -> list[Item]:
+    """``spread`` items in order, then ``inserts`` items each inserted right after the 100th (so
+    before the previous insert): the keys there grow past ``LONG_KEY``, the others stay short."""
+    items = [item_create(product=product, actor=owner, kind="story", title=f"s{n:03}") for n in range(spread)]
+    for n in range(inserts):
+        item_create(product=product, actor=owner, kind="story", title=f"i{n:03}", placement=Placement.after(items[99]))
+    return items
+
+
+def test_the_schedule_respaces_long_keys_where_they_are(product, owner, monkeypatch):
+    """Two hundred inserts into one gap make keys there longer than ``LONG_KEY``: the hourly job
+    respaces a window around them (one short transaction) instead of rewriting the product's
+    every key, and the order is exactly as it was."""
+    from backlog import tasks
+    from backlog.models import LONG_KEY
+
+    items = _long_keys_in_one_gap(product, owner)
+    before = titles(product)
+    keys_before = dict(Item.objects.filter(product=product).values_list("pk", "rank"))
+    assert max(len(key) for key in keys_before.values()) > LONG_KEY
+    windows = []
+    monkeypatch.setattr(
+        ordering,
+        "order_respace_long_keys",
+        lambda *, product, real=ordering.order_respace_long_keys: windows.append(real(product=product)) or windows[-1],
+    )
+    assert tasks.rebalance_long_keys() == [product.pk]
+    assert titles(product) == before
+    keys_after = dict(Item.objects.filter(product=product).values_list("pk", "rank"))
+    assert max(len(key) for key in keys_after.values()) <= LONG_KEY
+    rewritten = [pk for pk in keys_before if keys_before[pk] != keys_after[pk]]
+    assert max(len(keys_after[pk]) for pk in rewritten) <= LONG_KEY // 2
+    assert 32 <= len(rewritten) <= 2 * 256, len(rewritten)  # a window, not the 500 items
+    assert keys_after[items[0].pk] == keys_before[items[0].pk]  # far from the gap: untouched
+    assert keys_after[items[-1].pk] == keys_before[items[-1].pk]
+    assert windows in ([1], [2]), windows  # one window (two when it ended among long keys)
+    assert order_sql.blocks_wrong(product.pk) == []
+    assert tasks.rebalance_long_keys() == []  # nothing long is left
+
+
+def test_long_keys_too_many_for_a_window_get_the_product_rebalanced(product, owner, monkeypatch):
+    """When the window the long keys need is wider than a window may be (``RESPACE_WINDOW_MOST``,
+    here less than any window), the job writes no window and rebalances the whole product
+    (chunked, online) instead."""
+    from backlog import tasks
+    from backlog.models import LONG_KEY
+
+    _long_keys_in_one_gap(product, owner, spread=120)
+    before = titles(product)
+    monkeypatch.setattr(ordering, "RESPACE_WINDOW_MOST", 16)
+    respaced = []
+    monkeypatch.setattr(
+        ordering,
+        "order_rebalance",
+        lambda *, product, real=ordering.order_rebalance: respaced.append(product.pk) or real(product=product),
+    )
+    assert tasks.rebalance_long_keys() == [product.pk]
+    assert respaced == [product.pk]
+    assert titles(product) == before
+    ranks = list(backlog_items(product=product).values_list("rank", flat=True))
+    assert max(len(rank) for rank in ranks) <= LONG_KEY // 2
+    values = [ranking.integer_value(rank) for rank in ranks]
+    assert values == list(range(values[0], values[0] + len(ranks)))  # every key rewritten
