@@ -75,7 +75,7 @@ VALUE_CASE = ("value_beneficiaries", "value_cost_of_delay", "value_risk_removed"
 DERIVED_FIELDS = ("itil_priority", "sla_due_at")
 
 
-# A rank key longer than this is respaced by the schedule (``backlog.tasks.respace_long_keys``);
+# A rank key longer than this is respaced by the schedule (``backlog.tasks.rebalance_long_keys``);
 # the hard limit is settings.ORDER_KEY_MAX_LENGTH, which moves never exceed. Inserts into one gap
 # again and again lengthen keys there: about 180 in a row reach 33 characters.
 LONG_KEY = 32
@@ -339,7 +339,7 @@ class Item(models.Model):
                 condition=Q(rank__isnull=True, suggested_position__isnull=False),
                 name="item_left_with_suggestion",
             ),
-            # The keys the schedule respaces (longer than LONG_KEY: backlog.tasks.respace_long_keys),
+            # The keys the schedule respaces (longer than LONG_KEY: backlog.tasks.rebalance_long_keys),
             # found without reading every key; usually empty.
             models.Index(
                 fields=["product", "rank"],

@@ -25,6 +25,9 @@ builds one product per size, all of ordered items, and measures at each size:
   While each job runs, a second process keeps moving items (to the top, before a random item);
   its p50/p99 are compared with the same moves when no job runs. A job shorter than ``--job-seconds`` is repeated
   until that long, so that the moves overlap it;
+- the hourly respacing of long keys: 200 moves of random items, each right after the same item
+  (each lands before the previous one, so the keys there grow past ``LONG_KEY``), then
+  ``order_respace_long_keys``: its seconds, windows and the keys it rewrote;
 - writers: moves per second and median latency of 32 threads (each with its own connection)
   moving items of one product for ``--writer-seconds``;
 - at 100,000 (``--baseline-size``), the same position-N move and move to the top against
