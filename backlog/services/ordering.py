@@ -467,20 +467,30 @@ def order_respace_long_keys(*, product: Product) -> int | None:
     What makes keys long is many inserts into one gap (about 180 in a row reach 33 characters):
     the long keys lie together, and one window of a few hundred items makes them short, whatever
     the product's size. The long keys are found from their own index (``item_long_rank``).
+
+    It claims the product's rebalance (``order_sql.rebalance_claimed``) and does nothing (0) while
+    a rebalance of the product is under way: a window reaching across the part a rebalance has
+    rewritten would give keys between the two regions, which the rebalance's later chunks sort
+    the wrong way round; and that rebalance makes every key short anyway.
     """
-    windows = 0
-    while windows < RESPACE_WINDOWS_MOST:
-        with transaction.atomic():
-            product = lock_product(product)
-            found = order_sql.first_long_key(product.pk, LONG_KEY)
-            if found is None:
-                return windows
-            (item_id, rank), previous = found
-            gap = Gap(after=Neighbour(*previous) if previous else None, before=Neighbour(item_id, rank))
-            if _respace_around(product, gap, [], target=LONG_KEY // 2, most=RESPACE_WINDOW_MOST) is None:
-                return None
-        windows += 1
-    return windows
+    product_id = getattr(product, "pk", product)
+    with order_sql.rebalance_claimed(product_id) as claimed:
+        if not claimed:
+            logger.info("A rebalance of product %s is under way; not respacing its long keys.", product_id)
+            return 0
+        windows = 0
+        while windows < RESPACE_WINDOWS_MOST:
+            with transaction.atomic():
+                product = lock_product(product)
+                found = order_sql.first_long_key(product.pk, LONG_KEY)
+                if found is None:
+                    return windows
+                (item_id, rank), previous = found
+                gap = Gap(after=Neighbour(*previous) if previous else None, before=Neighbour(item_id, rank))
+                if _respace_around(product, gap, [], target=LONG_KEY // 2, most=RESPACE_WINDOW_MOST) is None:
+                    return None
+            windows += 1
+        return windows
 
 
 # A rebalance rewrites keys in chunks, each a transaction holding the product lock: the longest a
