@@ -216,7 +216,20 @@ def _keys_for(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
     keys = ranking.keys_between(*gap.keys, len(moving))
     if max(len(key) for key in keys) <= settings.ORDER_KEY_MAX_LENGTH:
         return keys
-    return _respace_around(product, gap, moving)  # no limit: it always finds a window
+    return _respace_for_write(product, gap, moving)
+
+
+def _respace_for_write(product: Product, gap: Gap, moving: list[Item]) -> list[str]:
+    """``_respace_around`` (no limit: it always finds a window) for a write whose gap has no key
+    left, refused while a rebalance of the product is under way: the window could reach across
+    the part the rebalance has rewritten, whose later chunks would misorder it (see
+    ``order_respace_long_keys``). The claim is the write's until its transaction ends."""
+    with order_sql.rebalance_claimed(product.pk) as claimed:
+        if not claimed:
+            raise ValidationError(
+                {"items": "The order's keys are being rewritten (a rebalance is under way); try again in a minute."}
+            )
+        return _respace_around(product, gap, moving)
 
 
 def _respace_around(
@@ -327,7 +340,7 @@ def order_block_keys(
 
     too_long = any(len(key) > settings.ORDER_KEY_MAX_LENGTH for index in range(len(counts)) for key in piece(index))
     if too_long:
-        keys = _respace_around(product, gap, [Item(product=product) for _ in range(sum(counts))])
+        keys = _respace_for_write(product, gap, [Item(product=product) for _ in range(sum(counts))])
         starts = [sum(counts[:index]) for index in range(len(counts))]
         pieces = (keys[start : start + count] for start, count in zip(starts, counts, strict=True))
         first = keys[0]

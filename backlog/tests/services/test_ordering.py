@@ -595,3 +595,32 @@ def test_the_respacing_leaves_a_product_alone_while_it_is_rebalanced(product, ow
     assert dict(Item.objects.filter(product=product).values_list("pk", "rank")) == keys
     assert ordering.order_respace_long_keys(product=product) >= 1
     assert max(len(rank) for rank in Item.objects.filter(product=product).values_list("rank", flat=True)) <= LONG_KEY
+
+
+def test_a_write_into_a_full_gap_is_refused_while_the_product_is_rebalanced(product, owner, settings):
+    """A gap with no key left is respaced by the write itself, unless a rebalance of the product
+    runs meanwhile (its window could reach across the part already rewritten): then the write is
+    refused with a message and changes nothing, and goes through once the rebalance is over."""
+    settings.ORDER_KEY_MAX_LENGTH = 12
+    first = item_create(product=product, actor=owner, kind="story", title="first")
+    item_create(product=product, actor=owner, kind="story", title="last")
+    mover = item_create(product=product, actor=owner, kind="story", title="mover")
+
+    def gap_full() -> bool:  # no key of at most 12 characters left right after "first"
+        after = Item.objects.filter(product=product, rank__gt=first.rank).order_by("rank").first()
+        return len(ranking.keys_between(first.rank, after.rank, 1)[0]) > 12
+
+    for n in range(400):
+        if gap_full():
+            break
+        item_create(product=product, actor=owner, kind="story", title=f"n{n}", placement=Placement.after(first))
+    assert gap_full()
+    keys = dict(Item.objects.filter(product=product).values_list("pk", "rank"))
+    with another_rebalance_running(product):
+        with pytest.raises(ValidationError, match="a rebalance is under way"):
+            items_move(product=product, actor=owner, item_ids=[mover.pk], to=Placement.after(first))
+        with pytest.raises(ValidationError, match="a rebalance is under way"):
+            item_create(product=product, actor=owner, kind="story", title="new", placement=Placement.after(first))
+    assert dict(Item.objects.filter(product=product).values_list("pk", "rank")) == keys
+    items_move(product=product, actor=owner, item_ids=[mover.pk], to=Placement.after(first))
+    assert titles(product)[:2] == ["first", "mover"]
