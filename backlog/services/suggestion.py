@@ -635,9 +635,9 @@ def suggested_positions_refresh(*, product_id: int) -> int:
     ``REFRESH_CHUNK`` rows (fewer on a small product: ``chunk_rows``). On PostgreSQL a row another
     writer holds (a move, an edit) is skipped rather than waited for (``FOR UPDATE SKIP LOCKED``),
     so the refresh never waits on a move and never deadlocks with one; when rows were skipped it
-    queues itself again. The ``MOST_MOVED``
-    largest drifts (``SuggestedMove``) are replaced in one short transaction at the end. Pages
-    read these stored values instead of computing the suggestion per request.
+    queues itself again. The ``MOST_MOVED`` largest drifts (``SuggestedMove``) are replaced in one
+    short transaction at the end. Pages read these stored values instead of computing the
+    suggestion per request.
     """
     product = Product.objects.get(pk=product_id)
     size = chunk_rows(product_id=product_id, most=REFRESH_CHUNK)
