@@ -333,6 +333,17 @@ def _set_ranks(ranks: dict[int, str]) -> None:
             )
 
 
+def products_with_long_keys(longer_than: int) -> list[int]:
+    """The products with an ordered key longer than ``longer_than``, from the partial index of long
+    keys (``item_long_rank``) when that is the index's length (written into the statement)."""
+    return [
+        pk
+        for (pk,) in _rows(
+            f"SELECT DISTINCT product_id FROM {TABLE} WHERE rank IS NOT NULL AND LENGTH(rank) > {int(longer_than)}", []
+        )
+    ]
+
+
 def first_long_key(product_id: int, longer_than: int) -> tuple[tuple[int, str], tuple[int, str] | None] | None:
     """The first ordered item of the product whose key is longer than ``longer_than``, and the
     item before it, as ``((id, rank), (id, rank) or None)``; None when no key is that long. The

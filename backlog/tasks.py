@@ -10,12 +10,11 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F
-from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import Product
 from backlog import jobs, order_sql
-from backlog.models import LONG_KEY, Import, Item
+from backlog.models import LONG_KEY, Import
 from backlog.services import imports, ordering, scores, suggestion
 
 logger = logging.getLogger(__name__)
@@ -98,16 +97,10 @@ def rebalance_long_keys() -> list[int]:
     """Scheduled: make the keys that grew past ``LONG_KEY`` short again, product by product —
     respaced where they are, a window at a time (``order_respace_long_keys``), or when they are
     too many in a row for a window, the whole product rebalanced (``order_rebalance``). The
-    products are found from the index of long keys (``item_long_rank``), not by reading every key."""
-    long = (
-        Item.objects.filter(rank__isnull=False)
-        .annotate(key_length=Length("rank"))
-        .filter(key_length__gt=LONG_KEY)
-        .values_list("product_id", flat=True)
-        .distinct()
-    )
+    products are found from the index of long keys (``item_long_rank``), not by reading every key.
+    Returns the products it made short; one being rebalanced already is left to that rebalance."""
     done = []
-    for product_id in list(long):
+    for product_id in order_sql.products_with_long_keys(LONG_KEY):
         try:
             product = Product.objects.get(pk=product_id)
             rewritten = ordering.order_respace_long_keys(product=product)

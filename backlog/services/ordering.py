@@ -473,37 +473,37 @@ def order_respace_long_keys(*, product: Product) -> int | None:
     """Respace the product's keys longer than ``LONG_KEY`` where they are, window by window: the
     smallest window around the first of them whose keys fit in half that length, rewritten in
     order in one short transaction under the product lock, then the next, until none is left.
-    Return how many windows it respaced, or None when a window would take more than
-    ``RESPACE_WINDOW_MOST`` items (nothing of that window written: the caller rebalances the
-    whole product, ``order_rebalance``).
+    Return how many windows it respaced, or None when it stopped short of that: a window would
+    take more than ``RESPACE_WINDOW_MOST`` items (nothing of that window written), or a rebalance
+    of the product is under way. Either way the caller rebalances the whole product
+    (``order_rebalance``, which does nothing while another runs).
 
     What makes keys long is many inserts into one gap (about 180 in a row reach 33 characters):
     the long keys lie together, and one window of a few hundred items makes them short, whatever
     the product's size. The long keys are found from their own index (``item_long_rank``).
 
-    It claims the product's rebalance (``order_sql.rebalance_claimed``) and does nothing (0) while
-    a rebalance of the product is under way: a window reaching across the part a rebalance has
-    rewritten would give keys between the two regions, which the rebalance's later chunks sort
-    the wrong way round; and that rebalance makes every key short anyway.
+    Each window claims the product's rebalance for its transaction (``order_sql.rebalance_claimed``):
+    a window reaching across the part a running rebalance has rewritten would give keys between
+    the two regions, which the rebalance's later chunks sort the wrong way round. Between windows
+    the claim is free, so writes that must respace a full gap (``_respace_for_write``) go on.
     """
     product_id = getattr(product, "pk", product)
-    with order_sql.rebalance_claimed(product_id) as claimed:
-        if not claimed:
-            logger.info("A rebalance of product %s is under way; not respacing its long keys.", product_id)
-            return 0
-        windows = 0
-        while windows < RESPACE_WINDOWS_MOST:
-            with transaction.atomic():
-                product = lock_product(product)
-                found = order_sql.first_long_key(product.pk, LONG_KEY)
-                if found is None:
-                    return windows
-                (item_id, rank), previous = found
-                gap = Gap(after=Neighbour(*previous) if previous else None, before=Neighbour(item_id, rank))
-                if _respace_around(product, gap, [], target=LONG_KEY // 2, most=RESPACE_WINDOW_MOST) is None:
-                    return None
-            windows += 1
-        return windows
+    windows = 0
+    while windows < RESPACE_WINDOWS_MOST:
+        with transaction.atomic(), order_sql.rebalance_claimed(product_id) as claimed:
+            if not claimed:
+                logger.info("A rebalance of product %s is under way; not respacing its long keys.", product_id)
+                return None
+            product = lock_product(product)
+            found = order_sql.first_long_key(product.pk, LONG_KEY)
+            if found is None:
+                return windows
+            (item_id, rank), previous = found
+            gap = Gap(after=Neighbour(*previous) if previous else None, before=Neighbour(item_id, rank))
+            if _respace_around(product, gap, [], target=LONG_KEY // 2, most=RESPACE_WINDOW_MOST) is None:
+                return None
+        windows += 1
+    return windows
 
 
 # A rebalance rewrites keys in chunks, each a transaction holding the product lock: the longest a
@@ -540,7 +540,7 @@ def order_rebalance(*, product: Product, chunk: int | None = None) -> int | None
     the product lock, so a move waits at most for one chunk and moves carry on between them. The
     chunks are sized to hold the lock about ``REBALANCE_HOLD`` each (``next_chunk``: fewer items
     when the database is busy, thousands when it is quiet), each followed by a pause twice as long
-    (``REBALANCE_PAUSE``);
+    (``REBALANCE_PAUSE``; none inside a caller's transaction, which keeps the product locked);
     ``chunk`` fixes the size (and there is no pause). The new keys are consecutive integers
     (``ranking.integer_key``) in a region below the first key, so every rewritten item sorts
     before every item not yet rewritten and the order holds after each chunk. Whatever moves
@@ -573,6 +573,9 @@ def order_rebalance(*, product: Product, chunk: int | None = None) -> int | None
 
 
 def _rebalance(product: Product, chunk: int | None) -> int:
+    # Inside a caller's transaction (a request that must rebalance before it writes) the product
+    # stays locked to its end: a pause would only make the request, and the lock, last longer.
+    pause = chunk is None and not transaction.get_connection().in_atomic_block
     with transaction.atomic():
         product = lock_product(product)
         total = order_sql.ordered_count(product.pk)
@@ -623,5 +626,8 @@ def _rebalance(product: Product, chunk: int | None) -> int:
         if chunk is None:
             held = time.monotonic() - locked
             size = next_chunk(size, held=held)
-            time.sleep(REBALANCE_PAUSE * min(held, REBALANCE_HOLD * 4))  # a slow chunk counts as at most 4x the hold
+            if pause:
+                time.sleep(
+                    REBALANCE_PAUSE * min(held, REBALANCE_HOLD * 4)
+                )  # a slow chunk counts as at most 4x the hold
     return written

@@ -177,13 +177,15 @@ def _chunk_end(product_id: int, after: int, size: int) -> int | None:
 
 
 def _score_queryset_in_database(queryset: QuerySet[Item] | None, product_id: int, *, only_changed: bool) -> int:
-    """Score by key ranges of ``CHUNK_SIZE`` ids of the product (fewer on a small product:
-    ``chunk_rows``), one UPDATE and one short transaction each: a move waits for a chunk's row
+    """Score by key ranges of ``CHUNK_SIZE`` ids of the product (fewer on a small product when
+    every row is written: ``chunk_rows``), one UPDATE and one short transaction each: a move waits for a chunk's row
     locks for at most one chunk's write, and nothing of the product is held in memory.
     ``queryset`` (None: every item) narrows each range; return the rows written."""
     written = 0
     after = 0
-    size = chunk_rows(product_id=product_id, most=CHUNK_SIZE)
+    # Fewer rows a chunk on a small product, when every row is written (an UPDATE that writes only
+    # the changed rows locks only those: the due refresh keeps whole chunks).
+    size = CHUNK_SIZE if only_changed else chunk_rows(product_id=product_id, most=CHUNK_SIZE)
     while True:
         end = _chunk_end(product_id, after, size)
         where, params = "i.product_id = %s AND i.id > %s", [product_id, after]

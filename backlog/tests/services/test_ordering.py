@@ -584,14 +584,14 @@ def test_the_respacing_leaves_a_product_alone_while_it_is_rebalanced(product, ow
     """A window reaching from the part a running rebalance has rewritten into the part it has not
     would get keys between the two regions, which the rebalance's later chunks sort the wrong way
     round (seen when a window was written between two chunks: the order broke for every seed
-    tried). So the respacing claims the product's rebalance: while another process holds it, it
-    writes nothing; once free, it respaces."""
+    tried). So each window claims the product's rebalance: while another process holds it, the
+    respacing writes nothing and leaves the product to that rebalance; once free, it respaces."""
     from backlog.models import LONG_KEY
 
     _long_keys_in_one_gap(product, owner, spread=120)
     keys = dict(Item.objects.filter(product=product).values_list("pk", "rank"))
     with another_rebalance_running(product):
-        assert ordering.order_respace_long_keys(product=product) == 0
+        assert ordering.order_respace_long_keys(product=product) is None  # left to the rebalance
     assert dict(Item.objects.filter(product=product).values_list("pk", "rank")) == keys
     assert ordering.order_respace_long_keys(product=product) >= 1
     assert max(len(rank) for rank in Item.objects.filter(product=product).values_list("rank", flat=True)) <= LONG_KEY
@@ -621,6 +621,30 @@ def test_a_write_into_a_full_gap_is_refused_while_the_product_is_rebalanced(prod
             items_move(product=product, actor=owner, item_ids=[mover.pk], to=Placement.after(first))
         with pytest.raises(ValidationError, match="a rebalance is under way"):
             item_create(product=product, actor=owner, kind="story", title="new", placement=Placement.after(first))
+        with pytest.raises(ValidationError, match="a rebalance is under way"):  # an import's block of new items
+            ordering.order_block_keys(product=product, placement=Placement.after(first), counts=[2, 1])
     assert dict(Item.objects.filter(product=product).values_list("pk", "rank")) == keys
     items_move(product=product, actor=owner, item_ids=[mover.pk], to=Placement.after(first))
     assert titles(product)[:2] == ["first", "mover"]
+
+
+def test_writes_that_must_respace_go_on_between_the_schedules_windows(product, owner, monkeypatch):
+    """The respacing claims the rebalance for each window's transaction only: between two windows
+    a write whose gap is full claims it and respaces (it is refused while a rebalance runs)."""
+    _long_keys_in_one_gap(product, owner, spread=120, inserts=400)
+    real_claimed = order_sql.rebalance_claimed
+    claims, written = [], []
+
+    def claimed_after_a_write(product_id):
+        claims.append(product_id)
+        if len(claims) == 2:  # the first window is over, the second has not claimed yet
+            first, second = Item.objects.filter(product=product).order_by("rank")[:2]
+            gap = ordering.Gap(
+                after=ordering.Neighbour(first.pk, first.rank), before=ordering.Neighbour(second.pk, second.rank)
+            )
+            written.append(ordering._respace_for_write(product, gap, [Item(product=product)]))  # not refused
+        return real_claimed(product_id)
+
+    monkeypatch.setattr(order_sql, "rebalance_claimed", claimed_after_a_write)
+    assert ordering.order_respace_long_keys(product=product) >= 2
+    assert len(written) == 1 and len(written[0]) == 1

@@ -191,13 +191,18 @@ def test_the_refresh_streams_in_chunks_with_the_same_result(product, owner, monk
     assert sorted(row.suggested_position for row in whole) == list(range(1, len(ordered) + 1))
 
 
-def test_the_refresh_writes_a_small_product_in_small_chunks(product, owner):
+@pytest.mark.parametrize(("share", "transactions"), [(100, 12), (4, 4)])
+def test_the_refresh_writes_a_small_product_in_small_chunks(product, owner, monkeypatch, share, transactions):
     """At most a hundredth of the product per transaction (at least 10 rows): on 120 items whose
-    suggested positions all changed, 12 transactions of 10, not two of 100."""
+    suggested positions all changed, 12 transactions of 10, not two of 100; with a quarter as the
+    share (``selectors.CHUNK_SHARE`` = 4), 4 of 30."""
+    from backlog import selectors
+
+    monkeypatch.setattr(selectors, "CHUNK_SHARE", share)
     demo_backlog_seed(product=product, creators=[owner], count=120, only_ordered=True)
     Item.objects.filter(product=product).update(suggested_position=None)
     with CaptureQueriesContext(connection) as queries:
         assert suggested_positions_refresh(product_id=product.pk) == 120
     # SQLite: one executemany a chunk ("10 times: UPDATE …"); PostgreSQL: one UPDATE a chunk.
     writes = [query["sql"] for query in queries if "SET suggested_position = " in query["sql"]]
-    assert len(writes) == 12, writes
+    assert len(writes) == transactions, writes
