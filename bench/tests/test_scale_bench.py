@@ -46,7 +46,10 @@ def test_scale_benchmark_runs_and_reports(tmp_path):
             assert size["jobs"][job]["moves_during"]["n"] > 0
             assert size["jobs"][job]["moves_p99_ratio"] > 0
         assert size["jobs"]["score_recompute_ratio_to_floor"] > 0
+        assert not size["respace_long_keys"]["long_keys_left"]  # after the hourly respacing
         assert size["writers"]["threads"] == 3 and size["writers"]["moves_per_second"] > 0
+    # 200 moves into one gap of the larger product (the smaller has 149 to move): long keys, respaced.
+    assert large["respace_long_keys"]["keys_longer_than_long_key"] > 0 and large["respace_long_keys"]["windows"] >= 1
     baseline = large["django_ordered_model"]
     assert baseline["rows"] == 300 and baseline["ratio_to_n_over_ours_position_n"] > 0
     assert figures["growth"]["move_position_n_service"]["300/150"] > 0
