@@ -346,21 +346,18 @@ def products_with_long_keys(longer_than: int) -> list[int]:
 
 def first_long_key(product_id: int, longer_than: int) -> tuple[tuple[int, str], tuple[int, str] | None] | None:
     """The first ordered item of the product whose key is longer than ``longer_than``, and the
-    item before it, as ``((id, rank), (id, rank) or None)``; None when no key is that long. The
-    length is written into the statement (not a parameter), so that PostgreSQL can read the
-    partial index of long keys (``item_long_rank``) when it is the index's."""
+    item before it (``ordered_slice``), as ``((id, rank), (id, rank) or None)``; None when no key
+    is that long. The length is written into the statement (not a parameter), so that PostgreSQL
+    can read the partial index of long keys (``item_long_rank``) when it is the index's."""
     rows = _rows(
-        f"SELECT f.id, f.rank, (SELECT p.id FROM {TABLE} p WHERE p.product_id = f.product_id AND p.rank < f.rank "
-        "ORDER BY p.rank DESC LIMIT 1), (SELECT p.rank FROM "
-        f"{TABLE} p WHERE p.product_id = f.product_id AND p.rank < f.rank ORDER BY p.rank DESC LIMIT 1) "
-        f"FROM {TABLE} f WHERE f.product_id = %s AND f.rank IS NOT NULL AND LENGTH(f.rank) > {int(longer_than)} "
-        "ORDER BY f.rank LIMIT 1",
+        f"SELECT id, rank FROM {TABLE} WHERE product_id = %s AND rank IS NOT NULL "
+        f"AND LENGTH(rank) > {int(longer_than)} ORDER BY rank LIMIT 1",
         [product_id],
     )
     if not rows:
         return None
-    item_id, rank, previous_id, previous_rank = rows[0]
-    return (item_id, rank), ((previous_id, previous_rank) if previous_id is not None else None)
+    previous = ordered_slice(product_id, below=rows[0][1], descending=True, limit=1)
+    return rows[0], (previous[0] if previous else None)
 
 
 def park(item_ids: Sequence[int]) -> None:

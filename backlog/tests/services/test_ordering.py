@@ -648,3 +648,37 @@ def test_writes_that_must_respace_go_on_between_the_schedules_windows(product, o
     monkeypatch.setattr(order_sql, "rebalance_claimed", claimed_after_a_write)
     assert ordering.order_respace_long_keys(product=product) >= 2
     assert len(written) == 1 and len(written[0]) == 1
+
+
+def test_a_respacing_that_dies_midway_is_finished_by_the_next_run(product, owner, monkeypatch):
+    """Each window is a transaction of its own: a run that fails in its second window (a lost
+    connection, the worker stopped) keeps the first, rolls back the second, and the schedule's
+    next run respaces what is left; the order is exact throughout."""
+    from django.db import OperationalError
+
+    from backlog import tasks
+    from backlog.models import LONG_KEY
+
+    _long_keys_in_one_gap(product, owner, spread=120, inserts=400)
+    before = titles(product)
+    long_keys = Item.objects.filter(product=product, rank__regex=rf"^.{{{LONG_KEY + 1},}}$")
+    long_before = long_keys.count()
+    real_first = order_sql.first_long_key
+    calls = []
+
+    def dies_in_the_second_window(product_id, longer_than):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_first(product_id, longer_than)
+
+    monkeypatch.setattr(order_sql, "first_long_key", dies_in_the_second_window)
+    with pytest.raises(OperationalError):
+        ordering.order_respace_long_keys(product=product)
+    assert titles(product) == before
+    assert 0 < long_keys.count() < long_before  # the first window was kept, the rest waits
+    monkeypatch.setattr(order_sql, "first_long_key", real_first)
+    assert tasks.rebalance_long_keys() == [product.pk]
+    assert titles(product) == before
+    assert max(len(rank) for rank in Item.objects.filter(product=product).values_list("rank", flat=True)) <= LONG_KEY
+    assert order_sql.blocks_wrong(product.pk) == []
