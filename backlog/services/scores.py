@@ -25,6 +25,7 @@ from backlog import score_sql, scoring
 from backlog.jobs import enqueue_product_scores
 from backlog.models import Item
 from backlog.selectors import chunk_rows
+from backlog.transactions import paced
 
 # The fields a score reads; loading only these keeps a full recompute light.
 SCORE_INPUTS = (
@@ -197,7 +198,8 @@ def _score_queryset_in_database(queryset: QuerySet[Item] | None, product_id: int
             subquery, subquery_params = narrowed.values("pk").query.sql_with_params()
             where += f" AND i.id IN ({subquery})"
             params.extend(subquery_params)
-        with transaction.atomic():
+        # The due refresh pauses after each chunk (``transactions.paced``); the recompute does not.
+        with paced(None if only_changed and end is not None else 0), transaction.atomic():
             product = Product.objects.get(pk=product_id)
             written += score_sql.score_where(
                 where,

@@ -32,7 +32,7 @@ from backlog.links import blocking_pairs, kept_below_many
 from backlog.models import Item, ItemLink, SuggestedMove
 from backlog.selectors import chunk_rows
 from backlog.services.ordering import order_rebalance
-from backlog.transactions import retry_on_conflict
+from backlog.transactions import paced, retry_on_conflict
 
 
 @dataclass(frozen=True)
@@ -648,7 +648,7 @@ def suggested_positions_refresh(*, product_id: int) -> int:
     def flush() -> None:
         nonlocal written, chunk
         if chunk:
-            with transaction.atomic():
+            with paced(), transaction.atomic():
                 written += _write_suggested_positions(sorted(chunk))
             chunk = []
 

@@ -78,3 +78,42 @@ def test_a_block_move_that_loses_a_deadlock_answers_200(product, owner, items, a
     assert response.status_code == 200, response.content
     assert raised
     assert response.json()["items"] == [f"{product.key}-2", f"{product.key}-3"]
+
+
+def _pauses(monkeypatch) -> list[float]:
+    from backlog import transactions
+
+    slept: list[float] = []
+    monkeypatch.setattr(transactions.time, "sleep", slept.append)
+    return slept
+
+
+def test_a_paced_chunk_is_followed_by_a_pause_as_long_as_it_took(monkeypatch):
+    import time
+
+    from backlog import transactions
+
+    slept = _pauses(monkeypatch)
+    began = time.monotonic()
+    with transactions.paced():
+        while time.monotonic() - began < 0.02:  # a chunk of 20 ms (time.sleep is the recorder here)
+            pass
+    [pause] = slept
+    assert 0.02 * transactions.CHUNK_PAUSE <= pause <= transactions.CHUNK_PAUSE_MOST
+    with transactions.paced(pause=1_000):  # a slow chunk: the pause is capped
+        while time.monotonic() - began < 0.04:
+            pass
+    assert slept[1] == transactions.CHUNK_PAUSE_MOST
+    with transactions.paced(pause=0):
+        pass
+    assert len(slept) == 2
+
+
+def test_no_pause_inside_a_callers_transaction(monkeypatch):
+    """A pause there would keep the caller's locks held longer."""
+    from backlog import transactions
+
+    slept = _pauses(monkeypatch)
+    with transaction.atomic(), transactions.paced():
+        pass
+    assert slept == []

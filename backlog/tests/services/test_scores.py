@@ -240,6 +240,31 @@ def test_a_full_recompute_commits_chunk_by_chunk(monkeypatch):
     assert set(Item.objects.filter(product=product).values_list("score", flat=True)) == {1.0}
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_due_refresh_pauses_between_chunks_and_the_recompute_does_not(monkeypatch):
+    """Outside a transaction, as the worker runs them: the due refresh pauses after each chunk but
+    the last (``transactions.paced``), so its writes leave the disk to moves part of the time; the
+    full recompute, held to its one-UPDATE floor, writes its chunks back to back."""
+    from accounts.models import Membership
+    from accounts.tests.factories import MembershipFactory
+    from backlog import transactions
+
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    for n in range(12):
+        item_create(product=product, actor=owner, kind="defect", title=f"d{n}", severity="minor")
+    monkeypatch.setattr(scores, "CHUNK_SIZE", 5)
+    slept: list[float] = []
+    monkeypatch.setattr(transactions.time, "sleep", slept.append)
+    Item.objects.filter(product=product).update(score_computed_at=None)
+    assert scores_refresh_due(product_id=product.pk) == 12
+    assert len(slept) == 2 and all(0 < pause <= transactions.CHUNK_PAUSE_MOST for pause in slept), slept
+    slept.clear()
+    assert product_scores_recompute(product_id=product.pk) == 12
+    assert slept == []
+
+
 @pytest.mark.postgres  # on SQLite the read and the write share one write-locked transaction
 def test_a_score_computed_from_inputs_that_changed_meanwhile_is_not_written(product, owner):
     """A job that read an item before an edit must not overwrite the score of the edited item."""
