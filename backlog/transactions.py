@@ -44,24 +44,37 @@ def retry_on_conflict(service):
     return retrying
 
 
-# Whole-product jobs (the score refreshes, the suggested-position refresh) write in chunks, each
-# its own short transaction. After each chunk they pause ``CHUNK_PAUSE`` times as long as the chunk
-# took (at most ``CHUNK_PAUSE_MOST`` seconds), so that their writes, and the write-ahead log those
-# make, leave the database's disk and the machine's cores to requests part of the time. On this
-# project's 2-core machine a due refresh writing 300,000 of 1,000,000 rows without a pause made
-# PostgreSQL checkpoint every 5 seconds, and moves meanwhile had 5x their p99 (bench/scale.py).
-# The full score recompute does not pause (issue 17 holds it within 2x of one UPDATE's time).
+# Whole-product jobs (the due-score refresh on PostgreSQL, the suggested-position refresh) write
+# in chunks, each its own short transaction. After each chunk that wrote rows (but the last) they
+# pause ``CHUNK_PAUSE`` times as long as the chunk took (at most ``CHUNK_PAUSE_MOST`` seconds), so
+# that their writes, and the write-ahead log those make, leave the database's disk and the
+# machine's cores to requests part of the time. On this project's 2-core machine a due refresh
+# writing 300,000 of 1,000,000 rows without a pause made PostgreSQL checkpoint every 5 seconds,
+# and moves meanwhile had 2-5x their p99 (bench/scale.py; 2.0-2.2x with the pause in a probe). The
+# full score recompute does not pause (issue 17 holds it within 2x of one UPDATE's time).
 CHUNK_PAUSE = 1.0
 CHUNK_PAUSE_MOST = 0.25
 
 
+class Chunk:
+    """What ``paced`` yields: a chunk that wrote nothing, or was the last, says ``skip()``."""
+
+    def __init__(self) -> None:
+        self.skipped = False
+
+    def skip(self) -> None:
+        self.skipped = True
+
+
 @contextmanager
-def paced(pause: float | None = None) -> Iterator[None]:
+def paced(pause: float | None = None) -> Iterator[Chunk]:
     """Time the block (one chunk of a job, its transaction included) and then pause ``pause``
-    (default ``CHUNK_PAUSE``) times as long. No pause inside a transaction: a caller's transaction
-    keeps its locks through it, and a pause would only make it, and them, last longer."""
+    (default ``CHUNK_PAUSE``) times as long, unless the block called ``skip()`` on what this
+    yields. No pause inside a transaction: a caller's transaction keeps its locks through it, and a
+    pause would only make it, and them, last longer."""
     start = time.monotonic()
-    yield
+    chunk = Chunk()
+    yield chunk
     factor = CHUNK_PAUSE if pause is None else pause
-    if factor > 0 and not connection.in_atomic_block:
+    if factor > 0 and not chunk.skipped and not connection.in_atomic_block:
         time.sleep(min(factor * (time.monotonic() - start), CHUNK_PAUSE_MOST))

@@ -286,11 +286,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 # A job whose worker process dies (killed, out of memory) goes back to the queue instead of being
 # acknowledged and dropped. A message taken by a worker that died whole is handed out again once
-# the visibility timeout has passed (Redis's default is an hour; every job is idempotent and none
-# runs nearly this long), found by a sweep every 10 s of each running worker (kombu's default
-# sweeps every 100 s). A broker that accepts connections but does not answer (hung, paused, a
-# half-open network) must not hold a request either: every broker command gives up after a few
-# seconds.
+# the visibility timeout has passed (Redis's default is an hour), found by a sweep every 10 s of
+# each running worker (kombu's default sweeps every 100 s). Every job is idempotent, but the
+# whole-product ones on a product of a million items can run longer than this (a due refresh 1-3
+# minutes a product, a full rebalance about 16 minutes): Redis then hands a copy to another worker,
+# which repeats the work (a rebalance's copy finds the product's rebalance claimed and does
+# nothing). Set CELERY_VISIBILITY_TIMEOUT above the longest run when products are that big. A
+# broker that accepts connections but does not answer (hung, paused, a half-open network) must not
+# hold a request either: every broker command gives up after a few seconds.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),

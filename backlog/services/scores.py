@@ -198,10 +198,11 @@ def _score_queryset_in_database(queryset: QuerySet[Item] | None, product_id: int
             subquery, subquery_params = narrowed.values("pk").query.sql_with_params()
             where += f" AND i.id IN ({subquery})"
             params.extend(subquery_params)
-        # The due refresh pauses after each chunk (``transactions.paced``); the recompute does not.
-        with paced(None if only_changed and end is not None else 0), transaction.atomic():
+        # The due refresh pauses after each chunk that wrote rows, but the last
+        # (``transactions.paced``); the recompute does not pause.
+        with paced(None if only_changed else 0) as chunk, transaction.atomic():
             product = Product.objects.get(pk=product_id)
-            written += score_sql.score_where(
+            rows = score_sql.score_where(
                 where,
                 params,
                 model=product.scoring_model,
@@ -209,6 +210,9 @@ def _score_queryset_in_database(queryset: QuerySet[Item] | None, product_id: int
                 now=timezone.now(),
                 only_changed=only_changed,
             )
+            written += rows
+            if not rows or end is None:
+                chunk.skip()
         if end is None:
             return written
         after = end

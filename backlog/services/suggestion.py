@@ -645,26 +645,29 @@ def suggested_positions_refresh(*, product_id: int) -> int:
     chunk: list[tuple[int, int | None]] = []
     largest: list[tuple[int, int, int, int, int]] = []  # a min-heap of (|drift|, -position, id, ...)
 
-    def flush() -> None:
+    def flush(*, last: bool) -> None:
+        """Write a chunk (of ``size``, or the rest when ``last``), then pause unless it was the last."""
         nonlocal written, chunk
-        if chunk:
-            with paced(), transaction.atomic():
-                written += _write_suggested_positions(sorted(chunk))
-            chunk = []
+        taken, chunk = (chunk, []) if last else (chunk[:size], chunk[size:])
+        if taken:
+            with paced() as pacing, transaction.atomic():
+                written += _write_suggested_positions(sorted(taken))
+                if last:
+                    pacing.skip()
 
     for row in suggested_order(product=product):
         if row.stored_position != row.suggested_position:
             changed += 1
             chunk.append((row.item_id, row.suggested_position))
-            if len(chunk) >= size:
-                flush()
+            if len(chunk) > size:  # one more than a chunk: the chunk is not the last
+                flush(last=False)
         if row.drift:
             entry = (abs(row.drift), -row.position, row.item_id, row.position, row.suggested_position)
             if len(largest) < MOST_MOVED:
                 heapq.heappush(largest, entry)
             elif entry > largest[0]:
                 heapq.heapreplace(largest, entry)
-    flush()
+    flush(last=True)
     table = connection.ops.quote_name(Item._meta.db_table)
     while True:  # items that left the order keep no suggested position
         leaving = list(

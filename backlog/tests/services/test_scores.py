@@ -243,9 +243,9 @@ def test_a_full_recompute_commits_chunk_by_chunk(monkeypatch):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_due_refresh_pauses_between_chunks_and_the_recompute_does_not(monkeypatch):
-    """Outside a transaction, as the worker runs them: the due refresh pauses after each chunk but
-    the last (``transactions.paced``), so its writes leave the disk to moves part of the time; the
-    full recompute, held to its one-UPDATE floor, writes its chunks back to back."""
+    """Outside a transaction, as the worker runs them: the due refresh pauses after each chunk that
+    wrote rows but the last (``transactions.paced``), so its writes leave the disk to moves part of
+    the time; the full recompute, held to its one-UPDATE floor, writes its chunks back to back."""
     from accounts.models import Membership
     from accounts.tests.factories import MembershipFactory
     from backlog import transactions
@@ -261,6 +261,8 @@ def test_the_due_refresh_pauses_between_chunks_and_the_recompute_does_not(monkey
     assert scores_refresh_due(product_id=product.pk) == 12
     assert len(slept) == 2 and all(0 < pause <= transactions.CHUNK_PAUSE_MOST for pause in slept), slept
     slept.clear()
+    assert scores_refresh_due(product_id=product.pk) == 0  # chunks that write nothing: no pause
+    assert slept == []
     assert product_scores_recompute(product_id=product.pk) == 12
     assert slept == []
 
