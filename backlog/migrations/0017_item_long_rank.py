@@ -20,20 +20,16 @@ INDEX = models.Index(
 )
 
 
+def _concurrently(schema_editor) -> dict:
+    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+
+
 def forward(apps, schema_editor) -> None:
-    item = apps.get_model("backlog", "Item")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.add_index(item, INDEX, concurrently=True)
-    else:
-        schema_editor.add_index(item, INDEX)
+    schema_editor.add_index(apps.get_model("backlog", "Item"), INDEX, **_concurrently(schema_editor))
 
 
 def backward(apps, schema_editor) -> None:
-    item = apps.get_model("backlog", "Item")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.remove_index(item, INDEX, concurrently=True)
-    else:
-        schema_editor.remove_index(item, INDEX)
+    schema_editor.remove_index(apps.get_model("backlog", "Item"), INDEX, **_concurrently(schema_editor))
 
 
 class Migration(migrations.Migration):
