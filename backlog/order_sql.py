@@ -12,7 +12,8 @@ order up to the item, so both cost the same at the top and a million items down.
 
 import contextlib
 import fcntl
-from bisect import bisect_left
+import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -197,6 +198,42 @@ def position_of(product_id: int, rank: str) -> int:
     # The key appears twice in the expression, the product between: parameters in that order.
     [(position,)] = _rows(f"SELECT {position_sql('%s', '%s')}", [rank, product_id, rank])
     return position
+
+
+class Blocks:
+    """A product's order-statistics blocks read once, with the items before each summed here: for
+    a request that finds several positions, or items at positions, while it holds the product lock
+    (no key moves meanwhile). Each look-up is then a count within one block (an index range of at
+    most ``BLOCK_SPLIT_ABOVE`` keys); only the one read of the blocks (a row per thousand items)
+    grows with the order, not every look-up, as with ``position_of`` and ``at_offset``."""
+
+    def __init__(self, product_id: int) -> None:
+        self.product_id = product_id
+        rows = _rows(f"SELECT low, size FROM {BLOCKS} WHERE product_id = %s ORDER BY low", [product_id])
+        self.lows = [low for low, _ in rows]
+        self.before = list(itertools.accumulate((size for _, size in rows), initial=0))  # one more: the total
+
+    def position_of(self, rank: str) -> int:
+        """The 1-based position of the key ``rank`` (as ``position_of``)."""
+        index = bisect_right(self.lows, rank) - 1
+        if index < 0:  # no blocks: an empty order
+            return 1
+        [(count,)] = _rows(
+            f"SELECT COUNT(*) FROM {TABLE} WHERE product_id = %s AND rank >= %s AND rank < %s",
+            [self.product_id, self.lows[index], rank],
+        )
+        return self.before[index] + count + 1
+
+    def at_offset(self, offset: int, limit: int = 1) -> list[tuple[int, str]]:
+        """``(id, rank)`` of up to ``limit`` ordered items from the 0-based ``offset`` on (as
+        ``at_offset`` without ``exclude``): the last block starting at or before it, stepped into."""
+        if offset >= self.before[-1]:
+            return []
+        index = bisect_right(self.before, offset, hi=len(self.lows)) - 1
+        return _rows(
+            f"WITH b AS (SELECT %s AS low, %s AS before) SELECT id, rank {_FROM_OFFSET}",
+            [self.lows[index], self.before[index], self.product_id, self.product_id, offset, limit],
+        )
 
 
 def _at_offset(product_id: int, offset: int, limit: int) -> list[tuple[int, str]]:

@@ -35,7 +35,8 @@ builds one product per size, all of ordered items, and measures at each size:
   installed only by ``bench/settings.py``, its table made here) with as many rows: the ratios.
 
 How the products are built: up to ``--seed-max`` items (default 100,000) with the project's own
-bulk seeding, ``demo_backlog_seed(only_ordered=True)``. A larger product (the 1,000,000) is copied
+bulk seeding, ``demo_backlog_seed(only_ordered=True)``, then scored (``product_scores_recompute``:
+unscored, the suggestion would have nothing to list or apply). A larger product (the 1,000,000) is copied
 in SQL from the largest seeded product, ten ``INSERT … SELECT`` statements of up to 100,000 rows
 each: every copy repeats the source's order, its items numbered after the previous copy's and
 given fresh fixed-width rank keys (``backlog.ranking.rebalanced_key_sql`` over the position in the
@@ -343,6 +344,7 @@ def build_product(index: int, size: int, owner, contributor, source, args) -> tu
 
     from accounts.models import Membership, Product
     from backlog.services.demo import demo_backlog_seed
+    from backlog.services.scores import product_scores_recompute
     from backlog.services.suggestion import suggested_positions_refresh
 
     key = "SC" + KEYS[index]
@@ -353,7 +355,10 @@ def build_product(index: int, size: int, owner, contributor, source, args) -> tu
     start = time.perf_counter()
     if size <= args.seed_max:
         demo_backlog_seed(product=product, creators=[owner], count=size, only_ordered=True)
-        figures["built_by"] = "demo_backlog_seed"
+        # Scored, as a product in use is: with no scores the suggestion would list and apply
+        # nothing (the copies of the 1,000,000 carry these scores, so it would at that size only).
+        product_scores_recompute(product_id=product.pk)
+        figures["built_by"] = "demo_backlog_seed, then product_scores_recompute"
     else:
         rebuild, figures["derived_rebuild"] = rebuild_hook()
         by_range = rebuild is not None and "low" in inspect.signature(rebuild).parameters

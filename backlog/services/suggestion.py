@@ -366,9 +366,9 @@ def _apply_to_selection(product: Product, actor: User, selected: list[int], reas
     each below its open blockers if it landed above one; return how many rows moved.
 
     Reads the selection, its neighbours and blockers, and per selected item one look-up of the
-    item its target puts it after and of the item after that: nothing grows with the backlog
-    beyond the order's own position look-ups (``order_sql``). One key write, one history
-    operation, as the whole-product apply.
+    item its target puts it after and of the item after that, each a count within one block of
+    the order's blocks, read once (``order_sql.Blocks``: a row per thousand items, the only read
+    that grows with the backlog). One key write, one history operation, as the whole-product apply.
     """
     found = {
         pk: (rank, pinned, stored)
@@ -386,6 +386,7 @@ def _apply_to_selection(product: Product, actor: User, selected: list[int], reas
         pk: _Chosen(pk, rank, found[pk][2], position, after_id, before_id)
         for pk, _, rank, _, after_id, before_id, position in order_sql.items_with_neighbours(product.pk, movable)
     }
+    blocks = order_sql.Blocks(product.pk)  # for the look-ups below, under the product lock
     held = {c.rank for c in chosen.values()}
     now = sorted(c.position for c in chosen.values())
     # Where each goes: right after the j-th other item (0: the top), j from its target.
@@ -394,7 +395,7 @@ def _apply_to_selection(product: Product, actor: User, selected: list[int], reas
     j = 0
     for i, item in enumerate(sorted(chosen.values(), key=lambda c: (c.target, c.position))):
         j = max(j, item.target - 1 - i)
-        placed.append((_other_at(product, j, now, chosen, anchors), item))
+        placed.append((_other_at(blocks, j, now, chosen, anchors), item))
     # The sparse final order: the anchors and the selection's blockers (others, by key), each
     # followed by the chosen items placed after it; then below their blockers.
     blocker_pairs = _blockers_of(list(chosen))
@@ -438,7 +439,7 @@ def _apply_to_selection(product: Product, actor: User, selected: list[int], reas
         kept = _keep_in_place(run, chosen, lower, upper_key)
         new_keys.update(_keys_between_kept(run, kept, key_now, lower=lower, upper=upper_key, held=held))
         if anchor:
-            anchor_now = order_sql.position_of(product.pk, anchor[0])
+            anchor_now = blocks.position_of(anchor[0])
             first = anchor_now - sum(1 for p in now if p < anchor_now) + _chosen_above(runs, anchor) + 1
         else:
             first = 1
@@ -481,7 +482,7 @@ def _chosen_above(runs: list, anchor: tuple[str, int]) -> int:
     return total
 
 
-def _other_at(product: Product, j: int, now: list[int], chosen: dict, cache: dict) -> tuple[str, int] | None:
+def _other_at(blocks: order_sql.Blocks, j: int, now: list[int], chosen: dict, cache: dict) -> tuple[str, int] | None:
     """(rank, id) of the j-th item of the order not chosen (None for j = 0): at the first
     position c with c minus the chosen positions up to c equal to j; past the end, the last."""
     if j <= 0:
@@ -490,8 +491,8 @@ def _other_at(product: Product, j: int, now: list[int], chosen: dict, cache: dic
     while (step := j + sum(1 for p in now if p <= c)) != c:
         c = step
     if c not in cache:
-        row = order_sql.ordered_slice(product.pk, offset=c - 1, limit=1) or order_sql.ordered_slice(
-            product.pk, exclude=list(chosen), descending=True, limit=1
+        row = blocks.at_offset(c - 1) or order_sql.ordered_slice(
+            blocks.product_id, exclude=list(chosen), descending=True, limit=1
         )
         cache[c] = (row[0][1], row[0][0]) if row else None
     return cache[c]

@@ -26,6 +26,10 @@ def assert_blocks_agree(product) -> None:
     for offset in range(len(rows) + 1):
         assert order_sql.at_offset(product.pk, offset, 2) == rows[offset : offset + 2]
     assert order_sql.ordered_count(product.pk) == len(rows)
+    blocks = order_sql.Blocks(product.pk)  # the same, from the blocks read once
+    assert [blocks.position_of(rank) for _, rank in rows] == list(range(1, len(rows) + 1))
+    for offset in range(len(rows) + 1):
+        assert blocks.at_offset(offset, 2) == rows[offset : offset + 2]
 
 
 def bulk_ordered(product, owner, count: int) -> None:
@@ -101,6 +105,20 @@ def test_a_move_to_a_position_counts_without_the_moved_items(product, owner):
         assert ordered_ids(product) == expected
         assert result.position == min(position, len(others) + 1)
         assert_blocks_agree(product)
+
+
+def test_blocks_read_once_step_over_empty_blocks_and_find_nothing_past_the_end(product, owner):
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(9)]
+    order_sql.blocks_recut(product.pk, size=3)
+    for item in items[3:6]:  # the middle block empties
+        item_transition(item=Item.objects.get(pk=item.pk), actor=owner, to=Item.Status.ARCHIVED)
+    assert list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True)) == [3, 0, 3]
+    blocks = order_sql.Blocks(product.pk)
+    rows = list(backlog_items(product=product).values_list("pk", "rank"))
+    assert [blocks.at_offset(offset)[0] for offset in range(6)] == rows
+    assert [blocks.position_of(rank) for _, rank in rows] == [1, 2, 3, 4, 5, 6]
+    assert blocks.at_offset(6) == blocks.at_offset(60) == []
+    assert blocks.position_of(ranking.AFTER_EVERY_KEY) == 7
 
 
 def test_a_block_past_the_limit_is_split(product, owner):
