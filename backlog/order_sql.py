@@ -204,8 +204,9 @@ class Blocks:
     """A product's order-statistics blocks read once, with the items before each summed here: for
     a request that finds several positions, or items at positions, while it holds the product lock
     (no key moves meanwhile). Each look-up is then a count within one block (an index range of at
-    most ``BLOCK_SPLIT_ABOVE`` keys); only the one read of the blocks (a row per thousand items)
-    grows with the order, not every look-up, as with ``position_of`` and ``at_offset``."""
+    most ``BLOCK_SPLIT_ABOVE`` keys, once the transaction that grew it has split it); only the one
+    read of the blocks (a row per thousand items) grows with the order, not every look-up, as with
+    ``position_of`` and ``at_offset``."""
 
     def __init__(self, product_id: int) -> None:
         self.product_id = product_id

@@ -107,18 +107,46 @@ def test_a_move_to_a_position_counts_without_the_moved_items(product, owner):
         assert_blocks_agree(product)
 
 
-def test_blocks_read_once_step_over_empty_blocks_and_find_nothing_past_the_end(product, owner):
-    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(9)]
+@pytest.mark.parametrize("emptied", [(0, 1, 2), (6, 7, 8), (3, 4, 5), (0, 1, 2, 9, 10, 11)])
+def test_blocks_read_once_count_within_the_right_block_only(product, owner, emptied, monkeypatch):
+    """``order_sql.Blocks`` answers as the plain list does with empty blocks first, last or between,
+    and each look-up steps into the block holding its key or offset (the last one starting at or
+    before it), never an earlier one: that would answer right too, but count from further up."""
+    items = [item_create(product=product, actor=owner, kind="story", title=f"t{n}") for n in range(12)]
     order_sql.blocks_recut(product.pk, size=3)
-    for item in items[3:6]:  # the middle block empties
-        item_transition(item=Item.objects.get(pk=item.pk), actor=owner, to=Item.Status.ARCHIVED)
-    assert list(OrderBlock.objects.filter(product=product).order_by("low").values_list("size", flat=True)) == [3, 0, 3]
+    for index in emptied:
+        item_transition(item=Item.objects.get(pk=items[index].pk), actor=owner, to=Item.Status.ARCHIVED)
+    sizes = list(OrderBlock.objects.filter(product=product).order_by("low").values_list("low", "size"))
+    assert [size for _, size in sizes] == [
+        0 if all(n in emptied for n in range(b, b + 3)) else 3 for b in range(0, 12, 3)
+    ]
     blocks = order_sql.Blocks(product.pk)
     rows = list(backlog_items(product=product).values_list("pk", "rank"))
-    assert [blocks.at_offset(offset)[0] for offset in range(6)] == rows
-    assert [blocks.position_of(rank) for _, rank in rows] == [1, 2, 3, 4, 5, 6]
-    assert blocks.at_offset(6) == blocks.at_offset(60) == []
-    assert blocks.position_of(ranking.AFTER_EVERY_KEY) == 7
+    read = []  # each statement's parameters
+    real_rows = order_sql._rows
+    monkeypatch.setattr(order_sql, "_rows", lambda sql, params: read.append(params) or real_rows(sql, params))
+
+    def holding(rank: str) -> str:  # the low of the block holding ``rank``: the last starting at or before it
+        return max(low for low, _ in sizes if low <= rank)
+
+    for offset, (pk, rank) in enumerate(rows):
+        read.clear()
+        assert blocks.at_offset(offset) == [(pk, rank)]
+        [(low, *_)] = read  # one statement, stepping in from that block's first key
+        assert low == holding(rank)
+    for position, (_, rank) in enumerate(rows, start=1):
+        read.clear()
+        assert blocks.position_of(rank) == position
+        [(_, low, _)] = read  # one count: product, from that block's low, below the key
+        assert low == holding(rank)
+    assert blocks.at_offset(len(rows)) == blocks.at_offset(60) == []
+    assert blocks.position_of(ranking.AFTER_EVERY_KEY) == len(rows) + 1
+
+
+def test_blocks_of_a_product_without_any(product):
+    OrderBlock.objects.filter(product=product).delete()
+    blocks = order_sql.Blocks(product.pk)
+    assert blocks.at_offset(0) == [] and blocks.position_of("a") == 1
 
 
 def test_a_block_past_the_limit_is_split(product, owner):
