@@ -46,7 +46,7 @@ compute the search vector (the copies carry the source's) and those maintaining 
 order-statistics blocks are paused; the blocks are rebuilt by the core's function for that
 (``DERIVED_REBUILD_HOOKS``; with none, the block triggers stay on), chunk by chunk, and
 ``order_sql.position_of`` is checked against a plain count at a few keys; then the suggested
-positions are stored.
+positions are stored, and the set-up's writes checkpointed (``settle``) before anything is measured.
 
 The growth of each measure between sizes (and largest ÷ smallest) closes the JSON. The machine
 is shared: compare ratios measured in the same run rather than single timings.
@@ -411,7 +411,18 @@ def build_product(index: int, size: int, owner, contributor, source, args) -> tu
         # this machine's PostgreSQL), or the index-only counts fetch rows (moves 8.0 ms against
         # 5.3 ms at 100,000 in one run).
         cursor.execute("VACUUM ANALYZE backlog_item")
+    settle()
     return product, figures
+
+
+def settle() -> None:
+    """Write out what the set-up just wrote (``CHECKPOINT``), before measuring: otherwise the
+    checkpoint its write-ahead log calls for spreads over the next minute of measurements (the
+    build of a scored 100,000 product made the pages measured after it 2-3x slower in one run)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
 
 
 def check_positions(product, size: int, samples: int = 5) -> int:
@@ -587,6 +598,7 @@ def measure_size(product, size: int, owner, contributor, mover: Mover, args, rng
     }
     log(f"  backlog_page_when_suggestions_stale {out['backlog_page_when_suggestions_stale']}")
     job_refresh_suggestions(product)
+    settle()
 
     deep_rank = order_sql.ordered_slice(product.pk, offset=int(size * 0.9), limit=1)[0][1]
     deep_item = Item.objects.get(product=product, rank=deep_rank)
