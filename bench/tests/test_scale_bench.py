@@ -33,7 +33,8 @@ def test_scale_benchmark_runs_and_reports(tmp_path):
     )
     assert out.exists()
     small, large = figures["by_size"]["150"], figures["by_size"]["300"]
-    assert small["built_by"] == "demo_backlog_seed"
+    # Scored, so that the suggestion has something to list and apply at every size.
+    assert small["built_by"] == "demo_backlog_seed, then product_scores_recompute"
     assert large["built_by"].startswith("SQL copies")
     assert small["positions_checked"] >= 2 and large["positions_checked"] >= 2
     for size in (small, large):
