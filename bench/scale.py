@@ -417,8 +417,11 @@ def build_product(index: int, size: int, owner, contributor, source, args) -> tu
 
 def settle() -> None:
     """Write out what the set-up just wrote (``CHECKPOINT``), before measuring: otherwise the
-    checkpoint its write-ahead log calls for spreads over the next minute of measurements (the
-    build of a scored 100,000 product made the pages measured after it 2-3x slower in one run)."""
+    checkpoint its write-ahead log calls for spreads over the measurements that follow (in one run
+    the build of the scored 100,000 product had PostgreSQL checkpointing through its first two
+    minutes of measurements). Not before the moves' quiet baseline or a job: right after a
+    checkpoint every first write to a page logs the whole page, which would slow the baseline and
+    flatter the ratios."""
     from django.db import connection
 
     with connection.cursor() as cursor:
