@@ -37,6 +37,12 @@ def _block_holding_sql(product: str, key: str, columns: str) -> str:
     return f"SELECT {columns} FROM {BLOCKS} WHERE product_id = {product} AND low <= {key} ORDER BY low DESC LIMIT 1"
 
 
+def _in_block_sql(product: str, low: str, key: str) -> str:
+    """A query counting the keys of product ``product`` from a block's ``low`` up to ``key`` (SQL
+    expressions): the keys before ``key`` in its block, when ``low`` starts the block holding it."""
+    return f"SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = {product} AND c.rank >= {low} AND c.rank < {key}"
+
+
 def position_sql(product: str, key: str) -> str:
     """An SQL expression for the 1-based position of the key ``key`` in the order of product
     ``product`` (both SQL expressions, e.g. ``"i.product_id", "i.rank"`` for a correlated one):
@@ -44,8 +50,7 @@ def position_sql(product: str, key: str) -> str:
     return (
         f"COALESCE((SELECT COALESCE((SELECT SUM(o.size) FROM {BLOCKS} o "
         f"WHERE o.product_id = b.product_id AND o.low < b.low), 0) "
-        f"+ (SELECT COUNT(*) FROM {TABLE} c WHERE c.product_id = b.product_id AND c.rank >= b.low "
-        f"AND c.rank < {key}) "
+        f"+ ({_in_block_sql('b.product_id', 'b.low', key)}) "
         f"FROM ({_block_holding_sql(product, key, 'product_id, low')}) b), 0) + 1"
     )
 
@@ -219,10 +224,7 @@ class Blocks:
         index = bisect_right(self.lows, rank) - 1
         if index < 0:  # no blocks: an empty order
             return 1
-        [(count,)] = _rows(
-            f"SELECT COUNT(*) FROM {TABLE} WHERE product_id = %s AND rank >= %s AND rank < %s",
-            [self.product_id, self.lows[index], rank],
-        )
+        [(count,)] = _rows(_in_block_sql("%s", "%s", "%s"), [self.product_id, self.lows[index], rank])
         return self.before[index] + count + 1
 
     def at_offset(self, offset: int, limit: int = 1) -> list[tuple[int, str]]:

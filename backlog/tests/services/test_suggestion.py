@@ -420,3 +420,24 @@ def test_applying_refuses_while_the_keys_are_being_rebalanced(product, owner):
     with another_rebalance_running(product), pytest.raises(ValidationError, match="rebalance is under way"):
         _rebalance_first(product)
     _rebalance_first(product)  # once it is over
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refresh_pauses_after_each_chunk(monkeypatch):
+    """Outside a transaction, as the worker runs it (so not in test_suggestion_scale.py, whose
+    rows built once for the module keep a transaction open around its tests): one pause after each chunk written but the
+    last (``transactions.paced``), none of them long."""
+    from accounts.models import Membership
+    from accounts.tests.factories import MembershipFactory
+    from backlog import transactions
+    from backlog.services.demo import demo_backlog_seed
+    from backlog.services.suggestion import suggested_positions_refresh
+
+    membership = MembershipFactory(role=Membership.Role.OWNER)
+    product, owner = membership.product, membership.user
+    demo_backlog_seed(product=product, creators=[owner], count=40, only_ordered=True)
+    Item.objects.filter(product=product).update(suggested_position=None)
+    slept: list[float] = []
+    monkeypatch.setattr(transactions.time, "sleep", slept.append)
+    assert suggested_positions_refresh(product_id=product.pk) == 40
+    assert len(slept) == 3 and all(0 < pause <= transactions.CHUNK_PAUSE_MOST for pause in slept), slept

@@ -206,21 +206,3 @@ def test_the_refresh_writes_a_small_product_in_small_chunks(product, owner, monk
     # SQLite: one executemany a chunk ("10 times: UPDATE …"); PostgreSQL: one UPDATE a chunk.
     writes = [query["sql"] for query in queries if "SET suggested_position = " in query["sql"]]
     assert len(writes) == transactions, writes
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_refresh_pauses_after_each_chunk(monkeypatch):
-    """Outside a transaction, as the worker runs it: one pause after each chunk written but the
-    last (``transactions.paced``), none of them long."""
-    from accounts.models import Membership
-    from accounts.tests.factories import MembershipFactory
-    from backlog import transactions
-
-    membership = MembershipFactory(role=Membership.Role.OWNER)
-    product, owner = membership.product, membership.user
-    demo_backlog_seed(product=product, creators=[owner], count=40, only_ordered=True)
-    Item.objects.filter(product=product).update(suggested_position=None)
-    slept: list[float] = []
-    monkeypatch.setattr(transactions.time, "sleep", slept.append)
-    assert suggested_positions_refresh(product_id=product.pk) == 40
-    assert len(slept) == 3 and all(0 < pause <= transactions.CHUNK_PAUSE_MOST for pause in slept), slept
