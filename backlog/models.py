@@ -214,7 +214,7 @@ class Item(models.Model):
         null=True,
         blank=True,
         editable=False,
-        help_text="Where the scores put the item in the order (kept fresh by a background job).",
+        help_text="Where the scores put the item in the order (kept fresh by a background job; none out of it).",
     )
 
     split_from = models.ForeignKey(
@@ -274,6 +274,13 @@ class Item(models.Model):
                 | (~Q(status__in=["open", "in_progress"]) & Q(rank__isnull=True)),
                 name="item_ranked_iff_in_backlog",
             ),
+            # An item leaving the order drops its suggested position in the same write, so no
+            # index needs to find the ones left holding one: with ``suggested_position`` named by
+            # no index, the suggestion refresh's writes can be HOT (no new index entries).
+            models.CheckConstraint(
+                condition=Q(rank__isnull=False) | Q(suggested_position__isnull=True),
+                name="item_suggested_only_in_order",
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="defect") & ~Q(severity="")) | (~Q(kind="defect") & Q(severity="")),
                 name="item_severity_iff_defect",
@@ -332,13 +339,6 @@ class Item(models.Model):
             # A theme's last item in the order (the roadmap): the first of this index, read
             # backwards, whatever the theme's size.
             models.Index(fields=["theme", "rank"], condition=Q(rank__isnull=False), name="item_theme_order"),
-            # Items that left the order still holding a suggested position: the refresh clears
-            # them without reading the product's done and archived items (usually none here).
-            models.Index(
-                fields=["product"],
-                condition=Q(rank__isnull=True, suggested_position__isnull=False),
-                name="item_left_with_suggestion",
-            ),
             # The keys the schedule respaces (longer than LONG_KEY: backlog.tasks.rebalance_long_keys),
             # found without reading every key; usually empty.
             models.Index(

@@ -772,6 +772,7 @@ def _write(imported: Import, actor: User) -> _Written:
             new_items: list[tuple[Row, Item]] = []
             updates: list[tuple[Row, Item, dict[str, list[Any]]]] = []
             block: list[tuple[Item, int]] = []
+            leaving: list[int] = []  # items leaving the order that hold a suggested position
             keys = next(key_pieces, [])
             for row in chunk:
                 if row.skip:
@@ -786,7 +787,9 @@ def _write(imported: Import, actor: User) -> _Written:
                     block.append((item, block_index))
                     block_index += 1
                 elif item.status not in Item.ORDERED_STATUSES:
-                    item.rank = None
+                    if item.suggested_position is not None:
+                        leaving.append(item.pk)
+                    item.rank = item.suggested_position = None
                 if found is None:
                     next_number += 1
                     item.number = next_number
@@ -808,6 +811,9 @@ def _write(imported: Import, actor: User) -> _Written:
             Item.objects.bulk_create([item for _, item in new_items], batch_size=CHUNK_SIZE)
             if updates:
                 names = {name for _, _, changes in updates for name in changes} - {"labels"}
+                # Items leaving the order drop their suggested positions first (none out of it).
+                if leaving:
+                    Item.objects.filter(pk__in=leaving).update(suggested_position=None)
                 Item.objects.bulk_update(
                     [item for _, item, _ in updates],
                     sorted(names | {"rank", "status", "version", "updated_at"}),

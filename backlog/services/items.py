@@ -322,7 +322,7 @@ def item_transition_locked(
     current.status = to
     current.version += 1
     current.updated_at = timezone.now()
-    current.save(update_fields=["status", "rank", "version", "updated_at", *also_save])
+    current.save(update_fields=["status", "rank", "suggested_position", "version", "updated_at", *also_save])
     changed = history.status_changed(
         item=current,
         actor=actor,

@@ -353,10 +353,11 @@ def order_block_keys(
 def order_remove(*, item: Item) -> Place:
     """Take an item out of the order; return where it stood (as the history stores it).
 
-    Sets ``item.rank`` without saving, like ``order_place``.
+    Sets ``item.rank`` and ``item.suggested_position`` (an item out of the order has none) without
+    saving, like ``order_place``: the caller saves both.
     """
     [(*_, previous_id, next_id, position)] = order_sql.items_with_neighbours(item.product_id, [item.pk])
-    item.rank = None
+    item.rank = item.suggested_position = None
     return history.place(position=position, after_id=previous_id, before_id=next_id)
 
 

@@ -628,8 +628,9 @@ MOST_MOVED = 500
 
 
 def suggested_positions_refresh(*, product_id: int) -> int:
-    """Store each ordered item's suggested position (unordered items: none) and the product's
-    largest drifts; return the item rows written.
+    """Store each ordered item's suggested position and the product's largest drifts; return the
+    item rows written. (Items out of the order hold none: leaving it clears theirs in the same
+    write, ``item_suggested_only_in_order``; an item that left meanwhile is not written.)
 
     Streams the suggestion (``suggested_order``): memory stays flat whatever the product's size.
     Only the items whose suggested position changed are written, in short transactions of
@@ -669,25 +670,6 @@ def suggested_positions_refresh(*, product_id: int) -> int:
             elif entry > largest[0]:
                 heapq.heapreplace(largest, entry)
     flush(last=True)
-    table = connection.ops.quote_name(Item._meta.db_table)
-    while True:  # items that left the order keep no suggested position
-        leaving = list(
-            Item.objects.filter(product_id=product_id, rank__isnull=True, suggested_position__isnull=False)
-            .order_by("id")
-            .values_list("id", flat=True)[:size]
-        )
-        if not leaving:
-            break
-        changed += len(leaving)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET suggested_position = NULL WHERE id IN ({', '.join(['%s'] * len(leaving))})"
-                " AND rank IS NULL",
-                leaving,
-            )
-            written += cursor.rowcount
-        if len(leaving) < size:
-            break
     with transaction.atomic():
         SuggestedMove.objects.filter(product_id=product_id).delete()
         SuggestedMove.objects.bulk_create(
@@ -707,15 +689,16 @@ def _write_suggested_positions(chunk: list[tuple[int, int | None]]) -> int:
         # One prepared UPDATE run per row: far faster on SQLite than bulk_update's CASE per row.
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {table} SET suggested_position = %s WHERE id = %s",
+                f"UPDATE {table} SET suggested_position = %s WHERE id = %s AND rank IS NOT NULL",
                 [(position, pk) for pk, position in chunk],
             )
-        return len(chunk)
+            return cursor.rowcount  # the rows written: an item that left the order meanwhile is not
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH free AS (SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED) "
             f"UPDATE {table} i SET suggested_position = s.position "
-            "FROM unnest(%s::bigint[], %s::integer[]) AS s(id, position), free WHERE i.id = s.id AND free.id = s.id",
+            "FROM unnest(%s::bigint[], %s::integer[]) AS s(id, position), free "
+            "WHERE i.id = s.id AND free.id = s.id AND i.rank IS NOT NULL",
             [[pk for pk, _ in chunk], [pk for pk, _ in chunk], [position for _, position in chunk]],
         )
         return cursor.rowcount

@@ -111,7 +111,7 @@ def item_split(
         else:
             removed = order_remove(item=original)
             original.status = Item.Status.ARCHIVED
-            original.save(update_fields=["status", "rank", "version", "updated_at"])
+            original.save(update_fields=["status", "rank", "suggested_position", "version", "updated_at"])
         split = history.split(
             item=original, actor=actor, into=keys, kept=keep_original, removed=removed, operation=operation
         )

@@ -441,3 +441,100 @@ def test_the_refresh_pauses_after_each_chunk(monkeypatch):
     monkeypatch.setattr(transactions.time, "sleep", slept.append)
     assert suggested_positions_refresh(product_id=product.pk) == 40
     assert len(slept) == 3 and all(0 < pause <= transactions.CHUNK_PAUSE_MOST for pause in slept), slept
+
+
+# An item out of the order holds no suggested position (``item_suggested_only_in_order``): every
+# way out clears it in the same write, so the refresh never looks for items left holding one, and
+# ``suggested_position`` is in no index (its writes can be HOT on PostgreSQL).
+
+
+def test_an_item_out_of_the_order_cannot_keep_a_suggested_position(product, owner):
+    from django.db import IntegrityError, transaction
+
+    item = item_create(product=product, actor=owner, kind="story", title="A")
+    suggested_positions_refresh(product_id=product.pk)
+    assert Item.objects.get(pk=item.pk).suggested_position == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Item.objects.filter(pk=item.pk).update(status=Item.Status.DONE, rank=None)
+    Item.objects.filter(pk=item.pk).update(status=Item.Status.DONE, rank=None, suggested_position=None)
+
+
+def _leave_by_transition(item, owner):
+    from backlog.services.items import item_transition
+
+    item_transition(item=item, actor=owner, to=Item.Status.ARCHIVED)
+
+
+def _leave_by_bulk_edit(item, owner):
+    from backlog.services.bulk import Target, items_bulk_edit
+
+    items_bulk_edit(product=item.product_id, actor=owner, targets=[Target(item.pk)], status=Item.Status.ARCHIVED)
+
+
+def _leave_by_import(item, owner):
+    from backlog.services.imports import import_confirm, import_preview, import_run
+
+    Item.objects.filter(pk=item.pk).update(external_ref="EXT-1")
+    data = f"external_ref,kind,title,status\nEXT-1,story,{item.title},done\n".encode()
+    imported = import_preview(product=item.product, actor=owner, data=data, file_name="leave.csv")
+    assert imported.errors == [], imported.errors
+    import_confirm(imported=imported, actor=owner)
+    import_run(import_id=imported.pk)
+
+
+def _leave_by_split(item, owner):
+    from refinement.services.split import item_split
+
+    item_split(item=item, actor=owner, parts=[{"title": "First half"}, {"title": "Second half"}])
+
+
+@pytest.mark.parametrize("leave", [_leave_by_transition, _leave_by_bulk_edit, _leave_by_import, _leave_by_split])
+def test_every_way_out_of_the_order_clears_the_suggested_position(product, owner, leave):
+    items = [item_create(product=product, actor=owner, kind="story", title=title) for title in "ABC"]
+    suggested_positions_refresh(product_id=product.pk)
+    leaving = Item.objects.get(pk=items[1].pk)
+    assert leaving.suggested_position == 2
+    leave(leaving, owner)  # the constraint refuses a way out that forgets it
+    left = Item.objects.get(pk=leaving.pk)
+    assert (left.rank, left.suggested_position) == (None, None)
+    assert left.status != Item.Status.OPEN
+    assert Item.objects.get(pk=items[2].pk).suggested_position == 3  # the others' wait for the refresh
+
+
+def test_the_refresh_does_not_write_an_item_that_left_the_order_meanwhile(product, owner):
+    """Its positions were read while the item was in the order; it left before the write."""
+    from backlog.services.suggestion import _write_suggested_positions
+
+    a, b = (item_create(product=product, actor=owner, kind="story", title=title) for title in "AB")
+    Item.objects.filter(pk=a.pk).update(status=Item.Status.DONE, rank=None)
+    assert _write_suggested_positions([(a.pk, 1), (b.pk, 2)]) == 1
+    assert dict(Item.objects.values_list("title", "suggested_position")) == {"A": None, "B": 2}
+
+
+@pytest.mark.postgres
+def test_the_refresh_writes_are_hot_on_postgresql(product, owner):
+    """No index names ``suggested_position``: a row whose page has room is rewritten in place,
+    without a new entry in any of the item table's indexes (PostgreSQL's heap-only tuples)."""
+    for title in "ABCDEF":
+        item_create(product=product, actor=owner, kind="story", title=title)
+    Item.objects.filter(product=product).update(score=1.0)
+
+    def updated() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), "
+                "pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+                [Item._meta.db_table] * 2,
+            )
+            return cursor.fetchone()
+
+    before = updated()
+    assert suggested_positions_refresh(product_id=product.pk) == 6
+    after = updated()
+    assert (after[0] - before[0], after[1] - before[1]) == (6, 6)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [Item._meta.db_table, "%suggested_position%"],
+        )
+        assert cursor.fetchall() == []
