@@ -801,6 +801,90 @@ def measure_writers(product, owner, ids: list[int], writers: int, seconds: float
     return {"threads": writers, "moves_per_second": round(len(samples) / elapsed, 1), **percentiles(samples)}
 
 
+class _Rollback(Exception):
+    pass
+
+
+def measure_move_floor(product, owner, ids: list[int], args, rng: random.Random) -> dict:
+    """What the database alone needs for a position-N move: each sample's move is first made by
+    the engine (``items_move``) with its statements recorded and then rolled back, and exactly
+    those statements (the same parameters: the same key, history record and feed number) are run
+    again from a second connection, each as a statement prepared on the server once with its plan
+    kept (no planning after its first use, no Python between them), in one transaction that
+    commits; only that replay is timed. The mark the engine leaves after the commit (one small upsert) is not
+    included. Compared with the engine's own move, it shows what Python and planning add; with
+    ``to(n)``, how far any client of these statements could go."""
+    import re
+
+    import psycopg2
+    from django.db import connection, transaction
+
+    from backlog import order_sql
+    from backlog.models import Item
+    from backlog.services.ordering import Placement, items_move
+
+    raw = psycopg2.connect(**connection.get_connection_params())
+    with raw.cursor() as cursor:
+        # Each statement's plan made once and kept (PostgreSQL's default would plan some of them
+        # again at every use, as it does the engine's own).
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    names: dict[str, str] = {}  # statement → its prepared name
+    size = len(ids)
+
+    def record() -> list[tuple[str, list]]:
+        statements: list[tuple[str, list]] = []
+
+        def wrapper(execute, sql, params, many, context):
+            assert not many, sql
+            if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):  # this recording's, not the move's
+                statements.append((sql, list(params or [])))
+            return execute(sql, params, many, context)
+
+        item_id, position = rng.choice(ids), rng.randint(max(1, size // 2), size)
+        try:
+            with transaction.atomic(), connection.execute_wrapper(wrapper):
+                items_move(product=product, actor=owner, item_ids=[item_id], to=Placement.at(position))
+                raise _Rollback
+        except _Rollback:
+            pass
+        return statements, item_id, position
+
+    def numbered(sql: str) -> str:
+        """``sql`` with its placeholders as ``$1``, ``$2``, …"""
+        count = itertools.count(1)
+        return re.sub("%%|%s", lambda found: "%" if found.group() == "%%" else f"${next(count)}", sql)
+
+    def replay(recorded: tuple[list[tuple[str, list]], int, int]) -> float:
+        statements, item_id, position = recorded
+        with raw.cursor() as cursor:
+            for sql, _ in statements:
+                if sql not in names:
+                    names[sql] = f"floor_{len(names)}"
+                    cursor.execute(f"PREPARE {names[sql]} AS {numbered(sql)}")
+            raw.commit()
+            start = time.perf_counter()
+            for sql, params in statements:
+                arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+                cursor.execute(f"EXECUTE {names[sql]}{arguments}", params or None)
+            raw.commit()
+            elapsed = (time.perf_counter() - start) * 1000
+        moved = Item.objects.get(pk=item_id)  # the replay made the move the engine made
+        assert order_sql.position_of(product.pk, moved.rank) == position, (item_id, position)
+        return elapsed
+
+    try:
+        for _ in range(3):  # the statements prepared, their plans settled
+            replay(record())
+        samples = []
+        spent = 0.0
+        while len(samples) < args.moves and (len(samples) < args.min_samples or spent < args.budget):
+            samples.append(replay(record()))
+            spent += samples[-1] / 1000
+    finally:
+        raw.close()
+    return {**percentiles(samples), "statements": len(record()[0])}
+
+
 def measure_ordered_model(size: int, ours: dict, args, rng: random.Random) -> dict:
     """django-ordered-model's ``to(n)`` and ``top()`` on ``size`` rows, against our moves."""
     from django.db import connection, transaction
@@ -836,6 +920,8 @@ def measure_ordered_model(size: int, ours: dict, args, rng: random.Random) -> di
         figures["to_n"]["median_ms"] / ours["move_position_n_service"]["median_ms"], 1
     )
     figures["ratio_top_over_ours_top"] = round(figures["top"]["median_ms"] / ours["move_top_service"]["median_ms"], 1)
+    if "move_floor" in ours:
+        figures["ratio_to_n_over_move_floor"] = round(figures["to_n"]["median_ms"] / ours["move_floor"]["median_ms"], 1)
     return figures
 
 
@@ -900,6 +986,7 @@ def main() -> None:
     from django.db import connection
 
     from accounts.models import User
+    from backlog.models import Item
     from bench.ordered_baseline.models import OrderedRow
 
     with connection.schema_editor() as editor:
@@ -926,6 +1013,9 @@ def main() -> None:
             log(f"size {size:,}: built in {built['build_seconds']} s; measuring")
             figures = {**built, **measure_size(product, size, owner, contributor, mover, args, rng)}
             if size == args.baseline_size:
+                ids = list(Item.objects.filter(product=product, rank__isnull=False).values_list("id", flat=True))
+                figures["move_floor"] = measure_move_floor(product, owner, ids, args, rng)
+                log(f"  move_floor {figures['move_floor']}")
                 figures["django_ordered_model"] = measure_ordered_model(size, figures, args, rng)
                 log(f"  django-ordered-model {figures['django_ordered_model']}")
             figures["size_seconds"] = round(time.perf_counter() - size_began, 1)

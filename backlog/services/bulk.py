@@ -203,7 +203,8 @@ def items_bulk_edit(
 def _write_rows(items: list[Item], changes: dict[str, Any], status: str | None, now: datetime) -> None:
     """Write the edited rows in a few UPDATEs, whatever their number: what every item got the same
     (the fields set, the new version, the time), the status change (leaving the order clears the
-    rank), and only where they differ per item, the derived fields (a kind's priority and due time)."""
+    rank and the suggested position), and only where they differ per item, the derived fields (a
+    kind's priority and due time)."""
     Item.objects.filter(pk__in=[item.pk for item in items]).update(**changes, version=F("version") + 1, updated_at=now)
     moved = [item.pk for item in items if item.status == status] if status else []
     if moved:

@@ -772,7 +772,7 @@ def _write(imported: Import, actor: User) -> _Written:
             new_items: list[tuple[Row, Item]] = []
             updates: list[tuple[Row, Item, dict[str, list[Any]]]] = []
             block: list[tuple[Item, int]] = []
-            leaving: list[int] = []  # items leaving the order that hold a suggested position
+            leaving: list[int] = []  # items leaving the order
             keys = next(key_pieces, [])
             for row in chunk:
                 if row.skip:
@@ -787,7 +787,7 @@ def _write(imported: Import, actor: User) -> _Written:
                     block.append((item, block_index))
                     block_index += 1
                 elif item.status not in Item.ORDERED_STATUSES:
-                    if item.suggested_position is not None:
+                    if item.pk is not None and item.rank is not None:
                         leaving.append(item.pk)
                     item.rank = item.suggested_position = None
                 if found is None:
@@ -811,7 +811,9 @@ def _write(imported: Import, actor: User) -> _Written:
             Item.objects.bulk_create([item for _, item in new_items], batch_size=CHUNK_SIZE)
             if updates:
                 names = {name for _, _, changes in updates for name in changes} - {"labels"}
-                # Items leaving the order drop their suggested positions first (none out of it).
+                # Items leaving the order drop their suggested positions first (none out of it):
+                # whatever was read, since the refresh may have stored one since (it does not take
+                # the product lock); this write locks the rows, so it skips them until the commit.
                 if leaving:
                     Item.objects.filter(pk__in=leaving).update(suggested_position=None)
                 Item.objects.bulk_update(

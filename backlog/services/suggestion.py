@@ -636,10 +636,10 @@ def suggested_positions_refresh(*, product_id: int) -> int:
     Only the items whose suggested position changed are written, in short transactions of
     ``REFRESH_CHUNK`` rows (fewer on a small product: ``chunk_rows``). On PostgreSQL a row another
     writer holds (a move, an edit) is skipped rather than waited for (``FOR UPDATE SKIP LOCKED``),
-    so the refresh never waits on a move and never deadlocks with one; when rows were skipped it
-    queues itself again. The ``MOST_MOVED`` largest drifts (``SuggestedMove``) are replaced in one
-    short transaction at the end. Pages read these stored values instead of computing the
-    suggestion per request.
+    so the refresh never waits on a move and never deadlocks with one; when rows were skipped (or
+    had left the order meanwhile) it queues itself again. The ``MOST_MOVED`` largest drifts
+    (``SuggestedMove``) are replaced in one short transaction at the end. Pages read these stored
+    values instead of computing the suggestion per request.
     """
     product = Product.objects.get(pk=product_id)
     size = chunk_rows(product_id=product_id, most=REFRESH_CHUNK)
@@ -679,7 +679,7 @@ def suggested_positions_refresh(*, product_id: int) -> int:
             for place, (_, _, pk, position, suggested) in enumerate(sorted(largest, reverse=True), start=1)
         )
     if written < changed:
-        enqueue_suggestions(product_id)  # the rows held by other writers, shortly
+        enqueue_suggestions(product_id)  # the rows held by other writers (or gone from the order), shortly
     return written
 
 

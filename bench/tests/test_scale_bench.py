@@ -53,4 +53,7 @@ def test_scale_benchmark_runs_and_reports(tmp_path):
     assert large["respace_long_keys"]["keys_longer_than_long_key"] > 0 and large["respace_long_keys"]["windows"] >= 1
     baseline = large["django_ordered_model"]
     assert baseline["rows"] == 300 and baseline["ratio_to_n_over_ours_position_n"] > 0
+    # The position-N move's statements replayed prepared (each replay checked to land where asked).
+    assert large["move_floor"]["median_ms"] > 0 and large["move_floor"]["statements"] >= 5
+    assert baseline["ratio_to_n_over_move_floor"] > 0
     assert figures["growth"]["move_position_n_service"]["300/150"] > 0

@@ -538,3 +538,24 @@ def test_the_refresh_writes_are_hot_on_postgresql(product, owner):
             [Item._meta.db_table, "%suggested_position%"],
         )
         assert cursor.fetchall() == []
+
+
+def test_an_import_clears_a_suggested_position_stored_after_it_read_the_item(product, owner, monkeypatch):
+    """The refresh does not take the product lock: it may store a position on an item between the
+    import's read of it and the write that takes it out of the order."""
+    from backlog.services import imports
+
+    item = item_create(product=product, actor=owner, kind="story", title="A")
+    Item.objects.filter(pk=item.pk).update(external_ref="EXT-1")
+    read = imports._existing
+
+    def read_then_refreshed(product, rows):
+        Item.objects.filter(pk=item.pk).update(suggested_position=None)  # none when read
+        found = read(product, rows)
+        Item.objects.filter(pk=item.pk).update(suggested_position=1)  # the refresh, meanwhile
+        return found
+
+    monkeypatch.setattr(imports, "_existing", read_then_refreshed)
+    _leave_by_import(Item.objects.get(pk=item.pk), owner)
+    left = Item.objects.get(pk=item.pk)
+    assert (left.status, left.rank, left.suggested_position) == (Item.Status.DONE, None, None)
