@@ -811,8 +811,8 @@ def measure_move_floor(product, owner, ids: list[int], args, rng: random.Random)
     those statements (the same parameters: the same key, history record and feed number) are run
     again from a second connection, each as a statement prepared on the server once with its plan
     kept (no planning after its first use, no Python between them), in one transaction that
-    commits; only that replay is timed. The mark the engine leaves after the commit (one small upsert) is not
-    included. Compared with the engine's own move, it shows what Python and planning add; with
+    commits; only that replay is timed. The mark the engine leaves after the commit (one small
+    upsert) is not included. Compared with the engine's own move, it shows what Python and planning add; with
     ``to(n)``, how far any client of these statements could go."""
     import re
 
@@ -831,7 +831,8 @@ def measure_move_floor(product, owner, ids: list[int], args, rng: random.Random)
     names: dict[str, str] = {}  # statement → its prepared name
     size = len(ids)
 
-    def record() -> list[tuple[str, list]]:
+    def record() -> tuple[list[tuple[str, list]], int, int]:
+        """A position-N move's statements and parameters, the item and the position asked for."""
         statements: list[tuple[str, list]] = []
 
         def wrapper(execute, sql, params, many, context):
