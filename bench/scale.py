@@ -154,12 +154,13 @@ def timed_ms(fn) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def sample(fn, *, most: int, least: int, budget: float) -> list[float]:
+def sample(fn, *, most: int, least: int, budget: float, timed=timed_ms) -> list[float]:
     """Time ``fn`` at least ``least`` and at most ``most`` times, stopping once ``budget`` seconds
-    are spent (slow operations at large sizes get fewer samples; the JSON says how many)."""
+    are spent (slow operations at large sizes get fewer samples; the JSON says how many). ``timed``
+    runs ``fn`` once and returns its milliseconds (by default the whole call)."""
     samples, spent = [], 0.0
     while len(samples) < most and (len(samples) < least or spent < budget):
-        samples.append(timed_ms(fn))
+        samples.append(timed(fn))
         spent += samples[-1] / 1000
     return samples
 
@@ -812,8 +813,8 @@ def measure_move_floor(product, owner, ids: list[int], args, rng: random.Random)
     again from a second connection, each as a statement prepared on the server once with its plan
     kept (no planning after its first use, no Python between them), in one transaction that
     commits; only that replay is timed. The mark the engine leaves after the commit (one small
-    upsert) is not included. Compared with the engine's own move, it shows what Python and planning add; with
-    ``to(n)``, how far any client of these statements could go."""
+    upsert) is not included. Compared with the engine's own move, it shows what Python and planning
+    add; with ``to(n)``, how far any client of these statements could go."""
     import re
 
     import psycopg2
@@ -873,14 +874,19 @@ def measure_move_floor(product, owner, ids: list[int], args, rng: random.Random)
         assert order_sql.position_of(product.pk, moved.rank) == position, (item_id, position)
         return elapsed
 
+    def recorded_then_replayed() -> float:
+        return replay(record())
+
     try:
         for _ in range(3):  # the statements prepared, their plans settled
-            replay(record())
-        samples = []
-        spent = 0.0
-        while len(samples) < args.moves and (len(samples) < args.min_samples or spent < args.budget):
-            samples.append(replay(record()))
-            spent += samples[-1] / 1000
+            recorded_then_replayed()
+        samples = sample(
+            recorded_then_replayed,
+            most=args.moves,
+            least=args.min_samples,
+            budget=args.budget,
+            timed=lambda fn: fn(),  # the replay's own time: not the recording's
+        )
     finally:
         raw.close()
     return {**percentiles(samples), "statements": len(record()[0])}

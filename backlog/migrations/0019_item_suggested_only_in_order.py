@@ -34,36 +34,31 @@ CONSTRAINT = models.CheckConstraint(
 CLEAR = "UPDATE backlog_item SET suggested_position = NULL WHERE rank IS NULL AND suggested_position IS NOT NULL"
 
 
-class ElsewhereThanPostgreSQL(migrations.operations.base.Operation):
+class ElsewhereThanPostgreSQL(migrations.SeparateDatabaseAndState):
     """``operations`` run as they are except on PostgreSQL (which ``postgresql_forward`` and
     ``postgresql_backward`` alter in place instead), with SQLite's copy of the item table made
     safe: the raw-SQL triggers reading the table and its raw-SQL indexes are dropped before and
-    made again after, all in one transaction."""
-
-    reduces_to_sql = False
-    reversible = True
+    made again after, all in one transaction. The state changes the same way everywhere."""
 
     def __init__(self, operations):
-        self.operations = operations
+        super().__init__(database_operations=operations, state_operations=operations)
 
     def deconstruct(self):
-        return self.__class__.__name__, [self.operations], {}
-
-    def state_forwards(self, app_label, state):
-        for operation in self.operations:
-            operation.state_forwards(app_label, state)
+        return self.__class__.__name__, [self.state_operations], {}
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        forwards = super().database_forwards
         self._copying(
             schema_editor,
-            lambda: self._run(app_label, schema_editor, from_state, self.operations, True),
+            lambda: forwards(app_label, schema_editor, from_state, to_state),
             self._managed(from_state, to_state),
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        backwards = super().database_backwards
         self._copying(
             schema_editor,
-            lambda: self._run(app_label, schema_editor, to_state, self.operations, False),
+            lambda: backwards(app_label, schema_editor, from_state, to_state),
             self._managed(from_state, to_state),
         )
 
@@ -71,22 +66,6 @@ class ElsewhereThanPostgreSQL(migrations.operations.base.Operation):
     def _managed(*states) -> set[str]:
         """The item table's indexes the model states name (Django makes or drops them itself)."""
         return {index.name for state in states for index in state.models["backlog", "item"].options["indexes"]}
-
-    @staticmethod
-    def _run(app_label, schema_editor, state, operations, forwards) -> None:
-        """Each operation from the state before it to the state after it (as
-        ``SeparateDatabaseAndState`` does); backwards in reverse order."""
-        states = [state.clone()]
-        for operation in operations:
-            after = states[-1].clone()
-            operation.state_forwards(app_label, after)
-            states.append(after)
-        steps = list(zip(operations, states, states[1:], strict=False))
-        for operation, before, after in steps if forwards else reversed(steps):
-            if forwards:
-                operation.database_forwards(app_label, schema_editor, before, after)
-            else:
-                operation.database_backwards(app_label, schema_editor, after, before)
 
     @staticmethod
     def _copying(schema_editor, alter, managed: set[str]) -> None:
@@ -110,7 +89,7 @@ class ElsewhereThanPostgreSQL(migrations.operations.base.Operation):
                     cursor.execute(sql)
 
     def describe(self):
-        return "Elsewhere than PostgreSQL: " + "; ".join(operation.describe() for operation in self.operations)
+        return "Elsewhere than PostgreSQL: " + "; ".join(operation.describe() for operation in self.state_operations)
 
 
 def postgresql_forward(apps, schema_editor) -> None:

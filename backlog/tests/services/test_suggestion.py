@@ -425,8 +425,8 @@ def test_applying_refuses_while_the_keys_are_being_rebalanced(product, owner):
 @pytest.mark.django_db(transaction=True)
 def test_the_refresh_pauses_after_each_chunk(monkeypatch):
     """Outside a transaction, as the worker runs it (so not in test_suggestion_scale.py, whose
-    rows built once for the module keep a transaction open around its tests): one pause after each chunk written but the
-    last (``transactions.paced``), none of them long."""
+    rows built once for the module keep a transaction open around its tests): one pause after each
+    chunk written but the last (``transactions.paced``), none of them long."""
     from accounts.models import Membership
     from accounts.tests.factories import MembershipFactory
     from backlog import transactions
