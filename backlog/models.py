@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -124,6 +125,9 @@ class Item(models.Model):
         MINIMAL = "0.25", "Minimal (0.25)"
 
     ORDERED_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+    # What an item leaving the order loses, in the same write (``item_ranked_iff_in_backlog``,
+    # ``item_suggested_only_in_order``): for ``QuerySet.update``; ``leave_order`` in memory.
+    OUT_OF_ORDER = MappingProxyType({"rank": None, "suggested_position": None})
     # Their proposals carry a value case (``value_case_errors``).
     TECHNICAL_KINDS = (Kind.TECH_DEBT, Kind.SPIKE, Kind.OPERATIONAL)
 
@@ -361,6 +365,11 @@ class Item(models.Model):
     @property
     def is_ordered(self) -> bool:
         return self.status in self.ORDERED_STATUSES
+
+    def leave_order(self) -> None:
+        """Set what an item out of the order holds (``OUT_OF_ORDER``), without saving."""
+        for name, value in self.OUT_OF_ORDER.items():
+            setattr(self, name, value)
 
     @property
     def etag(self) -> str:

@@ -173,7 +173,7 @@ def items_bulk_edit(
                 events.append(history.updated(item=item, actor=actor, changes=edit.diff))
             if edit.old_status is not None:
                 if edit.leaves_order:
-                    item.rank = item.suggested_position = None
+                    item.leave_order()
                 events.append(
                     history.status_changed(
                         item=item,
@@ -209,8 +209,7 @@ def _write_rows(items: list[Item], changes: dict[str, Any], status: str | None, 
     moved = [item.pk for item in items if item.status == status] if status else []
     if moved:
         leaves = status not in Item.ORDERED_STATUSES
-        out_of_order = {"rank": None, "suggested_position": None} if leaves else {}
-        Item.objects.filter(pk__in=moved).update(status=status, **out_of_order)
+        Item.objects.filter(pk__in=moved).update(status=status, **(Item.OUT_OF_ORDER if leaves else {}))
     derived = [item for item in items if any(name in item.bulk_diff for name in DERIVED_FIELDS)]
     if derived:
         Item.objects.bulk_update(derived, list(DERIVED_FIELDS), batch_size=MAX_ITEMS)

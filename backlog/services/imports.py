@@ -789,7 +789,7 @@ def _write(imported: Import, actor: User) -> _Written:
                 elif item.status not in Item.ORDERED_STATUSES:
                     if item.pk is not None and item.rank is not None:
                         leaving.append(item.pk)
-                    item.rank = item.suggested_position = None
+                    item.leave_order()
                 if found is None:
                     next_number += 1
                     item.number = next_number

@@ -357,7 +357,7 @@ def order_remove(*, item: Item) -> Place:
     saving, like ``order_place``: the caller saves both.
     """
     [(*_, previous_id, next_id, position)] = order_sql.items_with_neighbours(item.product_id, [item.pk])
-    item.rank = item.suggested_position = None
+    item.leave_order()
     return history.place(position=position, after_id=previous_id, before_id=next_id)
 
 
